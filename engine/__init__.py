@@ -1,0 +1,66 @@
+"""Connector Service: one unified payment API over many processors, each a YAML spec.
+
+    >>> from engine import Client
+    >>> with Client("stripe", {"api_key": "sk_test_..."}) as client:
+    ...     result = client.authorize({...})
+"""
+
+from ._client import AsyncClient, Client, Limits
+from ._connector import Connector, bundled_connectors, load_connector
+from ._credentials import Credentials, Secret
+from ._errors import (
+    ConnectorServiceError,
+    CredentialsError,
+    InputError,
+    NotSentError,
+    Problem,
+    RenderError,
+    SpecError,
+    UnsupportedError,
+    WebhookError,
+)
+from ._http import HttpRequest, HttpResponse
+from ._spec import lint_file
+from ._unified import (
+    ErrorCode,
+    ErrorInfo,
+    Event,
+    EventType,
+    NextAction,
+    PaymentStatus,
+    RefundStatus,
+    Result,
+)
+from ._webhooks import WebhookResult
+
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "Connector",
+    "ConnectorServiceError",
+    "Credentials",
+    "CredentialsError",
+    "ErrorCode",
+    "ErrorInfo",
+    "Event",
+    "EventType",
+    "HttpRequest",
+    "HttpResponse",
+    "InputError",
+    "Limits",
+    "NextAction",
+    "NotSentError",
+    "PaymentStatus",
+    "Problem",
+    "RefundStatus",
+    "RenderError",
+    "Result",
+    "Secret",
+    "SpecError",
+    "UnsupportedError",
+    "WebhookError",
+    "WebhookResult",
+    "bundled_connectors",
+    "lint_file",
+    "load_connector",
+]

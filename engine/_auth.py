@@ -1,0 +1,87 @@
+"""Auth schemes: spec `auth` section → an AuthPlan that adds headers or body fields.
+
+Each scheme is one small compile function in AUTH_SCHEMES; adding a scheme is adding an entry.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._plan import AuthPlan, Render
+
+#: compile_value(raw, pointer) → Render, supplied by the compiler (it knows the context roots).
+CompileValue = Callable[[Any, str], Render]
+
+
+def _none(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    return AuthPlan("none", None, None, (), frozenset())
+
+
+def _header(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    headers = compile_value(auth["headers"], "/auth/headers")
+    names = frozenset(name.lower() for name in auth["headers"])
+    return AuthPlan("header", headers, None, (), names)
+
+
+def _bearer(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    token = compile_value(auth["token"], "/auth/token")
+
+    def headers(context: Mapping[str, Any]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(context)}"}
+
+    return AuthPlan("bearer", headers, None, (), frozenset({"authorization"}))
+
+
+def _basic(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    username = compile_value(auth["username"], "/auth/username")
+    password = compile_value(auth["password"], "/auth/password")
+
+    def headers(context: Mapping[str, Any]) -> dict[str, str]:
+        pair = f"{username(context) or ''}:{password(context) or ''}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+    return AuthPlan("basic", headers, None, (), frozenset({"authorization"}))
+
+
+def _body(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    fields = compile_value(auth["fields"], "/auth/fields")
+    pointer = tuple(p for p in str(auth.get("pointer", "")).split("/") if p)
+    return AuthPlan("body", None, fields, pointer, frozenset())
+
+
+#: scheme name → (compile, documentation).
+AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], CompileValue], AuthPlan], str]] = {
+    "none": (_none, "No authentication."),
+    "header": (_header, "Headers from templates, e.g. `X-API-Key: '{{ credentials.api_key }}'`."),
+    "bearer": (_bearer, "`Authorization: Bearer <token>`; `token` is a template."),
+    "basic": (_basic, "HTTP Basic: `username` and `password` are templates."),
+    "body": (
+        _body,
+        "Credentials in the body: `fields` (templates) are placed first in the object at `pointer`.",
+    ),
+}
+
+
+def compile_auth(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    return AUTH_SCHEMES[auth["scheme"]][0](auth, compile_value)
+
+
+def apply_body_auth(plan: AuthPlan, context: Mapping[str, Any], body: Any) -> Any:
+    """Place the auth fields first in the body object at plan.body_pointer."""
+    if plan.body_fields is None:
+        return body
+    fields = plan.body_fields(context) or {}
+    root: dict[str, Any] = dict(body) if isinstance(body, Mapping) else {}
+    if not plan.body_pointer:
+        return {**fields, **root}
+    node = root
+    for part in plan.body_pointer[:-1]:
+        child = node.get(part)
+        node[part] = dict(child) if isinstance(child, Mapping) else {}
+        node = node[part]
+    last = plan.body_pointer[-1]
+    existing = node.get(last)
+    node[last] = {**fields, **(existing if isinstance(existing, Mapping) else {})}
+    return root

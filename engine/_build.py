@@ -1,0 +1,129 @@
+"""Unified request + credentials → HttpRequest. Pure: no I/O, no clock, no randomness."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from ._auth import apply_body_auth
+from ._credentials import resolve_credentials
+from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
+from ._http import HttpRequest
+from ._plan import ConnectorPlan, FlowPlan
+from ._scrub import Scrubber
+from ._unified import validate_request
+
+_HOST_LABELS = re.compile(r"^[a-z0-9-]+$")
+
+
+def flow_plan(plan: ConnectorPlan, flow: str) -> FlowPlan:
+    try:
+        return plan.flows[flow]
+    except KeyError:
+        raise UnsupportedError(
+            f"{plan.id} does not support the {flow!r} flow; it supports: {', '.join(plan.flows)}"
+        ) from None
+
+
+def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) -> FlowPlan:
+    """Everything that must hold before a request may be built; raises, never sends."""
+    compiled = flow_plan(plan, flow)
+    validate_request(flow, request)
+    for pointer, parts in compiled.required_fields:
+        value: Any = request
+        for part in parts:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None:
+            raise InputError(pointer, f"is required by {plan.name} for {flow}")
+    caps = plan.capabilities
+    method = request.get("payment_method")
+    if isinstance(method, Mapping) and method.get("type") not in caps.payment_methods:
+        raise UnsupportedError(
+            f"{plan.id} does not accept payment method {method.get('type')!r}",
+            "/payment_method/type",
+        )
+    if flow == "authorize":
+        capture = request.get("capture_method", "automatic")
+        if capture not in caps.capture_methods:
+            raise UnsupportedError(f"{plan.id} does not support {capture} capture", "/capture_method")
+    currency = request.get("currency")
+    if currency is not None and caps.currencies is not None and currency not in caps.currencies:
+        raise UnsupportedError(f"{plan.id} does not accept currency {currency}", "/currency")
+    return compiled
+
+
+def base_url_for(
+    plan: ConnectorPlan, environment: str, context: Mapping[str, Any]
+) -> str:
+    if environment not in plan.environments:
+        raise UnsupportedError(
+            f"{plan.id} has no environment {environment!r}; it has: {', '.join(plan.environments)}"
+        )
+    url = str(plan.environments[environment](context))
+    host = (urlsplit(url).hostname or "").lower()
+    suffix = plan.environment_suffixes[environment].lower()
+    head = host[: len(host) - len(suffix)] if host.endswith(suffix) else None
+    if url.split("://", 1)[0] != "https" or head is None or (head and not _HOST_LABELS.match(head)):
+        raise CredentialsError(
+            f"{plan.id}: the {environment} base URL left the declared host *{suffix}"
+        )
+    return url
+
+
+def build_request(
+    plan: ConnectorPlan,
+    flow: str,
+    request: Mapping[str, Any],
+    credentials: Mapping[str, object] | None = None,
+    *,
+    environment: str = "sandbox",
+    base_url: str | None = None,
+) -> HttpRequest:
+    """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
+    flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
+    environment URL (a local test server); it is the caller's choice, never the spec's."""
+    compiled = check_request(plan, flow, request)
+    resolved = resolve_credentials(plan, credentials)
+    context: dict[str, Any] = {"request": request, "credentials": resolved.values}
+    if "amount" in request and "currency" in request:
+        context["amount"] = plan.format_amount(request["amount"], request["currency"])
+    root = base_url if base_url is not None else base_url_for(plan, environment, context)
+    url = root.rstrip("/") + str(compiled.path(context))
+    if compiled.query is not None:
+        query = compiled.query(context)
+        if query:
+            url += "?" + urlencode({k: _text(v) for k, v in query.items()})
+    headers: dict[str, str] = {}
+    if compiled.headers is not None:
+        headers.update({k: _text(v) for k, v in (compiled.headers(context) or {}).items()})
+    if plan.auth.headers is not None:
+        headers.update(plan.auth.headers(context) or {})
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise RenderError(f"/headers/{name}", "a header may not contain CR or LF")
+    body_bytes = None
+    if compiled.encode is not None:
+        body = compiled.body(context) if compiled.body is not None else {}
+        body = apply_body_auth(plan.auth, context, body)
+        body_bytes = compiled.encode(body if body is not None else {})
+        if compiled.content_type:
+            headers.setdefault("Content-Type", compiled.content_type)
+    secrets = list(resolved.secrets)
+    card = (request.get("payment_method") or {}).get("card") or {}
+    secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]
+    return HttpRequest(
+        method=compiled.method,
+        url=url,
+        headers=headers,
+        body=body_bytes,
+        scrubber=Scrubber(secrets),
+        sensitive_headers=plan.auth.header_names,
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,424 @@
+"""A schema-valid loaded spec → a frozen ConnectorPlan, with every template and JMESPath
+expression compiled once and every template variable checked against its context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import jmespath
+from jinja2.exceptions import SecurityError, UndefinedError
+from jmespath.exceptions import JMESPathError
+
+from ._amounts import amount_formatter, amount_parser
+from ._auth import compile_auth
+from ._encoding import DECODERS, ENCODERS
+from ._errors import Problem, RenderError
+from ._load import LoadedSpec, escape_pointer_token
+from ._paths import ANY, Shape, check_path, closed_object
+from ._plan import (
+    Capabilities,
+    ConnectorPlan,
+    CredentialPlan,
+    ErrorPlan,
+    Extract,
+    FlowPlan,
+    Render,
+    ResponsePlan,
+    Rule,
+    SignaturePlan,
+    WebhookPlan,
+)
+from ._templates import (
+    ENVIRONMENT,
+    PATH_ENVIRONMENT,
+    CompiledTemplate,
+    TemplateCompileError,
+    VariablePath,
+    compile_template,
+    is_template,
+)
+from ._unified import request_schema
+
+Roots = Mapping[str, Shape]
+
+
+def _omit_nulls_mapping(items: tuple[tuple[str, Render], ...]) -> Render:
+    def render(context: Mapping[str, Any]) -> Any:
+        out = {}
+        for key, item in items:
+            value = item(context)
+            if value is not None:
+                out[key] = value
+        # A mapping whose every key was omitted is omitted too (documented in the reference).
+        return out if out or not items else None
+
+    return render
+
+
+def _omit_nulls_list(items: tuple[Render, ...]) -> Render:
+    def render(context: Mapping[str, Any]) -> Any:
+        return [value for value in (item(context) for item in items) if value is not None]
+
+    return render
+
+
+def _located(render: Render, pointer: str) -> Render:
+    """Turn a template's runtime failure into a RenderError naming the spec pointer. Only
+    Jinja's own messages are kept: other exceptions' texts can quote values (card data)."""
+
+    def guarded(context: Mapping[str, Any]) -> Any:
+        try:
+            return render(context)
+        except RenderError:
+            raise
+        except (UndefinedError, SecurityError) as exc:
+            raise RenderError(pointer, str(exc.message)) from None
+        except Exception as exc:
+            raise RenderError(pointer, f"template failed ({type(exc).__name__})") from None
+
+    return guarded
+
+
+def _constant(value: Any) -> Render:
+    return lambda context: value
+
+
+class Compiler:
+    """Compiles one spec, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, spec: LoadedSpec) -> None:
+        self.spec = spec
+        self.data: Mapping[str, Any] = spec.data
+        self.problems: list[Problem] = []
+        credentials = self.data.get("credentials", {})
+        self.credential_names = list(credentials)
+        self.setting_names = [n for n, c in credentials.items() if not c.get("secret")]
+        self.used_credentials: set[str] = set()
+
+    # --- roots ---------------------------------------------------------------------------------
+
+    def build_roots(self, flow: str) -> Roots:
+        return {
+            "request": Shape(request_schema(flow), request_schema(flow)["$id"]),
+            "credentials": closed_object(self.credential_names),
+            "amount": ANY,
+        }
+
+    def parse_roots(self, flow: str | None) -> Roots:
+        request = Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
+        return {"request": request, "response": ANY, "headers": ANY, "http_status": ANY}
+
+    # --- primitives ----------------------------------------------------------------------------
+
+    def problem(self, pointer: str, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.spec.source.problem(pointer, message, key=key))
+
+    def template(
+        self, source: str, pointer: str, roots: Roots, environment: Any = ENVIRONMENT
+    ) -> CompiledTemplate | None:
+        try:
+            compiled = compile_template(source, environment)
+        except TemplateCompileError as exc:
+            self.problem(pointer, str(exc))
+            return None
+        for path in compiled.paths:
+            message = check_path(path, roots)
+            if message is not None:
+                self.problem(pointer, message)
+            if path.root == "credentials" and path.segments:
+                self.used_credentials.add(str(path.segments[0]))
+        return replace(compiled, render=_located(compiled.render, pointer))
+
+    def value(self, raw: Any, pointer: str, roots: Roots) -> Render:
+        """Mappings, lists, literals and templates → one Render (nulls omitted)."""
+        if isinstance(raw, Mapping):
+            items = tuple(
+                (str(key), self.value(item, f"{pointer}/{escape_pointer_token(key)}", roots))
+                for key, item in raw.items()
+            )
+            return _omit_nulls_mapping(items)
+        if isinstance(raw, list):
+            return _omit_nulls_list(
+                tuple(self.value(item, f"{pointer}/{i}", roots) for i, item in enumerate(raw))
+            )
+        if is_template(raw):
+            compiled = self.template(raw, pointer, roots)
+            return compiled.render if compiled else _constant(None)
+        return _constant(raw)
+
+    def extract(self, raw: str, pointer: str, roots: Roots) -> Extract:
+        if is_template(raw):
+            compiled = self.template(raw, pointer, roots)
+            if compiled is None:
+                return lambda document, context: None
+            render = compiled.render
+            return lambda document, context: render(context)
+        try:
+            expression = jmespath.compile(raw)
+        except JMESPathError as exc:
+            self.problem(pointer, f"invalid JMESPath expression: {str(exc).splitlines()[0]}")
+            return lambda document, context: None
+        search = expression.search
+        return lambda document, context: search(document)
+
+    def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
+        """A status/event rule: a plain value, or {if, then, else} with a Jinja condition."""
+        if isinstance(raw, str):
+            return _constant(raw)
+        condition = self.template("{{ " + raw["if"] + " }}", f"{pointer}/if", roots)
+        then = self.rule(raw["then"], f"{pointer}/then", roots)
+        otherwise = self.rule(raw["else"], f"{pointer}/else", roots)
+        test = condition.render if condition else _constant(False)
+
+        def choose(context: Mapping[str, Any]) -> str:
+            return then(context) if test(context) else otherwise(context)
+
+        return choose
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def compile(self) -> ConnectorPlan | None:
+        data = self.data
+        credentials = tuple(
+            CredentialPlan(
+                name,
+                bool(c["secret"]),
+                bool(c.get("required", True)),
+                c.get("default"),
+                c.get("pattern"),
+                c["description"],
+            )
+            for name, c in data.get("credentials", {}).items()
+        )
+        for credential in credentials:
+            if credential.pattern is not None:
+                try:
+                    re.compile(credential.pattern)
+                except re.error as exc:
+                    self.problem(f"/credentials/{credential.name}/pattern", f"bad regex: {exc}")
+        env_roots = {"credentials": closed_object(self.setting_names)}
+        environments: dict[str, Render] = {}
+        suffixes: dict[str, str] = {}
+        for name, url in data["environments"].items():
+            pointer = f"/environments/{name}"
+            environments[name] = self.value(url, pointer, env_roots)
+            suffixes[name] = host_suffix(url)
+        auth_roots = {"credentials": closed_object(self.credential_names)}
+        auth = compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
+        amounts = data["amounts"]
+        overrides = amounts.get("exponents", {})
+        caps = data["capabilities"]
+        capabilities = Capabilities(
+            payment_methods=frozenset(caps["payment_methods"]),
+            capture_methods=frozenset(caps["capture_methods"]),
+            currencies=None if caps["currencies"] == "any" else frozenset(caps["currencies"]),
+            partial_capture=bool(caps.get("partial_capture", False)),
+            partial_refund=bool(caps.get("partial_refund", False)),
+            multiple_refunds=bool(caps.get("multiple_refunds", False)),
+            three_ds=bool(caps.get("three_ds", False)),
+        )
+        flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
+        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
+        for name in self.credential_names:
+            if name not in self.used_credentials:
+                self.problem(f"/credentials/{name}", f"credential {name!r} is never used", key=True)
+        if self.problems:
+            return None
+        return ConnectorPlan(
+            id=data["id"],
+            name=data["name"],
+            docs=data["docs"],
+            file=self.spec.source.file,
+            credentials=credentials,
+            environments=environments,
+            environment_suffixes=suffixes,
+            auth=auth,
+            format_amount=amount_formatter(amounts["format"], overrides),
+            parse_amount=amount_parser(amounts["format"], overrides),
+            capabilities=capabilities,
+            flows=flows,
+            webhooks=webhooks,
+            raw=data,
+        )
+
+    def flow(self, name: str, raw: Mapping[str, Any]) -> FlowPlan:
+        defaults = self.data.get("defaults", {})
+        base = f"/flows/{name}"
+        request = raw["request"]
+        roots = self.build_roots(name)
+
+        def merged_templates(key: str) -> Render | None:
+            origins = {k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})}
+            values = dict(defaults.get(key, {}))
+            for k, v in request.get(key, {}).items():
+                values[k] = v
+                origins[k] = f"{base}/request/{key}/{escape_pointer_token(k)}"
+            if not values:
+                return None
+            items = tuple((k, self.value(v, origins[k], roots)) for k, v in values.items())
+            return _omit_nulls_mapping(items)
+
+        path_template = self.template(
+            request["path"], f"{base}/request/path", roots, PATH_ENVIRONMENT
+        )
+        encoding = request.get("encoding", defaults.get("encoding", "json"))
+        body = (
+            self.value(request["body"], f"{base}/request/body", roots) if "body" in request else None
+        )
+        if body is not None and encoding == "none":
+            self.problem(f"{base}/request/body", "a body is given but the encoding is 'none'")
+        encoder = ENCODERS.get(encoding)
+        required = []
+        for index, pointer in enumerate(raw.get("required_fields", [])):
+            parts = tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
+            message = check_path(VariablePath("request", parts), roots)
+            if message is not None:
+                self.problem(f"{base}/required_fields/{index}", message)
+            required.append((pointer, parts))
+        return FlowPlan(
+            name=name,
+            method=request["method"],
+            path=path_template.render if path_template else _constant("/"),
+            query=merged_templates("query"),
+            headers=merged_templates("headers"),
+            body=body,
+            encode=encoder[0] if encoder and (body is not None or self._auth_in_body()) else None,
+            content_type=encoder[1] if encoder and (body is not None or self._auth_in_body()) else None,
+            required_fields=tuple(required),
+            response=self.response(name, raw["response"], defaults.get("response", {})),
+        )
+
+    def _auth_in_body(self) -> bool:
+        return bool(self.data["auth"]["scheme"] == "body")
+
+    def response(
+        self, flow: str, raw: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> ResponsePlan:
+        base = f"/flows/{flow}/response"
+
+        def pick(key: str) -> tuple[Any, str]:
+            if key in raw:
+                return raw[key], f"{base}/{key}"
+            return defaults.get(key), f"/defaults/response/{key}"
+
+        roots = self.parse_roots(flow)
+        decode_name, _ = pick("decode")
+        error_when, error_when_ptr = pick("error_when")
+        status, status_ptr = pick("status")
+        status = status or {}
+        fields, fields_ptr = pick("fields")
+        next_action, next_ptr = pick("next_action")
+        error = self.error_plan(
+            raw.get("error", {}), f"{base}/error", defaults.get("error", {}), roots
+        )
+        status_map = {
+            str(k): self.rule(v, f"{status_ptr}/map/{escape_pointer_token(k)}", roots)
+            for k, v in status.get("map", {}).items()
+        }
+        return ResponsePlan(
+            decode=DECODERS[decode_name or "json"],
+            error_when=self.extract(error_when, error_when_ptr, roots) if error_when else None,
+            status_from=self.extract(status["from"], f"{status_ptr}/from", roots)
+            if "from" in status
+            else None,
+            status_map=status_map,
+            status_value=self.rule(status["value"], f"{status_ptr}/value", roots)
+            if "value" in status
+            else None,
+            fields=tuple(
+                (name, self.extract(expr, f"{fields_ptr}/{name}", roots))
+                for name, expr in (fields or {}).items()
+            ),
+            next_action=(
+                self.extract(next_action["url"], f"{next_ptr}/url", roots),
+                self.extract(next_action["method"], f"{next_ptr}/method", roots)
+                if "method" in next_action
+                else None,
+                self.extract(next_action["data"], f"{next_ptr}/data", roots)
+                if "data" in next_action
+                else None,
+            )
+            if next_action
+            else None,
+            error=error,
+        )
+
+    def error_plan(
+        self, raw: Mapping[str, Any], pointer: str, defaults: Mapping[str, Any], roots: Roots
+    ) -> ErrorPlan:
+        def get(key: str) -> Extract | None:
+            if key in raw:
+                return self.extract(raw[key], f"{pointer}/{key}", roots)
+            if key in defaults:
+                return self.extract(defaults[key], f"/defaults/response/error/{key}", roots)
+            return None
+
+        return ErrorPlan(
+            code=get("code"),
+            message=get("message"),
+            decline_code=get("decline_code"),
+            code_map={**defaults.get("map", {}), **raw.get("map", {})},
+            default=raw.get("default", defaults.get("default")),
+        )
+
+    def webhooks(self, raw: Mapping[str, Any]) -> WebhookPlan:
+        base = "/webhooks"
+        item_roots: Roots = {
+            "item": ANY,
+            "headers": ANY,
+            "request": ANY,
+            "response": ANY,
+            "http_status": ANY,
+        }
+        signature = raw["signature"]
+        parse = signature.get("parse", {})
+        message_roots: Roots = {"body": ANY, "item": ANY, "headers": ANY, "timestamp": ANY}
+        message = self.template(signature["message"], f"{base}/signature/message", message_roots)
+        event = raw["event"]
+        return WebhookPlan(
+            signature=SignaturePlan(
+                header=signature.get("header"),
+                from_item=self.extract(signature["from"], f"{base}/signature/from", item_roots)
+                if "from" in signature
+                else None,
+                pair_separator=parse.get("pair_separator"),
+                value_separator=parse.get("value_separator"),
+                signature_key=parse.get("signature_key"),
+                timestamp_key=parse.get("timestamp_key"),
+                prefix=signature.get("prefix", ""),
+                message=message.render if message else _constant(""),
+                algorithm=signature["algorithm"],
+                key_encoding=signature["key_encoding"],
+                output=signature["output"],
+                tolerance_seconds=signature.get("tolerance_seconds"),
+            ),
+            items=self.extract(raw["items"], f"{base}/items", item_roots) if "items" in raw else None,
+            event_type=self.extract(event["type"], f"{base}/event/type", item_roots),
+            event_id=self.extract(event["id"], f"{base}/event/id", item_roots)
+            if "id" in event
+            else None,
+            event_map={
+                str(k): self.rule(v, f"{base}/event/map/{escape_pointer_token(k)}", item_roots)
+                for k, v in event["map"].items()
+            },
+            fields=tuple(
+                (name, self.extract(expr, f"{base}/event/fields/{name}", item_roots))
+                for name, expr in event.get("fields", {}).items()
+            ),
+            acknowledge=raw.get("acknowledge"),
+        )
+
+
+def host_suffix(url_template: str) -> str:
+    """The literal tail of a base URL's host: credentials may only go to hosts ending so."""
+    host = url_template.split("://", 1)[-1].split("/", 1)[0]
+    return host.rsplit("}}", 1)[-1]
+
+
+def compile_spec(spec: LoadedSpec) -> tuple[ConnectorPlan | None, list[Problem]]:
+    compiler = Compiler(spec)
+    plan = compiler.compile()
+    return plan, compiler.problems

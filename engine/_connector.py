@@ -1,0 +1,93 @@
+"""A compiled connector spec as one object: the pure build / parse / parse_event API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ._build import build_request
+from ._http import HttpRequest, HttpResponse
+from ._parse import parse_response
+from ._plan import Capabilities, ConnectorPlan
+from ._spec import bundled_spec_paths, compile_file, find_spec
+from ._unified import Result
+from ._webhooks import WebhookResult, parse_event
+
+
+class Connector:
+    """One processor, compiled. Pure: building and parsing never do I/O, so a caller can bring
+    its own HTTP client (the sans-I/O split)."""
+
+    __slots__ = ("plan",)
+
+    def __init__(self, plan: ConnectorPlan) -> None:
+        self.plan = plan
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def flows(self) -> tuple[str, ...]:
+        return tuple(self.plan.flows)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.plan.capabilities
+
+    @property
+    def has_webhooks(self) -> bool:
+        return self.plan.webhooks is not None
+
+    def build_request(
+        self,
+        flow: str,
+        request: Mapping[str, Any],
+        credentials: Mapping[str, object] | None = None,
+        *,
+        environment: str = "sandbox",
+        base_url: str | None = None,
+    ) -> HttpRequest:
+        return build_request(
+            self.plan, flow, request, credentials, environment=environment, base_url=base_url
+        )
+
+    def parse_response(
+        self,
+        flow: str,
+        request: Mapping[str, Any],
+        response: HttpResponse,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        return parse_response(self.plan, flow, request, response, idempotency_key=idempotency_key)
+
+    def parse_event(
+        self, body: bytes, headers: Mapping[str, str], secret: str, *, now: float | None = None
+    ) -> WebhookResult:
+        return parse_event(self.plan, body, headers, secret, now=now)
+
+    def __repr__(self) -> str:
+        return f"Connector({self.id!r}, flows={list(self.flows)})"
+
+
+@cache
+def _load_bundled(path: Path) -> Connector:
+    return Connector(compile_file(path))
+
+
+def load_connector(name_or_path: str | Path) -> Connector:
+    """A bundled connector by id (`"stripe"`), or any spec file by path. Raises SpecError with
+    every problem when the spec is invalid."""
+    path = find_spec(str(name_or_path)).resolve()
+    return _load_bundled(path)
+
+
+def bundled_connectors() -> list[Connector]:
+    return [_load_bundled(path.resolve()) for path in bundled_spec_paths()]

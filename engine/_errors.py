@@ -1,0 +1,93 @@
+"""The exception tree: every exception the engine raises means nothing was sent.
+
+    ConnectorServiceError
+    ├── SpecError            a spec file is invalid; carries every Problem, sorted by position
+    ├── InputError           the unified request is invalid; carries the JSON pointer of the bad field
+    ├── UnsupportedError     the spec does not declare this flow, payment method, currency, ...
+    ├── CredentialsError     a credential the spec needs is missing, or a host check failed
+    ├── RenderError          a template failed while building the request (a spec bug)
+    ├── NotSentError         the connection could not be made: the request never left
+    └── WebhookError         a webhook could not be verified or read
+
+When the processor may have seen the request, the outcome is data (a Result whose status may be
+`unresolved`), never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ConnectorServiceError(Exception):
+    """Base of every engine exception. Nothing was sent to the processor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a spec file, located by line, column and JSON pointer."""
+
+    file: str
+    line: int
+    col: int
+    pointer: str
+    message: str
+    source_line: str | None = None
+
+    def format(self) -> str:
+        head = f"{self.file}:{self.line}:{self.col}: {self.message} ({self.pointer or '/'})"
+        if self.source_line is None:
+            return head
+        caret = " " * (max(self.col, 1) - 1) + "^"
+        return f"{head}\n    {self.source_line}\n    {caret}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class SpecError(ConnectorServiceError):
+    """A spec is invalid. `problems` lists every problem found in the file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col, p.message))
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class InputError(ConnectorServiceError):
+    """The unified request is invalid. `pointer` is the JSON pointer of the bad field."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        self.pointer = pointer or "/"
+        self.message = message
+        super().__init__(f"{self.pointer}: {message}")
+
+
+class UnsupportedError(ConnectorServiceError):
+    """The connector does not declare what was asked (a flow, payment method, currency...)."""
+
+    def __init__(self, message: str, pointer: str | None = None) -> None:
+        self.pointer = pointer
+        super().__init__(message)
+
+
+class CredentialsError(ConnectorServiceError):
+    """A credential is missing or invalid, or a base URL left the spec's declared hosts."""
+
+
+class RenderError(ConnectorServiceError):
+    """A template failed while building a request: a bug in the spec, located by pointer."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        self.pointer = pointer
+        super().__init__(f"{pointer}: {message}")
+
+
+class NotSentError(ConnectorServiceError):
+    """The request could not be sent (connection refused, DNS, connect timeout)."""
+
+
+class WebhookError(ConnectorServiceError):
+    """A webhook was rejected: `reason` is one of the WebhookRejection codes."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(f"{reason}: {message}")

@@ -1,0 +1,188 @@
+"""Lint rules beyond the schema: each a small function in LINT_RULES, (spec) → problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import Problem
+from ._load import LoadedSpec, escape_pointer_token
+from ._unified import FLOWS, ErrorCode, EventType, statuses_for
+
+LintRule = Callable[[LoadedSpec], Iterator[Problem]]
+
+
+def _rule_targets(rule: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """Every (pointer, value) a status/event rule can produce."""
+    if isinstance(rule, str):
+        yield pointer, rule
+    elif isinstance(rule, Mapping):
+        yield from _rule_targets(rule.get("then"), f"{pointer}/then")
+        yield from _rule_targets(rule.get("else"), f"{pointer}/else")
+
+
+def status_targets(spec: LoadedSpec) -> Iterator[Problem]:
+    """Status maps target only the unified statuses of the flow's kind (payment or refund)."""
+    for flow, raw in spec.data["flows"].items():
+        allowed = statuses_for(flow)
+        status = raw["response"].get("status", {})
+        base = f"/flows/{flow}/response/status"
+        rules = [(f"{base}/map/{escape_pointer_token(k)}", v) for k, v in status.get("map", {}).items()]
+        if "value" in status:
+            rules.append((f"{base}/value", status["value"]))
+        for pointer, rule in rules:
+            for where, value in _rule_targets(rule, pointer):
+                if value not in allowed:
+                    yield spec.source.problem(
+                        where,
+                        f"{value!r} is not a unified {FLOWS[flow]} status "
+                        f"(one of: {', '.join(sorted(allowed))})",
+                    )
+
+
+def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
+    """Error maps and defaults target only unified error codes."""
+    codes = set(ErrorCode)
+    sections = [("/defaults/response/error", spec.data.get("defaults", {}).get("response", {}))]
+    sections += [(f"/flows/{f}/response/error", r["response"]) for f, r in spec.data["flows"].items()]
+    for base, response in sections:
+        error = response.get("error", {})
+        for key, value in error.get("map", {}).items():
+            if value not in codes:
+                yield spec.source.problem(
+                    f"{base}/map/{escape_pointer_token(key)}", f"{value!r} is not a unified error code"
+                )
+        if "default" in error and error["default"] not in codes:
+            yield spec.source.problem(
+                f"{base}/default", f"{error['default']!r} is not a unified error code"
+            )
+
+
+def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:
+    """Every flow says how its status is read (`status.from` + `map`, or `status.value`)."""
+    default_status = spec.data.get("defaults", {}).get("response", {}).get("status")
+    for flow, raw in spec.data["flows"].items():
+        status = raw["response"].get("status", default_status)
+        if not status or ("value" not in status and not ("from" in status and status.get("map"))):
+            yield spec.source.problem(
+                f"/flows/{flow}/response", "the flow has no status mapping (status.from + map, or status.value)"
+            )
+        elif "value" in status and "from" in status:
+            yield spec.source.problem(
+                f"/flows/{flow}/response/status", "give either status.value or status.from, not both"
+            )
+
+
+def capabilities_match_flows(spec: LoadedSpec) -> Iterator[Problem]:
+    """Declared capabilities agree with the flows that implement them."""
+    caps = spec.data["capabilities"]
+    flows = spec.data["flows"]
+    where = "/capabilities"
+    if "authorize" not in flows:
+        yield spec.source.problem("/flows", "every connector needs an authorize flow", key=True)
+    manual = "manual" in caps["capture_methods"]
+    if manual and "capture" not in flows:
+        yield spec.source.problem(f"{where}/capture_methods", "manual capture is declared but there is no capture flow")
+    if "capture" in flows and not manual:
+        yield spec.source.problem("/flows/capture", "a capture flow exists but manual capture is not declared", key=True)
+    if caps.get("partial_capture") and "capture" not in flows:
+        yield spec.source.problem(f"{where}/partial_capture", "partial_capture is declared but there is no capture flow")
+    for flag in ("partial_refund", "multiple_refunds"):
+        if caps.get(flag) and "refund" not in flows:
+            yield spec.source.problem(f"{where}/{flag}", f"{flag} is declared but there is no refund flow")
+    if caps.get("three_ds") and "next_action" not in _merged_response(spec, "authorize"):
+        yield spec.source.problem(f"{where}/three_ds", "three_ds is declared but authorize has no next_action")
+
+
+def _merged_response(spec: LoadedSpec, flow: str) -> Mapping[str, Any]:
+    defaults = spec.data.get("defaults", {}).get("response", {})
+    return {**defaults, **spec.data["flows"].get(flow, {}).get("response", {})}
+
+
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+def fixed_hosts(spec: LoadedSpec) -> Iterator[Problem]:
+    """Base URLs are https with a literal registrable domain; a template may only fill a host
+    label (never the domain), so credentials cannot be steered to another host."""
+    for env, url in spec.data["environments"].items():
+        pointer = f"/environments/{env}"
+        rest = url.split("://", 1)[-1]
+        host = rest.split("/", 1)[0]
+        if "?" in url or "#" in url or "@" in host:
+            yield spec.source.problem(pointer, "a base URL may not hold a query, fragment or user info")
+        tail = host.rsplit("}}", 1)[-1] if "}}" in host else host
+        literal_labels = [label for label in tail.split(".") if label]
+        if "{{" in host and (len(literal_labels) < 2 or not tail.startswith(("-", "."))):
+            yield spec.source.problem(
+                pointer, "a template in the host may only fill a label before a literal domain (e.g. '{{ x }}-api.example.com')"
+            )
+        if _TEMPLATE.search(rest.split("/", 1)[1] if "/" in rest else ""):
+            yield spec.source.problem(pointer, "the base URL's path must be literal")
+
+
+def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
+    """Secret credentials are read only by the auth section: never in paths, queries, bodies or
+    headers of flows, where they would escape the scheme's redaction."""
+    secrets = {n for n, c in spec.data.get("credentials", {}).items() if c.get("secret")}
+    if not secrets:
+        return
+    pattern = re.compile(r"credentials\s*(?:\.\s*|\[\s*['\"])(" + "|".join(map(re.escape, secrets)) + r")\b")
+
+    def walk(value: Any, pointer: str) -> Iterator[Problem]:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from walk(item, f"{pointer}/{escape_pointer_token(key)}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{pointer}/{index}")
+        elif isinstance(value, str) and (match := pattern.search(value)):
+            yield spec.source.problem(pointer, f"secret credential {match.group(1)!r} may only be used in /auth")
+
+    for key in ("defaults", "flows", "environments", "webhooks"):
+        if key in spec.data:
+            yield from walk(spec.data[key], f"/{key}")
+
+
+def event_targets(spec: LoadedSpec) -> Iterator[Problem]:
+    """Webhook event maps target only unified event types."""
+    events = set(EventType)
+    mapping = spec.data.get("webhooks", {}).get("event", {}).get("map", {})
+    for key, rule in mapping.items():
+        for where, value in _rule_targets(rule, f"/webhooks/event/map/{escape_pointer_token(key)}"):
+            if value not in events:
+                yield spec.source.problem(where, f"{value!r} is not a unified event type")
+
+
+def id_matches_file(spec: LoadedSpec) -> Iterator[Problem]:
+    """The spec's id is its file name, so `connector render <id>` finds it."""
+    stem = Path(spec.source.file).stem
+    if spec.source.file.endswith((".yaml", ".yml")) and spec.data["id"] != stem:
+        yield spec.source.problem("/id", f"id {spec.data['id']!r} does not match the file name {stem!r}")
+
+
+def signature_source(spec: LoadedSpec) -> Iterator[Problem]:
+    """A webhook signature is read from a header or from the body, exactly one of them."""
+    signature = spec.data.get("webhooks", {}).get("signature")
+    if signature is not None and ("header" in signature) == ("from" in signature):
+        yield spec.source.problem("/webhooks/signature", "give exactly one of 'header' or 'from'")
+
+
+#: Every lint rule, run in this order on a schema-valid spec.
+LINT_RULES: tuple[LintRule, ...] = (
+    id_matches_file,
+    status_targets,
+    error_targets,
+    flows_have_status,
+    capabilities_match_flows,
+    fixed_hosts,
+    secrets_only_in_auth,
+    event_targets,
+    signature_source,
+)
+
+
+def lint_rules(spec: LoadedSpec) -> list[Problem]:
+    return [problem for rule in LINT_RULES for problem in rule(spec)]

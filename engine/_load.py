@@ -1,0 +1,141 @@
+"""YAML text → plain data plus a source map from JSON pointer to file:line:col."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import Problem, SpecError
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 scalars: only true/false are booleans (country `NO` stays a
+    string) and dates stay strings."""
+
+
+_SpecLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def escape_pointer_token(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each JSON pointer of a loaded document came from."""
+
+    file: str
+    lines: tuple[str, ...]
+    values: dict[str, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int]:
+        """Line and column (1-based) of `pointer`, falling back to the nearest parent."""
+        table = self.keys if key else self.values
+        probe = pointer
+        while True:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return (1, 1)
+            probe = probe.rsplit("/", 1)[0]
+
+    def problem(self, pointer: str, message: str, *, key: bool = False) -> Problem:
+        line, col = self.locate(pointer, key=key)
+        source = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else None
+        return Problem(self.file, line, col, pointer, message, source)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    data: Any
+    source: SourceMap
+
+
+def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
+    """Parse YAML text; raise SpecError (with positions) on syntax errors or duplicate keys."""
+    source = SourceMap(file, tuple(text.splitlines()))
+    try:
+        node = yaml.compose(text, Loader=_SpecLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        text_line = source.lines[line - 1] if 0 < line <= len(source.lines) else None
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        raise SpecError([Problem(file, line, col, "", message, text_line)]) from None
+    if node is None:
+        raise SpecError([Problem(file, 1, 1, "", "the file is empty")])
+    problems: list[Problem] = []
+    loader = _SpecLoader("")
+    try:
+        data = _construct(node, "", source, problems, loader)
+    finally:
+        loader.dispose()
+    if problems:
+        raise SpecError(problems)
+    return LoadedSpec(data, source)
+
+
+def load_spec_file(path: str | Path) -> LoadedSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+    return load_spec_text(text, str(path))
+
+
+def _construct(
+    node: yaml.Node, pointer: str, source: SourceMap, problems: list[Problem], loader: _SpecLoader
+) -> Any:
+    source.values[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(_at(key_node, pointer, "mapping keys must be plain strings", source))
+                continue
+            key = str(key_node.value)
+            child = f"{pointer}/{escape_pointer_token(key)}"
+            if key in result:
+                problems.append(_at(key_node, child, f"duplicate key {key!r}", source))
+                continue
+            source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _construct(value_node, child, source, problems, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(item, f"{pointer}/{index}", source, problems, loader)
+            for index, item in enumerate(node.value)
+        ]
+    if node.tag not in _SCALAR_TAGS:
+        problems.append(_at(node, pointer, f"YAML tag {node.tag!r} is not allowed", source))
+        return None
+    return loader.construct_object(node)
+
+
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+
+
+def _at(node: yaml.Node, pointer: str, message: str, source: SourceMap) -> Problem:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    text = source.lines[line - 1].rstrip() if 0 < line <= len(source.lines) else None
+    return Problem(source.file, line, col, pointer, message, text)

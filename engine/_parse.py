@@ -1,0 +1,250 @@
+"""Processor HttpResponse → unified Result. Pure, and total: any bytes give a Result.
+
+The outcome table (documented in docs/outcomes.md, generated from OUTCOMES below):
+a response the engine cannot be sure of is `unresolved`, never `failed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._build import flow_plan
+from ._encoding import DecodeError
+from ._http import HttpResponse
+from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
+from ._scrub import Scrubber
+from ._unified import (
+    RETRYABLE_CODES,
+    ErrorCode,
+    ErrorInfo,
+    NextAction,
+    PaymentStatus,
+    Result,
+)
+
+#: Unified error code implied by an HTTP status when the processor's code says nothing more.
+HTTP_ERROR_CODES: Mapping[int, ErrorCode] = {
+    400: ErrorCode.INVALID_REQUEST,
+    401: ErrorCode.INVALID_CREDENTIALS,
+    402: ErrorCode.CARD_DECLINED,
+    403: ErrorCode.INVALID_CREDENTIALS,
+    404: ErrorCode.NOT_FOUND,
+    408: ErrorCode.TIMEOUT,
+    409: ErrorCode.DUPLICATE_REQUEST,
+    422: ErrorCode.INVALID_REQUEST,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.PROCESSOR_ERROR,
+    502: ErrorCode.PROCESSOR_UNAVAILABLE,
+    503: ErrorCode.PROCESSOR_UNAVAILABLE,
+    504: ErrorCode.PROCESSOR_UNAVAILABLE,
+}
+
+#: HTTP statuses after which the processor may or may not have acted: always unresolved.
+UNCERTAIN_HTTP = frozenset({408, 409}) | frozenset(range(500, 600))
+
+#: (situation, status, error code) — the written outcome table; docs are generated from it.
+OUTCOMES: tuple[tuple[str, str, str], ...] = (
+    ("invalid request, unsupported flow/method/currency, missing credentials", "exception", "—"),
+    ("connection refused, DNS failure, connect timeout (nothing sent)", "exception (NotSentError)", "—"),
+    ("timeout or connection lost after the request was sent", "unresolved", "timeout / network_error"),
+    ("HTTP 5xx", "unresolved", "processor_error / processor_unavailable"),
+    ("HTTP 408 or 409", "unresolved", "timeout / duplicate_request"),
+    ("body that cannot be decoded, or an unexpected shape", "unresolved", "invalid_response"),
+    ("2xx with a status value the spec does not map", "unresolved", "invalid_response"),
+    ("HTTP 4xx (other than 408/409), or `error_when` true", "failed", "mapped code, else by HTTP status"),
+    ("2xx whose status maps to failed (a decline)", "failed", "mapped decline code"),
+    ("2xx whose status maps to anything else", "that status", "—"),
+)
+
+_STRING_FIELDS = (
+    "connector_transaction_id",
+    "connector_refund_id",
+    "connector_reference",
+    "reference",
+    "currency",
+    "network_transaction_id",
+)
+
+
+def _unified_error(
+    code: str, message: str, http_status: int | None, **processor: str | None
+) -> ErrorInfo:
+    return ErrorInfo(
+        code=str(code),
+        message=message,
+        retryable=code in RETRYABLE_CODES,
+        http_status=http_status,
+        **processor,
+    )
+
+
+def unresolved(
+    plan: ConnectorPlan,
+    flow: str,
+    code: str,
+    message: str,
+    *,
+    http_status: int | None = None,
+    idempotency_key: str | None = None,
+) -> Result:
+    """The result for an outcome the engine cannot know: the caller must run `get`."""
+    return Result(
+        flow=flow,
+        connector=plan.id,
+        status=str(PaymentStatus.UNRESOLVED),
+        error=_unified_error(code, message, http_status),
+        http_status=http_status,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, Mapping | list | bool):
+        return None
+    return str(value)
+
+
+def _read_error(
+    plan: ErrorPlan,
+    body: Any,
+    context: Mapping[str, Any],
+    http_status: int,
+    scrubber: Scrubber,
+) -> ErrorInfo:
+    connector_code = _text(plan.code(body, context)) if plan.code else None
+    connector_message = _text(plan.message(body, context)) if plan.message else None
+    decline_code = _text(plan.decline_code(body, context)) if plan.decline_code else None
+    code = plan.code_map.get(connector_code) if connector_code is not None else None
+    if code is None and decline_code is not None:
+        code = plan.code_map.get(decline_code)
+    if code is None and http_status >= 400 and http_status != 402:
+        code = HTTP_ERROR_CODES.get(http_status)
+    if code is None:
+        code = plan.default or HTTP_ERROR_CODES.get(http_status) or ErrorCode.PROCESSOR_ERROR
+    if connector_message is not None:
+        connector_message = scrubber.text(connector_message)
+    return _unified_error(
+        code,
+        connector_message or f"{plan_label(code)}",
+        http_status,
+        connector_code=connector_code,
+        connector_message=connector_message,
+        decline_code=decline_code,
+    )
+
+
+def plan_label(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+def parse_response(
+    plan: ConnectorPlan,
+    flow: str,
+    request: Mapping[str, Any],
+    response: HttpResponse,
+    *,
+    idempotency_key: str | None = None,
+) -> Result:
+    """The unified result of `flow` for this processor response. Never raises for any
+    response content; raises UnsupportedError only for a flow the spec does not have."""
+    compiled = flow_plan(plan, flow).response
+    status_code = response.status_code
+    key = idempotency_key or request.get("idempotency_key")
+    try:
+        body = compiled.decode(response.body)
+    except DecodeError as exc:
+        if status_code in UNCERTAIN_HTTP:
+            code = HTTP_ERROR_CODES.get(status_code, ErrorCode.PROCESSOR_ERROR)
+            return unresolved(plan, flow, code, f"HTTP {status_code} from the processor",
+                              http_status=status_code, idempotency_key=key)
+        return unresolved(plan, flow, ErrorCode.INVALID_RESPONSE,
+                          f"the response could not be read ({exc})",
+                          http_status=status_code, idempotency_key=key)
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
+    card = (request.get("payment_method") or {}).get("card") or {}
+    scrubber = Scrubber([str(card[k]) for k in ("number", "cvc") if card.get(k)])
+    try:
+        return _interpret(plan, flow, compiled, body, context, status_code, key, scrubber)
+    except Exception as exc:  # any shape surprise in a processor's answer is not knowable
+        return unresolved(plan, flow, ErrorCode.INVALID_RESPONSE,
+                          f"the response had an unexpected shape ({type(exc).__name__})",
+                          http_status=status_code, idempotency_key=key)
+
+
+def _interpret(
+    plan: ConnectorPlan,
+    flow: str,
+    compiled: ResponsePlan,
+    body: Any,
+    context: Mapping[str, Any],
+    status_code: int,
+    key: str | None,
+    scrubber: Scrubber,
+) -> Result:
+    fields: dict[str, Any] = {}
+    for name, extract in compiled.fields:
+        value = extract(body, context)
+        fields[name] = value
+    for name in _STRING_FIELDS:
+        if name in fields:
+            fields[name] = _text(fields[name])
+    if "amount" in fields:
+        currency = fields.get("currency") or context["request"].get("currency")
+        fields["amount"] = plan.parse_amount(fields["amount"], currency)
+    common = {"flow": flow, "connector": plan.id, "http_status": status_code, "idempotency_key": key}
+
+    failed_http = status_code >= 400
+    if failed_http or (compiled.error_when is not None and compiled.error_when(body, context)):
+        error = _read_error(compiled.error, body, context, status_code, scrubber)
+        status = PaymentStatus.UNRESOLVED if status_code in UNCERTAIN_HTTP else PaymentStatus.FAILED
+        return Result(status=str(status), error=error, **common, **fields)
+
+    connector_status = None
+    if compiled.status_value is not None:
+        status = compiled.status_value(context)
+    else:
+        assert compiled.status_from is not None  # guaranteed by lint: from + map, or value
+        raw_status = compiled.status_from(body, context)
+        connector_status = _text(raw_status)
+        rule = compiled.status_map.get(connector_status) if connector_status is not None else None
+        if rule is None:
+            shown = repr(connector_status) if connector_status is not None else "no status"
+            return Result(
+                status=str(PaymentStatus.UNRESOLVED),
+                connector_status=connector_status,
+                error=_unified_error(
+                    ErrorCode.INVALID_RESPONSE,
+                    f"the processor answered {shown}, which the spec does not map",
+                    status_code,
+                ),
+                **common,
+                **fields,
+            )
+        status = rule(context)
+
+    next_action = None
+    if compiled.next_action is not None:
+        url_of, method_of, data_of = compiled.next_action
+        url = _text(url_of(body, context))
+        if url:
+            method = str(method_of(body, context) or "GET").upper() if method_of else "GET"
+            data = data_of(body, context) if data_of else None
+            next_action = NextAction(
+                type="redirect",
+                url=url,
+                method="POST" if method == "POST" else "GET",
+                data={str(k): str(v) for k, v in data.items()} if isinstance(data, Mapping) else None,
+            )
+    error = None
+    if status == PaymentStatus.FAILED:
+        error = _read_error(compiled.error, body, context, status_code, scrubber)
+    return Result(
+        status=str(status),
+        connector_status=connector_status,
+        next_action=next_action,
+        error=error,
+        **common,
+        **fields,
+    )

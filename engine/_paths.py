@@ -1,0 +1,93 @@
+"""Template variable paths → checked against what the render context really holds
+(the unified request schema, the spec's declared credentials)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+from ._templates import METHOD_NAMES, VariablePath
+from ._unified import resolve_ref
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a context root holds: a JSON schema (with the base URI its `$ref`s resolve
+    against), or None for "anything" (a processor's response body)."""
+
+    schema: Mapping[str, Any] | None
+    base: str = ""
+
+
+ANY = Shape(None)
+
+
+def closed_object(names: list[str]) -> Shape:
+    return Shape(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {n: {} for n in names},
+        }
+    )
+
+
+def check_path(path: VariablePath, roots: Mapping[str, Shape]) -> str | None:
+    """None when `path` can exist in the context; else a message saying what is wrong."""
+    if path.root not in roots:
+        close = difflib.get_close_matches(path.root, list(roots), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown variable {path.root!r}{hint} (available: {', '.join(sorted(roots))})"
+    shape = roots[path.root]
+    schema, base = shape.schema, shape.base
+    walked = [path.root]
+    for segment in path.segments:
+        if schema is None:
+            return None
+        schema, base = _deref(schema, base)
+        if isinstance(segment, int):
+            items = schema.get("items")
+            if not isinstance(items, Mapping):
+                return f"{'.'.join(walked)} is not a list"
+            schema = items
+            walked.append(str(segment))
+            continue
+        properties = _properties(schema, base)
+        if segment in properties:
+            schema = properties[segment]
+        elif isinstance(schema.get("additionalProperties"), Mapping):
+            schema = schema["additionalProperties"]
+        elif segment in METHOD_NAMES:
+            return None
+        else:
+            close = difflib.get_close_matches(segment, list(properties), n=1)
+            hint = f"; did you mean {'.'.join([*walked, close[0]])!r}?" if close else ""
+            return f"{'.'.join(walked)} has no field {segment!r}{hint}"
+        walked.append(segment)
+    return None
+
+
+def _deref(schema: Mapping[str, Any], base: str) -> tuple[Mapping[str, Any], str]:
+    while "$ref" in schema:
+        ref = schema["$ref"]
+        target = resolve_ref(ref, base)
+        if not ref.startswith("#"):
+            base = urljoin(base, ref.split("#", 1)[0])
+        schema = target
+    return schema, base
+
+
+def _properties(schema: Mapping[str, Any], base: str) -> dict[str, Any]:
+    """Properties of a schema and of its allOf/anyOf/oneOf/then branches."""
+    found: dict[str, Any] = dict(schema.get("properties", {}))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(key, []):
+            branch_schema, branch_base = _deref(branch, base)
+            found.update(_properties(branch_schema, branch_base))
+    then = schema.get("then")
+    if isinstance(then, Mapping):
+        found.update(_properties(then, base))
+    return found

@@ -1,0 +1,127 @@
+"""The compiled, frozen form of a spec: what build, parse and webhooks run. No YAML, template
+text or JMESPath text is parsed after compile; everything here is a ready callable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._amounts import AmountFormatter
+
+#: A compiled value: context → rendered value (None means "omit").
+Render = Callable[[Mapping[str, Any]], Any]
+#: A compiled extraction: (document, context) → value.
+Extract = Callable[[Any, Mapping[str, Any]], Any]
+#: A compiled condition-or-value rule: context → a unified status / event type.
+Rule = Callable[[Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialPlan:
+    name: str
+    secret: bool
+    required: bool
+    default: str | None
+    pattern: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPlan:
+    scheme: str
+    headers: Render | None  # → {name: value}
+    body_fields: Render | None  # → mapping placed first at body_pointer
+    body_pointer: tuple[str, ...]
+    header_names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPlan:
+    code: Extract | None
+    message: Extract | None
+    decline_code: Extract | None
+    code_map: Mapping[str, str]
+    default: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsePlan:
+    decode: Callable[[bytes], Any]
+    error_when: Extract | None
+    status_from: Extract | None
+    status_map: Mapping[str, Rule]
+    status_value: Rule | None
+    fields: tuple[tuple[str, Extract], ...]
+    next_action: tuple[Extract, Extract | None, Extract | None] | None
+    error: ErrorPlan
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPlan:
+    name: str
+    method: str
+    path: Render
+    query: Render | None
+    headers: Render | None
+    body: Render | None
+    encode: Callable[[Any], bytes] | None
+    content_type: str | None
+    required_fields: tuple[tuple[str, tuple[str, ...]], ...]  # (pointer, parts)
+    response: ResponsePlan
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturePlan:
+    header: str | None
+    from_item: Extract | None
+    pair_separator: str | None
+    value_separator: str | None
+    signature_key: str | None
+    timestamp_key: str | None
+    prefix: str
+    message: Render
+    algorithm: str
+    key_encoding: str
+    output: str
+    tolerance_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPlan:
+    signature: SignaturePlan
+    items: Extract | None
+    event_type: Extract
+    event_id: Extract | None
+    event_map: Mapping[str, Rule]
+    fields: tuple[tuple[str, Extract], ...]
+    acknowledge: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    payment_methods: frozenset[str]
+    capture_methods: frozenset[str]
+    currencies: frozenset[str] | None  # None: any
+    partial_capture: bool
+    partial_refund: bool
+    multiple_refunds: bool
+    three_ds: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorPlan:
+    id: str
+    name: str
+    docs: str
+    file: str
+    credentials: tuple[CredentialPlan, ...]
+    environments: Mapping[str, Render]
+    environment_suffixes: Mapping[str, str]  # environment → literal host suffix
+    auth: AuthPlan
+    format_amount: AmountFormatter
+    parse_amount: Callable[[Any, str | None], int | None]
+    capabilities: Capabilities
+    flows: Mapping[str, FlowPlan]
+    webhooks: WebhookPlan | None
+    raw: Mapping[str, Any] = field(repr=False)

@@ -1,0 +1,50 @@
+"""The HMAC primitive: key decoding, digest, output encoding, constant-time comparison.
+Webhooks use it now; request signing schemes will use it too."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+
+ALGORITHMS: Mapping[str, Callable[[], "hashlib._Hash"]] = {
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+    "sha512": hashlib.sha512,
+}
+
+KEY_DECODERS: Mapping[str, Callable[[str], bytes]] = {
+    "utf8": lambda key: key.encode("utf-8"),
+    "hex": bytes.fromhex,
+    "base64": lambda key: base64.b64decode(key, validate=True),
+}
+
+OUTPUT_ENCODERS: Mapping[str, Callable[[bytes], str]] = {
+    "hex": lambda digest: digest.hex(),
+    "base64": lambda digest: base64.b64encode(digest).decode("ascii"),
+}
+
+
+class KeyDecodeError(ValueError):
+    """The secret is not in the encoding the spec declares."""
+
+
+def decode_key(secret: str, encoding: str) -> bytes:
+    try:
+        return KEY_DECODERS[encoding](secret)
+    except (ValueError, binascii.Error):
+        raise KeyDecodeError(f"the secret is not valid {encoding}") from None
+
+
+def hmac_signature(algorithm: str, key: bytes, message: bytes, output: str) -> str:
+    digest = hmac.new(key, message, ALGORITHMS[algorithm]).digest()
+    return OUTPUT_ENCODERS[output](digest)
+
+
+def signatures_match(expected: str, given: str, output: str) -> bool:
+    """Constant-time comparison; hex compares case-insensitively."""
+    if output == "hex":
+        expected, given = expected.lower(), given.lower()
+    return hmac.compare_digest(expected.encode("ascii", "replace"), given.encode("ascii", "replace"))

@@ -1,0 +1,61 @@
+"""Spec files → lint problems or a compiled ConnectorPlan: load, validate, compile, lint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._compile import compile_spec
+from ._errors import Problem, SpecError
+from ._lint import lint_rules
+from ._load import LoadedSpec, load_spec_file, load_spec_text
+from ._plan import ConnectorPlan
+from ._resources import specs_dir
+from ._validate import validate_spec
+
+
+def check_loaded(spec: LoadedSpec) -> tuple[ConnectorPlan | None, list[Problem]]:
+    problems = validate_spec(spec)
+    if problems:
+        return None, problems
+    plan, problems = compile_spec(spec)
+    problems += lint_rules(spec)
+    return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
+
+
+def lint_file(path: str | Path) -> list[Problem]:
+    """Every problem of one spec file (empty when clean)."""
+    try:
+        spec = load_spec_file(path)
+    except SpecError as exc:
+        return exc.problems
+    return check_loaded(spec)[1]
+
+
+def compile_file(path: str | Path) -> ConnectorPlan:
+    plan, problems = check_loaded(load_spec_file(path))
+    if plan is None:
+        raise SpecError(problems)
+    return plan
+
+
+def compile_text(text: str, file: str = "<string>") -> ConnectorPlan:
+    plan, problems = check_loaded(load_spec_text(text, file))
+    if plan is None:
+        raise SpecError(problems)
+    return plan
+
+
+def bundled_spec_paths() -> list[Path]:
+    return sorted(specs_dir().glob("*.yaml"))
+
+
+def find_spec(name_or_path: str) -> Path:
+    """A bundled connector id (`stripe`) or a path to a spec file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return candidate
+    path = specs_dir() / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in bundled_spec_paths())
+        raise FileNotFoundError(f"no connector {name_or_path!r}; bundled connectors: {known}")
+    return path

@@ -1,0 +1,219 @@
+"""Template text → compiled callables (sandboxed Jinja), plus the variable paths each one reads.
+
+Rules (documented in the spec reference):
+- A value that is exactly one `{{ expression }}` keeps its native type: an int stays an int,
+  a mapping stays a mapping. Any other text with `{{`/`{%` renders to a string.
+- Reading a field the request does not have gives null in a native value (and a key whose value is
+  null is omitted by the caller), but is an error inside a string. Misspelled variables are caught
+  at lint time by checking every variable path against the unified request schema.
+- Plain field paths (`{{ request.amount }}`) compile to direct getters; nothing is parsed per call.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import ChainableUndefined, TemplateError, Undefined, nodes
+from jinja2.meta import find_undeclared_variables
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class OptionalUndefined(ChainableUndefined):
+    """Chains through missing optional fields (`request.customer.email` when there is no
+    customer) and is false-y, but fails loudly when rendered into text or iterated."""
+
+    __slots__ = ()
+    __str__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __iter__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __len__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __contains__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+
+
+def _b64encode(value: Any) -> str:
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return base64.b64encode(data).decode("ascii")
+
+
+def _last4(value: Any) -> str:
+    return str(value)[-4:]
+
+
+def _two_digits(value: Any) -> str:
+    return f"{int(value):02d}"
+
+
+#: Template filters beyond Jinja's built-ins: name → (function, documentation).
+FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
+    "b64encode": (_b64encode, "Base64 of the UTF-8 text (standard alphabet, padded)."),
+    "last4": (_last4, "The last four characters, e.g. of a card number for a refund."),
+    "two_digits": (_two_digits, 'An integer as two digits: 3 → "03" (expiry months).'),
+}
+
+MAX_OUTPUT_CHARS = 1_000_000
+
+
+def _make_environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    env.filters.update({name: func for name, (func, _) in FILTERS.items()})
+    return env
+
+
+def _path_segment(value: Any) -> Any:
+    if value is None or isinstance(value, Undefined):
+        raise ValueError("a path parameter is null")
+    return quote(str(value), safe="")
+
+
+ENVIRONMENT = _make_environment()
+#: For URL paths: every `{{ }}` output is percent-encoded as one path segment ("../x" → "..%2Fx").
+PATH_ENVIRONMENT = _make_environment()
+PATH_ENVIRONMENT.finalize = _path_segment
+
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$", re.S)
+# Jinja's dict/str methods a template may call; they are not fields, so path checks stop there.
+METHOD_NAMES = frozenset(dir(dict)) | frozenset(dir(str))
+
+Renderer = Callable[[Mapping[str, Any]], Any]
+
+
+class TemplateCompileError(Exception):
+    def __init__(self, message: str, line_offset: int = 0) -> None:
+        self.line_offset = line_offset
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class VariablePath:
+    """A variable the template reads: `request.payment_method.card.number` is
+    root="request", segments=("payment_method", "card", "number")."""
+
+    root: str
+    segments: tuple[str | int, ...]
+
+    def dotted(self) -> str:
+        return ".".join([self.root, *map(str, self.segments)])
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTemplate:
+    source: str
+    render: Renderer
+    native: bool
+    paths: tuple[VariablePath, ...]
+
+
+def is_template(value: object) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def compile_template(
+    source: str, environment: ImmutableSandboxedEnvironment = ENVIRONMENT
+) -> CompiledTemplate:
+    """Compile one template string; raise TemplateCompileError on syntax errors."""
+    try:
+        ast = environment.parse(source)
+    except TemplateError as exc:
+        raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
+    paths = tuple(_variable_paths(ast))
+    match = _SINGLE_EXPRESSION.match(source)
+    try:
+        if match is not None and environment is ENVIRONMENT:
+            expression = match.group("expr")
+            getter = _direct_getter(ast)
+            if getter is not None:
+                return CompiledTemplate(source, getter, True, paths)
+            compiled = environment.compile_expression(expression, undefined_to_none=False)
+
+            def render_native(context: Mapping[str, Any]) -> Any:
+                value = compiled(**context)
+                return None if isinstance(value, Undefined) else value
+
+            return CompiledTemplate(source, render_native, True, paths)
+        template = environment.from_string(ast)
+
+        def render_text(context: Mapping[str, Any]) -> Any:
+            text = template.render(context)
+            if len(text) > MAX_OUTPUT_CHARS:
+                raise TemplateCompileError(f"rendered text exceeds {MAX_OUTPUT_CHARS} characters")
+            return text
+
+        return CompiledTemplate(source, render_text, False, paths)
+    except TemplateError as exc:
+        raise TemplateCompileError(_template_message(exc)) from None
+
+
+def compile_expression(expression: str) -> CompiledTemplate:
+    """A bare Jinja expression (a condition such as `request.capture_method == 'manual'`)."""
+    return compile_template("{{ " + expression + " }}")
+
+
+def _template_message(exc: TemplateError) -> str:
+    return f"template error: {exc.message or exc}"
+
+
+def _direct_getter(ast: nodes.Template) -> Renderer | None:
+    """For `{{ a.b.c }}`, a plain dict walk instead of a Jinja render (same null semantics)."""
+    body = ast.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    path = _chain(body[0].nodes[0])
+    if path is None:
+        return None
+    root, segments = path.root, path.segments
+
+    def get(context: Mapping[str, Any]) -> Any:
+        value = context.get(root)
+        for segment in segments:
+            if isinstance(value, Mapping):
+                value = value.get(segment)  # type: ignore[call-overload]
+            elif isinstance(value, list | tuple) and isinstance(segment, int):
+                value = value[segment] if -len(value) <= segment < len(value) else None
+            else:
+                return None
+        return value
+
+    return get
+
+
+def _chain(node: nodes.Node) -> VariablePath | None:
+    segments: list[str | int] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            segments.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            if not isinstance(node.arg.value, str | int):
+                return None
+            segments.append(node.arg.value)
+            node = node.node
+        elif isinstance(node, nodes.Name) and node.ctx == "load":
+            return VariablePath(node.name, tuple(reversed(segments)))
+        else:
+            return None
+
+
+def _variable_paths(ast: nodes.Template) -> Iterator[VariablePath]:
+    free = find_undeclared_variables(ast)
+
+    def visit(node: nodes.Node) -> Iterator[VariablePath]:
+        if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+            path = _chain(node)
+            if path is not None:
+                if path.root in free:
+                    yield path
+                return
+        for child in node.iter_child_nodes():
+            yield from visit(child)
+
+    yield from visit(ast)
+
+
+def filter_docs() -> list[tuple[str, str]]:
+    return [(name, doc) for name, (_, doc) in FILTERS.items()]

@@ -1,0 +1,288 @@
+"""The unified contract in Python: statuses, error codes, result types, and request validation
+against schemas/unified/ (the single source of truth; tests prove these types agree with it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from ._errors import InputError, UnsupportedError
+from ._load import escape_pointer_token
+from ._resources import load_schema, schemas_dir
+
+
+class PaymentStatus(StrEnum):
+    REQUIRES_ACTION = "requires_action"
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PARTIALLY_CAPTURED = "partially_captured"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    FAILED = "failed"
+    UNRESOLVED = "unresolved"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNRESOLVED = "unresolved"
+
+
+class ErrorCode(StrEnum):
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    EXPIRED_CARD = "expired_card"
+    INCORRECT_CVC = "incorrect_cvc"
+    INCORRECT_NUMBER = "incorrect_number"
+    INVALID_EXPIRY_DATE = "invalid_expiry_date"
+    INCORRECT_ADDRESS = "incorrect_address"
+    DO_NOT_HONOR = "do_not_honor"
+    LOST_OR_STOLEN_CARD = "lost_or_stolen_card"
+    SUSPECTED_FRAUD = "suspected_fraud"
+    CALL_ISSUER = "call_issuer"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    INVALID_REQUEST = "invalid_request"
+    INVALID_AMOUNT = "invalid_amount"
+    UNSUPPORTED = "unsupported"
+    DUPLICATE_REQUEST = "duplicate_request"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    PROCESSOR_ERROR = "processor_error"
+    PROCESSOR_UNAVAILABLE = "processor_unavailable"
+    TIMEOUT = "timeout"
+    NETWORK_ERROR = "network_error"
+    INVALID_RESPONSE = "invalid_response"
+
+
+#: Codes for which the same request (same idempotency key) may succeed when tried again.
+RETRYABLE_CODES = frozenset(
+    {
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.PROCESSOR_ERROR,
+        ErrorCode.PROCESSOR_UNAVAILABLE,
+        ErrorCode.TIMEOUT,
+        ErrorCode.NETWORK_ERROR,
+        ErrorCode.INVALID_RESPONSE,
+        ErrorCode.DUPLICATE_REQUEST,
+    }
+)
+
+
+class EventType(StrEnum):
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"
+    PAYMENT_PARTIALLY_CAPTURED = "payment.partially_captured"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_PENDING = "payment.pending"
+    PAYMENT_REQUIRES_ACTION = "payment.requires_action"
+    PAYMENT_CAPTURE_FAILED = "payment.capture_failed"
+    PAYMENT_VOID_FAILED = "payment.void_failed"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
+    REFUND_PENDING = "refund.pending"
+    DISPUTE_OPENED = "dispute.opened"
+    DISPUTE_CLOSED = "dispute.closed"
+    UNKNOWN = "unknown"
+
+
+#: The status an event type implies for the object it is about (None: the event says nothing
+#: certain about it, e.g. a failed capture leaves the payment as it was).
+EVENT_STATUS: Mapping[EventType, str | None] = {
+    EventType.PAYMENT_AUTHORIZED: PaymentStatus.AUTHORIZED,
+    EventType.PAYMENT_CAPTURED: PaymentStatus.CAPTURED,
+    EventType.PAYMENT_PARTIALLY_CAPTURED: PaymentStatus.PARTIALLY_CAPTURED,
+    EventType.PAYMENT_FAILED: PaymentStatus.FAILED,
+    EventType.PAYMENT_VOIDED: PaymentStatus.VOIDED,
+    EventType.PAYMENT_PENDING: PaymentStatus.PENDING,
+    EventType.PAYMENT_REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    EventType.PAYMENT_CAPTURE_FAILED: None,
+    EventType.PAYMENT_VOID_FAILED: None,
+    EventType.REFUND_SUCCEEDED: RefundStatus.SUCCEEDED,
+    EventType.REFUND_FAILED: RefundStatus.FAILED,
+    EventType.REFUND_PENDING: RefundStatus.PENDING,
+    EventType.DISPUTE_OPENED: None,
+    EventType.DISPUTE_CLOSED: None,
+    EventType.UNKNOWN: None,
+}
+
+FlowKind = Literal["payment", "refund"]
+
+#: Every request flow: its result kind (which status set applies). Webhooks are `parse_event`.
+FLOWS: Mapping[str, FlowKind] = {
+    "authorize": "payment",
+    "complete_authorize": "payment",
+    "capture": "payment",
+    "void": "payment",
+    "refund": "refund",
+    "get": "payment",
+    "get_refund": "refund",
+}
+
+
+def statuses_for(flow: str) -> frozenset[str]:
+    kind = FLOWS[flow]
+    return frozenset(PaymentStatus if kind == "payment" else RefundStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """Why an operation failed or could not be confirmed."""
+
+    code: str
+    message: str
+    retryable: bool
+    connector_code: str | None = None
+    connector_message: str | None = None
+    decline_code: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    """Where the customer must go to continue (3-D Secure, a bank page)."""
+
+    type: Literal["redirect"]
+    url: str
+    method: Literal["GET", "POST"] = "GET"
+    data: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The unified outcome of a payment or refund flow (schemas/unified/result.json)."""
+
+    flow: str
+    connector: str
+    status: str
+    connector_status: str | None = None
+    connector_transaction_id: str | None = None
+    connector_refund_id: str | None = None
+    connector_reference: str | None = None
+    reference: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    network_transaction_id: str | None = None
+    next_action: NextAction | None = None
+    error: ErrorInfo | None = None
+    http_status: int | None = None
+    idempotency_key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One verified webhook event (schemas/unified/event.json)."""
+
+    connector: str
+    type: str
+    connector_event_type: str
+    verified: bool
+    status: str | None = None
+    event_id: str | None = None
+    connector_transaction_id: str | None = None
+    connector_refund_id: str | None = None
+    reference: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# --- request validation ------------------------------------------------------------------------
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted((schemas_dir() / "unified").glob("*.json")):
+        schema = load_schema(f"unified/{path.name}")
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def request_schema(flow: str) -> Mapping[str, Any]:
+    if flow not in FLOWS:
+        raise UnsupportedError(f"unknown flow {flow!r}; flows are: {', '.join(FLOWS)}")
+    schema: Mapping[str, Any] = load_schema(f"unified/{flow}.request.json")
+    return schema
+
+
+@cache
+def _validator(flow: str) -> Draft202012Validator:
+    return Draft202012Validator(request_schema(flow), registry=_registry())
+
+
+def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
+    """The schema a `$ref` names, relative to the schema whose `$id` is `base`."""
+    resolved: Mapping[str, Any] = _registry().resolver(base).lookup(ref).contents
+    return resolved
+
+
+def validate_request(flow: str, request: Any) -> None:
+    """Raise InputError naming the JSON pointer of a bad field. Values never enter messages:
+    a bad card number must not be echoed into an exception."""
+    if not isinstance(request, Mapping):
+        raise InputError("/", "the request must be a JSON object")
+    error = best_match(_validator(flow).iter_errors(request))
+    if error is None:
+        currency = request.get("currency")
+        if currency is not None:
+            from ._amounts import is_known_currency
+
+            if not is_known_currency(currency):
+                raise InputError("/currency", "is not an ISO 4217 currency code")
+        return
+    pointer, message = _describe(error)
+    raise InputError(pointer, message)
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{escape_pointer_token(p)}" for p in parts)
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    pointer = _pointer(error.absolute_path)
+    kind, expected, schema = error.validator, error.validator_value, error.schema
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        missing = next((name for name in expected if name not in instance), expected[0])
+        return f"{pointer}/{escape_pointer_token(missing)}", "is required"
+    if kind == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = list(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known)
+        name = extra[0] if extra else "?"
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{pointer}/{escape_pointer_token(name)}", f"is not a known field{hint}"
+    if kind == "dependentRequired":
+        return pointer, f"must also have {', '.join(map(repr, sum(expected.values(), [])))}"
+    messages = {
+        "type": f"must be of type {expected}",
+        "enum": f"must be one of {', '.join(map(repr, expected))}",
+        "const": f"must be {expected!r}",
+        "pattern": "is not in the expected format",
+        "minLength": f"must be at least {expected} characters long",
+        "maxLength": f"must be at most {expected} characters long",
+        "minimum": f"must be at least {expected}",
+        "maximum": f"must be at most {expected}",
+        "maxProperties": f"must have at most {expected} entries",
+    }
+    return pointer, messages.get(str(kind), f"is invalid ({kind})")

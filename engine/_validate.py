@@ -1,0 +1,77 @@
+"""Loaded spec data → every schema problem, located at file:line:col with a "did you mean"."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from ._errors import Problem
+from ._load import LoadedSpec, escape_pointer_token
+from ._resources import load_schema
+
+SPEC_SCHEMA = "connector-spec.schema.json"
+
+
+@cache
+def spec_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema(SPEC_SCHEMA))
+
+
+def validate_spec(spec: LoadedSpec) -> list[Problem]:
+    problems: dict[tuple[str, str], Problem] = {}
+    for error in spec_validator().iter_errors(spec.data):
+        for problem in _problems(error, spec):
+            problems.setdefault((problem.pointer, problem.message), problem)
+    return list(problems.values())
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{escape_pointer_token(p)}" for p in parts)
+
+
+def _problems(error: ValidationError, spec: LoadedSpec) -> Iterator[Problem]:
+    if error.context:
+        # oneOf/anyOf: report the most relevant branch's complaint, not the whole union.
+        deepest = best_match(error.context)
+        if deepest is not None and deepest is not error:
+            yield from _problems(deepest, spec)
+            return
+    pointer = _pointer(error.absolute_path)
+    source = spec.source
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = list(error.schema.get("properties", {}))
+        for name in error.instance:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(known)}"
+            child = f"{pointer}/{escape_pointer_token(name)}"
+            yield source.problem(child, f"unknown key {name!r}{hint}", key=True)
+        return
+    if error.validator == "propertyNames":
+        name = error.instance
+        child = f"{pointer}/{escape_pointer_token(name)}"
+        allowed = error.schema.get("propertyNames", {}).get("enum")
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
+        yield source.problem(child, f"{name!r} is not an allowed name here{hint}", key=True)
+        return
+    if error.validator == "required":
+        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        for name in missing:
+            yield source.problem(pointer, f"missing required key {name!r}", key=True)
+        return
+    yield source.problem(pointer, _short(error.message))
+
+
+def _short(message: str) -> str:
+    message = re.sub(r"\s+", " ", message)
+    return message if len(message) <= 200 else message[:197] + "..."

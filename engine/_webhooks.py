@@ -1,0 +1,186 @@
+"""Webhook body + headers + secret → verified unified Events (or WebhookError)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import UnsupportedError, WebhookError
+from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
+from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
+from ._unified import EVENT_STATUS, Event, EventType
+
+#: WebhookError.reason values.
+REJECTIONS = (
+    "missing_signature",
+    "bad_signature",
+    "stale_timestamp",
+    "bad_secret",
+    "unreadable_body",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """The verified events of one webhook delivery, and what to answer the processor."""
+
+    events: tuple[Event, ...]
+    acknowledge_status: int = 200
+    acknowledge_body: str = ""
+    acknowledge_content_type: str = "text/plain"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": [e.to_dict() for e in self.events],
+            "acknowledge": {
+                "status": self.acknowledge_status,
+                "body": self.acknowledge_body,
+                "content_type": self.acknowledge_content_type,
+            },
+        }
+
+
+def parse_event(
+    plan: ConnectorPlan,
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    now: float | None = None,
+) -> WebhookResult:
+    """Verify the signature (constant time, with the spec's timestamp tolerance) and read the
+    events. Raises WebhookError when anything cannot be verified: unverified events are never
+    returned."""
+    webhooks = plan.webhooks
+    if webhooks is None:
+        raise UnsupportedError(f"{plan.id} has no webhooks section")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        text = body.decode("utf-8-sig")
+        document = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WebhookError("unreadable_body", "the body is not UTF-8 JSON") from None
+    items = _items(webhooks, document, lowered)
+    try:
+        key = decode_key(secret, webhooks.signature.key_encoding)
+    except KeyDecodeError as exc:
+        raise WebhookError("bad_secret", str(exc)) from None
+    clock = time.time() if now is None else now
+    if webhooks.signature.from_item is None:
+        _verify(webhooks.signature, key, text, None, lowered, clock)
+    events = []
+    for item in items:
+        if webhooks.signature.from_item is not None:
+            _verify(webhooks.signature, key, text, item, lowered, clock)
+        events.append(_event(plan, webhooks, item, lowered))
+    ack = webhooks.acknowledge or {}
+    return WebhookResult(
+        events=tuple(events),
+        acknowledge_status=int(ack.get("status", 200)),
+        acknowledge_body=str(ack.get("body", "")),
+        acknowledge_content_type=str(ack.get("content_type", "text/plain")),
+    )
+
+
+def _items(webhooks: WebhookPlan, document: Any, headers: Mapping[str, str]) -> list[Any]:
+    if webhooks.items is None:
+        return [document]
+    found = webhooks.items(document, {"item": document, "headers": headers})
+    if not isinstance(found, list) or not found:
+        raise WebhookError("unreadable_body", "the body holds no events")
+    return found
+
+
+def _verify(
+    signature: SignaturePlan,
+    key: bytes,
+    text: str,
+    item: Any,
+    headers: Mapping[str, str],
+    now: float,
+) -> None:
+    timestamp: str | None = None
+    if signature.header is not None:
+        raw = headers.get(signature.header.lower())
+        if not raw:
+            raise WebhookError("missing_signature", f"no {signature.header} header")
+        candidates, timestamp = _parse_header(signature, raw)
+    else:
+        assert signature.from_item is not None
+        found = signature.from_item(item, {"item": item, "headers": headers})
+        if not isinstance(found, str) or not found:
+            raise WebhookError("missing_signature", "the event carries no signature")
+        candidates = [found]
+    if signature.tolerance_seconds is not None:
+        try:
+            stamp = int(timestamp or "")
+        except ValueError:
+            raise WebhookError("missing_signature", "the signature has no timestamp") from None
+        if abs(now - stamp) > signature.tolerance_seconds:
+            raise WebhookError(
+                "stale_timestamp",
+                f"the timestamp is more than {signature.tolerance_seconds}s from now",
+            )
+    context = {"body": text, "item": item, "headers": headers, "timestamp": timestamp}
+    message = str(signature.message(context)).encode("utf-8")
+    expected = hmac_signature(signature.algorithm, key, message, signature.output)
+    # Compare against every candidate (no early exit) so timing says nothing of which matched.
+    matched = False
+    for candidate in candidates:
+        matched |= signatures_match(expected, candidate, signature.output)
+    if not matched:
+        raise WebhookError("bad_signature", "the signature does not match")
+
+
+def _parse_header(signature: SignaturePlan, raw: str) -> tuple[list[str], str | None]:
+    if signature.pair_separator is None:
+        value = raw.strip()
+        if signature.prefix:
+            if not value.lower().startswith(signature.prefix.lower()):
+                raise WebhookError("bad_signature", "the signature has an unexpected prefix")
+            value = value[len(signature.prefix) :]
+        return [value], None
+    signatures: list[str] = []
+    timestamp = None
+    for pair in raw.split(signature.pair_separator):
+        name, sep, value = pair.strip().partition(signature.value_separator or "=")
+        if not sep:
+            continue
+        if name == signature.signature_key:
+            signatures.append(value)
+        elif name == signature.timestamp_key:
+            timestamp = value
+    if not signatures:
+        raise WebhookError("missing_signature", "the signature header holds no signature")
+    return signatures, timestamp
+
+
+def _event(plan: ConnectorPlan, webhooks: WebhookPlan, item: Any, headers: Mapping[str, str]) -> Event:
+    context = {"item": item, "headers": headers}
+    connector_type = webhooks.event_type(item, context)
+    connector_type = "" if connector_type is None else str(connector_type)
+    rule = webhooks.event_map.get(connector_type)
+    unified = rule(context) if rule is not None else EventType.UNKNOWN
+    fields: dict[str, Any] = {}
+    for name, extract in webhooks.fields:
+        value = extract(item, context)
+        fields[name] = None if value is None or isinstance(value, Mapping | list) else value
+    for name in ("connector_transaction_id", "connector_refund_id", "reference", "currency"):
+        if fields.get(name) is not None:
+            fields[name] = str(fields[name])
+    if "amount" in fields:
+        fields["amount"] = plan.parse_amount(fields["amount"], fields.get("currency"))
+    event_id = webhooks.event_id(item, context) if webhooks.event_id else None
+    status = EVENT_STATUS.get(EventType(unified))
+    return Event(
+        connector=plan.id,
+        type=str(unified),
+        connector_event_type=connector_type,
+        verified=True,
+        status=None if status is None else str(status),
+        event_id=None if event_id is None else str(event_id),
+        **fields,
+    )
