@@ -80,12 +80,13 @@ def build_request(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    check_credential_patterns: bool = True,
 ) -> HttpRequest:
     """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
     flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
     environment URL (a local test server); it is the caller's choice, never the spec's."""
     compiled = check_request(plan, flow, request)
-    resolved = resolve_credentials(plan, credentials)
+    resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     context: dict[str, Any] = {"request": request, "credentials": resolved.values}
     if "amount" in request and "currency" in request:
         context["amount"] = plan.format_amount(request["amount"], request["currency"])

@@ -97,6 +97,7 @@ class Compiler:
         self.credential_names = list(credentials)
         self.setting_names = [n for n, c in credentials.items() if not c.get("secret")]
         self.used_credentials: set[str] = set()
+        self.current_flow: str | None = None
 
     # --- roots ---------------------------------------------------------------------------------
 
@@ -127,6 +128,8 @@ class Compiler:
         for path in compiled.paths:
             message = check_path(path, roots)
             if message is not None:
+                if pointer.startswith("/defaults") and self.current_flow:
+                    message += f" (inherited by flow {self.current_flow!r})"
                 self.problem(pointer, message)
             if path.root == "credentials" and path.segments:
                 self.used_credentials.add(str(path.segments[0]))
@@ -247,6 +250,7 @@ class Compiler:
     def flow(self, name: str, raw: Mapping[str, Any]) -> FlowPlan:
         defaults = self.data.get("defaults", {})
         base = f"/flows/{name}"
+        self.current_flow = name
         request = raw["request"]
         roots = self.build_roots(name)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._build import flow_plan
 from ._encoding import DecodeError
+from ._errors import RenderError
 from ._http import HttpResponse
 from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
 from ._scrub import Scrubber
@@ -168,8 +169,9 @@ def parse_response(
     try:
         return _interpret(plan, flow, compiled, body, context, status_code, key, scrubber)
     except Exception as exc:  # any shape surprise in a processor's answer is not knowable
+        detail = str(exc) if isinstance(exc, RenderError) else type(exc).__name__
         return unresolved(plan, flow, ErrorCode.INVALID_RESPONSE,
-                          f"the response had an unexpected shape ({type(exc).__name__})",
+                          f"the response had an unexpected shape ({detail})",
                           http_status=status_code, idempotency_key=key)
 
 

@@ -34,6 +34,10 @@ class OptionalUndefined(ChainableUndefined):
     __contains__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
 
 
+def _is_none(value: Any) -> bool:
+    return value is None or isinstance(value, Undefined)
+
+
 def _b64encode(value: Any) -> str:
     data = value if isinstance(value, bytes) else str(value).encode("utf-8")
     return base64.b64encode(data).decode("ascii")
@@ -62,6 +66,8 @@ def _make_environment() -> ImmutableSandboxedEnvironment:
         undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True
     )
     env.filters.update({name: func for name, (func, _) in FILTERS.items()})
+    # A missing field reads as null everywhere, so `x is none` holds for it too.
+    env.tests["none"] = _is_none
     return env
 
 

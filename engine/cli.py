@@ -1,0 +1,281 @@
+"""The `connector` command: lint, list, matrix, render, parse, event, call, new, docs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._connector import Connector, bundled_connectors, load_connector
+from ._errors import ConnectorServiceError, SpecError, WebhookError
+from ._http import HttpResponse
+from ._spec import bundled_spec_paths, lint_file
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"connector: cannot read {what} {path}: {exc}") from None
+
+
+def _headers(pairs: Sequence[str] | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition(":")
+        if not sep:
+            raise SystemExit(f"connector: --header must be 'Name: value', got {pair!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=False, default=str))
+
+
+def _placeholder_credentials(connector: Connector) -> dict[str, str]:
+    return {c.name: f"<{c.name}>" for c in connector.plan.credentials}
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or bundled_spec_paths()
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    problems = [problem for file in files for problem in lint_file(file)]
+    for problem in problems:
+        print(problem.format())
+    print(f"{len(files)} spec(s) checked, {len(problems)} problem(s)", file=sys.stderr)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = [
+        {"id": c.id, "name": c.name, "flows": list(c.flows), "webhooks": c.has_webhooks}
+        for c in bundled_connectors()
+    ]
+    if args.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            flows = ", ".join(row["flows"]) + (", parse_event" if row["webhooks"] else "")
+            print(f"{row['id']:<14} {row['name']:<16} {flows}")
+    return EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from ._docs import feature_matrix, render_matrix_markdown
+
+    if args.json:
+        _print_json(feature_matrix())
+    else:
+        print(render_matrix_markdown(), end="")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    connector = load_connector(args.connector)
+    request = _read_json(args.request, "request")
+    if args.credentials:
+        credentials = _read_json(args.credentials, "credentials")
+    else:
+        credentials = _placeholder_credentials(connector)
+    from ._build import build_request
+
+    built = build_request(
+        connector.plan,
+        args.flow,
+        request,
+        credentials,
+        environment=args.env,
+        base_url=args.base_url,
+        check_credential_patterns=bool(args.credentials),
+    )
+    shown = built.redacted()
+    if args.json:
+        _print_json(shown)
+    else:
+        print(f"{shown['method']} {shown['url']}")
+        for name, value in shown["headers"].items():
+            print(f"{name}: {value}")
+        if shown["body"] is not None:
+            print()
+            print(shown["body"])
+    return EXIT_OK
+
+
+def _show_result(result: Mapping[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(result)
+        return
+    for key, value in result.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            print(f"{key}:")
+            for inner, item in value.items():
+                if item is not None:
+                    print(f"  {inner}: {item}")
+        else:
+            print(f"{key}: {value}")
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    connector = load_connector(args.connector)
+    request = _read_json(args.request, "request")
+    try:
+        body = Path(args.response).read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"connector: cannot read response {args.response}: {exc}") from None
+    response = HttpResponse(args.status, _headers(args.header), body)
+    result = connector.parse_response(args.flow, request, response)
+    _show_result(result.to_dict(), args.json)
+    return EXIT_OK
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    connector = load_connector(args.connector)
+    secret = args.secret if args.secret is not None else os.environ.get(args.secret_env or "", "")
+    if not secret:
+        raise SystemExit("connector: give --secret or --secret-env NAME")
+    try:
+        body = Path(args.body).read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"connector: cannot read body {args.body}: {exc}") from None
+    try:
+        result = connector.parse_event(body, _headers(args.header), secret)
+    except WebhookError as exc:
+        if args.json:
+            _print_json({"verified": False, "reason": exc.reason, "message": str(exc)})
+        else:
+            print(f"rejected: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        for event in result.events:
+            _show_result(event.to_dict(), False)
+    return EXIT_OK
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from ._client import Client
+
+    request = _read_json(args.request, "request")
+    credentials = _read_json(args.credentials, "credentials")
+    with Client(args.connector, credentials, environment=args.env, base_url=args.base_url) as client:
+        result = client.call(args.flow, request)
+    _show_result(result.to_dict(), args.json)
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from ._scaffold import scaffold
+
+    for path in scaffold(args.name, Path(args.root)):
+        print(f"created {path}")
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ._docs import write_docs
+
+    stale = write_docs(Path(args.out), check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'} {path}")
+    return EXIT_PROBLEMS if (args.check and stale) else EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connector",
+        description="Connector Service: lint processor specs, render and parse their requests, "
+        "verify webhooks, and call processors through one unified payment API.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("lint", help="check spec files; exit 1 when any problem is found")
+    p.add_argument("paths", nargs="*", help="spec files or folders (default: every bundled spec)")
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("list", help="the bundled processors and their flows")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("matrix", help="the feature matrix generated from the specs")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_matrix)
+
+    def connector_flow_request(p: argparse.ArgumentParser) -> None:
+        p.add_argument("connector", help="a bundled connector id (stripe) or a spec file path")
+        p.add_argument("flow", help="authorize, capture, void, refund, get, ...")
+        p.add_argument("request", help="a JSON file holding the unified request")
+
+    p = sub.add_parser("render", help="print the exact HTTP request, secrets redacted; no network")
+    connector_flow_request(p)
+    p.add_argument("--credentials", help="JSON file of credentials (default: placeholders)")
+    p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
+    p.add_argument("--base-url", help="use this base URL instead of the environment's")
+    p.add_argument("--json", action="store_true", help='print {"method", "url", "headers", "body"}')
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("parse", help="the unified result for a processor response; no network")
+    connector_flow_request(p)
+    p.add_argument("response", help="a file holding the processor's response body")
+    p.add_argument("--status", type=int, required=True, help="the response's HTTP status")
+    p.add_argument("--header", action="append", metavar="'K: V'", help="a response header")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("event", help="verify and parse a webhook; exit 1 when it does not verify")
+    p.add_argument("connector", help="a bundled connector id or a spec file path")
+    p.add_argument("--body", required=True, help="a file holding the raw webhook body")
+    p.add_argument("--header", action="append", metavar="'K: V'", help="a webhook header")
+    p.add_argument("--secret", help="the webhook signing secret")
+    p.add_argument("--secret-env", help="read the secret from this environment variable")
+    p.add_argument("--json", action="store_true", help="print the events as JSON")
+    p.set_defaults(func=cmd_event)
+
+    p = sub.add_parser("call", help="send a flow to the processor and print the unified result")
+    connector_flow_request(p)
+    p.add_argument("--credentials", required=True, help="JSON file of credentials")
+    p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
+    p.add_argument("--base-url", help="send to this base URL (e.g. a local test server)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser("new", help="scaffold a spec and its test folder (they lint clean)")
+    p.add_argument("name", help="the new connector's id: lower case, digits, underscores")
+    p.add_argument("--root", default=".", help="the repository root (default: .)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("docs", help="regenerate the generated docs (spec reference, matrix, ...)")
+    p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is stale")
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (ConnectorServiceError, FileNotFoundError) as exc:
+        print(f"connector: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code

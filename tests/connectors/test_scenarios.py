@@ -1,0 +1,108 @@
+"""Every flow scenario of every connector, end to end through Client with a mock transport:
+the request the engine sends (snapshot), the unified result (snapshot), and explicit
+assertions from the scenario's `expect`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from engine import Client, ConnectorServiceError, load_connector
+
+from .scenarios import Scenario, credentials_for, dotted, flow_scenarios, response_body
+
+SCENARIOS = flow_scenarios()
+
+TRANSPORT_ERRORS = {
+    "connect_error": httpx.ConnectError("connection refused"),
+    "connect_timeout": httpx.ConnectTimeout("connect timed out"),
+    "read_timeout": httpx.ReadTimeout("read timed out"),
+    "write_timeout": httpx.WriteTimeout("write timed out"),
+    "remote_protocol_error": httpx.RemoteProtocolError("peer closed connection"),
+    "read_error": httpx.ReadError("connection reset"),
+}
+
+
+@pytest.fixture
+def snapshot_json(snapshot: Any) -> Any:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def _run(scenario: Scenario) -> tuple[list[httpx.Request], Any]:
+    data = scenario.data
+    response = data["response"]
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if "transport" in response:
+            raise TRANSPORT_ERRORS[response["transport"]]
+        return httpx.Response(
+            response.get("status", 200),
+            headers=response.get("headers", {"Content-Type": "application/json"}),
+            content=response_body(response),
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    client = Client(scenario.connector, credentials_for(scenario.connector), http_client=http)
+    try:
+        return sent, client.call(data["flow"], data["request"])
+    except ConnectorServiceError as exc:
+        return sent, exc
+
+
+def _secrets(scenario: Scenario) -> list[str]:
+    card = (scenario.data["request"].get("payment_method") or {}).get("card") or {}
+    connector = load_connector(scenario.connector)
+    secret_names = {c.name for c in connector.plan.credentials if c.secret}
+    creds = credentials_for(scenario.connector)
+    return [str(v) for k, v in creds.items() if k in secret_names] + [
+        str(card[k]) for k in ("number", "cvc") if k in card and len(str(card[k])) >= 4
+    ]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_scenario(scenario: Scenario, snapshot_json: Any) -> None:
+    expect = scenario.data["expect"]
+    assert "status" in expect or "raises" in expect, "every scenario asserts a status or an exception"
+    connector = load_connector(scenario.connector)
+    sent, outcome = _run(scenario)
+
+    if "raises" in expect:
+        assert isinstance(outcome, Exception), f"expected {expect['raises']}, got {outcome!r}"
+        assert type(outcome).__name__ == expect["raises"]
+        assert sent == [] or expect["raises"] == "NotSentError"
+        return
+    assert not isinstance(outcome, Exception), f"unexpected exception: {outcome!r}"
+    assert len(sent) == 1, "exactly one HTTP request per flow"
+
+    # What went on the wire is exactly what build_request gives (the sans-I/O promise).
+    built = connector.build_request(
+        scenario.data["flow"],
+        {**scenario.data["request"], "idempotency_key": outcome.idempotency_key}
+        if outcome.idempotency_key
+        else scenario.data["request"],
+        credentials_for(scenario.connector),
+    )
+    wire = sent[0]
+    assert (wire.method, str(wire.url)) == (built.method, built.url)
+    assert wire.content == (built.body or b"")
+
+    result = outcome.to_dict()
+    for path, expected in expect.items():
+        assert dotted(result, path) == expected, f"{path}: {dotted(result, path)!r} != {expected!r}"
+
+    recorded = {"request": built.redacted(), "result": result}
+    text = json.dumps(recorded, default=str)
+    generated = outcome.idempotency_key
+    if generated and "idempotency_key" not in scenario.data["request"]:
+        # A generated key differs per run: the snapshot shows where it went, not its value.
+        text = text.replace(generated, "<generated>")
+        recorded = json.loads(text)
+    for secret in _secrets(scenario):
+        assert secret not in text, "a secret or card value leaked into the transcript"
+    assert recorded == snapshot_json
