@@ -1,0 +1,81 @@
+"""The Python types of the unified contract agree with schemas/unified/ (the source of truth)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from engine import ErrorInfo, Event, EventType, NextAction, PaymentStatus, RefundStatus, Result
+from engine._unified import FLOWS, ErrorCode, request_schema
+
+UNIFIED = Path(__file__).resolve().parents[2] / "schemas" / "unified"
+
+
+def _schema(name: str) -> dict[str, Any]:
+    return json.loads((UNIFIED / name).read_text())
+
+
+def _fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _object_branch(schema: dict[str, Any]) -> dict[str, Any]:
+    return next(b for b in schema["oneOf"] if b.get("type") == "object")
+
+
+def test_result_fields_match_schema() -> None:
+    schema = _schema("result.json")
+    assert _fields(Result) == set(schema["properties"])
+    assert _fields(ErrorInfo) == set(_object_branch(schema["properties"]["error"])["properties"])
+    assert _fields(NextAction) == set(_object_branch(schema["properties"]["next_action"])["properties"])
+
+
+def test_event_fields_match_schema() -> None:
+    schema = _schema("event.json")
+    assert _fields(Event) == set(schema["properties"])
+    assert [str(e) for e in EventType] == schema["properties"]["type"]["enum"]
+
+
+def test_enums_match_schema() -> None:
+    defs = _schema("common.json")["$defs"]
+    assert [str(s) for s in PaymentStatus] == defs["payment_status"]["enum"]
+    assert [str(s) for s in RefundStatus] == defs["refund_status"]["enum"]
+    assert [str(c) for c in ErrorCode] == defs["error_code"]["enum"]
+
+
+def test_every_flow_has_a_request_schema_and_no_orphans() -> None:
+    files = {p.name.removesuffix(".request.json") for p in UNIFIED.glob("*.request.json")}
+    assert files == set(FLOWS)
+
+
+@pytest.mark.parametrize("flow", list(FLOWS))
+def test_request_schemas_are_valid_and_closed(flow: str) -> None:
+    schema = request_schema(flow)
+    Draft202012Validator.check_schema(schema)
+    assert schema["additionalProperties"] is False
+    for name, prop in schema["properties"].items():
+        assert "description" in prop or "$ref" in prop, f"{flow}.{name} has no description"
+
+
+def test_results_serialise_to_the_result_schema() -> None:
+    validator = Draft202012Validator(
+        _schema("result.json"),
+        registry=__import__("engine._unified", fromlist=["_registry"])._registry(),
+    )
+    result = Result(
+        flow="authorize",
+        connector="acme",
+        status="requires_action",
+        next_action=NextAction(type="redirect", url="https://acs.example/3ds", method="POST", data={"a": "b"}),
+        error=ErrorInfo(code="authentication_required", message="3DS", retryable=False),
+        amount=1099,
+        currency="EUR",
+    )
+    assert list(validator.iter_errors(json.loads(json.dumps(result.to_dict())))) == []
+    broken = {**result.to_dict(), "status": "paid"}
+    assert list(validator.iter_errors(broken)) != []
