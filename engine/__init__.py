@@ -1,8 +1,8 @@
 """Connector Service: one unified payment API over many processors, each a YAML spec.
 
-    >>> from engine import Client
-    >>> with Client("stripe", {"api_key": "sk_test_..."}) as client:
-    ...     result = client.authorize({...})
+>>> from engine import Client
+>>> with Client("stripe", {"api_key": "sk_test_..."}) as client:
+...     result = client.authorize({...})
 """
 
 from ._client import AsyncClient, Client, Limits

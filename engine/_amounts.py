@@ -37,7 +37,7 @@ def to_major_string(amount: int, digits: int) -> str:
 
 
 def from_major(value: Any, digits: int) -> int:
-    """"10.99" or 10.99 → 1099 (a processor's major-unit amount back to minor units)."""
+    """ "10.99" or 10.99 → 1099 (a processor's major-unit amount back to minor units)."""
     quantity = Decimal(str(value)).scaleb(digits)
     if quantity != quantity.to_integral_value():
         raise ValueError(f"{value!r} has more than {digits} decimals")
@@ -61,11 +61,15 @@ def _major_string(amount: int, currency: str, overrides: Mapping[str, int]) -> A
 
 #: amounts.format in a spec → how the engine writes an amount for that processor.
 AMOUNT_FORMATS: Mapping[str, tuple[Callable[[int, str, Mapping[str, int]], Any], str]] = {
-    "minor_integer": (_minor_integer, "Integer in minor units: 1099 for USD 10.99, 500 for JPY 500."),
+    "minor_integer": (
+        _minor_integer,
+        "Integer in minor units: 1099 for USD 10.99, 500 for JPY 500.",
+    ),
     "minor_string": (_minor_string, 'String of minor units: "1099".'),
     "major_string": (
         _major_string,
-        'Decimal string in major units with the currency\'s exact decimals: "10.99", "500", "1.234".',
+        "Decimal string in major units with the currency's exact decimals: "
+        '"10.99", "500", "1.234".',
     ),
 }
 
@@ -79,7 +83,9 @@ def amount_formatter(fmt: str, overrides: Mapping[str, int]) -> AmountFormatter:
     return formatter
 
 
-def amount_parser(fmt: str, overrides: Mapping[str, int]) -> Callable[[Any, str | None], int | None]:
+def amount_parser(
+    fmt: str, overrides: Mapping[str, int]
+) -> Callable[[Any, str | None], int | None]:
     """The inverse of the spec's format, for amounts read from responses."""
 
     def parse(value: Any, currency: str | None) -> int | None:

@@ -59,7 +59,8 @@ AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], CompileValue], Aut
     "basic": (_basic, "HTTP Basic: `username` and `password` are templates."),
     "body": (
         _body,
-        "Credentials in the body: `fields` (templates) are placed first in the object at `pointer`.",
+        "Credentials in the body: `fields` (templates) are placed first in the object at "
+        "`pointer`.",
     ),
 }
 

@@ -47,16 +47,16 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     if flow == "authorize":
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
-            raise UnsupportedError(f"{plan.id} does not support {capture} capture", "/capture_method")
+            raise UnsupportedError(
+                f"{plan.id} does not support {capture} capture", "/capture_method"
+            )
     currency = request.get("currency")
     if currency is not None and caps.currencies is not None and currency not in caps.currencies:
         raise UnsupportedError(f"{plan.id} does not accept currency {currency}", "/currency")
     return compiled
 
 
-def base_url_for(
-    plan: ConnectorPlan, environment: str, context: Mapping[str, Any]
-) -> str:
+def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, Any]) -> str:
     if environment not in plan.environments:
         raise UnsupportedError(
             f"{plan.id} has no environment {environment!r}; it has: {', '.join(plan.environments)}"

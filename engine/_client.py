@@ -57,7 +57,9 @@ class _Base:
         base_url: str | None = None,
         limits: Limits | None = None,
     ) -> None:
-        self.connector = connector if isinstance(connector, Connector) else load_connector(connector)
+        self.connector = (
+            connector if isinstance(connector, Connector) else load_connector(connector)
+        )
         self._credentials = credentials or {}
         self.environment = environment
         self.base_url = base_url
@@ -92,9 +94,7 @@ class _Base:
             flow, prepared, response, idempotency_key=prepared.get("idempotency_key")
         )
 
-    def _transport_failure(
-        self, flow: str, prepared: Mapping[str, Any], exc: Exception
-    ) -> Result:
+    def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
         key = prepared.get("idempotency_key")
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             raise NotSentError(
@@ -102,16 +102,28 @@ class _Base:
                 "nothing was sent"
             ) from None
         if isinstance(exc, _ResponseTooLarge):
-            return unresolved(self.connector.plan, flow, ErrorCode.INVALID_RESPONSE,
-                              f"the response exceeded {self.limits.max_response_bytes} bytes",
-                              idempotency_key=key)
+            return unresolved(
+                self.connector.plan,
+                flow,
+                ErrorCode.INVALID_RESPONSE,
+                f"the response exceeded {self.limits.max_response_bytes} bytes",
+                idempotency_key=key,
+            )
         if isinstance(exc, httpx.TimeoutException):
-            return unresolved(self.connector.plan, flow, ErrorCode.TIMEOUT,
-                              f"no answer in time after the request was sent ({type(exc).__name__})",
-                              idempotency_key=key)
-        return unresolved(self.connector.plan, flow, ErrorCode.NETWORK_ERROR,
-                          f"the connection failed after the request was sent ({type(exc).__name__})",
-                          idempotency_key=key)
+            return unresolved(
+                self.connector.plan,
+                flow,
+                ErrorCode.TIMEOUT,
+                f"no answer in time after the request was sent ({type(exc).__name__})",
+                idempotency_key=key,
+            )
+        return unresolved(
+            self.connector.plan,
+            flow,
+            ErrorCode.NETWORK_ERROR,
+            f"the connection failed after the request was sent ({type(exc).__name__})",
+            idempotency_key=key,
+        )
 
 
 def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
@@ -132,14 +144,20 @@ class Client(_Base):
         limits: Limits | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(connector, credentials, environment=environment, base_url=base_url, limits=limits)
+        super().__init__(
+            connector, credentials, environment=environment, base_url=base_url, limits=limits
+        )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.limits.httpx_timeout(), follow_redirects=False)
+        self._http = http_client or httpx.Client(
+            timeout=self.limits.httpx_timeout(), follow_redirects=False
+        )
 
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         prepared, built = self._prepare(flow, request)
         try:
-            with self._http.stream(built.method, built.url, headers=dict(built.headers), content=built.body) as raw:
+            with self._http.stream(
+                built.method, built.url, headers=dict(built.headers), content=built.body
+            ) as raw:
                 body = bytearray()
                 for chunk in raw.iter_bytes():
                     body += chunk
@@ -178,7 +196,10 @@ class Client(_Base):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -196,14 +217,20 @@ class AsyncClient(_Base):
         limits: Limits | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(connector, credentials, environment=environment, base_url=base_url, limits=limits)
+        super().__init__(
+            connector, credentials, environment=environment, base_url=base_url, limits=limits
+        )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.limits.httpx_timeout(), follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self.limits.httpx_timeout(), follow_redirects=False
+        )
 
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         prepared, built = self._prepare(flow, request)
         try:
-            async with self._http.stream(built.method, built.url, headers=dict(built.headers), content=built.body) as raw:
+            async with self._http.stream(
+                built.method, built.url, headers=dict(built.headers), content=built.body
+            ) as raw:
                 body = bytearray()
                 async for chunk in raw.aiter_bytes():
                     body += chunk
@@ -242,6 +269,9 @@ class AsyncClient(_Base):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()

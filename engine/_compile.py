@@ -255,7 +255,9 @@ class Compiler:
         roots = self.build_roots(name)
 
         def merged_templates(key: str) -> Render | None:
-            origins = {k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})}
+            origins = {
+                k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})
+            }
             values = dict(defaults.get(key, {}))
             for k, v in request.get(key, {}).items():
                 values[k] = v
@@ -270,7 +272,9 @@ class Compiler:
         )
         encoding = request.get("encoding", defaults.get("encoding", "json"))
         body = (
-            self.value(request["body"], f"{base}/request/body", roots) if "body" in request else None
+            self.value(request["body"], f"{base}/request/body", roots)
+            if "body" in request
+            else None
         )
         if body is not None and encoding == "none":
             self.problem(f"{base}/request/body", "a body is given but the encoding is 'none'")
@@ -290,7 +294,9 @@ class Compiler:
             headers=merged_templates("headers"),
             body=body,
             encode=encoder[0] if encoder and (body is not None or self._auth_in_body()) else None,
-            content_type=encoder[1] if encoder and (body is not None or self._auth_in_body()) else None,
+            content_type=encoder[1]
+            if encoder and (body is not None or self._auth_in_body())
+            else None,
             required_fields=tuple(required),
             response=self.response(name, raw["response"], defaults.get("response", {})),
         )
@@ -399,7 +405,9 @@ class Compiler:
                 output=signature["output"],
                 tolerance_seconds=signature.get("tolerance_seconds"),
             ),
-            items=self.extract(raw["items"], f"{base}/items", item_roots) if "items" in raw else None,
+            items=self.extract(raw["items"], f"{base}/items", item_roots)
+            if "items" in raw
+            else None,
             event_type=self.extract(event["type"], f"{base}/event/type", item_roots),
             event_id=self.extract(event["id"], f"{base}/event/id", item_roots)
             if "id" in event

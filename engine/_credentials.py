@@ -100,7 +100,11 @@ def resolve_credentials(
             if credential.required:
                 raise CredentialsError(f"{plan.id}: credential {name!r} is required")
             continue
-        if check_patterns and credential.pattern is not None and not re.fullmatch(credential.pattern, value):
+        if (
+            check_patterns
+            and credential.pattern is not None
+            and not re.fullmatch(credential.pattern, value)
+        ):
             raise CredentialsError(
                 f"{plan.id}: credential {name!r} does not have the expected form"
             )

@@ -2,7 +2,7 @@
 
     ConnectorServiceError
     ├── SpecError            a spec file is invalid; carries every Problem, sorted by position
-    ├── InputError           the unified request is invalid; carries the JSON pointer of the bad field
+    ├── InputError           the unified request is invalid; carries the bad field's JSON pointer
     ├── UnsupportedError     the spec does not declare this flow, payment method, currency, ...
     ├── CredentialsError     a credential the spec needs is missing, or a host check failed
     ├── RenderError          a template failed while building the request (a spec bug)

@@ -26,12 +26,22 @@ class HttpRequest:
         for name in headers:
             if name.lower() in self.sensitive_headers:
                 headers[name] = "[REDACTED]"
-        body = None if self.body is None else self.scrubber.text(self.body.decode("utf-8", "replace"))
-        return {"method": self.method, "url": self.scrubber.text(self.url), "headers": headers, "body": body}
+        body = (
+            None if self.body is None else self.scrubber.text(self.body.decode("utf-8", "replace"))
+        )
+        return {
+            "method": self.method,
+            "url": self.scrubber.text(self.url),
+            "headers": headers,
+            "body": body,
+        }
 
     def __repr__(self) -> str:
         shown = self.redacted()
-        return f"HttpRequest({shown['method']} {shown['url']}, headers={shown['headers']!r}, body={shown['body']!r})"
+        return (
+            f"HttpRequest({shown['method']} {shown['url']}, "
+            f"headers={shown['headers']!r}, body={shown['body']!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,9 @@ def status_targets(spec: LoadedSpec) -> Iterator[Problem]:
         allowed = statuses_for(flow)
         status = raw["response"].get("status", {})
         base = f"/flows/{flow}/response/status"
-        rules = [(f"{base}/map/{escape_pointer_token(k)}", v) for k, v in status.get("map", {}).items()]
+        rules = [
+            (f"{base}/map/{escape_pointer_token(k)}", v) for k, v in status.get("map", {}).items()
+        ]
         if "value" in status:
             rules.append((f"{base}/value", status["value"]))
         for pointer, rule in rules:
@@ -46,13 +48,16 @@ def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
     """Error maps and defaults target only unified error codes."""
     codes = set(ErrorCode)
     sections = [("/defaults/response/error", spec.data.get("defaults", {}).get("response", {}))]
-    sections += [(f"/flows/{f}/response/error", r["response"]) for f, r in spec.data["flows"].items()]
+    sections += [
+        (f"/flows/{f}/response/error", r["response"]) for f, r in spec.data["flows"].items()
+    ]
     for base, response in sections:
         error = response.get("error", {})
         for key, value in error.get("map", {}).items():
             if value not in codes:
                 yield spec.source.problem(
-                    f"{base}/map/{escape_pointer_token(key)}", f"{value!r} is not a unified error code"
+                    f"{base}/map/{escape_pointer_token(key)}",
+                    f"{value!r} is not a unified error code",
                 )
         if "default" in error and error["default"] not in codes:
             yield spec.source.problem(
@@ -67,11 +72,13 @@ def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:
         status = raw["response"].get("status", default_status)
         if not status or ("value" not in status and not ("from" in status and status.get("map"))):
             yield spec.source.problem(
-                f"/flows/{flow}/response", "the flow has no status mapping (status.from + map, or status.value)"
+                f"/flows/{flow}/response",
+                "the flow has no status mapping (status.from + map, or status.value)",
             )
         elif "value" in status and "from" in status:
             yield spec.source.problem(
-                f"/flows/{flow}/response/status", "give either status.value or status.from, not both"
+                f"/flows/{flow}/response/status",
+                "give either status.value or status.from, not both",
             )
 
 
@@ -84,16 +91,26 @@ def capabilities_match_flows(spec: LoadedSpec) -> Iterator[Problem]:
         yield spec.source.problem("/flows", "every connector needs an authorize flow", key=True)
     manual = "manual" in caps["capture_methods"]
     if manual and "capture" not in flows:
-        yield spec.source.problem(f"{where}/capture_methods", "manual capture is declared but there is no capture flow")
+        yield spec.source.problem(
+            f"{where}/capture_methods", "manual capture is declared but there is no capture flow"
+        )
     if "capture" in flows and not manual:
-        yield spec.source.problem("/flows/capture", "a capture flow exists but manual capture is not declared", key=True)
+        yield spec.source.problem(
+            "/flows/capture", "a capture flow exists but manual capture is not declared", key=True
+        )
     if caps.get("partial_capture") and "capture" not in flows:
-        yield spec.source.problem(f"{where}/partial_capture", "partial_capture is declared but there is no capture flow")
+        yield spec.source.problem(
+            f"{where}/partial_capture", "partial_capture is declared but there is no capture flow"
+        )
     for flag in ("partial_refund", "multiple_refunds"):
         if caps.get(flag) and "refund" not in flows:
-            yield spec.source.problem(f"{where}/{flag}", f"{flag} is declared but there is no refund flow")
+            yield spec.source.problem(
+                f"{where}/{flag}", f"{flag} is declared but there is no refund flow"
+            )
     if caps.get("three_ds") and "next_action" not in _merged_response(spec, "authorize"):
-        yield spec.source.problem(f"{where}/three_ds", "three_ds is declared but authorize has no next_action")
+        yield spec.source.problem(
+            f"{where}/three_ds", "three_ds is declared but authorize has no next_action"
+        )
 
 
 def _merged_response(spec: LoadedSpec, flow: str) -> Mapping[str, Any]:
@@ -112,12 +129,16 @@ def fixed_hosts(spec: LoadedSpec) -> Iterator[Problem]:
         rest = url.split("://", 1)[-1]
         host = rest.split("/", 1)[0]
         if "?" in url or "#" in url or "@" in host:
-            yield spec.source.problem(pointer, "a base URL may not hold a query, fragment or user info")
+            yield spec.source.problem(
+                pointer, "a base URL may not hold a query, fragment or user info"
+            )
         tail = host.rsplit("}}", 1)[-1] if "}}" in host else host
         literal_labels = [label for label in tail.split(".") if label]
         if "{{" in host and (len(literal_labels) < 2 or not tail.startswith(("-", "."))):
             yield spec.source.problem(
-                pointer, "a template in the host may only fill a label before a literal domain (e.g. '{{ x }}-api.example.com')"
+                pointer,
+                "a template in the host may only fill a label before a literal domain "
+                "(e.g. '{{ x }}-api.example.com')",
             )
         if _TEMPLATE.search(rest.split("/", 1)[1] if "/" in rest else ""):
             yield spec.source.problem(pointer, "the base URL's path must be literal")
@@ -129,7 +150,9 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
     secrets = {n for n, c in spec.data.get("credentials", {}).items() if c.get("secret")}
     if not secrets:
         return
-    pattern = re.compile(r"credentials\s*(?:\.\s*|\[\s*['\"])(" + "|".join(map(re.escape, secrets)) + r")\b")
+    pattern = re.compile(
+        r"credentials\s*(?:\.\s*|\[\s*['\"])(" + "|".join(map(re.escape, secrets)) + r")\b"
+    )
 
     def walk(value: Any, pointer: str) -> Iterator[Problem]:
         if isinstance(value, Mapping):
@@ -139,7 +162,9 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
             for index, item in enumerate(value):
                 yield from walk(item, f"{pointer}/{index}")
         elif isinstance(value, str) and (match := pattern.search(value)):
-            yield spec.source.problem(pointer, f"secret credential {match.group(1)!r} may only be used in /auth")
+            yield spec.source.problem(
+                pointer, f"secret credential {match.group(1)!r} may only be used in /auth"
+            )
 
     for key in ("defaults", "flows", "environments", "webhooks"):
         if key in spec.data:
@@ -160,7 +185,9 @@ def id_matches_file(spec: LoadedSpec) -> Iterator[Problem]:
     """The spec's id is its file name, so `connector render <id>` finds it."""
     stem = Path(spec.source.file).stem
     if spec.source.file.endswith((".yaml", ".yml")) and spec.data["id"] != stem:
-        yield spec.source.problem("/id", f"id {spec.data['id']!r} does not match the file name {stem!r}")
+        yield spec.source.problem(
+            "/id", f"id {spec.data['id']!r} does not match the file name {stem!r}"
+        )
 
 
 def signature_source(spec: LoadedSpec) -> Iterator[Problem]:

@@ -105,11 +105,18 @@ def _construct(
     node: yaml.Node, pointer: str, source: SourceMap, problems: list[Problem], loader: _SpecLoader
 ) -> Any:
     source.values[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS[type(node)]:
+        # An explicit tag on a mapping or list (`!!set`, `!!python/tuple`) is refused like one on
+        # a scalar: what runs must be the plain data the author wrote.
+        problems.append(_at(node, pointer, f"YAML tag {node.tag!r} is not allowed", source))
+        return None
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(_at(key_node, pointer, "mapping keys must be plain strings", source))
+                problems.append(
+                    _at(key_node, pointer, "mapping keys must be plain strings", source)
+                )
                 continue
             key = str(key_node.value)
             child = f"{pointer}/{escape_pointer_token(key)}"
@@ -124,15 +131,23 @@ def _construct(
             _construct(item, f"{pointer}/{index}", source, problems, loader)
             for index, item in enumerate(node.value)
         ]
-    if node.tag not in _SCALAR_TAGS:
-        problems.append(_at(node, pointer, f"YAML tag {node.tag!r} is not allowed", source))
+    try:
+        return loader.construct_object(node)
+    except (ValueError, LookupError, yaml.YAMLError):  # `!!int abc`, `!!bool maybe`
+        problems.append(_at(node, pointer, f"the value does not fit YAML tag {node.tag!r}", source))
         return None
-    return loader.construct_object(node)
 
 
-_SCALAR_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
-)
+def _tags(*names: str) -> frozenset[str]:
+    return frozenset(f"tag:yaml.org,2002:{name}" for name in names)
+
+
+#: The tags allowed on each kind of node: plain data only.
+_PLAIN_TAGS: dict[type[yaml.Node], frozenset[str]] = {
+    yaml.ScalarNode: _tags("str", "int", "float", "bool", "null"),
+    yaml.MappingNode: _tags("map"),
+    yaml.SequenceNode: _tags("seq"),
+}
 
 
 def _at(node: yaml.Node, pointer: str, message: str, source: SourceMap) -> Problem:

@@ -47,13 +47,25 @@ UNCERTAIN_HTTP = frozenset({408, 409}) | frozenset(range(500, 600))
 #: (situation, status, error code) — the written outcome table; docs are generated from it.
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("invalid request, unsupported flow/method/currency, missing credentials", "exception", "—"),
-    ("connection refused, DNS failure, connect timeout (nothing sent)", "exception (NotSentError)", "—"),
-    ("timeout or connection lost after the request was sent", "unresolved", "timeout / network_error"),
+    (
+        "connection refused, DNS failure, connect timeout (nothing sent)",
+        "exception (NotSentError)",
+        "—",
+    ),
+    (
+        "timeout or connection lost after the request was sent",
+        "unresolved",
+        "timeout / network_error",
+    ),
     ("HTTP 5xx", "unresolved", "processor_error / processor_unavailable"),
     ("HTTP 408 or 409", "unresolved", "timeout / duplicate_request"),
     ("body that cannot be decoded, or an unexpected shape", "unresolved", "invalid_response"),
     ("2xx with a status value the spec does not map", "unresolved", "invalid_response"),
-    ("HTTP 4xx (other than 408/409), or `error_when` true", "failed", "mapped code, else by HTTP status"),
+    (
+        "HTTP 4xx (other than 408/409), or `error_when` true",
+        "failed",
+        "mapped code, else by HTTP status",
+    ),
     ("2xx whose status maps to failed (a decline)", "failed", "mapped decline code"),
     ("2xx whose status maps to anything else", "that status", "—"),
 )
@@ -157,11 +169,22 @@ def parse_response(
     except DecodeError as exc:
         if status_code in UNCERTAIN_HTTP:
             code = HTTP_ERROR_CODES.get(status_code, ErrorCode.PROCESSOR_ERROR)
-            return unresolved(plan, flow, code, f"HTTP {status_code} from the processor",
-                              http_status=status_code, idempotency_key=key)
-        return unresolved(plan, flow, ErrorCode.INVALID_RESPONSE,
-                          f"the response could not be read ({exc})",
-                          http_status=status_code, idempotency_key=key)
+            return unresolved(
+                plan,
+                flow,
+                code,
+                f"HTTP {status_code} from the processor",
+                http_status=status_code,
+                idempotency_key=key,
+            )
+        return unresolved(
+            plan,
+            flow,
+            ErrorCode.INVALID_RESPONSE,
+            f"the response could not be read ({exc})",
+            http_status=status_code,
+            idempotency_key=key,
+        )
     headers = {k.lower(): v for k, v in response.headers.items()}
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
     card = (request.get("payment_method") or {}).get("card") or {}
@@ -170,9 +193,14 @@ def parse_response(
         return _interpret(plan, flow, compiled, body, context, status_code, key, scrubber)
     except Exception as exc:  # any shape surprise in a processor's answer is not knowable
         detail = str(exc) if isinstance(exc, RenderError) else type(exc).__name__
-        return unresolved(plan, flow, ErrorCode.INVALID_RESPONSE,
-                          f"the response had an unexpected shape ({detail})",
-                          http_status=status_code, idempotency_key=key)
+        return unresolved(
+            plan,
+            flow,
+            ErrorCode.INVALID_RESPONSE,
+            f"the response had an unexpected shape ({detail})",
+            http_status=status_code,
+            idempotency_key=key,
+        )
 
 
 def _interpret(
@@ -195,15 +223,21 @@ def _interpret(
     if "amount" in fields:
         currency = fields.get("currency") or context["request"].get("currency")
         fields["amount"] = plan.parse_amount(fields["amount"], currency)
-    common = {"flow": flow, "connector": plan.id, "http_status": status_code, "idempotency_key": key}
+    common: dict[str, Any] = {
+        "flow": flow,
+        "connector": plan.id,
+        "http_status": status_code,
+        "idempotency_key": key,
+    }
 
     failed_http = status_code >= 400
     if failed_http or (compiled.error_when is not None and compiled.error_when(body, context)):
-        error = _read_error(compiled.error, body, context, status_code, scrubber)
-        status = PaymentStatus.UNRESOLVED if status_code in UNCERTAIN_HTTP else PaymentStatus.FAILED
-        return Result(status=str(status), error=error, **common, **fields)
+        refusal = _read_error(compiled.error, body, context, status_code, scrubber)
+        failed = PaymentStatus.UNRESOLVED if status_code in UNCERTAIN_HTTP else PaymentStatus.FAILED
+        return Result(status=str(failed), error=refusal, **common, **fields)
 
     connector_status = None
+    status: str
     if compiled.status_value is not None:
         status = compiled.status_value(context)
     else:
@@ -237,9 +271,11 @@ def _interpret(
                 type="redirect",
                 url=url,
                 method="POST" if method == "POST" else "GET",
-                data={str(k): str(v) for k, v in data.items()} if isinstance(data, Mapping) else None,
+                data={str(k): str(v) for k, v in data.items()}
+                if isinstance(data, Mapping)
+                else None,
             )
-    error = None
+    error: ErrorInfo | None = None
     if status == PaymentStatus.FAILED:
         error = _read_error(compiled.error, body, context, status_code, scrubber)
     return Result(

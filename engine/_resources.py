@@ -21,7 +21,8 @@ def _first_existing(*candidates: Path) -> Path:
 def specs_dir() -> Path:
     """The bundled connector specs: engine/_bundled/specs in a wheel, specs/connectors here."""
     return _first_existing(
-        _PACKAGE_DIR / "_bundled" / "specs" / "connectors", _PACKAGE_DIR.parent / "specs" / "connectors"
+        _PACKAGE_DIR / "_bundled" / "specs" / "connectors",
+        _PACKAGE_DIR.parent / "specs" / "connectors",
     )
 
 

@@ -51,7 +51,9 @@ class Scrubber:
         for variant in sorted(variants, key=len, reverse=True):
             escaped = re.escape(variant)
             # Short values (a CVC) only where they stand alone, so "123" does not eat "41234".
-            parts.append(rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])" if len(variant) < 8 else escaped)
+            parts.append(
+                rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])" if len(variant) < 8 else escaped
+            )
         self._pattern = re.compile("|".join(parts)) if parts else None
 
     def text(self, text: str) -> str:

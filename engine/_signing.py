@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 
-ALGORITHMS: Mapping[str, Callable[[], "hashlib._Hash"]] = {
+ALGORITHMS: Mapping[str, Callable[[], hashlib._Hash]] = {
     "sha1": hashlib.sha1,
     "sha256": hashlib.sha256,
     "sha512": hashlib.sha512,
@@ -47,4 +47,6 @@ def signatures_match(expected: str, given: str, output: str) -> bool:
     """Constant-time comparison; hex compares case-insensitively."""
     if output == "hex":
         expected, given = expected.lower(), given.lower()
-    return hmac.compare_digest(expected.encode("ascii", "replace"), given.encode("ascii", "replace"))
+    return hmac.compare_digest(
+        expected.encode("ascii", "replace"), given.encode("ascii", "replace")
+    )

@@ -28,10 +28,10 @@ class OptionalUndefined(ChainableUndefined):
     customer) and is false-y, but fails loudly when rendered into text or iterated."""
 
     __slots__ = ()
-    __str__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __iter__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __len__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __contains__ = Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __str__ = Undefined._fail_with_undefined_error
+    __iter__ = Undefined._fail_with_undefined_error
+    __len__ = Undefined._fail_with_undefined_error
+    __contains__ = Undefined._fail_with_undefined_error
 
 
 def _is_none(value: Any) -> bool:
@@ -178,7 +178,7 @@ def _direct_getter(ast: nodes.Template) -> Renderer | None:
         value = context.get(root)
         for segment in segments:
             if isinstance(value, Mapping):
-                value = value.get(segment)  # type: ignore[call-overload]
+                value = value.get(segment)
             elif isinstance(value, list | tuple) and isinstance(segment, int):
                 value = value[segment] if -len(value) <= segment < len(value) else None
             else:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -260,7 +260,8 @@ def _pointer(parts: Any) -> str:
 
 def _describe(error: ValidationError) -> tuple[str, str]:
     pointer = _pointer(error.absolute_path)
-    kind, expected, schema = error.validator, error.validator_value, error.schema
+    kind, expected = error.validator, cast(Any, error.validator_value)
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if kind == "required":
         instance = error.instance if isinstance(error.instance, Mapping) else {}
         missing = next((name for name in expected if name not in instance), expected[0])
@@ -273,7 +274,8 @@ def _describe(error: ValidationError) -> tuple[str, str]:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{pointer}/{escape_pointer_token(name)}", f"is not a known field{hint}"
     if kind == "dependentRequired":
-        return pointer, f"must also have {', '.join(map(repr, sum(expected.values(), [])))}"
+        needed = [name for names in expected.values() for name in names]
+        return pointer, f"must also have {', '.join(map(repr, needed))}"
     messages = {
         "type": f"must be of type {expected}",
         "enum": f"must be one of {', '.join(map(repr, expected))}",

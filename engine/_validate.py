@@ -44,28 +44,39 @@ def _problems(error: ValidationError, spec: LoadedSpec) -> Iterator[Problem]:
             return
     pointer = _pointer(error.absolute_path)
     source = spec.source
-    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        known = list(error.schema.get("properties", {}))
-        for name in error.instance:
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        known = list(schema.get("properties", {}))
+        for name in instance:
             if name in known:
                 continue
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(known)}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; expected one of: {', '.join(known)}"
+            )
             child = f"{pointer}/{escape_pointer_token(name)}"
             yield source.problem(child, f"unknown key {name!r}{hint}", key=True)
         return
     if error.validator == "propertyNames":
-        name = error.instance
+        name = str(instance)
         child = f"{pointer}/{escape_pointer_token(name)}"
-        allowed = error.schema.get("propertyNames", {}).get("enum")
+        allowed = schema.get("propertyNames", {}).get("enum")
         hint = ""
         if allowed:
             close = difflib.get_close_matches(str(name), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; expected one of: {', '.join(allowed)}"
+            )
         yield source.problem(child, f"{name!r} is not an allowed name here{hint}", key=True)
         return
     if error.validator == "required":
-        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        missing = [n for n in expected if n not in (instance or {})]
         for name in missing:
             yield source.problem(pointer, f"missing required key {name!r}", key=True)
         return

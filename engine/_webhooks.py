@@ -158,7 +158,9 @@ def _parse_header(signature: SignaturePlan, raw: str) -> tuple[list[str], str | 
     return signatures, timestamp
 
 
-def _event(plan: ConnectorPlan, webhooks: WebhookPlan, item: Any, headers: Mapping[str, str]) -> Event:
+def _event(
+    plan: ConnectorPlan, webhooks: WebhookPlan, item: Any, headers: Mapping[str, str]
+) -> Event:
     context = {"item": item, "headers": headers}
     connector_type = webhooks.event_type(item, context)
     connector_type = "" if connector_type is None else str(connector_type)

@@ -59,16 +59,18 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = [
-        {"id": c.id, "name": c.name, "flows": list(c.flows), "webhooks": c.has_webhooks}
-        for c in bundled_connectors()
-    ]
+    connectors = bundled_connectors()
     if args.json:
-        _print_json(rows)
+        _print_json(
+            [
+                {"id": c.id, "name": c.name, "flows": list(c.flows), "webhooks": c.has_webhooks}
+                for c in connectors
+            ]
+        )
     else:
-        for row in rows:
-            flows = ", ".join(row["flows"]) + (", parse_event" if row["webhooks"] else "")
-            print(f"{row['id']:<14} {row['name']:<16} {flows}")
+        for c in connectors:
+            flows = ", ".join(c.flows) + (", parse_event" if c.has_webhooks else "")
+            print(f"{c.id:<14} {c.name:<16} {flows}")
     return EXIT_OK
 
 
@@ -172,7 +174,9 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     request = _read_json(args.request, "request")
     credentials = _read_json(args.credentials, "credentials")
-    with Client(args.connector, credentials, environment=args.env, base_url=args.base_url) as client:
+    with Client(
+        args.connector, credentials, environment=args.env, base_url=args.base_url
+    ) as client:
         result = client.call(args.flow, request)
     _show_result(result.to_dict(), args.json)
     return EXIT_OK

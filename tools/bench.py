@@ -74,18 +74,32 @@ def handwritten_stripe_authorize(request: dict[str, Any], api_key: str, body: by
     for key, value in (request.get("metadata") or {}).items():
         params.append((f"metadata[{key}]", value))
     encoded = urlencode(params).encode()
-    headers = {"Authorization": f"Bearer {api_key}", "Stripe-Version": "2023-08-16",
-               "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {
+        "Authorization": f"Bearer {api_key}",
+        "Stripe-Version": "2023-08-16",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     if request.get("idempotency_key"):
         headers["Idempotency-Key"] = request["idempotency_key"]
     assert encoded and headers
     data = json.loads(body)
-    status = {"requires_capture": "authorized", "succeeded": "captured", "requires_action": "requires_action",
-              "processing": "pending", "canceled": "voided", "requires_payment_method": "failed"}.get(data.get("status"), "unresolved")
+    status = {
+        "requires_capture": "authorized",
+        "succeeded": "captured",
+        "requires_action": "requires_action",
+        "processing": "pending",
+        "canceled": "voided",
+        "requires_payment_method": "failed",
+    }.get(data.get("status"), "unresolved")
     return Result(
-        flow="authorize", connector="stripe", status=status, connector_status=data.get("status"),
-        connector_transaction_id=data.get("id"), amount=data.get("amount"),
-        currency=(data.get("currency") or "").upper() or None, http_status=200,
+        flow="authorize",
+        connector="stripe",
+        status=status,
+        connector_status=data.get("status"),
+        connector_transaction_id=data.get("id"),
+        amount=data.get("amount"),
+        currency=(data.get("currency") or "").upper() or None,
+        http_status=200,
         idempotency_key=request.get("idempotency_key"),
     )
 
@@ -103,11 +117,20 @@ def measure(quick: bool) -> dict[str, Any]:
         creds = credentials(connector.id)
         for flow, scenario in scenarios(connector.id).items():
             request = scenario["request"]
-            response = HttpResponse(scenario["response"].get("status", 200), {},
-                                    json.dumps(scenario["response"]["body"]).encode())
+            response = HttpResponse(
+                scenario["response"].get("status", 200),
+                {},
+                json.dumps(scenario["response"]["body"]).encode(),
+            )
 
-            def run(c: Any = connector, f: str = flow, r: Any = request, resp: Any = response) -> None:
-                c.build_request(f, r, creds)
+            def run(
+                c: Any = connector,
+                f: str = flow,
+                r: Any = request,
+                resp: Any = response,
+                k: Any = creds,
+            ) -> None:
+                c.build_request(f, r, k)
                 c.parse_response(f, r, resp)
 
             flows.setdefault(connector.id, {})[flow] = best_us(run, number)
@@ -131,9 +154,13 @@ def measure(quick: bool) -> dict[str, Any]:
         # Interleave the two so machine noise hits both alike.
         engine_us = min(best_us(engine_run, number, 1) for _ in range(5))
         hand_us = min(best_us(hand_run, number, 1) for _ in range(5))
-        figures.update({"stripe_authorize_engine_us": round(engine_us, 2),
-                        "stripe_authorize_handwritten_us": round(hand_us, 2),
-                        "handwritten_ratio": round(engine_us / hand_us, 2)})
+        figures.update(
+            {
+                "stripe_authorize_engine_us": round(engine_us, 2),
+                "stripe_authorize_handwritten_us": round(hand_us, 2),
+                "handwritten_ratio": round(engine_us / hand_us, 2),
+            }
+        )
     return figures
 
 
@@ -152,9 +179,12 @@ def main() -> int:
         for flow, micros in flows.items():
             print(f"{connector:<14}{flow:<20}{micros:>18.1f}")
     if "handwritten_ratio" in figures:
-        print(f"\nStripe authorize build+parse: engine {figures['stripe_authorize_engine_us']:.1f} µs, "
-              f"hand-written {figures['stripe_authorize_handwritten_us']:.1f} µs, "
-              f"ratio {figures['handwritten_ratio']:.2f}×")
+        print(
+            "\nStripe authorize build+parse: "
+            f"engine {figures['stripe_authorize_engine_us']:.1f} µs, "
+            f"hand-written {figures['stripe_authorize_handwritten_us']:.1f} µs, "
+            f"ratio {figures['handwritten_ratio']:.2f}x"
+        )
     return 0
 
 

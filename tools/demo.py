@@ -44,22 +44,40 @@ def main() -> int:
         # The customer's browser tokenizes the card with Stripe.js; here we do it directly.
         pm = httpx.post(
             f"{base_url}/v1/payment_methods",
-            data={"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
-                  "card[exp_year]": "2030", "card[cvc]": "123"},
+            data={
+                "type": "card",
+                "card[number]": "4242424242424242",
+                "card[exp_month]": "12",
+                "card[exp_year]": "2030",
+                "card[cvc]": "123",
+            },
             auth=(API_KEY, ""),
         ).json()["id"]
         with Client("stripe", {"api_key": API_KEY}, base_url=base_url) as client:
-            auth = client.authorize({
-                "amount": 4999, "currency": "EUR", "capture_method": "manual",
-                "payment_method": {"type": "token", "token": pm},
-                "reference": "order-1001", "metadata": {"cart": "3 items"},
-            })
+            auth = client.authorize(
+                {
+                    "amount": 4999,
+                    "currency": "EUR",
+                    "capture_method": "manual",
+                    "payment_method": {"type": "token", "token": pm},
+                    "reference": "order-1001",
+                    "metadata": {"cart": "3 items"},
+                }
+            )
             show("authorize (manual capture)", auth)
             payment = auth.connector_transaction_id
-            show("capture 40.00 of 49.99", client.capture(
-                {"connector_transaction_id": payment, "amount": 4000, "currency": "EUR"}))
-            show("refund 15.00", client.refund(
-                {"connector_transaction_id": payment, "amount": 1500, "currency": "EUR"}))
+            show(
+                "capture 40.00 of 49.99",
+                client.capture(
+                    {"connector_transaction_id": payment, "amount": 4000, "currency": "EUR"}
+                ),
+            )
+            show(
+                "refund 15.00",
+                client.refund(
+                    {"connector_transaction_id": payment, "amount": 1500, "currency": "EUR"}
+                ),
+            )
             final = client.get({"connector_transaction_id": payment})
             show("get (status sync)", final)
         ok = auth.status == "authorized" and final.status == "captured"

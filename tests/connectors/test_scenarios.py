@@ -68,7 +68,9 @@ def _secrets(scenario: Scenario) -> list[str]:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_scenario(scenario: Scenario, snapshot_json: Any) -> None:
     expect = scenario.data["expect"]
-    assert "status" in expect or "raises" in expect, "every scenario asserts a status or an exception"
+    assert "status" in expect or "raises" in expect, (
+        "every scenario asserts a status or an exception"
+    )
     connector = load_connector(scenario.connector)
     sent, outcome = _run(scenario)
 

@@ -23,11 +23,15 @@ def test_webhook(scenario: Scenario, snapshot: Any) -> None:
     expect = data["expect"]
     if "rejected" in expect:
         with pytest.raises(WebhookError) as caught:
-            connector.parse_event(body, data.get("headers", {}), data["secret"], now=data.get("now"))
+            connector.parse_event(
+                body, data.get("headers", {}), data["secret"], now=data.get("now")
+            )
         assert caught.value.reason == expect["rejected"]
         assert data["secret"] not in str(caught.value)
         return
-    result = connector.parse_event(body, data.get("headers", {}), data["secret"], now=data.get("now"))
+    result = connector.parse_event(
+        body, data.get("headers", {}), data["secret"], now=data.get("now")
+    )
     events = [event.to_dict() for event in result.events]
     assert len(events) == len(expect["events"])
     for event, expected in zip(events, expect["events"], strict=True):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import localstripe_server  # noqa: E402
+import localstripe_server
 
 API_KEY = "sk_test_e2eLocalstripeKey"
 

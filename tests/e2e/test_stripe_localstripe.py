@@ -34,7 +34,9 @@ def _authorize(client: Client, pm: str, capture: str = "manual", amount: int = 1
     )
 
 
-def test_manual_authorize_partial_capture_then_refund(client: Client, payment_method: CreatePM) -> None:
+def test_manual_authorize_partial_capture_then_refund(
+    client: Client, payment_method: CreatePM
+) -> None:
     authorized = _authorize(client, payment_method())
     assert authorized.status == "authorized", authorized
     assert authorized.connector_transaction_id.startswith("pi_")
@@ -42,7 +44,11 @@ def test_manual_authorize_partial_capture_then_refund(client: Client, payment_me
     assert authorized.idempotency_key  # generated, returned so a retry can reuse it
 
     captured = client.capture(
-        {"connector_transaction_id": authorized.connector_transaction_id, "amount": 500, "currency": "EUR"}
+        {
+            "connector_transaction_id": authorized.connector_transaction_id,
+            "amount": 500,
+            "currency": "EUR",
+        }
     )
     # localstripe's PaymentIntent has no amount_received, so a partial capture reads as captured
     # there; against Stripe the same spec answers partially_captured (see the scenario fixtures).
@@ -50,7 +56,11 @@ def test_manual_authorize_partial_capture_then_refund(client: Client, payment_me
     assert captured.connector_transaction_id == authorized.connector_transaction_id
 
     refunded = client.refund(
-        {"connector_transaction_id": authorized.connector_transaction_id, "amount": 300, "currency": "EUR"}
+        {
+            "connector_transaction_id": authorized.connector_transaction_id,
+            "amount": 300,
+            "currency": "EUR",
+        }
     )
     assert refunded.status == "succeeded", refunded
     assert refunded.connector_refund_id.startswith("re_")
@@ -69,7 +79,10 @@ def test_authorize_then_void(client: Client, payment_method: CreatePM) -> None:
     assert authorized.status == "authorized"
     voided = client.void({"connector_transaction_id": authorized.connector_transaction_id})
     assert voided.status == "voided", voided
-    assert client.get({"connector_transaction_id": authorized.connector_transaction_id}).status == "voided"
+    assert (
+        client.get({"connector_transaction_id": authorized.connector_transaction_id}).status
+        == "voided"
+    )
 
 
 def test_automatic_capture(client: Client, payment_method: CreatePM) -> None:
@@ -101,9 +114,15 @@ def test_unknown_payment_is_not_found(client: Client) -> None:
 async def test_async_client(stripe_base_url: str, payment_method: CreatePM) -> None:
     async with AsyncClient("stripe", {"api_key": API_KEY}, base_url=stripe_base_url) as client:
         result = await client.authorize(
-            {"amount": 2500, "currency": "USD", "capture_method": "manual",
-             "payment_method": {"type": "token", "token": payment_method()}}
+            {
+                "amount": 2500,
+                "currency": "USD",
+                "capture_method": "manual",
+                "payment_method": {"type": "token", "token": payment_method()},
+            }
         )
         assert result.status == "authorized", result
-        captured = await client.capture({"connector_transaction_id": result.connector_transaction_id})
+        captured = await client.capture(
+            {"connector_transaction_id": result.connector_transaction_id}
+        )
         assert captured.status == "captured"

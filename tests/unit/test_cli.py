@@ -43,8 +43,16 @@ def test_lint_clean_bundled_specs(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"\d+ spec\(s\) checked, 0 problem\(s\)", err)
 
 
-def test_lint_reports_file_line_col_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = Path("specs/connectors/stripe.yaml").read_text().replace("    method: POST\n      path: /v1/refunds", "    methd: POST\n      path: /v1/refunds")
+def test_lint_reports_file_line_col_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = (
+        Path("specs/connectors/stripe.yaml")
+        .read_text()
+        .replace(
+            "    method: POST\n      path: /v1/refunds", "    methd: POST\n      path: /v1/refunds"
+        )
+    )
     spec = spec.replace("id: stripe", "id: broken")
     path = _write(tmp_path, "broken.yaml", spec)
     code, out, _ = run(capsys, "lint", path)
@@ -54,10 +62,14 @@ def test_lint_reports_file_line_col_and_exits_1(tmp_path: Path, capsys: pytest.C
     assert "(/flows/refund/request/methd)" in out
 
 
-def test_render_json_is_exact_and_redacted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_json_is_exact_and_redacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     request = _write(tmp_path, "req.json", REQUEST)
     creds = _write(tmp_path, "creds.json", {"api_key": "sk_test_cliSecret123"})
-    code, out, _ = run(capsys, "render", "stripe", "authorize", request, "--credentials", creds, "--json")
+    code, out, _ = run(
+        capsys, "render", "stripe", "authorize", request, "--credentials", creds, "--json"
+    )
     assert code == 0
     shown = json.loads(out)
     assert set(shown) == {"method", "url", "headers", "body"}
@@ -69,14 +81,18 @@ def test_render_json_is_exact_and_redacted(tmp_path: Path, capsys: pytest.Captur
         assert secret not in out
 
 
-def test_render_without_credentials_uses_placeholders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_without_credentials_uses_placeholders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     request = _write(tmp_path, "req.json", REQUEST)
     code, out, _ = run(capsys, "render", "stripe", "authorize", request)
     assert code == 0
     assert out.startswith("POST https://api.stripe.com/v1/payment_intents\n")
 
 
-def test_render_refuses_bad_input_naming_the_pointer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_refuses_bad_input_naming_the_pointer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     request = _write(tmp_path, "req.json", {**REQUEST, "currency": "EURO"})
     code, _, err = run(capsys, "render", "stripe", "authorize", request)
     assert code == 2
@@ -85,8 +101,20 @@ def test_render_refuses_bad_input_naming_the_pointer(tmp_path: Path, capsys: pyt
 
 def test_parse_json_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     request = _write(tmp_path, "req.json", REQUEST)
-    body = _write(tmp_path, "resp.json", {"id": "pi_1", "object": "payment_intent", "status": "requires_capture", "amount": 1099, "currency": "eur"})
-    code, out, _ = run(capsys, "parse", "stripe", "authorize", request, body, "--status", "200", "--json")
+    body = _write(
+        tmp_path,
+        "resp.json",
+        {
+            "id": "pi_1",
+            "object": "payment_intent",
+            "status": "requires_capture",
+            "amount": 1099,
+            "currency": "eur",
+        },
+    )
+    code, out, _ = run(
+        capsys, "parse", "stripe", "authorize", request, body, "--status", "200", "--json"
+    )
     assert code == 0
     result = json.loads(out)
     assert result["status"] == "authorized"
@@ -97,17 +125,45 @@ def test_parse_json_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_event_verifies_and_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import time
 
-    payload = json.dumps({"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "object": "payment_intent", "amount": 1099, "currency": "eur"}}})
+    payload = json.dumps(
+        {
+            "id": "evt_1",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": "pi_1",
+                    "object": "payment_intent",
+                    "amount": 1099,
+                    "currency": "eur",
+                }
+            },
+        }
+    )
     body = _write(tmp_path, "event.json", payload)
     secret = "whsec_cliTestSecret"
     stamp = str(int(time.time()))
     signature = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     header = f"Stripe-Signature: t={stamp},v1={signature}"
-    code, out, _ = run(capsys, "event", "stripe", "--body", body, "--header", header, "--secret", secret, "--json")
+    code, out, _ = run(
+        capsys, "event", "stripe", "--body", body, "--header", header, "--secret", secret, "--json"
+    )
     assert code == 0
     events = json.loads(out)["events"]
-    assert events[0]["type"] == "payment.captured" and events[0]["connector_transaction_id"] == "pi_1"
-    code, out, _ = run(capsys, "event", "stripe", "--body", body, "--header", header, "--secret", "whsec_wrong", "--json")
+    assert (
+        events[0]["type"] == "payment.captured" and events[0]["connector_transaction_id"] == "pi_1"
+    )
+    code, out, _ = run(
+        capsys,
+        "event",
+        "stripe",
+        "--body",
+        body,
+        "--header",
+        header,
+        "--secret",
+        "whsec_wrong",
+        "--json",
+    )
     assert code == 1
     assert json.loads(out)["reason"] == "bad_signature"
 
@@ -122,13 +178,17 @@ def test_list_and_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| Stripe |" in out
 
 
-def test_new_scaffolds_a_spec_that_lints_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_scaffolds_a_spec_that_lints_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "new", "acme_pay", "--root", str(tmp_path))
     assert code == 0
     spec = tmp_path / "specs" / "connectors" / "acme_pay.yaml"
     assert f"created {spec}" in out
     assert lint_file(spec) == []
-    assert (tmp_path / "tests" / "connectors" / "acme_pay" / "scenarios" / "authorize_approved.yaml").exists()
+    assert (
+        tmp_path / "tests" / "connectors" / "acme_pay" / "scenarios" / "authorize_approved.yaml"
+    ).exists()
     with pytest.raises(SystemExit):
         main(["new", "acme_pay", "--root", str(tmp_path)])
 

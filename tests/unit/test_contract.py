@@ -32,7 +32,9 @@ def test_result_fields_match_schema() -> None:
     schema = _schema("result.json")
     assert _fields(Result) == set(schema["properties"])
     assert _fields(ErrorInfo) == set(_object_branch(schema["properties"]["error"])["properties"])
-    assert _fields(NextAction) == set(_object_branch(schema["properties"]["next_action"])["properties"])
+    assert _fields(NextAction) == set(
+        _object_branch(schema["properties"]["next_action"])["properties"]
+    )
 
 
 def test_event_fields_match_schema() -> None:
@@ -71,7 +73,9 @@ def test_results_serialise_to_the_result_schema() -> None:
         flow="authorize",
         connector="acme",
         status="requires_action",
-        next_action=NextAction(type="redirect", url="https://acs.example/3ds", method="POST", data={"a": "b"}),
+        next_action=NextAction(
+            type="redirect", url="https://acs.example/3ds", method="POST", data={"a": "b"}
+        ),
         error=ErrorInfo(code="authentication_required", message="3DS", retryable=False),
         amount=1099,
         currency="EUR",

@@ -41,7 +41,11 @@ def test_spec_schema_is_closed_and_described() -> None:
 
     def closed(node: Any, pointer: str = "") -> Iterator[str]:
         if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node:
+            if (
+                node.get("type") == "object"
+                and "properties" in node
+                and "additionalProperties" not in node
+            ):
                 yield pointer
             for key, child in node.items():
                 yield from closed(child, f"{pointer}/{key}")

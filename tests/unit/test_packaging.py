@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_bundles_specs_and_schemas_and_loads_them(tmp_path: Path) -> None:
-    wheel = Path(next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))))
+    wheel = Path(
+        next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])))
+    )
     names = set(zipfile.ZipFile(wheel).namelist())
     specs = {p.name for p in (ROOT / "specs" / "connectors").glob("*.yaml")}
     for name in specs:
