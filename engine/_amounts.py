@@ -96,7 +96,7 @@ def amount_parser(
                 if currency is None:
                     return None
                 return from_major(value, exponent(currency, overrides))
-            return int(Decimal(str(value)))
+            return from_major(value, 0)  # minor units: a fraction is refused, not truncated
         except (ArithmeticError, ValueError):
             return None
 

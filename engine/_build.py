@@ -12,8 +12,8 @@ from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan
+from ._requests import validate_request
 from ._scrub import Scrubber
-from ._unified import validate_request
 
 _HOST_LABELS = re.compile(r"^[a-z0-9-]+$")
 
@@ -62,7 +62,9 @@ def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, An
             f"{plan.id} has no environment {environment!r}; it has: {', '.join(plan.environments)}"
         )
     url = str(plan.environments[environment](context))
-    host = (urlsplit(url).hostname or "").lower()
+    # The whole authority, not just the hostname: a template-filled label must not smuggle in
+    # user info ("a@b-api…"), and a literal port in the spec is part of the declared host.
+    host = urlsplit(url).netloc.lower()
     suffix = plan.environment_suffixes[environment].lower()
     head = host[: len(host) - len(suffix)] if host.endswith(suffix) else None
     if url.split("://", 1)[0] != "https" or head is None or (head and not _HOST_LABELS.match(head)):

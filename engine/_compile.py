@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import jmespath
+from jinja2 import Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
 from jmespath.exceptions import JMESPathError
 
@@ -31,6 +32,7 @@ from ._plan import (
     SignaturePlan,
     WebhookPlan,
 )
+from ._requests import request_schema
 from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
@@ -40,17 +42,33 @@ from ._templates import (
     compile_template,
     is_template,
 )
-from ._unified import request_schema
 
 Roots = Mapping[str, Shape]
 
 
-def _omit_nulls_mapping(items: tuple[tuple[str, Render], ...]) -> Render:
+def _render_error(pointer: str, exc: Exception) -> RenderError:
+    """A template's runtime failure as a RenderError naming the spec pointer. Only Jinja's own
+    messages are kept: other exceptions' texts can quote values (card data)."""
+    if isinstance(exc, RenderError):
+        return exc
+    if isinstance(exc, UndefinedError | SecurityError):
+        return RenderError(pointer, str(exc.message))
+    return RenderError(pointer, f"template failed ({type(exc).__name__})")
+
+
+#: (key, render, pointer): `render` may return Undefined, which counts as null.
+Item = tuple[str, Render, str]
+
+
+def _omit_nulls_mapping(items: tuple[Item, ...]) -> Render:
     def render(context: Mapping[str, Any]) -> Any:
         out = {}
-        for key, item in items:
-            value = item(context)
-            if value is not None:
+        for key, item, pointer in items:
+            try:  # free in Python 3.11 unless it raises
+                value = item(context)
+            except Exception as exc:
+                raise _render_error(pointer, exc) from None
+            if value is not None and not isinstance(value, Undefined):
                 out[key] = value
         # A mapping whose every key was omitted is omitted too (documented in the reference).
         return out if out or not items else None
@@ -58,26 +76,27 @@ def _omit_nulls_mapping(items: tuple[tuple[str, Render], ...]) -> Render:
     return render
 
 
-def _omit_nulls_list(items: tuple[Render, ...]) -> Render:
+def _omit_nulls_list(items: tuple[tuple[Render, str], ...]) -> Render:
     def render(context: Mapping[str, Any]) -> Any:
-        return [value for value in (item(context) for item in items) if value is not None]
+        out = []
+        for item, pointer in items:
+            try:
+                value = item(context)
+            except Exception as exc:
+                raise _render_error(pointer, exc) from None
+            if value is not None and not isinstance(value, Undefined):
+                out.append(value)
+        return out
 
     return render
 
 
 def _located(render: Render, pointer: str) -> Render:
-    """Turn a template's runtime failure into a RenderError naming the spec pointer. Only
-    Jinja's own messages are kept: other exceptions' texts can quote values (card data)."""
-
     def guarded(context: Mapping[str, Any]) -> Any:
         try:
             return render(context)
-        except RenderError:
-            raise
-        except (UndefinedError, SecurityError) as exc:
-            raise RenderError(pointer, str(exc.message)) from None
         except Exception as exc:
-            raise RenderError(pointer, f"template failed ({type(exc).__name__})") from None
+            raise _render_error(pointer, exc) from None
 
     return guarded
 
@@ -120,6 +139,14 @@ class Compiler:
     def template(
         self, source: str, pointer: str, roots: Roots, environment: Any = ENVIRONMENT
     ) -> CompiledTemplate | None:
+        compiled = self._template_unlocated(source, pointer, roots, environment)
+        if compiled is None:
+            return None
+        return replace(compiled, render=_located(compiled.render, pointer))
+
+    def _template_unlocated(
+        self, source: str, pointer: str, roots: Roots, environment: Any = ENVIRONMENT
+    ) -> CompiledTemplate | None:
         try:
             compiled = compile_template(source, environment)
         except TemplateCompileError as exc:
@@ -133,24 +160,34 @@ class Compiler:
                 self.problem(pointer, message)
             if path.root == "credentials" and path.segments:
                 self.used_credentials.add(str(path.segments[0]))
-        return replace(compiled, render=_located(compiled.render, pointer))
+        return compiled
 
     def value(self, raw: Any, pointer: str, roots: Roots) -> Render:
         """Mappings, lists, literals and templates → one Render (nulls omitted)."""
         if isinstance(raw, Mapping):
-            items = tuple(
-                (str(key), self.value(item, f"{pointer}/{escape_pointer_token(key)}", roots))
-                for key, item in raw.items()
-            )
-            return _omit_nulls_mapping(items)
+            items = []
+            for key, item in raw.items():
+                child = f"{pointer}/{escape_pointer_token(key)}"
+                items.append((str(key), self._part(item, child, roots), child))
+            return _omit_nulls_mapping(tuple(items))
         if isinstance(raw, list):
             return _omit_nulls_list(
-                tuple(self.value(item, f"{pointer}/{i}", roots) for i, item in enumerate(raw))
+                tuple(
+                    (self._part(item, f"{pointer}/{i}", roots), f"{pointer}/{i}")
+                    for i, item in enumerate(raw)
+                )
             )
         if is_template(raw):
             compiled = self.template(raw, pointer, roots)
             return compiled.render if compiled else _constant(None)
         return _constant(raw)
+
+    def _part(self, raw: Any, pointer: str, roots: Roots) -> Render:
+        """A member of a mapping or list: the raw evaluator (its container locates errors)."""
+        if is_template(raw) and not isinstance(raw, Mapping | list):
+            compiled = self._template_unlocated(raw, pointer, roots)
+            return compiled.evaluate if compiled else _constant(None)
+        return self.value(raw, pointer, roots)
 
     def extract(self, raw: str, pointer: str, roots: Roots) -> Extract:
         if is_template(raw):
@@ -264,7 +301,9 @@ class Compiler:
                 origins[k] = f"{base}/request/{key}/{escape_pointer_token(k)}"
             if not values:
                 return None
-            items = tuple((k, self.value(v, origins[k], roots)) for k, v in values.items())
+            items = tuple(
+                (k, self._part(v, origins[k], roots), origins[k]) for k, v in values.items()
+            )
             return _omit_nulls_mapping(items)
 
         path_template = self.template(

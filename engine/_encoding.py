@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 
 def _scalar_text(value: Any) -> str:
@@ -34,7 +34,22 @@ def _encode_json(body: Any) -> bytes:
 def _encode_form(body: Any) -> bytes:
     if not isinstance(body, Mapping):
         raise TypeError("a form body must be a mapping")
-    return urlencode(list(flatten_form(body))).encode("ascii")
+    pairs: list[str] = []
+    _append_form(body, "", pairs)
+    return "&".join(pairs).encode("ascii")
+
+
+def _append_form(value: Any, prefix: str, out: list[str]) -> None:
+    """The same pairs as flatten_form, quoted straight into `out` (the hot path)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _append_form(item, f"{prefix}[{key}]" if prefix else str(key), out)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _append_form(item, f"{prefix}[{index}]", out)
+    elif value is not None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append(f"{quote_plus(prefix)}={quote_plus(text)}")
 
 
 #: encoding name → (encode, Content-Type, description).
@@ -57,7 +72,8 @@ def _decode_json(body: bytes) -> Any:
         raise DecodeError("empty body")
     try:
         return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
+    except (ValueError, RecursionError) as exc:
         raise DecodeError(f"not JSON: {type(exc).__name__}") from None
 
 

@@ -177,14 +177,19 @@ def parse_response(
                 http_status=status_code,
                 idempotency_key=key,
             )
-        return unresolved(
-            plan,
-            flow,
-            ErrorCode.INVALID_RESPONSE,
-            f"the response could not be read ({exc})",
-            http_status=status_code,
-            idempotency_key=key,
-        )
+        if 400 <= status_code < 500 and not response.body.strip():
+            # A definite rejection with nothing to say (a 401 or 404 with an empty body): there
+            # is nothing to decode, and the HTTP status alone gives the error code.
+            body = None
+        else:
+            return unresolved(
+                plan,
+                flow,
+                ErrorCode.INVALID_RESPONSE,
+                f"the response could not be read ({exc})",
+                http_status=status_code,
+                idempotency_key=key,
+            )
     headers = {k.lower(): v for k, v in response.headers.items()}
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
     card = (request.get("payment_method") or {}).get("card") or {}

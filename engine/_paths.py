@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from ._requests import resolve_ref
 from ._templates import METHOD_NAMES, VariablePath
-from ._unified import resolve_ref
 
 
 @dataclass(frozen=True, slots=True)

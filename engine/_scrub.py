@@ -38,27 +38,22 @@ class Scrubber:
     """Replaces known secret values (in their plain, JSON-escaped and URL-encoded forms) and
     anything that looks like a card number."""
 
-    __slots__ = ("_pattern",)
+    __slots__ = ("_pattern", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        variants: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
-            variants.add(json.dumps(secret)[1:-1])
-        parts = []
-        for variant in sorted(variants, key=len, reverse=True):
-            escaped = re.escape(variant)
-            # Short values (a CVC) only where they stand alone, so "123" does not eat "41234".
-            parts.append(
-                rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])" if len(variant) < 8 else escaped
-            )
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        # Compiled on first use: most built requests are sent, never printed.
+        self._secrets = tuple(secrets)
+        self._pattern: re.Pattern[str] | None = None
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self._secrets:
+            self._pattern = _secret_pattern(self._secrets)
+        return self._pattern
 
     def text(self, text: str) -> str:
-        if self._pattern is not None:
-            text = self._pattern.sub(MASK, text)
+        pattern = self._compiled()
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
         return _PAN.sub(_mask_pan, text)
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
@@ -66,3 +61,20 @@ class Scrubber:
             name: MASK if name.lower() in SENSITIVE_HEADERS else self.text(value)
             for name, value in headers.items()
         }
+
+
+def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    variants: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
+        # JSON-escaped both ways: \u-escaped, and with non-ASCII as is (the engine's encoder).
+        variants.add(json.dumps(secret)[1:-1])
+        variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+    parts = []
+    for variant in sorted(variants, key=len, reverse=True):
+        escaped = re.escape(variant)
+        # Short values (a CVC) only where they stand alone, so "123" does not eat "41234".
+        parts.append(rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])" if len(variant) < 8 else escaped)
+    return re.compile("|".join(parts)) if parts else None

@@ -16,7 +16,7 @@ from ._validate import validate_spec
 def check_loaded(spec: LoadedSpec) -> tuple[ConnectorPlan | None, list[Problem]]:
     problems = validate_spec(spec)
     if problems:
-        return None, problems
+        return None, sorted(problems, key=lambda p: (p.line, p.col))
     plan, problems = compile_spec(spec)
     problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))

@@ -19,8 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import ChainableUndefined, TemplateError, Undefined, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ._fastexpr import compile_node
 
 
 class OptionalUndefined(ChainableUndefined):
@@ -51,20 +54,49 @@ def _two_digits(value: Any) -> str:
     return f"{int(value):02d}"
 
 
+def _merge(value: Any, other: Any) -> Any:
+    """A mapping with `other`'s non-null entries added (null when both are empty)."""
+    merged = {**(value if isinstance(value, Mapping) else {})}
+    if isinstance(other, Mapping):
+        merged.update(
+            {k: v for k, v in other.items() if v is not None and not isinstance(v, Undefined)}
+        )
+    return merged or None
+
+
+def _compact(value: Any) -> list[Any]:
+    if value is None or isinstance(value, Undefined):
+        return []
+    return [item for item in value if item not in (None, "") and not isinstance(item, Undefined)]
+
+
 #: Template filters beyond Jinja's built-ins: name → (function, documentation).
 FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
     "b64encode": (_b64encode, "Base64 of the UTF-8 text (standard alphabet, padded)."),
     "last4": (_last4, "The last four characters, e.g. of a card number for a refund."),
     "two_digits": (_two_digits, 'An integer as two digits: 3 → "03" (expiry months).'),
+    "merge": (
+        _merge,
+        "`a | merge(b)`: mapping `a` with `b`'s non-null entries added; null if both are empty.",
+    ),
+    "compact": (_compact, "A list without its null and empty-string items: `[a, b] | compact`."),
 }
 
 MAX_OUTPUT_CHARS = 1_000_000
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, but an unsafe attribute (`''.__class__`) raises at once:
+    Jinja returns an undefined for it, which a native value would turn into a silent null."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
+        )
+
+
 def _make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = _Sandbox(undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters.update({name: func for name, (func, _) in FILTERS.items()})
     # A missing field reads as null everywhere, so `x is none` holds for it too.
     env.tests["none"] = _is_none
@@ -109,10 +141,14 @@ class VariablePath:
 
 @dataclass(frozen=True, slots=True)
 class CompiledTemplate:
+    """`render` gives null for a missing field; `evaluate` may give Jinja's Undefined instead
+    (one call less, for callers that treat both as null)."""
+
     source: str
     render: Renderer
     native: bool
     paths: tuple[VariablePath, ...]
+    evaluate: Renderer
 
 
 def is_template(value: object) -> bool:
@@ -128,31 +164,79 @@ def compile_template(
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
     paths = tuple(_variable_paths(ast))
-    match = _SINGLE_EXPRESSION.match(source)
     try:
-        if match is not None and environment is ENVIRONMENT:
-            expression = match.group("expr")
-            getter = _direct_getter(ast)
-            if getter is not None:
-                return CompiledTemplate(source, getter, True, paths)
-            compiled = environment.compile_expression(expression, undefined_to_none=False)
+        fast = _fast_renderer(ast, environment)
+        if fast is not None:
+            return CompiledTemplate(source, fast[0], fast[1], paths, fast[2])
+        single = _SINGLE_EXPRESSION.match(source)
+        if single is not None and environment is ENVIRONMENT:
+            compiled = environment.compile_expression(single.group("expr"), undefined_to_none=False)
 
             def render_native(context: Mapping[str, Any]) -> Any:
                 value = compiled(**context)
                 return None if isinstance(value, Undefined) else value
 
-            return CompiledTemplate(source, render_native, True, paths)
+            return CompiledTemplate(source, render_native, True, paths, render_native)
         template = environment.from_string(ast)
 
         def render_text(context: Mapping[str, Any]) -> Any:
-            text = template.render(context)
-            if len(text) > MAX_OUTPUT_CHARS:
-                raise TemplateCompileError(f"rendered text exceeds {MAX_OUTPUT_CHARS} characters")
-            return text
+            return _bounded(template.render(context))
 
-        return CompiledTemplate(source, render_text, False, paths)
+        return CompiledTemplate(source, render_text, False, paths, render_text)
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc)) from None
+
+
+def _bounded(text: str) -> str:
+    if len(text) > MAX_OUTPUT_CHARS:
+        raise ValueError(f"rendered text exceeds {MAX_OUTPUT_CHARS} characters")
+    return text
+
+
+#: What a field the context does not have evaluates to in the compiled fast path.
+MISSING = OptionalUndefined(hint="a field the request or response does not have")
+
+
+def _fast_renderer(
+    ast: nodes.Template, environment: ImmutableSandboxedEnvironment
+) -> tuple[Renderer, bool, Renderer] | None:
+    """Plain closures for templates made of one output of text and handled expressions."""
+    if len(ast.body) != 1 or not isinstance(ast.body[0], nodes.Output):
+        return None
+    parts: list[str | Callable[[Mapping[str, Any]], Any]] = []
+    for node in ast.body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            parts.append(node.data)
+            continue
+        evaluate = compile_node(node, environment, MISSING)
+        if evaluate is None:
+            return None
+        parts.append(evaluate)
+    expressions = [part for part in parts if callable(part)]
+    blank = all(
+        isinstance(part, str) and not part.strip() for part in parts if part not in expressions
+    )
+    if len(expressions) == 1 and blank and environment is ENVIRONMENT:
+        evaluate = expressions[0]
+
+        def native(context: Mapping[str, Any]) -> Any:
+            value = evaluate(context)
+            return None if isinstance(value, Undefined) else value
+
+        return native, True, evaluate
+    finalize = environment.finalize
+
+    def text(context: Mapping[str, Any]) -> Any:
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                value = part(context)
+                out.append(str(finalize(value) if finalize else value))
+        return _bounded("".join(out))
+
+    return text, False, text
 
 
 def compile_expression(expression: str) -> CompiledTemplate:
@@ -162,30 +246,6 @@ def compile_expression(expression: str) -> CompiledTemplate:
 
 def _template_message(exc: TemplateError) -> str:
     return f"template error: {exc.message or exc}"
-
-
-def _direct_getter(ast: nodes.Template) -> Renderer | None:
-    """For `{{ a.b.c }}`, a plain dict walk instead of a Jinja render (same null semantics)."""
-    body = ast.body
-    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
-        return None
-    path = _chain(body[0].nodes[0])
-    if path is None:
-        return None
-    root, segments = path.root, path.segments
-
-    def get(context: Mapping[str, Any]) -> Any:
-        value = context.get(root)
-        for segment in segments:
-            if isinstance(value, Mapping):
-                value = value.get(segment)
-            elif isinstance(value, list | tuple) and isinstance(segment, int):
-                value = value[segment] if -len(value) <= segment < len(value) else None
-            else:
-                return None
-        return value
-
-    return get
 
 
 def _chain(node: nodes.Node) -> VariablePath | None:

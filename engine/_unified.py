@@ -1,23 +1,13 @@
-"""The unified contract in Python: statuses, error codes, result types, and request validation
-against schemas/unified/ (the single source of truth; tests prove these types agree with it)."""
+"""The unified contract in Python: statuses, error codes, flows and result types, mirroring
+schemas/unified/ (the single source of truth; tests prove these types agree with it)."""
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from typing import Any, Literal, cast
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-
-from ._errors import InputError, UnsupportedError
-from ._load import escape_pointer_token
-from ._resources import load_schema, schemas_dir
+from typing import Any, Literal
 
 
 class PaymentStatus(StrEnum):
@@ -203,88 +193,3 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-# --- request validation ------------------------------------------------------------------------
-
-
-@cache
-def _registry() -> Registry[Any]:
-    resources = []
-    for path in sorted((schemas_dir() / "unified").glob("*.json")):
-        schema = load_schema(f"unified/{path.name}")
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources)
-
-
-@cache
-def request_schema(flow: str) -> Mapping[str, Any]:
-    if flow not in FLOWS:
-        raise UnsupportedError(f"unknown flow {flow!r}; flows are: {', '.join(FLOWS)}")
-    schema: Mapping[str, Any] = load_schema(f"unified/{flow}.request.json")
-    return schema
-
-
-@cache
-def _validator(flow: str) -> Draft202012Validator:
-    return Draft202012Validator(request_schema(flow), registry=_registry())
-
-
-def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
-    """The schema a `$ref` names, relative to the schema whose `$id` is `base`."""
-    resolved: Mapping[str, Any] = _registry().resolver(base).lookup(ref).contents
-    return resolved
-
-
-def validate_request(flow: str, request: Any) -> None:
-    """Raise InputError naming the JSON pointer of a bad field. Values never enter messages:
-    a bad card number must not be echoed into an exception."""
-    if not isinstance(request, Mapping):
-        raise InputError("/", "the request must be a JSON object")
-    error = best_match(_validator(flow).iter_errors(request))
-    if error is None:
-        currency = request.get("currency")
-        if currency is not None:
-            from ._amounts import is_known_currency
-
-            if not is_known_currency(currency):
-                raise InputError("/currency", "is not an ISO 4217 currency code")
-        return
-    pointer, message = _describe(error)
-    raise InputError(pointer, message)
-
-
-def _pointer(parts: Any) -> str:
-    return "".join(f"/{escape_pointer_token(p)}" for p in parts)
-
-
-def _describe(error: ValidationError) -> tuple[str, str]:
-    pointer = _pointer(error.absolute_path)
-    kind, expected = error.validator, cast(Any, error.validator_value)
-    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
-    if kind == "required":
-        instance = error.instance if isinstance(error.instance, Mapping) else {}
-        missing = next((name for name in expected if name not in instance), expected[0])
-        return f"{pointer}/{escape_pointer_token(missing)}", "is required"
-    if kind == "additionalProperties" and isinstance(error.instance, Mapping):
-        known = list(schema.get("properties", {}))
-        extra = sorted(k for k in error.instance if k not in known)
-        name = extra[0] if extra else "?"
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{pointer}/{escape_pointer_token(name)}", f"is not a known field{hint}"
-    if kind == "dependentRequired":
-        needed = [name for names in expected.values() for name in names]
-        return pointer, f"must also have {', '.join(map(repr, needed))}"
-    messages = {
-        "type": f"must be of type {expected}",
-        "enum": f"must be one of {', '.join(map(repr, expected))}",
-        "const": f"must be {expected!r}",
-        "pattern": "is not in the expected format",
-        "minLength": f"must be at least {expected} characters long",
-        "maxLength": f"must be at most {expected} characters long",
-        "minimum": f"must be at least {expected}",
-        "maximum": f"must be at most {expected}",
-        "maxProperties": f"must have at most {expected} entries",
-    }
-    return pointer, messages.get(str(kind), f"is invalid ({kind})")

@@ -38,7 +38,9 @@ def _pointer(parts: Any) -> str:
 def _problems(error: ValidationError, spec: LoadedSpec) -> Iterator[Problem]:
     if error.context:
         # oneOf/anyOf: report the most relevant branch's complaint, not the whole union.
-        deepest = best_match(error.context)
+        # best_match descends from the union itself, so it prefers the deepest branch error
+        # and one whose branch matches the instance's type (not the shallowest).
+        deepest = best_match([error])
         if deepest is not None and deepest is not error:
             yield from _problems(deepest, spec)
             return
@@ -61,11 +63,12 @@ def _problems(error: ValidationError, spec: LoadedSpec) -> Iterator[Problem]:
             child = f"{pointer}/{escape_pointer_token(name)}"
             yield source.problem(child, f"unknown key {name!r}{hint}", key=True)
         return
-    if error.validator == "propertyNames":
+    if len(error.schema_path) >= 2 and error.schema_path[-2] == "propertyNames":
+        # jsonschema reports a bad name as the inner keyword's error (enum, pattern) on the name.
         name = str(instance)
         child = f"{pointer}/{escape_pointer_token(name)}"
-        allowed = schema.get("propertyNames", {}).get("enum")
-        hint = ""
+        allowed = schema.get("enum")
+        hint = f"; names must match {schema['pattern']!r}" if "pattern" in schema else ""
         if allowed:
             close = difflib.get_close_matches(str(name), allowed, n=1)
             hint = (

@@ -61,7 +61,8 @@ def parse_event(
     try:
         text = body.decode("utf-8-sig")
         document = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
+    except (ValueError, RecursionError):
         raise WebhookError("unreadable_body", "the body is not UTF-8 JSON") from None
     items = _items(webhooks, document, lowered)
     try:

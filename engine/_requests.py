@@ -1,0 +1,153 @@
+"""Unified request + flow → accepted, or InputError naming the JSON pointer of a bad field.
+
+Requests are checked against schemas/unified/<flow>.request.json. The hot path runs a
+fastjsonschema validator generated once from a flattened copy of the schema; only a request it
+rejects goes through jsonschema, which finds the precise field to name. jsonschema is the
+authority: a request is refused only when jsonschema also refuses it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, cast
+from urllib.parse import urljoin
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from ._amounts import is_known_currency
+from ._errors import InputError, UnsupportedError
+from ._load import escape_pointer_token
+from ._resources import load_schema, schemas_dir
+from ._unified import FLOWS
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted((schemas_dir() / "unified").glob("*.json")):
+        schema = load_schema(f"unified/{path.name}")
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+def unified_registry() -> Registry[Any]:
+    return _registry()
+
+
+@cache
+def request_schema(flow: str) -> Mapping[str, Any]:
+    if flow not in FLOWS:
+        raise UnsupportedError(f"unknown flow {flow!r}; flows are: {', '.join(FLOWS)}")
+    schema: Mapping[str, Any] = load_schema(f"unified/{flow}.request.json")
+    return schema
+
+
+def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
+    """The schema a `$ref` names, relative to the schema whose `$id` is `base`."""
+    resolved: Mapping[str, Any] = _registry().resolver(base).lookup(ref).contents
+    return resolved
+
+
+@cache
+def _precise_validator(flow: str) -> Draft202012Validator:
+    return Draft202012Validator(request_schema(flow), registry=_registry())
+
+
+_VALUE_KEYWORDS = frozenset({"enum", "const", "required", "default"})
+
+
+def flatten_schema(node: Any, base: str) -> Any:
+    """The schema with every `$ref` inlined and draft-2020-12-only keywords rewritten for
+    draft 7 (`dependentRequired` → `dependencies`); annotations (`format`) dropped, as
+    jsonschema does not assert them either. The unified schemas are not recursive."""
+    if isinstance(node, list):
+        return [flatten_schema(item, base) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    if "$ref" in node:
+        ref = node["$ref"]
+        target_base = base if ref.startswith("#") else urljoin(base, ref.split("#", 1)[0])
+        merged = dict(flatten_schema(resolve_ref(ref, base), target_base))
+        merged.update(flatten_schema({k: v for k, v in node.items() if k != "$ref"}, base))
+        return merged
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("$id", "$schema", "$defs", "format", "title", "description"):
+            continue
+        if key == "dependentRequired":
+            out["dependencies"] = dict(value)
+        elif key in _VALUE_KEYWORDS:
+            out[key] = value
+        elif key in ("properties", "patternProperties"):
+            out[key] = {name: flatten_schema(sub, base) for name, sub in value.items()}
+        else:
+            out[key] = flatten_schema(value, base)
+    return out
+
+
+@cache
+def _fast_validator(flow: str) -> Callable[[Any], Any]:
+    schema = request_schema(flow)
+    flat = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        **flatten_schema(schema, schema["$id"]),
+    }
+    return cast(Callable[[Any], Any], fastjsonschema.compile(flat, use_formats=False))
+
+
+def validate_request(flow: str, request: Any) -> None:
+    """Raise InputError naming the JSON pointer of a bad field. Values never enter messages:
+    a bad card number must not be echoed into an exception."""
+    if not isinstance(request, Mapping):
+        raise InputError("/", "the request must be a JSON object")
+    try:
+        _fast_validator(flow)(request)
+    except fastjsonschema.JsonSchemaException:
+        error = best_match(_precise_validator(flow).iter_errors(request))
+        if error is not None:
+            pointer, message = _describe(error)
+            raise InputError(pointer, message) from None
+    currency = request.get("currency")
+    if currency is not None and not is_known_currency(currency):
+        raise InputError("/currency", "is not an ISO 4217 currency code")
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{escape_pointer_token(p)}" for p in parts)
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    pointer = _pointer(error.absolute_path)
+    kind, expected = error.validator, cast(Any, error.validator_value)
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        missing = next((name for name in expected if name not in instance), expected[0])
+        return f"{pointer}/{escape_pointer_token(missing)}", "is required"
+    if kind == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = list(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known)
+        name = extra[0] if extra else "?"
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{pointer}/{escape_pointer_token(name)}", f"is not a known field{hint}"
+    if kind == "dependentRequired":
+        needed = [name for names in expected.values() for name in names]
+        return pointer, f"must also have {', '.join(map(repr, needed))}"
+    messages = {
+        "type": f"must be of type {expected}",
+        "enum": f"must be one of {', '.join(map(repr, expected))}",
+        "const": f"must be {expected!r}",
+        "pattern": "is not in the expected format",
+        "minLength": f"must be at least {expected} characters long",
+        "maxLength": f"must be at most {expected} characters long",
+        "minimum": f"must be at least {expected}",
+        "maximum": f"must be at most {expected}",
+        "maxProperties": f"must have at most {expected} entries",
+    }
+    return pointer, messages.get(str(kind), f"is invalid ({kind})")
