@@ -47,19 +47,53 @@ def from_major(value: Any, digits: int) -> int:
 AmountFormatter = Callable[[int, str], Any]
 
 
+class AmountError(ValueError):
+    """The amount cannot be written in this processor's units without changing its value."""
+
+
+def _shift(currency: str, overrides: Mapping[str, int]) -> int:
+    """Processor decimals minus ISO 4217 decimals (Adyen writes ISK with 2, ISO with 0)."""
+    return exponent(currency, overrides) - exponent(currency)
+
+
+def to_processor_minor(amount: int, currency: str, overrides: Mapping[str, int]) -> int:
+    """ISO minor units → the processor's minor units, exactly (never rounding money)."""
+    shift = _shift(currency, overrides) if overrides else 0
+    if shift >= 0:
+        return int(amount * 10**shift)
+    quotient, remainder = divmod(amount, 10**-shift)
+    if remainder:
+        raise AmountError(
+            f"this processor takes {currency} in whole multiples of {10**-shift} minor units"
+        )
+    return int(quotient)
+
+
+def from_processor_minor(value: int, currency: str, overrides: Mapping[str, int]) -> int | None:
+    """The processor's minor units → ISO minor units; None if not exactly representable."""
+    shift = _shift(currency, overrides) if overrides else 0
+    if shift <= 0:
+        return int(value * 10**-shift)
+    quotient, remainder = divmod(value, 10**shift)
+    return None if remainder else int(quotient)
+
+
 def _minor_integer(amount: int, currency: str, overrides: Mapping[str, int]) -> Any:
-    return amount
+    return to_processor_minor(amount, currency, overrides)
 
 
 def _minor_string(amount: int, currency: str, overrides: Mapping[str, int]) -> Any:
-    return str(amount)
+    return str(to_processor_minor(amount, currency, overrides))
 
 
 def _major_string(amount: int, currency: str, overrides: Mapping[str, int]) -> Any:
-    return to_major_string(amount, exponent(currency, overrides))
+    minor = to_processor_minor(amount, currency, overrides)
+    return to_major_string(minor, exponent(currency, overrides))
 
 
-#: amounts.format in a spec → how the engine writes an amount for that processor.
+#: amounts.format in a spec → how the engine writes an amount for that processor. Every format
+#: honours `amounts.exponents`: the unified amount is in ISO 4217 minor units, so a processor
+#: that gives a currency other decimals gets the amount rescaled exactly.
 AMOUNT_FORMATS: Mapping[str, tuple[Callable[[int, str, Mapping[str, int]], Any], str]] = {
     "minor_integer": (
         _minor_integer,
@@ -86,7 +120,8 @@ def amount_formatter(fmt: str, overrides: Mapping[str, int]) -> AmountFormatter:
 def amount_parser(
     fmt: str, overrides: Mapping[str, int]
 ) -> Callable[[Any, str | None], int | None]:
-    """The inverse of the spec's format, for amounts read from responses."""
+    """The inverse of the spec's format, for amounts read from responses (None when the value
+    is not an exact amount)."""
 
     def parse(value: Any, currency: str | None) -> int | None:
         if value is None or isinstance(value, bool):
@@ -95,8 +130,12 @@ def amount_parser(
             if fmt == "major_string":
                 if currency is None:
                     return None
-                return from_major(value, exponent(currency, overrides))
-            return from_major(value, 0)  # minor units: a fraction is refused, not truncated
+                minor = from_major(value, exponent(currency, overrides))
+            else:
+                minor = from_major(value, 0)  # minor units: a fraction is refused, not truncated
+            if currency is None or not overrides:
+                return minor
+            return from_processor_minor(minor, currency, overrides)
         except (ArithmeticError, ValueError):
             return None
 

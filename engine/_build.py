@@ -91,7 +91,10 @@ def build_request(
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     context: dict[str, Any] = {"request": request, "credentials": resolved.values}
     if "amount" in request and "currency" in request:
-        context["amount"] = plan.format_amount(request["amount"], request["currency"])
+        try:
+            context["amount"] = plan.format_amount(request["amount"], request["currency"])
+        except ValueError as exc:  # AmountError: not exactly representable for this processor
+            raise InputError("/amount", str(exc)) from None
     root = base_url if base_url is not None else base_url_for(plan, environment, context)
     url = root.rstrip("/") + str(compiled.path(context))
     if compiled.query is not None:

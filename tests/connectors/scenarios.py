@@ -22,7 +22,7 @@ class Scenario:
 
     @property
     def id(self) -> str:
-        return f"{self.connector}/{self.name}"
+        return f"{self.connector}-{self.name}"  # no "/": it names the snapshot file
 
 
 def _scenarios(folder: str) -> list[Scenario]:
