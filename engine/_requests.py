@@ -139,9 +139,10 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     if kind == "dependentRequired":
         needed = [name for names in expected.values() for name in names]
         return pointer, f"must also have {', '.join(map(repr, needed))}"
+    if kind == "enum":  # not in the table below: it would join a non-list `expected` too
+        return pointer, f"must be one of {', '.join(map(repr, expected))}"
     messages = {
         "type": f"must be of type {expected}",
-        "enum": f"must be one of {', '.join(map(repr, expected))}",
         "const": f"must be {expected!r}",
         "pattern": "is not in the expected format",
         "minLength": f"must be at least {expected} characters long",

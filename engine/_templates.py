@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import ChainableUndefined, TemplateError, Undefined, nodes
+from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -163,6 +163,8 @@ def compile_template(
         ast = environment.parse(source)
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
+    for name in _private_names(ast):
+        raise TemplateCompileError(f"template error: access to {name!r} is not allowed")
     paths = tuple(_variable_paths(ast))
     try:
         fast = _fast_renderer(ast, environment)
@@ -173,8 +175,7 @@ def compile_template(
             compiled = environment.compile_expression(single.group("expr"), undefined_to_none=False)
 
             def render_native(context: Mapping[str, Any]) -> Any:
-                value = compiled(**context)
-                return None if isinstance(value, Undefined) else value
+                return _native(compiled(**context))
 
             return CompiledTemplate(source, render_native, True, paths, render_native)
         template = environment.from_string(ast)
@@ -185,6 +186,25 @@ def compile_template(
         return CompiledTemplate(source, render_text, False, paths, render_text)
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc)) from None
+
+
+def _private_names(ast: nodes.Template) -> Iterator[str]:
+    """Dunder attributes or keys (`__class__`, `__globals__`): the usual first step of a
+    sandbox escape, refused at compile time. (`_links` is a fine processor field.) The sandbox
+    still guards everything else at render time."""
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and name.startswith("__"):
+            yield name
+
+
+def _native(value: Any) -> Any:
+    """Undefined → null; but an Undefined the sandbox produced for an unsafe access raises."""
+    if isinstance(value, Undefined):
+        if value._undefined_exception is not UndefinedError:
+            value._fail_with_undefined_error()
+        return None
+    return value
 
 
 def _bounded(text: str) -> str:
@@ -220,8 +240,7 @@ def _fast_renderer(
         evaluate = expressions[0]
 
         def native(context: Mapping[str, Any]) -> Any:
-            value = evaluate(context)
-            return None if isinstance(value, Undefined) else value
+            return _native(evaluate(context))
 
         return native, True, evaluate
     finalize = environment.finalize
