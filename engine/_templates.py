@@ -193,7 +193,11 @@ def _private_names(ast: nodes.Template) -> Iterator[str]:
     sandbox escape, refused at compile time. (`_links` is a fine processor field.) The sandbox
     still guards everything else at render time."""
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(node, nodes.Getattr):
+            name: Any = node.attr
+        else:
+            assert isinstance(node, nodes.Getitem)
+            name = getattr(node.arg, "value", None)
         if isinstance(name, str) and name.startswith("__"):
             yield name
 
