@@ -66,10 +66,10 @@ def render_spec_reference() -> str:
     schema = load_schema(SPEC_SCHEMA)
     out = [
         GENERATED,
-        "# Connector spec reference (format v1)\n",
-        schema["description"] + "\n",
-        "Keys marked * are required. Every mapping is closed: an unknown key is an error.\n",
-        "## Top level\n",
+        "# Connector spec reference (format v1)\n\n",
+        schema["description"] + "\n\n",
+        "Keys marked * are required. Every mapping is closed: an unknown key is an error.\n\n",
+        "## Top level\n\n",
         _table(_rows(schema, ""), ("key", "type", "description")),
     ]
     for name, definition in schema["$defs"].items():

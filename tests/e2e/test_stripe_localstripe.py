@@ -126,3 +126,47 @@ async def test_async_client(stripe_base_url: str, payment_method: CreatePM) -> N
             {"connector_transaction_id": result.connector_transaction_id}
         )
         assert captured.status == "captured"
+
+
+def test_cli_call_sends_and_prints_the_unified_result(
+    stripe_base_url: str,
+    payment_method: CreatePM,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from engine.cli import main
+
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "amount": 1500,
+                "currency": "GBP",
+                "capture_method": "manual",
+                "payment_method": {"type": "token", "token": payment_method()},
+            }
+        )
+    )
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps({"api_key": API_KEY}))
+    code = main(
+        [
+            "call",
+            "stripe",
+            "authorize",
+            str(request),
+            "--credentials",
+            str(credentials),
+            "--base-url",
+            stripe_base_url,
+            "--json",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out)
+    assert result["status"] == "authorized"
+    assert result["amount"] == 1500 and result["currency"] == "GBP"
+    assert API_KEY not in out
