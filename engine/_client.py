@@ -16,12 +16,9 @@ from ._connector import Connector, load_connector
 from ._errors import NotSentError
 from ._http import HttpRequest, HttpResponse
 from ._parse import unresolved
-from ._unified import ErrorCode, Result
+from ._unified import READ_FLOWS, ErrorCode, Result
 
 logger = logging.getLogger("engine")
-
-#: Flows that only read: no idempotency key is generated for them.
-READ_ONLY_FLOWS = frozenset({"get", "get_refund"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +67,7 @@ class _Base:
 
     def _prepare(self, flow: str, request: Mapping[str, Any]) -> tuple[dict[str, Any], HttpRequest]:
         prepared = dict(request)
-        if flow not in READ_ONLY_FLOWS and not prepared.get("idempotency_key"):
+        if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
             prepared["idempotency_key"] = uuid.uuid4().hex
         built = self.connector.build_request(
             flow, prepared, self._credentials, environment=self.environment, base_url=self.base_url

@@ -16,6 +16,7 @@ from ._http import HttpResponse
 from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
 from ._scrub import Scrubber
 from ._unified import (
+    READ_FLOWS,
     RETRYABLE_CODES,
     ErrorCode,
     ErrorInfo,
@@ -62,7 +63,12 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("body that cannot be decoded, or an unexpected shape", "unresolved", "invalid_response"),
     ("2xx with a status value the spec does not map", "unresolved", "invalid_response"),
     (
-        "HTTP 4xx (other than 408/409), or `error_when` true",
+        "HTTP 4xx (other than 408/409) or `error_when` true, on get / get_refund",
+        "unresolved",
+        "mapped code, else by HTTP status",
+    ),
+    (
+        "HTTP 4xx (other than 408/409) or `error_when` true, on other flows",
         "failed",
         "mapped code, else by HTTP status",
     ),
@@ -235,10 +241,21 @@ def _interpret(
         "idempotency_key": key,
     }
 
+    if status_code < 200 or 300 <= status_code < 400:
+        # Not an answer to the request (a redirect is never followed): the outcome is unknown.
+        return Result(
+            status=str(PaymentStatus.UNRESOLVED),
+            error=_unified_error(
+                ErrorCode.INVALID_RESPONSE, f"unexpected HTTP {status_code}", status_code
+            ),
+            **common,
+        )
     failed_http = status_code >= 400
     if failed_http or (compiled.error_when is not None and compiled.error_when(body, context)):
         refusal = _read_error(compiled.error, body, context, status_code, scrubber)
-        failed = PaymentStatus.UNRESOLVED if status_code in UNCERTAIN_HTTP else PaymentStatus.FAILED
+        # A refused read (get, get_refund) leaves the payment's status unknown, not failed.
+        uncertain = status_code in UNCERTAIN_HTTP or flow in READ_FLOWS
+        failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 
     connector_status = None

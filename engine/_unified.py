@@ -123,6 +123,10 @@ FLOWS: Mapping[str, FlowKind] = {
 }
 
 
+#: Flows that only read a status. An error answer to them says nothing about the payment.
+READ_FLOWS = frozenset({"get", "get_refund"})
+
+
 def statuses_for(flow: str) -> frozenset[str]:
     kind = FLOWS[flow]
     return frozenset(PaymentStatus if kind == "payment" else RefundStatus)

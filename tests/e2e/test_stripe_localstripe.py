@@ -104,9 +104,9 @@ def test_three_ds_card_requires_action(client: Client, payment_method: CreatePM)
     assert result.status == "requires_action", result
 
 
-def test_unknown_payment_is_not_found(client: Client) -> None:
+def test_unknown_payment_is_not_found_and_its_status_unknown(client: Client) -> None:
     result = client.get({"connector_transaction_id": "pi_doesnotexist"})
-    assert result.status == "failed"
+    assert result.status == "unresolved"  # a refused read says nothing about the payment
     assert result.error is not None and result.error.code == "not_found"
 
 
