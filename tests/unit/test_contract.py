@@ -11,7 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from engine import ErrorInfo, Event, EventType, NextAction, PaymentStatus, RefundStatus, Result
-from engine._unified import FLOWS, ErrorCode, request_schema
+from engine._requests import request_schema, unified_registry
+from engine._unified import FLOWS, ErrorCode
 
 UNIFIED = Path(__file__).resolve().parents[2] / "schemas" / "unified"
 
@@ -67,7 +68,7 @@ def test_request_schemas_are_valid_and_closed(flow: str) -> None:
 def test_results_serialise_to_the_result_schema() -> None:
     validator = Draft202012Validator(
         _schema("result.json"),
-        registry=__import__("engine._unified", fromlist=["_registry"])._registry(),
+        registry=unified_registry(),
     )
     result = Result(
         flow="authorize",
