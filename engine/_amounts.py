@@ -133,8 +133,10 @@ def amount_parser(
                 minor = from_major(value, exponent(currency, overrides))
             else:
                 minor = from_major(value, 0)  # minor units: a fraction is refused, not truncated
-            if currency is None or not overrides:
+            if not overrides:
                 return minor
+            if currency is None:
+                return None  # the processor's units depend on a currency we do not know
             return from_processor_minor(minor, currency, overrides)
         except (ArithmeticError, ValueError):
             return None

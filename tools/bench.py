@@ -60,6 +60,8 @@ def handwritten_stripe_authorize(request: dict[str, Any], api_key: str, body: by
         ("currency", request["currency"].lower()),
         ("capture_method", request.get("capture_method", "automatic")),
         ("confirm", "true"),
+        ("payment_method_types[0]", "card"),
+        ("expand[0]", "latest_charge"),
     ]
     if card:
         params += [
