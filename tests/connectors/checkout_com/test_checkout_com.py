@@ -1,0 +1,254 @@
+"""Checkout.com-specific checks:
+
+- every request the spec builds for a scenario is checked against Checkout.com's own published
+  schema for that endpoint (processor_schema.json, extracted from the NAS OpenAPI description):
+  the JSON body against the request-body schema, the path's {id} against the path parameter;
+- the schema check can fail: broken bodies are rejected;
+- webhook fixture signatures are recomputed here with hmac/hashlib, independently of the engine;
+- auth and idempotency headers are what Checkout.com documents.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+
+from engine import load_connector
+
+HERE = Path(__file__).parent
+SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
+CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
+SCENARIOS = {
+    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted((HERE / "scenarios").glob("*.yaml"))
+}
+WEBHOOKS = {
+    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted((HERE / "webhooks").glob("*.yaml"))
+}
+BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(
+        {**schema, "$defs": SCHEMA["$defs"]}, format_checker=FormatChecker()
+    )
+
+
+def _endpoint_patterns() -> list[tuple[str, re.Pattern[str], str]]:
+    patterns = []
+    for key in SCHEMA["endpoints"]:
+        method, template = key.split(" ", 1)
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        patterns.append((method, re.compile(f"^{regex}$"), key))
+    return patterns
+
+
+PATTERNS = _endpoint_patterns()
+
+
+def _endpoint(method: str, path: str) -> tuple[str, dict[str, str]]:
+    for want, pattern, key in PATTERNS:
+        match = pattern.match(path)
+        if want == method and match:
+            return key, match.groupdict()
+    raise AssertionError(f"{method} {path} is not an endpoint in processor_schema.json")
+
+
+def _build(name: str) -> Any:
+    data = SCENARIOS[name]
+    return load_connector("checkout_com").build_request(data["flow"], data["request"], CREDENTIALS)
+
+
+def _problems(schema: dict[str, Any], instance: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in _validator(schema).iter_errors(instance)
+    ]
+
+
+def test_schema_source_is_recorded() -> None:
+    assert "2fc946cd22e9a6b8e3a33db3c5f4be4d3fe7d74c" in SCHEMA["source"]
+    for key, entry in SCHEMA["endpoints"].items():
+        if entry["body"] is not None:
+            Draft202012Validator.check_schema({**entry["body"], "$defs": SCHEMA["$defs"]})
+        assert key.split(" ")[0] in {"GET", "POST"}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDABLE))
+def test_request_matches_checkout_schema(name: str) -> None:
+    built = _build(name)
+    split = urlsplit(built.url)
+    assert split.scheme == "https" and split.netloc == "api.sandbox.checkout.com"
+    key, params = _endpoint(built.method, split.path)
+    entry = SCHEMA["endpoints"][key]
+    for param, value in params.items():
+        assert not _problems(entry["path_parameters"][param], value), f"path {param}={value!r}"
+    if entry["body"] is None:
+        assert not built.body, f"{key} takes no body"
+        return
+    body = json.loads(built.body) if built.body else {}
+    problems = _problems(entry["body"], body)
+    assert not problems, f"{name}: {key} body breaks Checkout.com's schema: {problems}"
+
+
+def test_every_endpoint_is_checked() -> None:
+    """The test above is not vacuous: each endpoint the spec uses gets checked, bodies too."""
+    seen: Counter[str] = Counter()
+    bodies: Counter[str] = Counter()
+    for name in BUILDABLE:
+        built = _build(name)
+        key, _ = _endpoint(built.method, urlsplit(built.url).path)
+        seen[key] += 1
+        if built.body:
+            bodies[key] += 1
+    assert set(seen) == set(SCHEMA["endpoints"]), (
+        f"unchecked endpoints: {set(SCHEMA['endpoints']) - set(seen)}"
+    )
+    for key, entry in SCHEMA["endpoints"].items():
+        if entry["body"] is not None:
+            assert bodies[key] >= 1, f"no body was checked for {key}"
+
+
+def _manual_body() -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(_build("authorize_card_manual").body)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("label", "breaks"),
+    [
+        ("card source without its number", lambda b: b["source"].pop("number")),
+        ("expiry month as text", lambda b: b["source"].__setitem__("expiry_month", "03")),
+        ("amount as a decimal string", lambda b: b.__setitem__("amount", "65.40")),
+        ("currency of four letters", lambda b: b.__setitem__("currency", "GBPX")),
+        ("payment_type not in its enum", lambda b: b.__setitem__("payment_type", "Ecommerce")),
+        (
+            "token source with a non-token",
+            lambda b: b.__setitem__("source", {"type": "token", "token": "4242"}),
+        ),
+        (
+            "stored source with a token id",
+            lambda b: b.__setitem__("source", {"type": "id", "id": "tok_x"}),
+        ),
+        ("description over 100 characters", lambda b: b.__setitem__("description", "x" * 101)),
+        ("an IP that is not IPv4", lambda b: b.__setitem__("payment_ip", "not-an-ip")),
+    ],
+)
+def test_schema_rejects_broken_payment_bodies(label: str, breaks: Any) -> None:
+    schema = SCHEMA["endpoints"]["POST /payments"]["body"]
+    body = _manual_body()
+    assert not _problems(schema, body)
+    broken = copy.deepcopy(body)
+    breaks(broken)
+    assert _problems(schema, broken), f"a body with {label} was accepted"
+
+
+def test_schema_rejects_broken_action_bodies_and_ids() -> None:
+    capture = SCHEMA["endpoints"]["POST /payments/{id}/captures"]
+    assert _problems(capture["body"], {"amount": "4000"})
+    assert _problems(capture["body"], {"amount": -1})
+    assert _problems(
+        SCHEMA["endpoints"]["POST /payments/{id}/refunds"]["body"], {"reference": "x" * 51}
+    )
+    assert _problems(capture["path_parameters"]["id"], "ch_3MtwBwLkdIwHu7ix28a3tqPa")
+
+
+def test_description_is_cut_to_checkouts_limit() -> None:
+    data = copy.deepcopy(SCENARIOS["authorize_card_manual"])
+    data["request"]["description"] = "d" * 300
+    built = load_connector("checkout_com").build_request("authorize", data["request"], CREDENTIALS)
+    body = json.loads(built.body or b"{}")
+    assert body["description"] == "d" * 100
+    assert not _problems(SCHEMA["endpoints"]["POST /payments"]["body"], body)
+
+
+def test_sources_by_payment_method() -> None:
+    card = json.loads(_build("authorize_card_manual").body)["source"]
+    token = json.loads(_build("authorize_token_frames").body)["source"]
+    stored = json.loads(_build("authorize_stored_source").body)["source"]
+    assert card["type"] == "card" and card["expiry_month"] == 3 and card["expiry_year"] == 2030
+    assert token == {
+        "type": "token",
+        "token": "tok_ubfj2q76miwundwlk72vxt2i7q",
+        "billing_address": {
+            "address_line1": "350 Fifth Avenue",
+            "city": "New York",
+            "state": "NY",
+            "zip": "10118",
+            "country": "US",
+        },
+    }
+    assert stored == {"type": "id", "id": "src_wmlfc3zyhqzehihu7giusaaawu"}
+
+
+def test_capture_flag_and_3ds() -> None:
+    manual = json.loads(_build("authorize_card_manual").body)
+    automatic = json.loads(_build("authorize_card_automatic_captured").body)
+    three_ds = json.loads(_build("authorize_3ds_requires_action").body)
+    assert manual["capture"] is False and automatic["capture"] is True
+    assert "3ds" not in manual
+    assert three_ds["3ds"] == {"enabled": True, "challenge_indicator": "challenge_requested"}
+    assert (
+        three_ds["success_url"]
+        == three_ds["failure_url"]
+        == "https://shop.example.com/checkout/return"
+    )
+    assert three_ds["payment_ip"] == "203.0.113.10"
+
+
+def test_headers() -> None:
+    for name in BUILDABLE:
+        built = _build(name)
+        headers = {k.lower(): v for k, v in built.headers.items()}
+        assert headers["authorization"] == f"Bearer {CREDENTIALS['secret_key']}"
+        if built.method == "POST":
+            assert headers["cko-idempotency-key"] == SCENARIOS[name]["request"]["idempotency_key"]
+            assert headers["content-type"] == "application/json"
+        else:
+            assert "cko-idempotency-key" not in headers
+
+
+def _signature(secret: str, body: str) -> str:
+    return hmac.new(secret.encode("utf-8"), body.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
+def test_webhook_fixture_signatures(name: str) -> None:
+    """Recomputed with the standard library, not the engine: hex(HMAC-SHA256(key, raw body))."""
+    data = WEBHOOKS[name]
+    header = {k.lower(): v for k, v in data["headers"].items()}.get("cko-signature")
+    expected = _signature(data["secret"], data["body_text"])
+    rejected = data["expect"].get("rejected")
+    if rejected == "missing_signature":
+        assert header is None
+    elif rejected == "bad_signature":
+        assert header is not None and header != expected
+    else:
+        assert header == expected
+        # Verified events come from a body that really is a Checkout.com event.
+        event = json.loads(data["body_text"])
+        assert event["id"].startswith("evt_") and event["type"] and event["data"]
+
+
+def test_webhook_kinds_covered() -> None:
+    outcomes = {data["expect"].get("rejected", "accepted") for data in WEBHOOKS.values()}
+    assert {"accepted", "bad_signature", "missing_signature"} <= outcomes
+    types = {json.loads(data["body_text"])["type"] for data in WEBHOOKS.values()}
+    assert {"payment_captured", "payment_refunded", "payment_declined"} <= types
+
+
+def test_clp_is_sent_in_hundredths() -> None:
+    body = json.loads(_build("authorize_clp_amount_rescaled").body or b"{}")
+    assert (body["amount"], body["currency"]) == (1599000, "CLP")
