@@ -11,8 +11,12 @@ import yaml
 
 from ._errors import Problem, SpecError
 
+# libyaml's parser when the wheel has it (10x faster), else the pure-Python one; both give
+# nodes with line/column marks.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _SpecLoader(yaml.SafeLoader):
+
+class _SpecLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader with YAML 1.2 scalars: only true/false are booleans (country `NO` stays a
     string) and dates stay strings."""
 

@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ._fastexpr import compile_node
@@ -288,8 +287,15 @@ def _chain(node: nodes.Node) -> VariablePath | None:
             return None
 
 
+def _free_names(ast: nodes.Template) -> set[str]:
+    """Names read but never bound inside the template (loop targets, `set`, macro params):
+    Jinja's own meta.find_undeclared_variables, without running its code generator."""
+    bound = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    return {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"} - bound
+
+
 def _variable_paths(ast: nodes.Template) -> Iterator[VariablePath]:
-    free = find_undeclared_variables(ast)
+    free = _free_names(ast)
 
     def visit(node: nodes.Node) -> Iterator[VariablePath]:
         if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
