@@ -61,7 +61,12 @@ def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, An
         raise UnsupportedError(
             f"{plan.id} has no environment {environment!r}; it has: {', '.join(plan.environments)}"
         )
-    url = str(plan.environments[environment](context))
+    # Only non-secret settings: a secret must never reach a hostname (DNS, TLS SNI), however
+    # a template reads it (`credentials.get('api_key')` slips past name checks).
+    secrets = {c.name for c in plan.credentials if c.secret}
+    given = context.get("credentials") or {}
+    settings = {name: value for name, value in given.items() if name not in secrets}
+    url = str(plan.environments[environment]({"credentials": settings}))
     # The whole authority, not just the hostname: a template-filled label must not smuggle in
     # user info ("a@b-api…"), and a literal port in the spec is part of the declared host.
     host = urlsplit(url).netloc.lower()

@@ -106,6 +106,14 @@ class _Base:
                 f"the response exceeded {self.limits.max_response_bytes} bytes",
                 idempotency_key=key,
             )
+        if isinstance(exc, httpx.DecodingError):  # e.g. a corrupt gzip body, after sending
+            return unresolved(
+                self.connector.plan,
+                flow,
+                ErrorCode.INVALID_RESPONSE,
+                f"the response could not be decompressed ({type(exc).__name__})",
+                idempotency_key=key,
+            )
         if isinstance(exc, httpx.TimeoutException):
             return unresolved(
                 self.connector.plan,
@@ -160,7 +168,7 @@ class Client(_Base):
                     body += chunk
                     if len(body) > self.limits.max_response_bytes:
                         raise _ResponseTooLarge
-        except (httpx.TransportError, _ResponseTooLarge) as exc:
+        except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
             return self._transport_failure(flow, prepared, exc)
         return self._finish(flow, prepared, built, _response(raw, bytes(body)))
 
@@ -233,7 +241,7 @@ class AsyncClient(_Base):
                     body += chunk
                     if len(body) > self.limits.max_response_bytes:
                         raise _ResponseTooLarge
-        except (httpx.TransportError, _ResponseTooLarge) as exc:
+        except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
             return self._transport_failure(flow, prepared, exc)
         return self._finish(flow, prepared, built, _response(raw, bytes(body)))
 

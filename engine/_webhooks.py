@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import UnsupportedError, WebhookError
+from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
 from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
 from ._unified import EVENT_STATUS, Event, EventType
@@ -70,13 +70,18 @@ def parse_event(
     except KeyDecodeError as exc:
         raise WebhookError("bad_secret", str(exc)) from None
     clock = time.time() if now is None else now
-    if webhooks.signature.from_item is None:
-        _verify(webhooks.signature, key, text, None, lowered, clock)
     events = []
-    for item in items:
-        if webhooks.signature.from_item is not None:
-            _verify(webhooks.signature, key, text, item, lowered, clock)
-        events.append(_event(plan, webhooks, item, lowered))
+    try:
+        if webhooks.signature.from_item is None:
+            _verify(webhooks.signature, key, text, None, lowered, clock)
+        for item in items:
+            if webhooks.signature.from_item is not None:
+                _verify(webhooks.signature, key, text, item, lowered, clock)
+            events.append(_event(plan, webhooks, item, lowered))
+    except RenderError as exc:
+        # A template failed on this delivery (a body too large to sign, an odd item shape):
+        # it is rejected like any other unreadable delivery, never raised as something else.
+        raise WebhookError("unreadable_body", f"the delivery could not be read ({exc})") from None
     ack = webhooks.acknowledge or {}
     return WebhookResult(
         events=tuple(events),

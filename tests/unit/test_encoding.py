@@ -1,0 +1,133 @@
+"""engine._encoding: request bodies → bytes (JSON, bracket-nested form); response bytes → data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from engine._encoding import DECODERS, ENCODERS, DecodeError, flatten_form
+
+
+def form(body: Any) -> list[tuple[str, str]]:
+    """Encode with the engine, decode independently with the standard library."""
+    encoded = ENCODERS["form"][0](body)
+    assert isinstance(encoded, bytes)
+    encoded.decode("ascii")  # form bodies are pure ASCII
+    return parse_qsl(encoded.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+
+
+def test_content_types() -> None:
+    assert ENCODERS["json"][1] == "application/json"
+    assert ENCODERS["form"][1] == "application/x-www-form-urlencoded"
+
+
+def test_form_flat_values() -> None:
+    assert form({"amount": 1099, "currency": "usd", "confirm": True, "off": False}) == [
+        ("amount", "1099"),
+        ("currency", "usd"),
+        ("confirm", "true"),
+        ("off", "false"),
+    ]
+
+
+def test_form_nested_mapping() -> None:
+    assert form({"metadata": {"k": "v", "order": "A-1"}}) == [
+        ("metadata[k]", "v"),
+        ("metadata[order]", "A-1"),
+    ]
+
+
+def test_form_lists_are_indexed() -> None:
+    assert form({"a": ["x", "y"]}) == [("a[0]", "x"), ("a[1]", "y")]
+
+
+def test_form_mappings_inside_lists() -> None:
+    body = {"items": [{"name": "hat", "qty": 2}, {"name": "scarf", "gift": True}]}
+    assert form(body) == [
+        ("items[0][name]", "hat"),
+        ("items[0][qty]", "2"),
+        ("items[1][name]", "scarf"),
+        ("items[1][gift]", "true"),
+    ]
+
+
+def test_form_deep_nesting() -> None:
+    body = {"payment_method_data": {"card": {"number": "4242", "exp": [12, 2030]}}}
+    assert form(body) == [
+        ("payment_method_data[card][number]", "4242"),
+        ("payment_method_data[card][exp][0]", "12"),
+        ("payment_method_data[card][exp][1]", "2030"),
+    ]
+
+
+def test_form_omits_none() -> None:
+    assert form({"a": None, "b": {"c": None, "d": 1}, "e": [None, "x"]}) == [
+        ("b[d]", "1"),
+        ("e[1]", "x"),
+    ]
+
+
+def test_form_quotes_reserved_characters_and_unicode() -> None:
+    body = {"description": "a&b=c+d e", "name": "Zoë", "metadata": {"a b": "x/y?"}}
+    assert form(body) == [
+        ("description", "a&b=c+d e"),
+        ("name", "Zoë"),
+        ("metadata[a b]", "x/y?"),
+    ]
+
+
+def test_form_body_must_be_a_mapping() -> None:
+    with pytest.raises(TypeError):
+        ENCODERS["form"][0](["x"])
+
+
+def test_flatten_form_agrees_with_the_encoder() -> None:
+    body = {"m": {"k": "v"}, "l": [1, {"x": True}], "n": None}
+    assert list(flatten_form(body)) == form(body)
+    assert list(flatten_form(body)) == [("m[k]", "v"), ("l[0]", "1"), ("l[1][x]", "true")]
+
+
+def test_json_is_compact_utf8() -> None:
+    encoded = ENCODERS["json"][0]({"name": "Zoë", "amount": 1099, "ok": True, "list": [1, 2]})
+    assert encoded == '{"name":"Zoë","amount":1099,"ok":true,"list":[1,2]}'.encode()
+    assert json.loads(encoded) == {"name": "Zoë", "amount": 1099, "ok": True, "list": [1, 2]}
+
+
+def test_json_decodes() -> None:
+    assert DECODERS["json"](b'{"a": [1, "x", null]}') == {"a": [1, "x", None]}
+
+
+def test_json_with_a_utf8_bom_decodes() -> None:
+    assert DECODERS["json"](b'\xef\xbb\xbf{"status": "ok"}') == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   \n",
+        b"<html>502 Bad Gateway</html>",
+        b"{",
+        b"\xff\xfe{}",
+        b"1" * 5000,  # an integer too long to convert
+        b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the recursion limit
+    ],
+)
+def test_json_decode_errors(body: bytes) -> None:
+    with pytest.raises(DecodeError):
+        DECODERS["json"](body)
+
+
+def test_decode_error_is_a_value_error() -> None:
+    assert issubclass(DecodeError, ValueError)
+    with pytest.raises(DecodeError, match="empty body"):
+        DECODERS["json"](b"")
+
+
+def test_text_decoder() -> None:
+    assert DECODERS["text"](b"\xef\xbb\xbfOK caf\xc3\xa9") == "OK café"
+    with pytest.raises(DecodeError):
+        DECODERS["text"](b"\xff")

@@ -1,0 +1,128 @@
+"""engine._scrub: text that may hold secrets → text that does not."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, quote_plus, urlencode
+
+import pytest
+
+from engine._scrub import MASK, SENSITIVE_HEADERS, Scrubber, luhn_valid
+
+VISA = "4111111111111111"
+AMEX = "378282246310005"
+MASTERCARD = "5555555555554444"
+
+
+@pytest.mark.parametrize("number", [VISA, AMEX, MASTERCARD, "4242424242424242", "6011111111111117"])
+def test_luhn_valid(number: str) -> None:
+    assert luhn_valid(number) is True
+
+
+@pytest.mark.parametrize("number", ["4111111111111112", "1234567890123", "378282246310006"])
+def test_luhn_invalid(number: str) -> None:
+    assert luhn_valid(number) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"card {VISA} ok",
+        f'{{"number":"{VISA}"}}',
+        f"number={VISA}&cvc=1",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "3782 822463 10005",
+        f"{MASTERCARD}",
+    ],
+)
+def test_luhn_valid_card_numbers_are_masked(text: str) -> None:
+    scrubbed = Scrubber().text(text)
+    assert MASK in scrubbed
+    digits = "".join(c for c in scrubbed if c.isdigit())
+    assert "41111111" not in digits
+    assert "37828224" not in digits
+    assert "55555555" not in digits
+
+
+def test_exact_masking_keeps_the_surrounding_text() -> None:
+    assert Scrubber().text(f'{{"number":"{VISA}","exp":12}}') == '{"number":"[REDACTED]","exp":12}'
+    assert Scrubber().text("pan 4111 1111 1111 1111.") == "pan [REDACTED]."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4111111111111112",  # fails Luhn
+        "1234567890123",  # 13 digits, fails Luhn
+        "ts 17000000001",  # 11 digits: too short for a card
+        "id 41111111111111110000",  # 20 digits: too long for a card
+        "amount 1099",
+    ],
+)
+def test_other_digit_runs_are_kept(text: str) -> None:
+    assert Scrubber().text(text) == text
+
+
+def test_secrets_are_masked_in_plain_form() -> None:
+    scrubber = Scrubber(["sk_test_abcdef123456"])
+    assert scrubber.text("Bearer sk_test_abcdef123456") == f"Bearer {MASK}"
+    assert scrubber.text("keysk_test_abcdef123456tail") == f"key{MASK}tail"
+
+
+def test_secrets_are_masked_when_url_encoded() -> None:
+    secret = "key/with+special=chars &more"
+    scrubber = Scrubber([secret])
+    for encoded in (quote(secret, safe=""), quote_plus(secret), urlencode({"k": secret})[2:]):
+        assert secret not in scrubber.text(encoded)
+        assert scrubber.text(f"a={encoded}&b=1") == f"a={MASK}&b=1"
+
+
+def test_secrets_are_masked_when_json_escaped() -> None:
+    secret = 'pa"ss\\word/é'
+    scrubber = Scrubber([secret])
+    document = json.dumps({"password": secret})
+    assert scrubber.text(document) == f'{{"password": "{MASK}"}}'
+    # The engine's own JSON encoder writes non-ASCII as is (ensure_ascii=False).
+    document = json.dumps({"password": secret}, ensure_ascii=False)
+    assert scrubber.text(document) == f'{{"password": "{MASK}"}}'
+    assert scrubber.text(secret) == MASK
+
+
+def test_short_values_are_masked_only_as_whole_tokens() -> None:
+    scrubber = Scrubber(["737"])
+    assert scrubber.text('{"cvc":"737"}') == f'{{"cvc":"{MASK}"}}'
+    assert scrubber.text("cvc=737&x=1") == f"cvc={MASK}&x=1"
+    assert scrubber.text("amount 417370") == "amount 417370"
+    assert scrubber.text("ref a737b") == "ref a737b"
+    assert scrubber.text("7373") == "7373"
+
+
+def test_the_longest_secret_wins() -> None:
+    scrubber = Scrubber(["abcdefgh", "abcdefghijkl"])
+    assert scrubber.text("x abcdefghijkl y") == f"x {MASK} y"
+
+
+def test_empty_secrets_are_ignored() -> None:
+    assert Scrubber(["", ""]).text("nothing to hide") == "nothing to hide"
+
+
+def test_sensitive_headers_are_masked() -> None:
+    assert {"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"} <= (
+        SENSITIVE_HEADERS
+    )
+    scrubber = Scrubber(["sk_test_abcdef123456"])
+    headers = {
+        "Authorization": "Basic dXNlcjpwYXNz",
+        "X-API-Key": "anything",
+        "Cookie": "session=1",
+        "X-Echo": "sk_test_abcdef123456",
+        "Content-Type": "application/json",
+    }
+    assert scrubber.headers(headers) == {
+        "Authorization": MASK,
+        "X-API-Key": MASK,
+        "Cookie": MASK,
+        "X-Echo": MASK,
+        "Content-Type": "application/json",
+    }
