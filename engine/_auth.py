@@ -47,7 +47,11 @@ def _basic(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
 
 def _body(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     fields = compile_value(auth["fields"], "/auth/fields")
-    pointer = tuple(p for p in str(auth.get("pointer", "")).split("/") if p)
+    pointer = tuple(
+        p.replace("~1", "/").replace("~0", "~")
+        for p in str(auth.get("pointer", "")).split("/")
+        if p
+    )
     return AuthPlan("body", None, fields, pointer, frozenset())
 
 
@@ -76,7 +80,7 @@ def apply_body_auth(plan: AuthPlan, context: Mapping[str, Any], body: Any) -> An
     fields = plan.body_fields(context) or {}
     root: dict[str, Any] = dict(body) if isinstance(body, Mapping) else {}
     if not plan.body_pointer:
-        return {**fields, **root}
+        return {**fields, **{k: v for k, v in root.items() if k not in fields}}
     node = root
     for part in plan.body_pointer[:-1]:
         child = node.get(part)
@@ -84,5 +88,7 @@ def apply_body_auth(plan: AuthPlan, context: Mapping[str, Any], body: Any) -> An
         node = node[part]
     last = plan.body_pointer[-1]
     existing = node.get(last)
-    node[last] = {**fields, **(existing if isinstance(existing, Mapping) else {})}
+    rest = existing if isinstance(existing, Mapping) else {}
+    # The auth fields come first and win: a body key cannot replace a credential.
+    node[last] = {**fields, **{k: v for k, v in rest.items() if k not in fields}}
     return root

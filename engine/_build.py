@@ -94,7 +94,9 @@ def build_request(
     environment URL (a local test server); it is the caller's choice, never the spec's."""
     compiled = check_request(plan, flow, request)
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
-    context: dict[str, Any] = {"request": request, "credentials": resolved.values}
+    # Flow templates see non-secret settings only, however they read `credentials`: a secret
+    # goes out through the auth scheme alone (which redaction knows about).
+    context: dict[str, Any] = {"request": request, "credentials": resolved.settings}
     if "amount" in request and "currency" in request:
         try:
             context["amount"] = plan.format_amount(request["amount"], request["currency"])
@@ -109,15 +111,16 @@ def build_request(
     headers: dict[str, str] = {}
     if compiled.headers is not None:
         headers.update({k: _text(v) for k, v in (compiled.headers(context) or {}).items()})
+    auth_context = {**context, "credentials": resolved.values}
     if plan.auth.headers is not None:
-        headers.update(plan.auth.headers(context) or {})
+        headers.update(plan.auth.headers(auth_context) or {})
     for name, value in headers.items():
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
             raise RenderError(f"/headers/{name}", "a header may not contain CR or LF")
     body_bytes = None
     if compiled.encode is not None:
         body = compiled.body(context) if compiled.body is not None else {}
-        body = apply_body_auth(plan.auth, context, body)
+        body = apply_body_auth(plan.auth, auth_context, body)
         body_bytes = compiled.encode(body if body is not None else {})
         if compiled.content_type:
             headers.setdefault("Content-Type", compiled.content_type)

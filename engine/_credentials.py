@@ -69,10 +69,12 @@ class Credentials(Mapping[str, object]):
 
 @dataclass(frozen=True, slots=True)
 class ResolvedCredentials:
-    """Plain values for templates, and the secret values every transcript is scrubbed of."""
+    """Plain values for the auth templates, the non-secret settings every other template sees,
+    and the secret values every transcript is scrubbed of."""
 
     values: Mapping[str, str]
     secrets: tuple[str, ...]
+    settings: Mapping[str, str]
 
     def __repr__(self) -> str:
         return f"ResolvedCredentials({', '.join(sorted(self.values))}; values hidden)"
@@ -111,4 +113,5 @@ def resolve_credentials(
         values[name] = value
         if credential.secret:
             secrets.append(value)
-    return ResolvedCredentials(values, tuple(secrets))
+    settings = {name: value for name, value in values.items() if not declared[name].secret}
+    return ResolvedCredentials(values, tuple(secrets), settings)

@@ -62,6 +62,27 @@ def _table(rows: Iterator[tuple[str, ...]] | list[tuple[str, ...]], header: tupl
     return "\n".join(lines) + "\n"
 
 
+TEMPLATE_RULES = """
+## Templates and extractions
+
+- A value that is exactly one `{{ expression }}` keeps its native type: `"{{ amount }}"` is an
+  integer, `"{{ request.metadata }}"` a mapping. Any other text with `{{ }}` is a string.
+- A key whose value is null is omitted, and so is a mapping left with no keys: optional fields
+  need no `{% if %}`. Reading a field the request does not have gives null; `x is none` is true
+  for it.
+- Inside text, a missing field is an error (the build is refused, naming the spec pointer) and an
+  explicit null is written as `""`. In a URL path every `{{ }}` is percent-encoded as one segment.
+- Variables: `request` (the unified request of the flow), `amount` (the request amount in the
+  spec's format), `credentials` (in flows: non-secret settings only; secrets are read by `auth`
+  alone). Responses: `response` (the decoded body), `headers` (lower-case names), `http_status`.
+  Webhooks: `item`, `headers`, and for the signed message `body` and `timestamp`.
+- Every variable path is checked when the spec is compiled: `request.payment_method.card.numbr` is
+  a lint error with a suggestion. Attribute or key names starting with `__` are refused.
+- An extraction (`status.from`, `fields.*`, `error.*`) is a JMESPath expression over the decoded
+  body, unless it is a `{{ }}` template, which sees the variables above.
+"""
+
+
 def render_spec_reference() -> str:
     schema = load_schema(SPEC_SCHEMA)
     out = [
@@ -79,6 +100,7 @@ def render_spec_reference() -> str:
         for branch in definition.get("oneOf", []):
             if "properties" in branch:
                 out.append("\n" + _table(_rows(branch, ""), ("key", "type", "description")))
+    out.append(TEMPLATE_RULES)
     out.append(
         "\n## Template filters\n\nBeyond Jinja's built-ins (templates run in Jinja's "
         "immutable sandbox with strict undefined handling):\n\n"

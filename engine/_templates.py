@@ -4,7 +4,8 @@ Rules (documented in the spec reference):
 - A value that is exactly one `{{ expression }}` keeps its native type: an int stays an int,
   a mapping stays a mapping. Any other text with `{{`/`{%` renders to a string.
 - Reading a field the request does not have gives null in a native value (and a key whose value is
-  null is omitted by the caller), but is an error inside a string. Misspelled variables are caught
+  null is omitted by the caller), but is an error inside a string; an explicit null inside a
+  string is written as "". Misspelled variables are caught
   at lint time by checking every variable path against the unified request schema.
 - Plain field paths (`{{ request.amount }}`) compile to direct getters; nothing is parsed per call.
 """
@@ -108,7 +109,13 @@ def _path_segment(value: Any) -> Any:
     return quote(str(value), safe="")
 
 
+def _null_as_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
 ENVIRONMENT = _make_environment()
+# Text templates write an explicit null as "" (never the word "None" in a header or URL).
+ENVIRONMENT.finalize = _null_as_empty
 #: For URL paths: every `{{ }}` output is percent-encoded as one path segment ("../x" → "..%2Fx").
 PATH_ENVIRONMENT = _make_environment()
 PATH_ENVIRONMENT.finalize = _path_segment

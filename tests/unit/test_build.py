@@ -347,3 +347,15 @@ def test_the_built_request_prints_without_secrets_or_card_data(acme: ConnectorPl
     for value in (API_KEY, CARD_NUMBER, f'"{CVC}"'):
         assert value not in shown
     assert built.redacted()["headers"]["X-Api-Key"] == "[REDACTED]"
+
+
+def test_flow_templates_never_see_secrets_however_they_ask() -> None:
+    from tests.unit.conftest import acme_variant
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["request"]["headers"] = {"X-Probe": "{{ credentials.get('api_key') }}"}
+
+    plan = acme_variant(edit)
+    built = build_request(plan, "authorize", card_request(), {"api_key": API_KEY})
+    assert "X-Probe" not in built.headers  # null: the secret is not in the flow's context
+    assert API_KEY not in (built.body or b"").decode()

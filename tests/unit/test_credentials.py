@@ -107,7 +107,9 @@ def test_resolve(acme: ConnectorPlan) -> None:
 def test_resolve_accepts_secrets_and_credentials(acme: ConnectorPlan) -> None:
     given = Credentials({"api_key": Secret(API_KEY)}, region="us")
     resolved = resolve_credentials(acme, given)
-    assert resolved == ResolvedCredentials({"api_key": API_KEY, "region": "us"}, (API_KEY,))
+    assert resolved == ResolvedCredentials(
+        {"api_key": API_KEY, "region": "us"}, (API_KEY,), {"region": "us"}
+    )
 
 
 def test_an_empty_value_falls_back_to_the_default(acme: ConnectorPlan) -> None:
