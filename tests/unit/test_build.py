@@ -353,7 +353,9 @@ def test_flow_templates_never_see_secrets_however_they_ask() -> None:
     from tests.unit.conftest import acme_variant
 
     def edit(spec: dict[str, Any]) -> None:
-        spec["flows"]["authorize"]["request"]["headers"] = {"X-Probe": "{{ credentials.get('api_key') }}"}
+        spec["flows"]["authorize"]["request"]["headers"] = {
+            "X-Probe": "{{ credentials.get('api_key') }}"
+        }
 
     plan = acme_variant(edit)
     built = build_request(plan, "authorize", card_request(), {"api_key": API_KEY})

@@ -64,8 +64,8 @@ BAD_VALUES: list[Any] = [None, "", "x" * 3000, -1, 10**15, 1.5, True, [], {}, "E
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     if isinstance(value, dict):
         for key, item in value.items():
-            yield path + (key,)
-            yield from _leaves(item, path + (key,))
+            yield (*path, key)
+            yield from _leaves(item, (*path, key))
 
 
 def _mutations(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
