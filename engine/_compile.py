@@ -411,6 +411,11 @@ class Compiler:
             decline_code=get("decline_code"),
             code_map={**defaults.get("map", {}), **raw.get("map", {})},
             default=raw.get("default", defaults.get("default")),
+            by_http_status={
+                int(status): code
+                for source in (defaults.get("http_status", {}), raw.get("http_status", {}))
+                for status, code in source.items()
+            },
         )
 
     def webhooks(self, raw: Mapping[str, Any]) -> WebhookPlan:

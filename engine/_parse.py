@@ -7,6 +7,7 @@ a response the engine cannot be sure of is `unresolved`, never `failed`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ._build import flow_plan
@@ -131,19 +132,31 @@ def _read_error(
     http_status: int,
     scrubber: Scrubber,
 ) -> ErrorInfo:
+    """The unified error of a refusal. Order: the processor's code (then decline code) through
+    `map`; the spec's `http_status` table; the engine's HTTP table; the spec's `default`.
+    After a 5xx/408/409 the processor's code never turns the outcome into a decline."""
     connector_code = _text(plan.code(body, context)) if plan.code else None
     connector_message = _text(plan.message(body, context)) if plan.message else None
     decline_code = _text(plan.decline_code(body, context)) if plan.decline_code else None
-    code = plan.code_map.get(connector_code) if connector_code is not None else None
-    if code is None and decline_code is not None:
-        code = plan.code_map.get(decline_code)
-    if code is None and http_status >= 400 and http_status != 402:
-        code = HTTP_ERROR_CODES.get(http_status)
+    uncertain = http_status in UNCERTAIN_HTTP
+    code: str | None = None
+    if not uncertain:
+        if connector_code is not None:
+            code = plan.code_map.get(connector_code)
+        if code is None and decline_code is not None:
+            code = plan.code_map.get(decline_code)
     if code is None:
-        code = plan.default or HTTP_ERROR_CODES.get(http_status) or ErrorCode.PROCESSOR_ERROR
+        code = plan.by_http_status.get(http_status)
+    if code is None and (uncertain or (http_status >= 400 and http_status != 402)):
+        code = HTTP_ERROR_CODES.get(http_status)
+    unexplained = False
+    if code is None:
+        code = plan.default or HTTP_ERROR_CODES.get(http_status)
+    if code is None:
+        code, unexplained = ErrorCode.PROCESSOR_ERROR, True
     if connector_message is not None:
         connector_message = scrubber.text(connector_message)
-    return _unified_error(
+    error = _unified_error(
         code,
         connector_message or f"{plan_label(code)}",
         http_status,
@@ -151,6 +164,10 @@ def _read_error(
         connector_message=connector_message,
         decline_code=decline_code,
     )
+    if unexplained and http_status < 300:
+        # An unexplained 2xx refusal is still the processor's final word: not worth retrying.
+        error = replace(error, retryable=False)
+    return error
 
 
 def plan_label(code: str) -> str:

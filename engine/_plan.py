@@ -43,6 +43,7 @@ class ErrorPlan:
     decline_code: Extract | None
     code_map: Mapping[str, str]
     default: str | None
+    by_http_status: Mapping[int, str]
 
 
 @dataclass(frozen=True, slots=True)

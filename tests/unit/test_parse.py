@@ -460,3 +460,33 @@ def test_a_response_outside_2xx_4xx_5xx_is_unresolved(acme: ConnectorPlan, statu
 def test_an_unsupported_flow_raises(acme: ConnectorPlan) -> None:
     with pytest.raises(UnsupportedError):
         parse_response(acme, "complete_authorize", {}, HttpResponse(200, {}, b"{}"))
+
+
+def test_the_specs_http_status_table_overrides_the_engines() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["http_status"] = {"403": "invalid_request"}
+
+    plan = acme_variant(edit)
+    result = parse_response(
+        plan, "capture", {"connector_transaction_id": "p"}, HttpResponse(403, {}, b"")
+    )
+    assert result.status == "failed"
+    assert result.error is not None and result.error.code == "invalid_request"
+    # Without the table a bodiless 403 means bad credentials.
+    plain = parse_response(
+        acme_variant(lambda spec: None),
+        "capture",
+        {"connector_transaction_id": "p"},
+        HttpResponse(403, {}, b""),
+    )
+    assert plain.error is not None and plain.error.code == "invalid_credentials"
+
+
+def test_a_5xx_never_reads_as_a_decline(acme: ConnectorPlan) -> None:
+    body = json.dumps({"error": {"code": "insufficient_funds", "message": "no"}}).encode()
+    result = parse_response(acme, "authorize", card_request(), HttpResponse(503, {}, body))
+    assert result.status == "unresolved"
+    assert result.error is not None
+    assert result.error.code == "processor_unavailable"
+    assert result.error.connector_code == "insufficient_funds"
+    assert result.error.retryable is True
