@@ -45,7 +45,7 @@ def status_targets(spec: LoadedSpec) -> Iterator[Problem]:
 
 
 def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
-    """Error maps and defaults target only unified error codes."""
+    """Error maps, HTTP-status maps and defaults target only unified error codes."""
     codes = set(ErrorCode)
     sections = [("/defaults/response/error", spec.data.get("defaults", {}).get("response", {}))]
     sections += [
@@ -63,6 +63,11 @@ def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
             yield spec.source.problem(
                 f"{base}/default", f"{error['default']!r} is not a unified error code"
             )
+        for status, value in error.get("http_status", {}).items():
+            if value not in codes:
+                yield spec.source.problem(
+                    f"{base}/http_status/{status}", f"{value!r} is not a unified error code"
+                )
 
 
 def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:

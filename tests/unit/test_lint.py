@@ -307,3 +307,14 @@ def test_lint_file(tmp_path: Path) -> None:
     (problem,) = lint_file(path)
     assert problem.file == str(path)
     assert problem.line == line_of(path.read_text(), "pending: pendng")
+
+
+def test_http_status_error_map_targets_unified_codes() -> None:
+    text = ACME_SPEC.replace(
+        "      map:\n        insufficient_funds: insufficient_funds",
+        '      http_status: {"403": not_allowed}\n      map:\n        insufficient_funds: insufficient_funds',
+        1,
+    )
+    problems = check_loaded(load_spec_text(text, "acme.yaml"))[1]
+    assert [p.message for p in problems] == ["'not_allowed' is not a unified error code"]
+    assert problems[0].pointer == "/defaults/response/error/http_status/403"
