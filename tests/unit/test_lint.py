@@ -312,7 +312,8 @@ def test_lint_file(tmp_path: Path) -> None:
 def test_http_status_error_map_targets_unified_codes() -> None:
     text = ACME_SPEC.replace(
         "      map:\n        insufficient_funds: insufficient_funds",
-        '      http_status: {"403": not_allowed}\n      map:\n        insufficient_funds: insufficient_funds',
+        '      http_status: {"403": not_allowed}\n'
+        "      map:\n        insufficient_funds: insufficient_funds",
         1,
     )
     problems = check_loaded(load_spec_text(text, "acme.yaml"))[1]
