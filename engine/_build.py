@@ -44,7 +44,7 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
             f"{plan.id} does not accept payment method {method.get('type')!r}",
             "/payment_method/type",
         )
-    if flow == "authorize":
+    if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
             raise UnsupportedError(

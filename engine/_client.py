@@ -193,6 +193,12 @@ class Client(_Base):
     def get_refund(self, request: Mapping[str, Any]) -> Result:
         return self.call("get_refund", request)
 
+    def setup_recurring(self, request: Mapping[str, Any]) -> Result:
+        return self.call("setup_recurring", request)
+
+    def charge_recurring(self, request: Mapping[str, Any]) -> Result:
+        return self.call("charge_recurring", request)
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -265,6 +271,12 @@ class AsyncClient(_Base):
 
     async def get_refund(self, request: Mapping[str, Any]) -> Result:
         return await self.call("get_refund", request)
+
+    async def setup_recurring(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("setup_recurring", request)
+
+    async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("charge_recurring", request)
 
     async def aclose(self) -> None:
         if self._owns_http:

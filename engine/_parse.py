@@ -84,6 +84,7 @@ _STRING_FIELDS = (
     "reference",
     "currency",
     "network_transaction_id",
+    "mandate_id",
 )
 
 

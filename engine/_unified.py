@@ -120,6 +120,8 @@ FLOWS: Mapping[str, FlowKind] = {
     "refund": "refund",
     "get": "payment",
     "get_refund": "refund",
+    "setup_recurring": "payment",
+    "charge_recurring": "payment",
 }
 
 
@@ -170,6 +172,7 @@ class Result:
     amount: int | None = None
     currency: str | None = None
     network_transaction_id: str | None = None
+    mandate_id: str | None = None
     next_action: NextAction | None = None
     error: ErrorInfo | None = None
     http_status: int | None = None
