@@ -6,17 +6,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from ._connector import Connector, load_connector
-from ._errors import NotSentError
+from ._errors import NotSentError, WebhookError
 from ._http import HttpRequest, HttpResponse
 from ._parse import unresolved
-from ._unified import READ_FLOWS, ErrorCode, Result
+from ._unified import READ_FLOWS, STATUS_EVENT, ErrorCode, Event, Result
+from ._webhooks import WebhookResult
 
 logger = logging.getLogger("engine")
 
@@ -89,6 +90,38 @@ class _Base:
             )
         return self.connector.parse_response(
             flow, prepared, response, idempotency_key=prepared.get("idempotency_key")
+        )
+
+    def _parse_event(
+        self, body: bytes, headers: Mapping[str, str], secret: str | None
+    ) -> WebhookResult:
+        return self.connector.parse_event(
+            body, headers, secret, credentials=self._credentials, allow_unconfirmed=True
+        )
+
+    @staticmethod
+    def _confirm_request(event: Event) -> dict[str, Any]:
+        if not event.connector_transaction_id:
+            raise WebhookError("unreadable_body", "the event names no payment to confirm")
+        return {"connector_transaction_id": event.connector_transaction_id}
+
+    @staticmethod
+    def _confirmed(event: Event, result: Result) -> Event:
+        """The event as the processor's own answer about the payment states it."""
+        if result.status not in STATUS_EVENT:
+            raise WebhookError(
+                "unconfirmed",
+                f"the payment's status could not be read ({result.status}); let the processor "
+                "deliver the event again",
+            )
+        return replace(
+            event,
+            type=str(STATUS_EVENT[result.status]),
+            status=result.status,
+            verified=True,
+            amount=result.amount if result.amount is not None else event.amount,
+            currency=result.currency or event.currency,
+            reference=result.reference or event.reference,
         )
 
     def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
@@ -199,6 +232,21 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
+    def handle_event(
+        self, body: bytes, headers: Mapping[str, str], secret: str | None = None
+    ) -> WebhookResult:
+        """Verify and read a webhook delivery; where the spec says events are confirmed by a
+        fetch (unsigned webhooks), run that flow for each event and report what it found."""
+        result = self._parse_event(body, headers, secret)
+        flow = self.connector.plan.webhooks.confirm_flow if self.connector.plan.webhooks else None
+        if flow is None:
+            return result
+        confirmed = [
+            self._confirmed(event, self.call(flow, self._confirm_request(event)))
+            for event in result.events
+        ]
+        return replace(result, events=tuple(confirmed))
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -277,6 +325,20 @@ class AsyncClient(_Base):
 
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
+
+    async def handle_event(
+        self, body: bytes, headers: Mapping[str, str], secret: str | None = None
+    ) -> WebhookResult:
+        """The asyncio twin of Client.handle_event."""
+        result = self._parse_event(body, headers, secret)
+        flow = self.connector.plan.webhooks.confirm_flow if self.connector.plan.webhooks else None
+        if flow is None:
+            return result
+        confirmed = [
+            self._confirmed(event, await self.call(flow, self._confirm_request(event)))
+            for event in result.events
+        ]
+        return replace(result, events=tuple(confirmed))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -427,28 +427,11 @@ class Compiler:
             "response": ANY,
             "http_status": ANY,
         }
-        signature = raw["signature"]
-        parse = signature.get("parse", {})
-        message_roots: Roots = {"body": ANY, "item": ANY, "headers": ANY, "timestamp": ANY}
-        message = self.template(signature["message"], f"{base}/signature/message", message_roots)
         event = raw["event"]
         return WebhookPlan(
-            signature=SignaturePlan(
-                header=signature.get("header"),
-                from_item=self.extract(signature["from"], f"{base}/signature/from", item_roots)
-                if "from" in signature
-                else None,
-                pair_separator=parse.get("pair_separator"),
-                value_separator=parse.get("value_separator"),
-                signature_key=parse.get("signature_key"),
-                timestamp_key=parse.get("timestamp_key"),
-                prefix=signature.get("prefix", ""),
-                message=message.render if message else _constant(""),
-                algorithm=signature["algorithm"],
-                key_encoding=signature["key_encoding"],
-                output=signature["output"],
-                tolerance_seconds=signature.get("tolerance_seconds"),
-            ),
+            signature=self.signature(raw["signature"]) if "signature" in raw else None,
+            decode=raw.get("decode", "json"),
+            confirm_flow=raw["confirm"]["flow"] if "confirm" in raw else None,
             items=self.extract(raw["items"], f"{base}/items", item_roots)
             if "items" in raw
             else None,
@@ -465,6 +448,35 @@ class Compiler:
                 for name, expr in event.get("fields", {}).items()
             ),
             acknowledge=raw.get("acknowledge"),
+        )
+
+    def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
+        base = "/webhooks/signature"
+        item_roots: Roots = {"item": ANY, "headers": ANY}
+        parse = signature.get("parse", {})
+        message_roots: Roots = {
+            "body": ANY,
+            "item": ANY,
+            "headers": ANY,
+            "timestamp": ANY,
+            "credentials": closed_object(self.setting_names),
+        }
+        message = self.template(signature["message"], f"{base}/message", message_roots)
+        return SignaturePlan(
+            header=signature.get("header"),
+            from_item=self.extract(signature["from"], f"{base}/from", item_roots)
+            if "from" in signature
+            else None,
+            pair_separator=parse.get("pair_separator"),
+            value_separator=parse.get("value_separator"),
+            signature_key=parse.get("signature_key"),
+            timestamp_key=parse.get("timestamp_key"),
+            prefix=signature.get("prefix", ""),
+            message=message.render if message else _constant(""),
+            algorithm=signature["algorithm"],
+            key_encoding=signature["key_encoding"],
+            output=signature["output"],
+            tolerance_seconds=signature.get("tolerance_seconds"),
         )
 
 

@@ -69,9 +69,24 @@ class Connector:
         return parse_response(self.plan, flow, request, response, idempotency_key=idempotency_key)
 
     def parse_event(
-        self, body: bytes, headers: Mapping[str, str], secret: str, *, now: float | None = None
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        secret: str | None = None,
+        *,
+        now: float | None = None,
+        credentials: Mapping[str, object] | None = None,
+        allow_unconfirmed: bool = False,
     ) -> WebhookResult:
-        return parse_event(self.plan, body, headers, secret, now=now)
+        return parse_event(
+            self.plan,
+            body,
+            headers,
+            secret,
+            now=now,
+            credentials=credentials,
+            allow_unconfirmed=allow_unconfirmed,
+        )
 
     def __repr__(self) -> str:
         return f"Connector({self.id!r}, flows={list(self.flows)})"

@@ -196,7 +196,15 @@ def id_matches_file(spec: LoadedSpec) -> Iterator[Problem]:
 
 
 def signature_source(spec: LoadedSpec) -> Iterator[Problem]:
-    """A webhook signature is read from a header or from the body, exactly one of them."""
+    """Webhooks are verified by a signature or confirmed by a fetch; a signature is read from a
+    header or from the body, exactly one of them."""
+    webhooks = spec.data.get("webhooks")
+    if webhooks is not None and "signature" not in webhooks and "confirm" not in webhooks:
+        yield spec.source.problem("/webhooks", "give a signature, a confirm, or both")
+    if webhooks is not None and "confirm" in webhooks:
+        flow = webhooks["confirm"]["flow"]
+        if flow not in spec.data["flows"]:
+            yield spec.source.problem("/webhooks/confirm/flow", f"there is no {flow!r} flow")
     signature = spec.data.get("webhooks", {}).get("signature")
     if signature is not None and ("header" in signature) == ("from" in signature):
         yield spec.source.problem("/webhooks/signature", "give exactly one of 'header' or 'from'")

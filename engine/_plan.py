@@ -90,7 +90,9 @@ class SignaturePlan:
 
 @dataclass(frozen=True, slots=True)
 class WebhookPlan:
-    signature: SignaturePlan
+    signature: SignaturePlan | None
+    decode: str
+    confirm_flow: str | None
     items: Extract | None
     event_type: Extract
     event_id: Extract | None

@@ -109,6 +109,17 @@ EVENT_STATUS: Mapping[EventType, str | None] = {
     EventType.UNKNOWN: None,
 }
 
+#: The event a confirmed status stands for (webhooks confirmed by fetching the payment).
+STATUS_EVENT: Mapping[str, EventType] = {
+    PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
+    PaymentStatus.CAPTURED: EventType.PAYMENT_CAPTURED,
+    PaymentStatus.PARTIALLY_CAPTURED: EventType.PAYMENT_PARTIALLY_CAPTURED,
+    PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
+    PaymentStatus.VOIDED: EventType.PAYMENT_VOIDED,
+    PaymentStatus.PENDING: EventType.PAYMENT_PENDING,
+    PaymentStatus.REQUIRES_ACTION: EventType.PAYMENT_REQUIRES_ACTION,
+}
+
 FlowKind = Literal["payment", "refund"]
 
 #: Every request flow: its result kind (which status set applies). Webhooks are `parse_event`.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
@@ -20,6 +21,7 @@ REJECTIONS = (
     "stale_timestamp",
     "bad_secret",
     "unreadable_body",
+    "unconfirmed",
 )
 
 
@@ -47,41 +49,54 @@ def parse_event(
     plan: ConnectorPlan,
     body: bytes,
     headers: Mapping[str, str],
-    secret: str,
+    secret: str | None = None,
     *,
     now: float | None = None,
+    credentials: Mapping[str, object] | None = None,
+    allow_unconfirmed: bool = False,
 ) -> WebhookResult:
     """Verify the signature (constant time, with the spec's timestamp tolerance) and read the
     events. Raises WebhookError when anything cannot be verified: unverified events are never
-    returned."""
+    returned. A spec whose events must be confirmed by a fetch (`webhooks.confirm`) gives them
+    only with `allow_unconfirmed=True`, marked `verified=False`: Client.handle_event confirms
+    them. `credentials` gives the signed-message template the non-secret settings it reads."""
     webhooks = plan.webhooks
     if webhooks is None:
         raise UnsupportedError(f"{plan.id} has no webhooks section")
+    if webhooks.confirm_flow is not None and not allow_unconfirmed:
+        raise WebhookError(
+            "unconfirmed",
+            f"{plan.id} webhooks must be confirmed by running {webhooks.confirm_flow!r}: "
+            "use Client.handle_event",
+        )
     lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        text = body.decode("utf-8-sig")
-        document = json.loads(text)
-    # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
-    except (ValueError, RecursionError):
-        raise WebhookError("unreadable_body", "the body is not UTF-8 JSON") from None
+    text, document = _decode(webhooks.decode, body)
     items = _items(webhooks, document, lowered)
-    try:
-        key = decode_key(secret, webhooks.signature.key_encoding)
-    except KeyDecodeError as exc:
-        raise WebhookError("bad_secret", str(exc)) from None
+    signature = webhooks.signature
+    key = b""
+    if signature is not None:
+        if not secret:
+            raise WebhookError("bad_secret", "a webhook secret is required")
+        try:
+            key = decode_key(secret, signature.key_encoding)
+        except KeyDecodeError as exc:
+            raise WebhookError("bad_secret", str(exc)) from None
+    settings = _settings(plan, credentials)
     clock = time.time() if now is None else now
     events = []
     try:
-        if webhooks.signature.from_item is None:
-            _verify(webhooks.signature, key, text, None, lowered, clock)
+        if signature is not None and signature.from_item is None:
+            _verify(signature, key, text, None, lowered, clock, settings)
         for item in items:
-            if webhooks.signature.from_item is not None:
-                _verify(webhooks.signature, key, text, item, lowered, clock)
-            events.append(_event(plan, webhooks, item, lowered))
+            if signature is not None and signature.from_item is not None:
+                _verify(signature, key, text, item, lowered, clock, settings)
+            events.append(_event(plan, webhooks, item, lowered, verified=signature is not None))
     except RenderError as exc:
         # A template failed on this delivery (a body too large to sign, an odd item shape):
         # it is rejected like any other unreadable delivery, never raised as something else.
         raise WebhookError("unreadable_body", f"the delivery could not be read ({exc})") from None
+    if webhooks.confirm_flow is not None:
+        events = [replace(event, verified=False) for event in events]
     ack = webhooks.acknowledge or {}
     return WebhookResult(
         events=tuple(events),
@@ -89,6 +104,29 @@ def parse_event(
         acknowledge_body=str(ack.get("body", "")),
         acknowledge_content_type=str(ack.get("content_type", "text/plain")),
     )
+
+
+def _decode(kind: str, body: bytes) -> tuple[str, Any]:
+    try:
+        text = body.decode("utf-8-sig")
+        if kind == "form":
+            return text, dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+        return text, json.loads(text)
+    # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
+    except (ValueError, RecursionError):
+        raise WebhookError("unreadable_body", f"the body is not UTF-8 {kind}") from None
+
+
+def _settings(plan: ConnectorPlan, given: Mapping[str, object] | None) -> dict[str, str]:
+    """The non-secret settings among `given`, with the spec's defaults."""
+    settings: dict[str, str] = {}
+    for credential in plan.credentials:
+        if credential.secret:
+            continue
+        value = (given or {}).get(credential.name, credential.default)
+        if value is not None:
+            settings[credential.name] = str(value)
+    return settings
 
 
 def _items(webhooks: WebhookPlan, document: Any, headers: Mapping[str, str]) -> list[Any]:
@@ -107,6 +145,7 @@ def _verify(
     item: Any,
     headers: Mapping[str, str],
     now: float,
+    settings: Mapping[str, str],
 ) -> None:
     timestamp: str | None = None
     if signature.header is not None:
@@ -130,7 +169,13 @@ def _verify(
                 "stale_timestamp",
                 f"the timestamp is more than {signature.tolerance_seconds}s from now",
             )
-    context = {"body": text, "item": item, "headers": headers, "timestamp": timestamp}
+    context = {
+        "body": text,
+        "item": item,
+        "headers": headers,
+        "timestamp": timestamp,
+        "credentials": settings,
+    }
     message = str(signature.message(context)).encode("utf-8")
     expected = hmac_signature(signature.algorithm, key, message, signature.output)
     # Compare against every candidate (no early exit) so timing says nothing of which matched.
@@ -165,7 +210,12 @@ def _parse_header(signature: SignaturePlan, raw: str) -> tuple[list[str], str | 
 
 
 def _event(
-    plan: ConnectorPlan, webhooks: WebhookPlan, item: Any, headers: Mapping[str, str]
+    plan: ConnectorPlan,
+    webhooks: WebhookPlan,
+    item: Any,
+    headers: Mapping[str, str],
+    *,
+    verified: bool,
 ) -> Event:
     context = {"item": item, "headers": headers}
     connector_type = webhooks.event_type(item, context)
@@ -187,7 +237,7 @@ def _event(
         connector=plan.id,
         type=str(unified),
         connector_event_type=connector_type,
-        verified=True,
+        verified=verified,
         status=None if status is None else str(status),
         event_id=None if event_id is None else str(event_id),
         **fields,
