@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import jmespath
@@ -15,7 +16,7 @@ from jmespath.exceptions import JMESPathError
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth
-from ._encoding import DECODERS, ENCODERS
+from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, closed_object
@@ -318,6 +319,11 @@ class Compiler:
         if body is not None and encoding == "none":
             self.problem(f"{base}/request/body", "a body is given but the encoding is 'none'")
         encoder = ENCODERS.get(encoding)
+        encode = encoder[0] if encoder else None
+        doctype = request.get("xml_doctype", defaults.get("xml_doctype"))
+        if encoding == "xml" and doctype:
+            encode = partial(encode_xml, doctype=doctype)
+        has_body = body is not None or self._auth_in_body()
         required = []
         for index, pointer in enumerate(raw.get("required_fields", [])):
             parts = tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
@@ -332,10 +338,8 @@ class Compiler:
             query=merged_templates("query"),
             headers=merged_templates("headers"),
             body=body,
-            encode=encoder[0] if encoder and (body is not None or self._auth_in_body()) else None,
-            content_type=encoder[1]
-            if encoder and (body is not None or self._auth_in_body())
-            else None,
+            encode=encode if has_body else None,
+            content_type=encoder[1] if encoder and has_body else None,
             required_fields=tuple(required),
             response=self.response(name, raw["response"], defaults.get("response", {})),
         )

@@ -46,6 +46,39 @@ def _b64encode(value: Any) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _b64decode(value: Any) -> str:
+    return base64.b64decode(str(value), validate=False).decode("utf-8")
+
+
+def _from_xml(value: Any) -> Any:
+    from ._encoding import parse_xml  # the one safe XML parser
+
+    return parse_xml(str(value))
+
+
+# Issuer identification number ranges (ISO/IEC 7812 prefixes as the networks publish them).
+_BRANDS: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
+    ("amex", ((34, 34), (37, 37))),
+    ("diners", ((300, 305), (36, 36), (38, 39))),
+    ("jcb", ((3528, 3589),)),
+    ("discover", ((6011, 6011), (644, 649), (65, 65))),
+    ("unionpay", ((62, 62),)),
+    ("mastercard", ((51, 55), (2221, 2720))),
+    ("maestro", ((50, 50), (56, 58), (6304, 6304), (67, 67))),
+    ("visa", ((4, 4),)),
+)
+
+
+def _card_brand(value: Any) -> str | None:
+    digits = str(value)
+    for brand, ranges in _BRANDS:
+        for low, high in ranges:
+            width = len(str(low))
+            if digits[:width].isdigit() and low <= int(digits[:width]) <= high:
+                return brand
+    return None
+
+
 def _last4(value: Any) -> str:
     return str(value)[-4:]
 
@@ -73,6 +106,16 @@ def _compact(value: Any) -> list[Any]:
 #: Template filters beyond Jinja's built-ins: name → (function, documentation).
 FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
     "b64encode": (_b64encode, "Base64 of the UTF-8 text (standard alphabet, padded)."),
+    "b64decode": (_b64decode, "The UTF-8 text of base64 data."),
+    "from_xml": (
+        _from_xml,
+        "Parse XML text (entity declarations refused) into data: `@name` attributes, `#text`.",
+    ),
+    "card_brand": (
+        _card_brand,
+        "The card network of a card number from its issuer prefix: visa, mastercard, amex, "
+        "discover, jcb, diners, unionpay, maestro; null when unknown.",
+    ),
     "last4": (_last4, "The last four characters, e.g. of a card number for a refund."),
     "two_digits": (_two_digits, 'An integer as two digits: 3 → "03" (expiry months).'),
     "merge": (
