@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
 from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
@@ -111,8 +112,11 @@ def _decode(kind: str, body: bytes) -> tuple[str, Any]:
         text = body.decode("utf-8-sig")
         if kind == "form":
             return text, dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+        if kind == "xml":
+            return text, parse_xml(text)
         return text, json.loads(text)
-    # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
+    # ValueError also covers an integer too long to convert (and DecodeError, bad XML);
+    # RecursionError, deep nesting.
     except (ValueError, RecursionError):
         raise WebhookError("unreadable_body", f"the body is not UTF-8 {kind}") from None
 
