@@ -6,10 +6,14 @@ Each scheme is one small compile function in AUTH_SCHEMES; adding a scheme is ad
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Mapping
+from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlsplit
 
-from ._plan import AuthPlan, Render
+from ._plan import AuthPlan, Render, TokenPlan
+from ._signing import decode_key, hmac_signature
 
 #: compile_value(raw, pointer) → Render, supplied by the compiler (it knows the context roots).
 CompileValue = Callable[[Any, str], Render]
@@ -45,6 +49,64 @@ def _basic(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     return AuthPlan("basic", headers, None, (), frozenset({"authorization"}))
 
 
+def _oauth2(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    token = TokenPlan(
+        path=str(auth["token_path"]),
+        client_id=compile_value(auth["client_id"], "/auth/client_id"),
+        client_secret=compile_value(auth["client_secret"], "/auth/client_secret"),
+        scope=compile_value(auth["scope"], "/auth/scope") if "scope" in auth else None,
+    )
+
+    def headers(context: Mapping[str, Any]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {context['access_token']}"}
+
+    return AuthPlan(
+        "oauth2_client_credentials", headers, None, (), frozenset({"authorization"}), token=token
+    )
+
+
+_HMAC_LABELS = {"sha256": "HmacSHA256", "sha512": "HmacSHA512"}
+
+
+def _http_signature(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+    """HTTP Signatures (draft-cavage-http-signatures) with a shared HMAC key."""
+    key_id = compile_value(auth["key_id"], "/auth/key_id")
+    secret = compile_value(auth["secret"], "/auth/secret")
+    extra = compile_value(auth.get("headers", {}), "/auth/headers")
+    algorithm, key_encoding = auth["algorithm"], auth["key_encoding"]
+
+    def sign(
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        context: Mapping[str, Any],
+        now: float,
+    ) -> dict[str, str]:
+        parts = urlsplit(url)
+        added = {str(k): str(v) for k, v in (extra(context) or {}).items()}
+        signed = {"host": parts.netloc, "date": formatdate(now, usegmt=True)}
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        signed["(request-target)"] = f"{method.lower()} {target}"
+        if body:
+            signed["digest"] = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+        signed.update({name.lower(): value for name, value in added.items()})
+        text = "\n".join(f"{name}: {value}" for name, value in signed.items())
+        key = decode_key(str(secret(context)), key_encoding)
+        signature = hmac_signature(algorithm, key, text.encode("utf-8"), "base64")
+        out = {"Host": signed["host"], "Date": signed["date"], **added}
+        if body:
+            out["Digest"] = signed["digest"]
+        out["Signature"] = (
+            f'keyid="{key_id(context)}", algorithm="{_HMAC_LABELS[algorithm]}", '
+            f'headers="{" ".join(signed)}", signature="{signature}"'
+        )
+        return out
+
+    names = frozenset({"signature"})
+    return AuthPlan("http_signature", None, None, (), names, sign=sign)
+
+
 def _body(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     fields = compile_value(auth["fields"], "/auth/fields")
     pointer = tuple(
@@ -61,6 +123,17 @@ AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], CompileValue], Aut
     "header": (_header, "Headers from templates, e.g. `X-API-Key: '{{ credentials.api_key }}'`."),
     "bearer": (_bearer, "`Authorization: Bearer <token>`; `token` is a template."),
     "basic": (_basic, "HTTP Basic: `username` and `password` are templates."),
+    "oauth2_client_credentials": (
+        _oauth2,
+        "OAuth2 client credentials: a token from `token_path` (Basic `client_id`:`client_secret`,"
+        " form `grant_type=client_credentials`), cached until it expires, sent as a bearer token.",
+    ),
+    "http_signature": (
+        _http_signature,
+        "HTTP Signatures with HMAC (`algorithm`, `secret` decoded per `key_encoding`): signs "
+        "`host`, `date`, `(request-target)`, `digest` (SHA-256 of the body) and the extra "
+        "`headers`.",
+    ),
     "body": (
         _body,
         "Credentials in the body: `fields` (templates) are placed first in the object at "

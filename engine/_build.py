@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -88,53 +89,81 @@ def build_request(
     environment: str = "sandbox",
     base_url: str | None = None,
     check_credential_patterns: bool = True,
+    step: int = 0,
+    steps: Mapping[str, Any] | None = None,
+    access_token: str | None = None,
+    now: float | None = None,
 ) -> HttpRequest:
     """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
     flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
-    environment URL (a local test server); it is the caller's choice, never the spec's."""
+    environment URL (a local test server); it is the caller's choice, never the spec's.
+
+    A flow with `steps` sends several requests: `step` is the index in that sequence (0 first,
+    `request_count(...) - 1` the flow's own), and `steps` maps each earlier step's name to its
+    decoded answer. `access_token` is the OAuth2 token for specs whose auth needs one, and `now`
+    the clock (Unix seconds) for auth schemes that sign the date."""
     compiled = check_request(plan, flow, request)
+    sequence = [*(s.request for s in compiled.steps), compiled.request]
+    if not 0 <= step < len(sequence):
+        raise UnsupportedError(f"{plan.id} {flow} has {len(sequence)} request(s), not {step + 1}")
+    http = sequence[step]
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     # Flow templates see non-secret settings only, however they read `credentials`: a secret
     # goes out through the auth scheme alone (which redaction knows about).
     context: dict[str, Any] = {"request": request, "credentials": resolved.settings}
+    if compiled.steps:
+        context["steps"] = dict(steps or {})
     if "amount" in request and "currency" in request:
         try:
             context["amount"] = plan.format_amount(request["amount"], request["currency"])
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
     root = base_url if base_url is not None else base_url_for(plan, environment, context)
-    url = root.rstrip("/") + str(compiled.path(context))
-    if compiled.query is not None:
-        query = compiled.query(context)
+    url = root.rstrip("/") + str(http.path(context))
+    if http.query is not None:
+        query = http.query(context)
         if query:
             url += "?" + urlencode({k: _text(v) for k, v in query.items()})
     headers: dict[str, str] = {}
-    if compiled.headers is not None:
-        headers.update({k: _text(v) for k, v in (compiled.headers(context) or {}).items()})
-    auth_context = {**context, "credentials": resolved.values}
+    if http.headers is not None:
+        headers.update({k: _text(v) for k, v in (http.headers(context) or {}).items()})
+    auth_context = {**context, "credentials": resolved.values, "access_token": access_token}
+    if plan.auth.token is not None and not access_token:
+        raise CredentialsError(
+            f"{plan.id} authenticates with an OAuth2 access token: pass access_token "
+            "(Client obtains and caches one)"
+        )
     if plan.auth.headers is not None:
         headers.update(plan.auth.headers(auth_context) or {})
+    body_bytes = None
+    if http.encode is not None:
+        body = http.body(context) if http.body is not None else {}
+        body = apply_body_auth(plan.auth, auth_context, body)
+        body_bytes = http.encode(body if body is not None else {})
+        if http.content_type:
+            headers.setdefault("Content-Type", http.content_type)
+    if plan.auth.sign is not None:
+        clock = time.time() if now is None else now
+        headers.update(plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock))
     for name, value in headers.items():
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
             raise RenderError(f"/headers/{name}", "a header may not contain CR or LF")
-    body_bytes = None
-    if compiled.encode is not None:
-        body = compiled.body(context) if compiled.body is not None else {}
-        body = apply_body_auth(plan.auth, auth_context, body)
-        body_bytes = compiled.encode(body if body is not None else {})
-        if compiled.content_type:
-            headers.setdefault("Content-Type", compiled.content_type)
-    secrets = list(resolved.secrets)
+    secrets = list(resolved.secrets) + ([access_token] if access_token else [])
     card = (request.get("payment_method") or {}).get("card") or {}
     secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]
     return HttpRequest(
-        method=compiled.method,
+        method=http.method,
         url=url,
         headers=headers,
         body=body_bytes,
         scrubber=Scrubber(secrets),
         sensitive_headers=plan.auth.header_names,
     )
+
+
+def request_count(plan: ConnectorPlan, flow: str) -> int:
+    """How many HTTP requests `flow` sends: its steps, then its own."""
+    return len(flow_plan(plan, flow).steps) + 1
 
 
 def _text(value: Any) -> str:

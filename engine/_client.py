@@ -5,21 +5,34 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
+from ._build import base_url_for, check_request, request_count
 from ._connector import Connector, load_connector
+from ._credentials import resolve_credentials
 from ._errors import NotSentError, WebhookError
 from ._http import HttpRequest, HttpResponse
-from ._parse import unresolved
-from ._unified import READ_FLOWS, STATUS_EVENT, ErrorCode, Event, Result
+from ._parse import parse_step, unresolved
+from ._tokens import (
+    DEFAULT_TOKEN_CACHE,
+    AccessToken,
+    TokenCache,
+    build_token_request,
+    parse_token_response,
+    token_cache_key,
+)
+from ._unified import READ_FLOWS, STATUS_EVENT, ErrorCode, Event, PaymentStatus, Result
 from ._webhooks import WebhookResult
 
 logger = logging.getLogger("engine")
+
+#: The conversation a call is: requests out, responses (or transport exceptions) in, a Result.
+Exchange = Generator[HttpRequest, Any, Result]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,8 @@ class _Base:
         environment: str = "sandbox",
         base_url: str | None = None,
         limits: Limits | None = None,
+        access_token: AccessToken | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.connector = (
             connector if isinstance(connector, Connector) else load_connector(connector)
@@ -62,35 +77,116 @@ class _Base:
         self.environment = environment
         self.base_url = base_url
         self.limits = limits or Limits()
+        self._access_token = access_token
+        self.token_cache: TokenCache = token_cache or DEFAULT_TOKEN_CACHE
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.connector.id!r}, environment={self.environment!r})"
 
-    def _prepare(self, flow: str, request: Mapping[str, Any]) -> tuple[dict[str, Any], HttpRequest]:
+    def _drive(self, flow: str, request: Mapping[str, Any]) -> Exchange:
+        """The whole call as a sans-I/O conversation: yields each HttpRequest to send, receives
+        the HttpResponse (or the transport exception), returns the Result. Client and
+        AsyncClient only move bytes; everything else happens here, once."""
         prepared = dict(request)
         if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
             prepared["idempotency_key"] = uuid.uuid4().hex
-        built = self.connector.build_request(
-            flow, prepared, self._credentials, environment=self.environment, base_url=self.base_url
-        )
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s request: %s", self.connector.id, flow, built.redacted())
-        return prepared, built
-
-    def _finish(
-        self, flow: str, prepared: Mapping[str, Any], built: HttpRequest, response: HttpResponse
-    ) -> Result:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s response: HTTP %s %s",
-                self.connector.id,
+        key = prepared.get("idempotency_key")
+        plan = self.connector.plan
+        count = request_count(plan, flow)
+        check_request(plan, flow, prepared)  # refuse bad input before even fetching a token
+        token: AccessToken | None = None
+        fresh = False
+        if plan.auth.token is not None:
+            token, fresh = yield from self._obtain_token()
+        steps: dict[str, Any] = {}
+        index = 0
+        while index < count:
+            built = self.connector.build_request(
                 flow,
-                response.status_code,
-                built.scrubber.text(response.body.decode("utf-8", "replace")),
+                prepared,
+                self._credentials,
+                environment=self.environment,
+                base_url=self.base_url,
+                step=index,
+                steps=steps,
+                access_token=token.token if token else None,
             )
-        return self.connector.parse_response(
-            flow, prepared, response, idempotency_key=prepared.get("idempotency_key")
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
+            outcome = yield built
+            if isinstance(outcome, Exception):
+                failure = self._transport_failure(flow, prepared, outcome)
+                if index < count - 1:  # an earlier step moves no money: the flow failed
+                    return replace(failure, status=str(PaymentStatus.FAILED))
+                return failure
+            if logger.isEnabledFor(logging.DEBUG):
+                text = outcome.body.decode("utf-8", "replace")
+                logger.debug(
+                    "%s %s response: HTTP %s %s",
+                    plan.id,
+                    flow,
+                    outcome.status_code,
+                    built.scrubber.text(text),
+                )
+            if outcome.status_code == 401 and token is not None and not fresh:
+                # A cached token the processor no longer accepts: a 401 means nothing was done,
+                # so ask for a new token once and send the same request again.
+                self._drop_token()
+                token, fresh = yield from self._obtain_token()
+                continue
+            if index < count - 1:
+                answer = parse_step(
+                    plan, flow, index, prepared, outcome, steps=steps, idempotency_key=key
+                )
+                if isinstance(answer, Result):
+                    return self._with_token(answer, token)
+                steps[plan.flows[flow].steps[index].name] = answer
+                index += 1
+                continue
+            result = self.connector.parse_response(
+                flow, prepared, outcome, idempotency_key=key, steps=steps or None
+            )
+            return self._with_token(result, token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _token_key(self) -> str:
+        plan = self.connector.plan
+        resolved = resolve_credentials(plan, self._credentials)
+        root = self.base_url or base_url_for(
+            plan, self.environment, {"credentials": resolved.settings}
         )
+        return token_cache_key(plan, root, resolved.values)
+
+    def _obtain_token(self) -> Generator[HttpRequest, Any, tuple[AccessToken, bool]]:
+        """A usable token: the caller's, the cache's, or a new one (then cached)."""
+        if self._access_token is not None and self._access_token.usable():
+            return self._access_token, False
+        key = self._token_key()
+        cached = self.token_cache.get(key)
+        if cached is not None and cached.usable():
+            return cached, False
+        plan = self.connector.plan
+        request = build_token_request(
+            plan, self._credentials, environment=self.environment, base_url=self.base_url
+        )
+        outcome = yield request
+        if isinstance(outcome, Exception):
+            raise NotSentError(
+                f"{plan.id}: no access token ({type(outcome).__name__}); the payment request "
+                "was not sent"
+            ) from None
+        token = parse_token_response(plan, outcome)
+        self.token_cache.set(key, token)
+        self._access_token = token
+        return token, True
+
+    def _drop_token(self) -> None:
+        self._access_token = None
+        self.token_cache.set(self._token_key(), AccessToken("", 0.0))
+
+    @staticmethod
+    def _with_token(result: Result, token: AccessToken | None) -> Result:
+        return replace(result, access_token=token) if token is not None else result
 
     def _parse_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None
@@ -181,9 +277,17 @@ class Client(_Base):
         base_url: str | None = None,
         limits: Limits | None = None,
         http_client: httpx.Client | None = None,
+        access_token: AccessToken | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         super().__init__(
-            connector, credentials, environment=environment, base_url=base_url, limits=limits
+            connector,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            limits=limits,
+            access_token=access_token,
+            token_cache=token_cache,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -191,7 +295,16 @@ class Client(_Base):
         )
 
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
-        prepared, built = self._prepare(flow, request)
+        exchange = self._drive(flow, request)
+        outgoing = next(exchange)
+        while True:
+            try:
+                outgoing = exchange.send(self._send(outgoing))
+            except StopIteration as done:
+                result: Result = done.value
+                return result
+
+    def _send(self, built: HttpRequest) -> HttpResponse | Exception:
         try:
             with self._http.stream(
                 built.method, built.url, headers=dict(built.headers), content=built.body
@@ -202,8 +315,8 @@ class Client(_Base):
                     if len(body) > self.limits.max_response_bytes:
                         raise _ResponseTooLarge
         except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
-            return self._transport_failure(flow, prepared, exc)
-        return self._finish(flow, prepared, built, _response(raw, bytes(body)))
+            return exc
+        return _response(raw, bytes(body))
 
     def authorize(self, request: Mapping[str, Any]) -> Result:
         return self.call("authorize", request)
@@ -275,9 +388,17 @@ class AsyncClient(_Base):
         base_url: str | None = None,
         limits: Limits | None = None,
         http_client: httpx.AsyncClient | None = None,
+        access_token: AccessToken | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         super().__init__(
-            connector, credentials, environment=environment, base_url=base_url, limits=limits
+            connector,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            limits=limits,
+            access_token=access_token,
+            token_cache=token_cache,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -285,7 +406,16 @@ class AsyncClient(_Base):
         )
 
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
-        prepared, built = self._prepare(flow, request)
+        exchange = self._drive(flow, request)
+        outgoing = next(exchange)
+        while True:
+            try:
+                outgoing = exchange.send(await self._send(outgoing))
+            except StopIteration as done:
+                result: Result = done.value
+                return result
+
+    async def _send(self, built: HttpRequest) -> HttpResponse | Exception:
         try:
             async with self._http.stream(
                 built.method, built.url, headers=dict(built.headers), content=built.body
@@ -296,8 +426,8 @@ class AsyncClient(_Base):
                     if len(body) > self.limits.max_response_bytes:
                         raise _ResponseTooLarge
         except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
-            return self._transport_failure(flow, prepared, exc)
-        return self._finish(flow, prepared, built, _response(raw, bytes(body)))
+            return exc
+        return _response(raw, bytes(body))
 
     async def authorize(self, request: Mapping[str, Any]) -> Result:
         return await self.call("authorize", request)

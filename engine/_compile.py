@@ -28,9 +28,11 @@ from ._plan import (
     Extract,
     FlowPlan,
     Render,
+    RequestPlan,
     ResponsePlan,
     Rule,
     SignaturePlan,
+    StepPlan,
     WebhookPlan,
 )
 from ._requests import request_schema
@@ -289,41 +291,26 @@ class Compiler:
         defaults = self.data.get("defaults", {})
         base = f"/flows/{name}"
         self.current_flow = name
-        request = raw["request"]
-        roots = self.build_roots(name)
-
-        def merged_templates(key: str) -> Render | None:
-            origins = {
-                k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})
-            }
-            values = dict(defaults.get(key, {}))
-            for k, v in request.get(key, {}).items():
-                values[k] = v
-                origins[k] = f"{base}/request/{key}/{escape_pointer_token(k)}"
-            if not values:
-                return None
-            items = tuple(
-                (k, self._part(v, origins[k], roots), origins[k]) for k, v in values.items()
-            )
-            return _omit_nulls_mapping(items)
-
-        path_template = self.template(
-            request["path"], f"{base}/request/path", roots, PATH_ENVIRONMENT
-        )
-        encoding = request.get("encoding", defaults.get("encoding", "json"))
-        body = (
-            self.value(request["body"], f"{base}/request/body", roots)
-            if "body" in request
-            else None
-        )
-        if body is not None and encoding == "none":
-            self.problem(f"{base}/request/body", "a body is given but the encoding is 'none'")
-        encoder = ENCODERS.get(encoding)
-        encode = encoder[0] if encoder else None
-        doctype = request.get("xml_doctype", defaults.get("xml_doctype"))
-        if encoding == "xml" and doctype:
-            encode = partial(encode_xml, doctype=doctype)
-        has_body = body is not None or self._auth_in_body()
+        roots = dict(self.build_roots(name))
+        response_roots = dict(self.parse_roots(name))
+        steps = []
+        if "steps" in raw:
+            roots["steps"] = response_roots["steps"] = ANY
+            for index, step in enumerate(raw["steps"]):
+                pointer = f"{base}/steps/{index}"
+                steps.append(
+                    StepPlan(
+                        name=step["name"],
+                        request=self.request(step["request"], f"{pointer}/request", roots),
+                        response=self.response(
+                            name,
+                            step.get("response", {}),
+                            {},
+                            f"{pointer}/response",
+                            response_roots,
+                        ),
+                    )
+                )
         required = []
         for index, pointer in enumerate(raw.get("required_fields", [])):
             parts = tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
@@ -333,6 +320,49 @@ class Compiler:
             required.append((pointer, parts))
         return FlowPlan(
             name=name,
+            request=self.request(raw["request"], f"{base}/request", roots),
+            required_fields=tuple(required),
+            steps=tuple(steps),
+            response=self.response(
+                name,
+                raw["response"],
+                defaults.get("response", {}),
+                f"{base}/response",
+                response_roots,
+            ),
+        )
+
+    def request(self, request: Mapping[str, Any], base: str, roots: Roots) -> RequestPlan:
+        """One HTTP request: method, path, query, headers (defaults merged), body, encoding."""
+        defaults = self.data.get("defaults", {})
+
+        def merged_templates(key: str) -> Render | None:
+            origins = {
+                k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})
+            }
+            values = dict(defaults.get(key, {}))
+            for k, v in request.get(key, {}).items():
+                values[k] = v
+                origins[k] = f"{base}/{key}/{escape_pointer_token(k)}"
+            if not values:
+                return None
+            items = tuple(
+                (k, self._part(v, origins[k], roots), origins[k]) for k, v in values.items()
+            )
+            return _omit_nulls_mapping(items)
+
+        path_template = self.template(request["path"], f"{base}/path", roots, PATH_ENVIRONMENT)
+        encoding = request.get("encoding", defaults.get("encoding", "json"))
+        body = self.value(request["body"], f"{base}/body", roots) if "body" in request else None
+        if body is not None and encoding == "none":
+            self.problem(f"{base}/body", "a body is given but the encoding is 'none'")
+        encoder = ENCODERS.get(encoding)
+        encode = encoder[0] if encoder else None
+        doctype = request.get("xml_doctype", defaults.get("xml_doctype"))
+        if encoding == "xml" and doctype:
+            encode = partial(encode_xml, doctype=doctype)
+        has_body = body is not None or self._auth_in_body()
+        return RequestPlan(
             method=request["method"],
             path=path_template.render if path_template else _constant("/"),
             query=merged_templates("query"),
@@ -340,24 +370,24 @@ class Compiler:
             body=body,
             encode=encode if has_body else None,
             content_type=encoder[1] if encoder and has_body else None,
-            required_fields=tuple(required),
-            response=self.response(name, raw["response"], defaults.get("response", {})),
         )
 
     def _auth_in_body(self) -> bool:
         return bool(self.data["auth"]["scheme"] == "body")
 
     def response(
-        self, flow: str, raw: Mapping[str, Any], defaults: Mapping[str, Any]
+        self,
+        flow: str,
+        raw: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        base: str,
+        roots: Roots,
     ) -> ResponsePlan:
-        base = f"/flows/{flow}/response"
-
         def pick(key: str) -> tuple[Any, str]:
             if key in raw:
                 return raw[key], f"{base}/{key}"
             return defaults.get(key), f"/defaults/response/{key}"
 
-        roots = self.parse_roots(flow)
         decode_name, _ = pick("decode")
         error_when, error_when_ptr = pick("error_when")
         status, status_ptr = pick("status")

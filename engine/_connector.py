@@ -7,11 +7,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._build import build_request
+from ._build import build_request, request_count
 from ._http import HttpRequest, HttpResponse
-from ._parse import parse_response
+from ._parse import parse_response, parse_step
 from ._plan import Capabilities, ConnectorPlan
 from ._spec import bundled_spec_paths, compile_file, find_spec
+from ._tokens import AccessToken, build_token_request, parse_token_response
 from ._unified import Result
 from ._webhooks import WebhookResult, parse_event
 
@@ -53,10 +54,55 @@ class Connector:
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        step: int = 0,
+        steps: Mapping[str, Any] | None = None,
+        access_token: str | None = None,
+        now: float | None = None,
     ) -> HttpRequest:
+        """The exact request (step `step` of a multi-step flow); see engine._build."""
         return build_request(
-            self.plan, flow, request, credentials, environment=environment, base_url=base_url
+            self.plan,
+            flow,
+            request,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            step=step,
+            steps=steps,
+            access_token=access_token,
+            now=now,
         )
+
+    def request_count(self, flow: str) -> int:
+        """How many requests `flow` sends (its steps, then its own)."""
+        return request_count(self.plan, flow)
+
+    def parse_step(
+        self,
+        flow: str,
+        index: int,
+        request: Mapping[str, Any],
+        response: HttpResponse,
+        *,
+        steps: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """A step's decoded answer (pass it on as `steps[name]`), or the flow's failed Result."""
+        return parse_step(self.plan, flow, index, request, response, steps=steps)
+
+    def build_token_request(
+        self,
+        credentials: Mapping[str, object] | None,
+        *,
+        environment: str = "sandbox",
+        base_url: str | None = None,
+    ) -> HttpRequest:
+        """The OAuth2 token request, for specs whose auth needs an access token."""
+        return build_token_request(
+            self.plan, credentials, environment=environment, base_url=base_url
+        )
+
+    def parse_token_response(self, response: HttpResponse) -> AccessToken:
+        return parse_token_response(self.plan, response)
 
     def parse_response(
         self,
@@ -65,8 +111,11 @@ class Connector:
         response: HttpResponse,
         *,
         idempotency_key: str | None = None,
+        steps: Mapping[str, Any] | None = None,
     ) -> Result:
-        return parse_response(self.plan, flow, request, response, idempotency_key=idempotency_key)
+        return parse_response(
+            self.plan, flow, request, response, idempotency_key=idempotency_key, steps=steps
+        )
 
     def parse_event(
         self,

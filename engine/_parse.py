@@ -182,9 +182,11 @@ def parse_response(
     response: HttpResponse,
     *,
     idempotency_key: str | None = None,
+    steps: Mapping[str, Any] | None = None,
 ) -> Result:
     """The unified result of `flow` for this processor response. Never raises for any
-    response content; raises UnsupportedError only for a flow the spec does not have."""
+    response content; raises UnsupportedError only for a flow the spec does not have.
+    `steps` are the decoded answers of the flow's earlier steps, by name."""
     compiled = flow_plan(plan, flow).response
     status_code = response.status_code
     key = idempotency_key or request.get("idempotency_key")
@@ -216,6 +218,8 @@ def parse_response(
             )
     headers = {k.lower(): v for k, v in response.headers.items()}
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
+    if steps is not None:
+        context["steps"] = steps
     card = (request.get("payment_method") or {}).get("card") or {}
     scrubber = Scrubber([str(card[k]) for k in ("number", "cvc") if card.get(k)])
     try:
@@ -230,6 +234,58 @@ def parse_response(
             http_status=status_code,
             idempotency_key=key,
         )
+
+
+def parse_step(
+    plan: ConnectorPlan,
+    flow: str,
+    index: int,
+    request: Mapping[str, Any],
+    response: HttpResponse,
+    *,
+    steps: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Any:
+    """The decoded answer of step `index` of `flow` (to pass on as `steps.<name>`), or, when the
+    step failed, the flow's Result: `failed`, since steps before the last move no money."""
+    step = flow_plan(plan, flow).steps[index]
+    key = idempotency_key or request.get("idempotency_key")
+    status_code = response.status_code
+    try:
+        body = step.response.decode(response.body)
+    except DecodeError:
+        body = None
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    context = {
+        "request": request,
+        "response": body,
+        "headers": headers,
+        "http_status": status_code,
+        "steps": dict(steps or {}),
+    }
+    try:
+        refused = step.response.error_when is not None and step.response.error_when(body, context)
+    except Exception:
+        refused = True
+    if 200 <= status_code < 300 and body is not None and not refused:
+        return body
+    scrubber = Scrubber()
+    try:
+        error = _read_error(step.response.error, body, context, status_code, scrubber)
+    except Exception:
+        error = _unified_error(ErrorCode.INVALID_RESPONSE, "unreadable step answer", status_code)
+    if body is None and 200 <= status_code < 300:
+        error = _unified_error(
+            ErrorCode.INVALID_RESPONSE, f"step {step.name!r}: unreadable answer", status_code
+        )
+    return Result(
+        flow=flow,
+        connector=plan.id,
+        status=str(PaymentStatus.FAILED),
+        error=replace(error, message=f"step {step.name!r}: {error.message}"),
+        http_status=status_code,
+        idempotency_key=key,
+    )
 
 
 def _interpret(

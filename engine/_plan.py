@@ -27,6 +27,22 @@ class CredentialPlan:
     description: str
 
 
+#: (method, url, headers, body, context, now) → headers to add (request signing schemes).
+Sign = Callable[
+    [str, str, Mapping[str, str], bytes | None, Mapping[str, Any], float], dict[str, str]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPlan:
+    """OAuth2 client credentials: how to ask for an access token."""
+
+    path: str
+    client_id: Render
+    client_secret: Render
+    scope: Render | None
+
+
 @dataclass(frozen=True, slots=True)
 class AuthPlan:
     scheme: str
@@ -34,6 +50,8 @@ class AuthPlan:
     body_fields: Render | None  # → mapping placed first at body_pointer
     body_pointer: tuple[str, ...]
     header_names: frozenset[str]
+    token: TokenPlan | None = None
+    sign: Sign | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +77,9 @@ class ResponsePlan:
 
 
 @dataclass(frozen=True, slots=True)
-class FlowPlan:
-    name: str
+class RequestPlan:
+    """One HTTP request of a flow."""
+
     method: str
     path: Render
     query: Render | None
@@ -68,7 +87,24 @@ class FlowPlan:
     body: Render | None
     encode: Callable[[Any], bytes] | None
     content_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepPlan:
+    """A request made before the flow's own (create an order, then pay it): its decoded answer
+    is `steps.<name>` for every later template."""
+
+    name: str
+    request: RequestPlan
+    response: ResponsePlan
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPlan:
+    name: str
+    request: RequestPlan
     required_fields: tuple[tuple[str, tuple[str, ...]], ...]  # (pointer, parts)
+    steps: tuple[StepPlan, ...]
     response: ResponsePlan
 
 

@@ -188,9 +188,29 @@ class Result:
     error: ErrorInfo | None = None
     http_status: int | None = None
     idempotency_key: str | None = None
+    access_token: Any = None  # an AccessToken (OAuth2 specs): pass it back to the next Client
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
+        """The result as JSON-ready data. The access token's value is left out unless asked
+        for (a stateless caller that keeps it); its expiry is always there."""
+        data = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "access_token"
+        }
+        for name in ("next_action", "error"):
+            if data[name] is not None:
+                data[name] = dataclasses.asdict(data[name])
+        token = self.access_token
+        data["access_token"] = (
+            None
+            if token is None
+            else {
+                "expires_at": token.expires_at,
+                **({"token": token.token} if reveal_access_token else {}),
+            }
+        )
+        return data
 
 
 @dataclass(frozen=True, slots=True)
