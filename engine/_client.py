@@ -4,8 +4,9 @@ does I/O: it generates idempotency keys, sends, enforces limits and maps transpo
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
@@ -69,6 +70,7 @@ class _Base:
         limits: Limits | None = None,
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.connector = (
             connector if isinstance(connector, Connector) else load_connector(connector)
@@ -79,6 +81,7 @@ class _Base:
         self.limits = limits or Limits()
         self._access_token = access_token
         self.token_cache: TokenCache = token_cache or DEFAULT_TOKEN_CACHE
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.connector.id!r}, environment={self.environment!r})"
@@ -110,6 +113,7 @@ class _Base:
                 step=index,
                 steps=steps,
                 access_token=token.token if token else None,
+                now=self._clock(),
             )
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
@@ -279,6 +283,7 @@ class Client(_Base):
         http_client: httpx.Client | None = None,
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
             connector,
@@ -288,6 +293,7 @@ class Client(_Base):
             limits=limits,
             access_token=access_token,
             token_cache=token_cache,
+            clock=clock,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -390,6 +396,7 @@ class AsyncClient(_Base):
         http_client: httpx.AsyncClient | None = None,
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
             connector,
@@ -399,6 +406,7 @@ class AsyncClient(_Base):
             limits=limits,
             access_token=access_token,
             token_cache=token_cache,
+            clock=clock,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(

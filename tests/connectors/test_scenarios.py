@@ -11,7 +11,8 @@ import httpx
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from engine import Client, ConnectorServiceError, load_connector
+from engine import Client, ConnectorServiceError, HttpResponse, load_connector
+from engine._tokens import AccessToken
 
 from .scenarios import Scenario, credentials_for, dotted, flow_scenarios, response_body
 
@@ -32,13 +33,27 @@ def snapshot_json(snapshot: Any) -> Any:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
+#: Scenarios run at a fixed clock (signed dates) with a standing access token (OAuth2 specs):
+#: the token exchange itself is tested once, in tests/unit/test_oauth_and_steps.py.
+CLOCK = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+ACCESS_TOKEN = AccessToken("scenario-access-token", 4_102_444_800.0)
+
+
+def _responses(scenario: Scenario) -> list[dict[str, Any]]:
+    """One answer per request the flow sends: `response`, or `responses` for multi-step flows."""
+    data = scenario.data
+    return list(data["responses"]) if "responses" in data else [data["response"]]
+
+
 def _run(scenario: Scenario) -> tuple[list[httpx.Request], Any]:
     data = scenario.data
-    response = data["response"]
+    answers = _responses(scenario)
     sent: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request)
+        assert len(sent) <= len(answers), f"request {len(sent)} has no answer in the scenario"
+        response = answers[len(sent) - 1]
         if "transport" in response:
             raise TRANSPORT_ERRORS[response["transport"]]
         return httpx.Response(
@@ -48,7 +63,13 @@ def _run(scenario: Scenario) -> tuple[list[httpx.Request], Any]:
         )
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    client = Client(scenario.connector, credentials_for(scenario.connector), http_client=http)
+    client = Client(
+        scenario.connector,
+        credentials_for(scenario.connector),
+        http_client=http,
+        clock=lambda: CLOCK,
+        access_token=ACCESS_TOKEN,
+    )
     try:
         return sent, client.call(data["flow"], data["request"])
     except ConnectorServiceError as exc:
@@ -80,25 +101,45 @@ def test_scenario(scenario: Scenario, snapshot_json: Any) -> None:
         assert sent == [] or expect["raises"] == "NotSentError"
         return
     assert not isinstance(outcome, Exception), f"unexpected exception: {outcome!r}"
-    assert len(sent) == 1, "exactly one HTTP request per flow"
+    answers = _responses(scenario)
+    assert len(sent) == len(answers), f"{len(sent)} request(s) sent, {len(answers)} answered"
 
-    # What went on the wire is exactly what build_request gives (the sans-I/O promise).
-    built = connector.build_request(
-        scenario.data["flow"],
+    # What went on the wire is exactly what build_request gives (the sans-I/O promise), step by
+    # step, each step seeing the earlier answers as parse_step decoded them.
+    flow = scenario.data["flow"]
+    request = (
         {**scenario.data["request"], "idempotency_key": outcome.idempotency_key}
         if outcome.idempotency_key
-        else scenario.data["request"],
-        credentials_for(scenario.connector),
+        else scenario.data["request"]
     )
-    wire = sent[0]
-    assert (wire.method, str(wire.url)) == (built.method, built.url)
-    assert wire.content == (built.body or b"")
+    steps: dict[str, Any] = {}
+    built_all = []
+    for index, (wire, answer) in enumerate(zip(sent, answers, strict=True)):
+        built = connector.build_request(
+            flow,
+            request,
+            credentials_for(scenario.connector),
+            step=index,
+            steps=steps,
+            access_token=ACCESS_TOKEN.token if connector.plan.auth.token else None,
+            now=CLOCK,
+        )
+        assert (wire.method, str(wire.url)) == (built.method, built.url)
+        assert wire.content == (built.body or b"")
+        built_all.append(built.redacted())
+        if index < len(sent) - 1 and "transport" not in answer:
+            response = HttpResponse(answer.get("status", 200), {}, response_body(answer))
+            decoded = connector.parse_step(flow, index, request, response, steps=steps)
+            steps[connector.plan.flows[flow].steps[index].name] = decoded
 
     result = outcome.to_dict()
     for path, expected in expect.items():
         assert dotted(result, path) == expected, f"{path}: {dotted(result, path)!r} != {expected!r}"
 
-    recorded = {"request": built.redacted(), "result": result}
+    if len(built_all) == 1:
+        recorded = {"request": built_all[0], "result": result}
+    else:
+        recorded = {"requests": built_all, "result": result}
     text = json.dumps(recorded, default=str)
     generated = outcome.idempotency_key
     if generated and "idempotency_key" not in scenario.data["request"]:
