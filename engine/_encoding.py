@@ -144,7 +144,12 @@ def _decode_form(body: bytes) -> Any:
         raise DecodeError("not a form body") from None
 
 
+def _decode_none(body: bytes) -> Any:
+    return None
+
+
 DECODERS: Mapping[str, Callable[[bytes], Any]] = {
+    "none": _decode_none,
     "json": _decode_json,
     "text": _decode_text,
     "xml": _decode_xml,

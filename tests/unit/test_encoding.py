@@ -131,3 +131,10 @@ def test_text_decoder() -> None:
     assert DECODERS["text"](b"\xef\xbb\xbfOK caf\xc3\xa9") == "OK café"
     with pytest.raises(DecodeError):
         DECODERS["text"](b"\xff")
+
+
+def test_decode_none_ignores_the_body() -> None:
+    from engine._encoding import DECODERS
+
+    assert DECODERS["none"](b"") is None
+    assert DECODERS["none"](b"<html>anything</html>") is None
