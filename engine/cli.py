@@ -182,6 +182,32 @@ def cmd_call(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from ._record import record, write_scenario
+
+    connector = load_connector(args.connector)
+    request = _read_json(args.request, "request")
+    credentials = _read_json(args.credentials, "credentials")
+    scenario = record(
+        connector, args.flow, request, credentials, environment=args.env, base_url=args.base_url
+    )
+    out = (
+        Path(args.out)
+        if args.out
+        else (
+            Path(args.root)
+            / "tests"
+            / "connectors"
+            / connector.id
+            / "scenarios"
+            / f"{args.name}.yaml"
+        )
+    )
+    write_scenario(scenario, out)
+    print(f"wrote {out} (status {scenario['expect']['status']})")
+    return EXIT_OK
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from ._scaffold import scaffold
 
@@ -259,6 +285,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="send to this base URL (e.g. a local test server)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser(
+        "record", help="call a sandbox and write a scenario fixture, scrubbed of card data"
+    )
+    connector_flow_request(p)
+    p.add_argument("--credentials", required=True, help="JSON file of sandbox credentials")
+    p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
+    p.add_argument("--base-url", help="send to this base URL instead (e.g. a local server)")
+    p.add_argument("--name", default="recorded", help="the scenario's file name (no .yaml)")
+    p.add_argument("--root", default=".", help="the repository root (default: .)")
+    p.add_argument("--out", help="write here instead of tests/connectors/<id>/scenarios/")
+    p.set_defaults(func=cmd_record)
 
     p = sub.add_parser("new", help="scaffold a spec and its test folder (they lint clean)")
     p.add_argument("name", help="the new connector's id: lower case, digits, underscores")

@@ -197,5 +197,16 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("lint", "list", "matrix", "render", "parse", "event", "call", "new", "docs"):
+    for command in (
+        "lint",
+        "list",
+        "matrix",
+        "render",
+        "parse",
+        "event",
+        "call",
+        "record",
+        "new",
+        "docs",
+    ):
         assert command in out
