@@ -51,6 +51,12 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
             raise UnsupportedError(
                 f"{plan.id} does not support {capture} capture", "/capture_method"
             )
+    if flow == "capture" and request.get("amount") is not None and not caps.partial_capture:
+        # The processor can only capture the whole authorization: an amount would be ignored,
+        # and capturing more than the caller asked for is never acceptable.
+        raise UnsupportedError(
+            f"{plan.id} captures the whole authorization only: leave out the amount", "/amount"
+        )
     currency = request.get("currency")
     if currency is not None and caps.currencies is not None and currency not in caps.currencies:
         raise UnsupportedError(f"{plan.id} does not accept currency {currency}", "/currency")

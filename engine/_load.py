@@ -116,7 +116,26 @@ def _construct(
         return None
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                # `<<: *defaults` (or a list of them): the merged keys come first and the
+                # mapping's own keys win; positions stay those of the anchored original.
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for merge_node in sources:
+                    if not isinstance(merge_node, yaml.MappingNode):
+                        problems.append(
+                            _at(merge_node, pointer, "`<<` merges mappings only", source)
+                        )
+                own = source.values[pointer]
+                for merge_node in reversed(sources):
+                    if isinstance(merge_node, yaml.MappingNode):
+                        value = _construct(merge_node, pointer, source, problems, loader)
+                        merged.update(value if isinstance(value, dict) else {})
+                source.values[pointer] = own
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(
                     _at(key_node, pointer, "mapping keys must be plain strings", source)
@@ -129,7 +148,9 @@ def _construct(
                 continue
             source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _construct(value_node, child, source, problems, loader)
-        return result
+        return (
+            {**{k: v for k, v in merged.items() if k not in result}, **result} if merged else result
+        )
     if isinstance(node, yaml.SequenceNode):
         return [
             _construct(item, f"{pointer}/{index}", source, problems, loader)

@@ -126,11 +126,42 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
 }
 
 MAX_OUTPUT_CHARS = 1_000_000
+MAX_EXPONENT = 1_000
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, but an unsafe attribute (`''.__class__`) raises at once:
-    Jinja returns an undefined for it, which a native value would turn into a silent null."""
+    """Jinja's immutable sandbox, with three changes:
+    - an unsafe attribute (`''.__class__`) raises at once (Jinja returns an undefined for it,
+      which a native value would turn into a silent null);
+    - mapping keys are read before attributes: `response.items` is the key "items" of a
+      processor's response, not the dict method (as in the compiled fast path);
+    - repetition and powers are bounded: `'a' * 10**9` is refused before it allocates."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and not attribute.startswith("__"):
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"an exponent over {MAX_EXPONENT}")
+        else:
+            sized = (str, list, tuple)
+            sequence, times = (left, right) if isinstance(left, sized) else (right, left)
+            too_long = (
+                isinstance(sequence, sized)
+                and isinstance(times, int)
+                and len(sequence) * times > MAX_OUTPUT_CHARS
+            )
+            if too_long:
+                raise SecurityError(f"a repetition over {MAX_OUTPUT_CHARS} items")
+        return super().call_binop(context, operator, left, right)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         raise SecurityError(

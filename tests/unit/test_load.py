@@ -202,3 +202,15 @@ def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.col) == (str(path), 1, 1)
     assert problem.message.startswith("cannot read the file: ")
+
+
+def test_merge_keys_merge_and_own_keys_win() -> None:
+    spec = load_spec_text("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n", "t.yaml")
+    assert spec.data["other"] == {"x": 1, "y": 3}
+    assert spec.source.values["/other"] == (3, 3)
+
+
+def test_merge_of_a_scalar_is_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec_text("a: &s 5\nb:\n  <<: *s\n", "t.yaml")
+    assert "merges mappings only" in str(caught.value)

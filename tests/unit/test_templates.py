@@ -185,7 +185,7 @@ def test_unsafe_range_is_refused() -> None:
 
 def test_rendered_text_is_capped() -> None:
     with pytest.raises(ValueError, match="exceeds"):
-        render("x{{ 'a' * 2000000 }}")
+        render("x{% for i in range(100000) %}0123456789a{% endfor %}")
 
 
 @pytest.mark.parametrize(
@@ -251,3 +251,21 @@ def test_a_mapping_whose_keys_are_all_null_is_omitted(acme: ConnectorPlan) -> No
         build_request(acme_variant(edit), "authorize", request, {"api_key": API_KEY}).body or b""
     )
     assert "customer" not in body
+
+
+@pytest.mark.parametrize(
+    "source", ["{{ 'a' * 1000000000 }}", "x{{ [1] * 10**9 }}", "{{ 10 ** 100000 }}"]
+)
+def test_repetition_and_powers_are_bounded_before_allocating(source: str) -> None:
+    with pytest.raises(SecurityError):
+        render(source)
+
+
+def test_jinja_reads_mapping_keys_before_methods() -> None:
+    assert (
+        render(
+            "{% set x = request['metadata'].items %}{{ x }}",
+            {"request": {"metadata": {"items": "K"}}},
+        )
+        == "K"
+    )
