@@ -51,6 +51,9 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
             raise UnsupportedError(
                 f"{plan.id} does not support {capture} capture", "/capture_method"
             )
+    three_ds = (request.get("three_ds") or {}).get("request")
+    if three_ds in ("automatic", "challenge") and not caps.three_ds:
+        raise UnsupportedError(f"{plan.id} cannot run 3-D Secure here", "/three_ds/request")
     if flow == "capture" and request.get("amount") is not None and not caps.partial_capture:
         # The processor can only capture the whole authorization: an amount would be ignored,
         # and capturing more than the caller asked for is never acceptable.

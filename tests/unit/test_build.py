@@ -361,3 +361,22 @@ def test_flow_templates_never_see_secrets_however_they_ask() -> None:
     built = build_request(plan, "authorize", card_request(), {"api_key": API_KEY})
     assert "X-Probe" not in built.headers  # null: the secret is not in the flow's context
     assert API_KEY not in (built.body or b"").decode()
+
+
+def test_three_ds_is_refused_where_the_spec_cannot_run_it() -> None:
+    from engine import UnsupportedError
+    from tests.unit.conftest import acme_variant
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["three_ds"] = False
+        del spec["flows"]["authorize"]["response"]["next_action"]
+
+    plan = acme_variant(edit)
+    with pytest.raises(UnsupportedError) as caught:
+        build_request(
+            plan, "authorize", card_request(three_ds={"request": "challenge"}), {"api_key": API_KEY}
+        )
+    assert caught.value.pointer == "/three_ds/request"
+    build_request(
+        plan, "authorize", card_request(three_ds={"request": "never"}), {"api_key": API_KEY}
+    )
