@@ -1,7 +1,7 @@
 """Connector Service: one unified payment API over many processors, each a YAML spec.
 
 >>> from engine import Client
->>> with Client("stripe", {"api_key": "sk_test_..."}) as client:
+>>> with Client("<connector id>", {"api_key": "..."}) as client:
 ...     result = client.authorize({...})
 """
 

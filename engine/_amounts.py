@@ -52,7 +52,7 @@ class AmountError(ValueError):
 
 
 def _shift(currency: str, overrides: Mapping[str, int]) -> int:
-    """Processor decimals minus ISO 4217 decimals (Adyen writes ISK with 2, ISO with 0)."""
+    """Processor decimals minus ISO 4217 decimals (e.g. ISK written with 2, ISO says 0)."""
     return exponent(currency, overrides) - exponent(currency)
 
 

@@ -147,8 +147,8 @@ def _load_bundled(path: Path) -> Connector:
 
 
 def load_connector(name_or_path: str | Path) -> Connector:
-    """A bundled connector by id (`"stripe"`), or any spec file by path. Raises SpecError with
-    every problem when the spec is invalid."""
+    """A bundled connector by id (as `connector list` shows), or any spec file by path.
+    Raises SpecError with every problem when the spec is invalid."""
     path = find_spec(str(name_or_path)).resolve()
     return _load_bundled(path)
 

@@ -15,8 +15,9 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"}
 )
 
-# 12-19 digits, optionally split by single spaces or dashes: a possible card number.
-_PAN = re.compile(r"(?<![0-9])(?:[0-9][ -]?){11,18}[0-9](?![0-9])")
+# 12-19 digits, optionally split by single spaces or dashes, standing alone (not inside an id
+# such as 0VF52814937998046): a possible card number.
+_PAN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][ -]?){11,18}[0-9](?![0-9A-Za-z])")
 
 
 def luhn_valid(digits: str) -> bool:

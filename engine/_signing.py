@@ -19,7 +19,7 @@ KEY_DECODERS: Mapping[str, Callable[[str], bytes]] = {
     "utf8": lambda key: key.encode("utf-8"),
     "hex": bytes.fromhex,
     "base64": lambda key: base64.b64decode(key, validate=True),
-    "sha1": lambda key: hashlib.sha1(key.encode("utf-8")).digest(),  # noqa: S324 (Braintree's scheme)
+    "sha1": lambda key: hashlib.sha1(key.encode("utf-8")).digest(),  # noqa: S324 (a processor's scheme)
 }
 
 OUTPUT_ENCODERS: Mapping[str, Callable[[bytes], str]] = {

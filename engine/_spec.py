@@ -50,7 +50,7 @@ def bundled_spec_paths() -> list[Path]:
 
 
 def find_spec(name_or_path: str) -> Path:
-    """A bundled connector id (`stripe`) or a path to a spec file."""
+    """A bundled connector id (as `connector list` shows) or a path to a spec file."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         return candidate

@@ -101,6 +101,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         environment=args.env,
         base_url=args.base_url,
         check_credential_patterns=bool(args.credentials),
+        # OAuth2 specs: the token is never printed, so a placeholder shows the request exactly.
+        access_token="<access_token>" if connector.plan.auth.token else None,
     )
     shown = built.redacted()
     if args.json:
@@ -249,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_matrix)
 
     def connector_flow_request(p: argparse.ArgumentParser) -> None:
-        p.add_argument("connector", help="a bundled connector id (stripe) or a spec file path")
+        p.add_argument(
+            "connector", help="a bundled connector id (see `connector list`) or a spec file path"
+        )
         p.add_argument("flow", help="authorize, capture, void, refund, get, ...")
         p.add_argument("request", help="a JSON file holding the unified request")
 
