@@ -109,12 +109,7 @@ def _http_signature(auth: Mapping[str, Any], compile_value: CompileValue) -> Aut
 
 def _body(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     fields = compile_value(auth["fields"], "/auth/fields")
-    pointer = tuple(
-        p.replace("~1", "/").replace("~0", "~")
-        for p in str(auth.get("pointer", "")).split("/")
-        if p
-    )
-    return AuthPlan("body", None, fields, pointer, frozenset())
+    return AuthPlan("body", None, fields, split_pointer(str(auth.get("pointer", ""))), frozenset())
 
 
 #: scheme name → (compile, documentation).
@@ -146,20 +141,28 @@ def compile_auth(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPl
     return AUTH_SCHEMES[auth["scheme"]][0](auth, compile_value)
 
 
-def apply_body_auth(plan: AuthPlan, context: Mapping[str, Any], body: Any) -> Any:
-    """Place the auth fields first in the body object at plan.body_pointer."""
+def split_pointer(pointer: str) -> tuple[str, ...]:
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/") if p)
+
+
+def apply_body_auth(
+    plan: AuthPlan, context: Mapping[str, Any], body: Any, pointer: tuple[str, ...] | None = None
+) -> Any:
+    """Place the auth fields first in the body object at `pointer` (a request's own
+    `auth_pointer`), else at the scheme's."""
     if plan.body_fields is None:
         return body
     fields = plan.body_fields(context) or {}
     root: dict[str, Any] = dict(body) if isinstance(body, Mapping) else {}
-    if not plan.body_pointer:
+    where = plan.body_pointer if pointer is None else pointer
+    if not where:
         return {**fields, **{k: v for k, v in root.items() if k not in fields}}
     node = root
-    for part in plan.body_pointer[:-1]:
+    for part in where[:-1]:
         child = node.get(part)
         node[part] = dict(child) if isinstance(child, Mapping) else {}
         node = node[part]
-    last = plan.body_pointer[-1]
+    last = where[-1]
     existing = node.get(last)
     rest = existing if isinstance(existing, Mapping) else {}
     # The auth fields come first and win: a body key cannot replace a credential.

@@ -147,7 +147,7 @@ def build_request(
     body_bytes = None
     if http.encode is not None:
         body = http.body(context) if http.body is not None else {}
-        body = apply_body_auth(plan.auth, auth_context, body)
+        body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer)
         body_bytes = http.encode(body if body is not None else {})
         if http.content_type:
             headers.setdefault("Content-Type", http.content_type)

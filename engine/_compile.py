@@ -15,7 +15,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jmespath.exceptions import JMESPathError
 
 from ._amounts import amount_formatter, amount_parser
-from ._auth import compile_auth
+from ._auth import compile_auth, split_pointer
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError
 from ._load import LoadedSpec, escape_pointer_token
@@ -370,6 +370,9 @@ class Compiler:
             body=body,
             encode=encode if has_body else None,
             content_type=encoder[1] if encoder and has_body else None,
+            auth_pointer=split_pointer(request["auth_pointer"])
+            if "auth_pointer" in request
+            else None,
         )
 
     def _auth_in_body(self) -> bool:

@@ -87,6 +87,7 @@ class RequestPlan:
     body: Render | None
     encode: Callable[[Any], bytes] | None
     content_type: str | None
+    auth_pointer: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

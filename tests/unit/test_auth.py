@@ -190,3 +190,33 @@ def test_auth_header_is_masked_in_repr(scheme: str) -> None:
     built = build(with_auth(auth), {"api_key": API_KEY})
     assert API_KEY not in repr(built)
     assert base64.b64encode(f"{API_KEY}:".encode()).decode() not in repr(built)
+
+
+def test_a_request_can_place_body_auth_elsewhere() -> None:
+    import json as _json
+
+    from engine._build import build_request as _build
+
+    from .conftest import API_KEY as KEY
+    from .conftest import acme_variant
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["auth"] = {
+            "scheme": "body",
+            "pointer": "/payment",
+            "fields": {"auth": {"key": "{{ credentials.api_key }}"}},
+        }
+        spec["flows"]["authorize"]["request"]["body"] = {"payment": {"amount": "{{ amount }}"}}
+        spec["flows"]["get"]["request"] = {
+            "method": "POST",
+            "path": "/v1/lookup",
+            "auth_pointer": "/lookup",
+            "headers": {"Idempotency-Key": None},
+            "body": {"lookup": {"id": "{{ request.connector_transaction_id }}"}},
+        }
+
+    plan = acme_variant(edit)
+    get = _json.loads(
+        _build(plan, "get", {"connector_transaction_id": "p1"}, {"api_key": KEY}).body or b""
+    )
+    assert get == {"lookup": {"auth": {"key": KEY}, "id": "p1"}}
