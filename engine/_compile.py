@@ -506,7 +506,13 @@ class Compiler:
             else None,
             pair_separator=parse.get("pair_separator"),
             value_separator=parse.get("value_separator"),
-            signature_key=parse.get("signature_key"),
+            signature_key=self.value(
+                parse["signature_key"],
+                f"{base}/parse/signature_key",
+                {"credentials": closed_object(self.setting_names)},
+            )
+            if "signature_key" in parse
+            else None,
             timestamp_key=parse.get("timestamp_key"),
             prefix=signature.get("prefix", ""),
             message=message.render if message else _constant(""),

@@ -115,7 +115,7 @@ class SignaturePlan:
     from_item: Extract | None
     pair_separator: str | None
     value_separator: str | None
-    signature_key: str | None
+    signature_key: Render | None  # may read non-secret settings (a public key's name)
     timestamp_key: str | None
     prefix: str
     message: Render

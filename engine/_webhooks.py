@@ -156,13 +156,16 @@ def _verify(
         raw = headers.get(signature.header.lower())
         if not raw:
             raise WebhookError("missing_signature", f"no {signature.header} header")
-        candidates, timestamp = _parse_header(signature, raw)
+        candidates, timestamp = _parse_header(signature, raw, settings)
     else:
         assert signature.from_item is not None
         found = signature.from_item(item, {"item": item, "headers": headers})
         if not isinstance(found, str) or not found:
             raise WebhookError("missing_signature", "the event carries no signature")
-        candidates = [found]
+        if signature.pair_separator is None:
+            candidates = [found]
+        else:  # a structured value in the body (`pub1|sig1&pub2|sig2`)
+            candidates, timestamp = _parse_header(signature, found, settings)
     if signature.tolerance_seconds is not None:
         try:
             stamp = int(timestamp or "")
@@ -190,7 +193,9 @@ def _verify(
         raise WebhookError("bad_signature", "the signature does not match")
 
 
-def _parse_header(signature: SignaturePlan, raw: str) -> tuple[list[str], str | None]:
+def _parse_header(
+    signature: SignaturePlan, raw: str, settings: Mapping[str, str]
+) -> tuple[list[str], str | None]:
     if signature.pair_separator is None:
         value = raw.strip()
         if signature.prefix:
@@ -200,11 +205,12 @@ def _parse_header(signature: SignaturePlan, raw: str) -> tuple[list[str], str | 
         return [value], None
     signatures: list[str] = []
     timestamp = None
+    wanted = signature.signature_key({"credentials": settings}) if signature.signature_key else None
     for pair in raw.split(signature.pair_separator):
         name, sep, value = pair.strip().partition(signature.value_separator or "=")
         if not sep:
             continue
-        if name == signature.signature_key:
+        if name == wanted:
             signatures.append(value)
         elif name == signature.timestamp_key:
             timestamp = value

@@ -107,3 +107,37 @@ def test_a_webhooks_section_needs_a_signature_or_a_confirm() -> None:
     with pytest.raises(SpecError) as caught:
         acme_variant(edit)
     assert any("give a signature, a confirm, or both" in p.message for p in caught.value.problems)
+
+
+def test_a_structured_signature_in_the_body_keyed_by_a_setting() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["webhooks"] = {
+            "decode": "form",
+            "signature": {
+                "from": "sig",
+                "parse": {
+                    "pair_separator": "&",
+                    "value_separator": "|",
+                    "signature_key": "{{ credentials.region }}",
+                },
+                "message": "{{ item.payload }}",
+                "algorithm": "sha1",
+                "key_encoding": "sha1",
+                "output": "hex",
+            },
+            "event": {
+                "type": "'payment.captured'",
+                "map": {"payment.captured": "payment.captured"},
+            },
+        }
+
+    connector = Connector(acme_variant(edit))
+    key = hashlib.sha1(b"private").digest()  # noqa: S324
+    mac = hmac.new(key, b"PAYLOAD", hashlib.sha1).hexdigest()
+    from urllib.parse import urlencode
+
+    ours = urlencode({"sig": f"other|{'0' * 40}&us|{mac}", "payload": "PAYLOAD"}).encode()
+    [event] = connector.parse_event(ours, {}, "private", credentials={"region": "us"}).events
+    assert event.verified
+    with pytest.raises(WebhookError):  # the matching pair belongs to another key name
+        connector.parse_event(ours, {}, "private", credentials={"region": "eu"})
