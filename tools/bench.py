@@ -34,16 +34,46 @@ def best_us(func: Callable[[], object], number: int, repeat: int = 5) -> float:
 
 
 def scenarios(connector: str) -> dict[str, dict[str, Any]]:
-    """The first scenario with a JSON 2xx response for each flow."""
+    """The first scenario of each flow whose every answer is a 2xx body (the success path)."""
     found: dict[str, dict[str, Any]] = {}
     folder = ROOT / "tests" / "connectors" / connector / "scenarios"
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        response = data.get("response", {})
-        succeeded = "raises" not in data.get("expect", {})
-        if succeeded and "body" in response and 200 <= response.get("status", 200) < 300:
+        answers = data.get("responses") or [data.get("response", {})]
+        succeeded = "raises" not in data.get("expect", {}) and all(
+            ("body" in a or "body_text" in a) and 200 <= a.get("status", 200) < 300 for a in answers
+        )
+        if succeeded:
             found.setdefault(data["flow"], data)
     return found
+
+
+def _http_answers(scenario: dict[str, Any]) -> list[HttpResponse]:
+    answers = scenario.get("responses") or [scenario["response"]]
+    return [
+        HttpResponse(
+            a.get("status", 200),
+            {},
+            a["body_text"].encode() if "body_text" in a else json.dumps(a["body"]).encode(),
+        )
+        for a in answers
+    ]
+
+
+def build_and_parse(
+    connector: Any, flow: str, request: Any, creds: Any, answers: list[Any]
+) -> None:
+    """Every request of the flow built and every answer parsed, as the client would."""
+    token = "bench-token" if connector.plan.auth.token else None
+    steps: dict[str, Any] = {}
+    for index, answer in enumerate(answers[:-1]):
+        connector.build_request(flow, request, creds, step=index, steps=steps, access_token=token)
+        name = connector.plan.flows[flow].steps[index].name
+        steps[name] = connector.parse_step(flow, index, request, answer, steps=steps)
+    connector.build_request(
+        flow, request, creds, step=len(answers) - 1, steps=steps, access_token=token
+    )
+    connector.parse_response(flow, request, answers[-1], steps=steps or None)
 
 
 def credentials(connector: str) -> dict[str, str]:
@@ -120,21 +150,16 @@ def measure(quick: bool) -> dict[str, Any]:
         creds = credentials(connector.id)
         for flow, scenario in scenarios(connector.id).items():
             request = scenario["request"]
-            response = HttpResponse(
-                scenario["response"].get("status", 200),
-                {},
-                json.dumps(scenario["response"]["body"]).encode(),
-            )
+            answers = _http_answers(scenario)
 
             def run(
                 c: Any = connector,
                 f: str = flow,
                 r: Any = request,
-                resp: Any = response,
+                a: Any = answers,
                 k: Any = creds,
             ) -> None:
-                c.build_request(f, r, k)
-                c.parse_response(f, r, resp)
+                build_and_parse(c, f, r, k, a)
 
             flows.setdefault(connector.id, {})[flow] = best_us(run, number)
 
