@@ -245,27 +245,55 @@ def compile_template(
         raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
     for name in _private_names(ast):
         raise TemplateCompileError(f"template error: access to {name!r} is not allowed")
+    for kind, name in _unknown_filters(ast, environment):
+        raise TemplateCompileError(f"template error: no {kind} named {name!r}")
     paths = tuple(_variable_paths(ast))
     try:
         fast = _fast_renderer(ast, environment)
-        if fast is not None:
-            return CompiledTemplate(source, fast[0], fast[1], paths, fast[2])
-        single = _SINGLE_EXPRESSION.match(source)
-        if single is not None and environment is ENVIRONMENT:
-            compiled = environment.compile_expression(single.group("expr"), undefined_to_none=False)
-
-            def render_native(context: Mapping[str, Any]) -> Any:
-                return _native(compiled(**context))
-
-            return CompiledTemplate(source, render_native, True, paths, render_native)
-        template = environment.from_string(ast)
-
-        def render_text(context: Mapping[str, Any]) -> Any:
-            return _bounded(template.render(context))
-
-        return CompiledTemplate(source, render_text, False, paths, render_text)
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc)) from None
+    if fast is not None:
+        return CompiledTemplate(source, fast[0], fast[1], paths, fast[2])
+    # Jinja's code generation is the costly part of loading a spec; a template that needs it
+    # (a loop, a call) is generated on first use. Everything a spec author can get wrong
+    # (syntax, names, filters, variable paths) has been checked above.
+    single = _SINGLE_EXPRESSION.match(source)
+    if single is not None and environment is ENVIRONMENT:
+        expression = single.group("expr")
+        native_code = _lazy(
+            lambda: environment.compile_expression(expression, undefined_to_none=False)
+        )
+
+        def render_native(context: Mapping[str, Any]) -> Any:
+            return _native(native_code()(**context))
+
+        return CompiledTemplate(source, render_native, True, paths, render_native)
+    text_code = _lazy(lambda: environment.from_string(ast))
+
+    def render_text(context: Mapping[str, Any]) -> Any:
+        return _bounded(text_code().render(context))
+
+    return CompiledTemplate(source, render_text, False, paths, render_text)
+
+
+def _lazy(make: Callable[[], Any]) -> Callable[[], Any]:
+    made: list[Any] = []
+
+    def get() -> Any:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
+
+
+def _unknown_filters(
+    ast: nodes.Template, environment: ImmutableSandboxedEnvironment
+) -> Iterator[tuple[str, str]]:
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        table = environment.filters if isinstance(node, nodes.Filter) else environment.tests
+        if node.name not in table:
+            yield ("filter" if isinstance(node, nodes.Filter) else "test"), node.name
 
 
 def _private_names(ast: nodes.Template) -> Iterator[str]:
