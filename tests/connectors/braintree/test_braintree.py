@@ -9,7 +9,14 @@
   exactly what the selection set asks for (no invented keys, every unconditional field present,
   enum values from the schema), errors carry documented error classes, and ids are GraphQL ids
   that encode the legacy ids beside them;
-- auth and version headers are what Braintree documents.
+- auth and version headers are what Braintree documents;
+- webhook deliveries (webhook_deliveries/*.yaml) are verified and parsed with the public_key
+  setting, and every fixture is re-checked here without the engine, the way Braintree's SDKs
+  parse a delivery (WebhookNotificationGateway.parse): the pair of our public key is picked out of
+  bt_signature ("pub|sig&pub|sig"), hex(HMAC-SHA1(SHA-1(private key), bt_payload)) compared, and
+  the payload decoded as base64 XML. They are not in webhooks/: the shared harness
+  (tests/connectors/test_webhooks.py) passes no settings to parse_event, and Braintree's signature
+  pair is chosen by the public key.
 
 The schema comes from processor_schema.json: Braintree's schema.graphql (braintree/graphql-api
 @ 2252d47, 2025-04-29) pruned to the operations the spec uses; its "source" key says how.
@@ -21,15 +28,20 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hashlib
+import hmac
 import json
 import re
+import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import yaml
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -53,7 +65,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from engine import load_connector
+from engine import WebhookError, load_connector
 
 from ..scenarios import Scenario, credentials_for, flow_scenarios
 
@@ -64,6 +76,10 @@ SCENARIOS = [s for s in flow_scenarios() if s.connector == "braintree"]
 BUILDABLE = [s for s in SCENARIOS if "raises" not in s.data["expect"]]
 ANSWERED = [s for s in BUILDABLE if "body" in s.data["response"]]
 CREDENTIALS = credentials_for("braintree")
+DELIVERIES = {
+    path.stem: yaml.safe_load(path.read_text("utf-8"))
+    for path in sorted((HERE / "webhook_deliveries").glob("*.yaml"))
+}
 
 #: errorClass values Braintree documents ("Making API Calls", Errors).
 ERROR_CLASSES = {
@@ -568,3 +584,153 @@ def test_status_maps_use_braintree_statuses() -> None:
             assert keys == set(payment.values) - {"AUTHORIZATION_EXPIRED", "SETTLEMENT_CONFIRMED"}
         else:
             assert keys == set(payment.values), name
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+def _settings() -> dict[str, str]:
+    return {"public_key": CREDENTIALS["public_key"]}
+
+
+def _form(data: Mapping[str, Any]) -> dict[str, str]:
+    return dict(parse_qsl(data["body_text"], keep_blank_values=True, strict_parsing=True))
+
+
+def _sdk_verifies(private_key: str, public_key: str, signature: str, payload: str) -> bool:
+    """Braintree's SDK check, written again with the standard library: the pair of our public key,
+    then the HMAC of the payload as sent (or with a newline added, which the SDK also accepts)."""
+    pairs = [pair.split("|") for pair in signature.split("&") if "|" in pair]
+    ours = next((sig for pub, sig in pairs if pub == public_key), None)
+    if ours is None or re.search("[^A-Za-z0-9+=/\n]", payload):
+        return False
+    key = hashlib.sha1(private_key.encode("utf-8")).digest()  # noqa: S324 (Braintree's scheme)
+    return any(
+        hmac.compare_digest(hmac.new(key, p.encode("ascii"), hashlib.sha1).hexdigest(), ours)
+        for p in (payload, payload + "\n")
+    )
+
+
+def _notification(payload: str) -> ET.Element:
+    return ET.fromstring(base64.b64decode(payload))  # noqa: S314 (a fixture we wrote)
+
+
+def _graphql_id(prefix: str, legacy: str | None) -> str | None:
+    if legacy is None:
+        return None
+    return base64.b64encode(f"{prefix}_{legacy}".encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERIES))
+def test_webhook_fixture_signatures(name: str) -> None:
+    """Recomputed with hashlib/hmac, not the engine; accepted deliveries pass the SDK's check,
+    refused ones fail it for the expected reason."""
+    data = DELIVERIES[name]
+    form = _form(data)
+    signature, payload = form.get("bt_signature"), form["bt_payload"]
+    assert data["secret"] == CREDENTIALS["private_key"]
+    rejected = data["expect"].get("rejected")
+    if rejected == "missing_signature":
+        pairs = dict(p.split("|", 1) for p in (signature or "").split("&") if "|" in p)
+        assert CREDENTIALS["public_key"] not in pairs
+    else:
+        assert signature is not None
+        verified = _sdk_verifies(data["secret"], CREDENTIALS["public_key"], signature, payload)
+        assert verified is (rejected is None)
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERIES))
+def test_webhook_fixture_events_follow_the_payload(name: str) -> None:
+    """The expected ids, amounts and kinds are read again from the XML with ElementTree: the
+    GraphQL ids encode the legacy ids the notification carries."""
+    data = DELIVERIES[name]
+    if "rejected" in data["expect"]:
+        return
+    root = _notification(_form(data)["bt_payload"])
+    [expected] = data["expect"]["events"]
+    kind = root.findtext("kind")
+    assert expected.get("connector_event_type", kind) == kind
+    transaction = root.find("subject/transaction")
+    dispute = root.find("subject/dispute")
+    if dispute is not None:
+        legacy = dispute.findtext("transaction/id")
+        amount, currency = (
+            dispute.findtext("amount-disputed"),
+            dispute.findtext("currency-iso-code"),
+        )
+    elif transaction is not None:
+        credit = transaction.findtext("type") == "credit"
+        legacy = transaction.findtext("refunded-transaction-id" if credit else "id")
+        amount, currency = transaction.findtext("amount"), transaction.findtext("currency-iso-code")
+        if credit:
+            refund = _graphql_id("refund", transaction.findtext("id"))
+            assert expected["connector_refund_id"] == refund
+    else:
+        legacy = amount = currency = None
+    if "connector_transaction_id" in expected:
+        assert expected["connector_transaction_id"] == _graphql_id("transaction", legacy)
+    if "amount" in expected:
+        minor = None if amount is None else round(float(amount) * 100)
+        assert expected["amount"] == minor
+    if "currency" in expected:
+        assert expected["currency"] == currency
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERIES))
+def test_webhook_delivery(name: str) -> None:
+    data = DELIVERIES[name]
+    braintree = load_connector("braintree")
+    body = data["body_text"].encode("utf-8")
+    expect = data["expect"]
+    if "rejected" in expect:
+        with pytest.raises(WebhookError) as caught:
+            braintree.parse_event(body, data["headers"], data["secret"], credentials=_settings())
+        assert caught.value.reason == expect["rejected"]
+        assert data["secret"] not in str(caught.value)
+        return
+    result = braintree.parse_event(body, data["headers"], data["secret"], credentials=_settings())
+    events = [event.to_dict() for event in result.events]
+    assert len(events) == len(expect["events"])
+    for event, wanted in zip(events, expect["events"], strict=True):
+        assert event["verified"] is True
+        for path, value in wanted.items():
+            assert event.get(path) == value, f"{path}: {event.get(path)!r} != {value!r}"
+    assert result.acknowledge_status == 200
+
+
+def test_webhook_outcomes_covered() -> None:
+    outcomes = Counter(data["expect"].get("rejected", "accepted") for data in DELIVERIES.values())
+    assert outcomes["accepted"] >= 6
+    assert outcomes["bad_signature"] >= 2 and outcomes["missing_signature"] >= 2
+    types = {
+        event["type"] for data in DELIVERIES.values() for event in data["expect"].get("events", [])
+    }
+    assert {"payment.captured", "payment.failed", "refund.succeeded"} <= types
+    assert {"dispute.opened", "dispute.closed", "unknown"} <= types
+
+
+def test_webhook_key_encoding_matters() -> None:
+    """The HMAC key is SHA-1 of the private key: the private key itself as the key is refused."""
+    data = DELIVERIES["transaction_settled"]
+    form = _form(data)
+    payload = form["bt_payload"]
+    raw = hmac.new(data["secret"].encode(), payload.encode(), hashlib.sha1).hexdigest()
+    body = data["body_text"].replace(form["bt_signature"].split("|")[1], raw).encode()
+    with pytest.raises(WebhookError) as caught:
+        load_connector("braintree").parse_event(
+            body, data["headers"], data["secret"], credentials=_settings()
+        )
+    assert caught.value.reason == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"public_key": "h3w9c2v8b7n4m6k1"}], ids=["none", "other"]
+)
+def test_webhook_needs_our_public_key(settings: dict[str, str]) -> None:
+    """The pair is chosen by the public_key setting: without it, or with another key's, the
+    delivery is refused although its signature for our key is right."""
+    data = DELIVERIES["transaction_settled"]
+    with pytest.raises(WebhookError):
+        load_connector("braintree").parse_event(
+            data["body_text"].encode(), data["headers"], data["secret"], credentials=settings
+        )
