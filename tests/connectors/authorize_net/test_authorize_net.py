@@ -10,7 +10,9 @@
   rejected, and one scenario whose mandate is not Authorize.net's is expected to break the XSD
   (the processor answers it E00003);
 - webhook fixture signatures are recomputed here with hmac/hashlib, independently of the engine;
-- credentials sit first in the request object, as the XSD's ANetApiRequest wants.
+- credentials sit first in the request object, as the XSD's ANetApiRequest wants: in
+  createTransactionRequest and, for get/get_refund (request.auth_pointer), in
+  getTransactionDetailsRequest {merchantAuthentication, transId}.
 """
 
 from __future__ import annotations
@@ -290,8 +292,17 @@ def test_every_request_kind_is_checked() -> None:
         body = _body(name)
         ((root, value),) = body.items()
         roots[root] += 1
-        kinds[value["transactionRequest"]["transactionType"]] += 1
-    assert set(roots) == set(SCHEMA["endpoints"][ENDPOINT]["root_elements"])
+        if root == "createTransactionRequest":
+            kinds[value["transactionRequest"]["transactionType"]] += 1
+    assert (
+        set(roots)
+        == set(SCHEMA["endpoints"][ENDPOINT]["root_elements"])
+        == {
+            "createTransactionRequest",
+            "getTransactionDetailsRequest",
+        }
+    )
+    assert roots["getTransactionDetailsRequest"] >= 2, roots
     assert set(kinds) == {
         "authCaptureTransaction",
         "authOnlyTransaction",
@@ -400,6 +411,34 @@ def test_xsd_check_rejects_broken_bodies(label: str, breaks: Any, where: str) ->
     assert any(where in p for p in problems), problems
 
 
+def _details(transaction: dict[str, Any]) -> dict[str, Any]:
+    return {"getTransactionDetailsRequest": transaction}
+
+
+DETAILS_BREAKS = [
+    ("transId before the credentials", lambda r: _swap(r, "merchantAuthentication", "transId")),
+    ("no transId", lambda r: {k: v for k, v in r.items() if k != "transId"}),
+    ("no credentials", lambda r: {k: v for k, v in r.items() if k != "merchantAuthentication"}),
+    ("a transId that is not numeric", lambda r: {**r, "transId": "tx-60219376102"}),
+    ("two transIds", lambda r: {**r, "transId": ["60219376102", "60219412987"]}),
+    ("an element the XSD does not have", lambda r: {**r, "includeStatistics": True}),
+    ("refId after transId", lambda r: {**r, "refId": "GET-1"}),
+]
+
+
+@pytest.mark.parametrize(("label", "breaks"), DETAILS_BREAKS, ids=[b[0] for b in DETAILS_BREAKS])
+def test_xsd_check_rejects_broken_details_requests(label: str, breaks: Any) -> None:
+    body = _body("get_settled")
+    inner = body["getTransactionDetailsRequest"]
+    assert list(inner) == ["merchantAuthentication", "transId"]
+    assert not xsd_problems(body)
+    # refId (optional, from ANetApiRequest) belongs between the credentials and transId.
+    assert not xsd_problems(_details(_insert_after(inner, "merchantAuthentication", "refId", "r")))
+    problems = xsd_problems(_details(breaks(copy.deepcopy(inner))))
+    assert problems, f"a getTransactionDetailsRequest with {label} was accepted"
+    assert all(p.startswith("getTransactionDetailsRequest") for p in problems), problems
+
+
 def test_xsd_check_rejects_misplaced_credentials_and_roots() -> None:
     body = _body("capture_partial")
     outer = body["createTransactionRequest"]
@@ -435,7 +474,8 @@ def test_json_to_xml_keeps_order_and_repeats_lists() -> None:
 
 def test_credentials_first_in_every_request() -> None:
     for name in BUILDABLE:
-        outer = _body(name)["createTransactionRequest"]
+        ((root, outer),) = _body(name).items()
+        assert root in ("createTransactionRequest", "getTransactionDetailsRequest"), name
         assert next(iter(outer)) == "merchantAuthentication"
         assert outer["merchantAuthentication"] == {
             "name": CREDENTIALS["api_login_id"],
@@ -492,6 +532,24 @@ def test_recurring_bodies() -> None:
     }
     assert "payment" not in charge and "customer" not in charge
     assert default["profile"] == {"customerProfileId": "1929176981"}
+
+
+def test_get_bodies() -> None:
+    """get reads the payment's transaction, get_refund the refund's own: only the id, after the
+    credentials the request's auth_pointer placed there."""
+    auth = {"name": CREDENTIALS["api_login_id"], "transactionKey": CREDENTIALS["transaction_key"]}
+    for name, data in SCENARIOS.items():
+        if data["flow"] not in ("get", "get_refund") or "raises" in data["expect"]:
+            continue
+        wanted = data["request"][
+            "connector_transaction_id" if data["flow"] == "get" else "connector_refund_id"
+        ]
+        assert _body(name) == {
+            "getTransactionDetailsRequest": {"merchantAuthentication": auth, "transId": wanted}
+        }, name
+    assert _body("get_refund_pending_settlement")["getTransactionDetailsRequest"]["transId"] == (
+        "60219412987"
+    )
 
 
 # --- webhooks -------------------------------------------------------------------------------------
