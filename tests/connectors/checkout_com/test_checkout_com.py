@@ -14,7 +14,6 @@ import copy
 import hashlib
 import hmac
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import load_connector
+
+from ..endpoints import Endpoints
 
 HERE = Path(__file__).parent
 SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
@@ -46,24 +47,7 @@ def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     )
 
 
-def _endpoint_patterns() -> list[tuple[str, re.Pattern[str], str]]:
-    patterns = []
-    for key in SCHEMA["endpoints"]:
-        method, template = key.split(" ", 1)
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        patterns.append((method, re.compile(f"^{regex}$"), key))
-    return patterns
-
-
-PATTERNS = _endpoint_patterns()
-
-
-def _endpoint(method: str, path: str) -> tuple[str, dict[str, str]]:
-    for want, pattern, key in PATTERNS:
-        match = pattern.match(path)
-        if want == method and match:
-            return key, match.groupdict()
-    raise AssertionError(f"{method} {path} is not an endpoint in processor_schema.json")
+_endpoint = Endpoints(SCHEMA["endpoints"]).match
 
 
 def _build(name: str) -> Any:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import Client, WebhookError, load_connector
 
+from ..endpoints import Endpoints
 from ..scenarios import response_body
 
 HERE = Path(__file__).parent
@@ -124,24 +124,7 @@ def _problems(
     ]
 
 
-def _endpoint_patterns() -> list[tuple[str, re.Pattern[str], str]]:
-    patterns = []
-    for key in ENDPOINTS:
-        method, template = key.split(" ", 1)
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        patterns.append((method, re.compile(f"^{regex}$"), key))
-    return patterns
-
-
-PATTERNS = _endpoint_patterns()
-
-
-def _endpoint(method: str, path: str) -> tuple[str, dict[str, str]]:
-    for want, pattern, key in PATTERNS:
-        match = pattern.match(path)
-        if want == method and match:
-            return key, match.groupdict()
-    raise AssertionError(f"{method} {path} is not an endpoint in processor_schema.json")
+_endpoint = Endpoints(ENDPOINTS).match
 
 
 def _build(name: str) -> Any:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from engine import Client, WebhookError, load_connector
 from engine._tokens import AccessToken, MemoryTokenCache
 
+from ..endpoints import Endpoints
 from ..scenarios import response_body
 
 HERE = Path(__file__).parent
@@ -121,24 +121,7 @@ def _unknown_keys(schema: Any, instance: Any, path: str = "") -> list[str]:
     return problems
 
 
-def _endpoint_patterns() -> list[tuple[str, re.Pattern[str], str]]:
-    patterns = []
-    for key in ENDPOINTS:
-        method, template = key.split(" ", 1)
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        patterns.append((method, re.compile(f"^{regex}$"), key))
-    return patterns
-
-
-PATTERNS = _endpoint_patterns()
-
-
-def _endpoint(method: str, path: str) -> tuple[str, dict[str, str]]:
-    for want, pattern, key in PATTERNS:
-        match = pattern.match(path)
-        if want == method and match:
-            return key, match.groupdict()
-    raise AssertionError(f"{method} {path} is not an endpoint in processor_schema.json")
+_endpoint = Endpoints(ENDPOINTS).match
 
 
 def _build(name: str, request: dict[str, Any] | None = None) -> Any:

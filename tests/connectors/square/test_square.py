@@ -26,7 +26,6 @@ import copy
 import hashlib
 import hmac
 import json
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,8 @@ from engine import (
     WebhookError,
     load_connector,
 )
+
+from ..endpoints import Endpoints
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE.parents[2] / "specs" / "connectors" / "square.yaml"
@@ -89,24 +90,7 @@ def _problems(schema: dict[str, Any], instance: Any, *, request: bool = True) ->
     ]
 
 
-def _patterns() -> list[tuple[str, re.Pattern[str], str]]:
-    found = []
-    for key in ENDPOINTS:
-        method, template = key.split(" ", 1)
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        found.append((method, re.compile(f"^{regex}$"), key))
-    return found
-
-
-PATTERNS = _patterns()
-
-
-def _endpoint(method: str, path: str) -> tuple[str, dict[str, str]]:
-    for want, pattern, key in PATTERNS:
-        match = pattern.match(path)
-        if want == method and match:
-            return key, match.groupdict()
-    raise AssertionError(f"{method} {path} is not an endpoint in processor_schema.json")
+_endpoint = Endpoints(ENDPOINTS).match
 
 
 def _build(name: str) -> Any:
