@@ -370,11 +370,6 @@ def _fast_renderer(
     return text, False, text
 
 
-def compile_expression(expression: str) -> CompiledTemplate:
-    """A bare Jinja expression (a condition such as `request.capture_method == 'manual'`)."""
-    return compile_template("{{ " + expression + " }}")
-
-
 def _template_message(exc: TemplateError) -> str:
     return f"template error: {exc.message or exc}"
 

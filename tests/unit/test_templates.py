@@ -15,7 +15,6 @@ from engine._templates import (
     PATH_ENVIRONMENT,
     TemplateCompileError,
     VariablePath,
-    compile_expression,
     compile_template,
     is_template,
 )
@@ -107,7 +106,7 @@ def test_a_missing_field_inside_text_raises(source: str) -> None:
 
 
 def test_conditions() -> None:
-    condition = compile_expression("request.capture_method == 'manual'")
+    condition = compile_template("{{ request.capture_method == 'manual' }}")
     assert condition.render(CONTEXT) is True
     assert condition.render({"request": {}}) is False
 
