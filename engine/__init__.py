@@ -5,7 +5,7 @@
 ...     result = client.authorize({...})
 """
 
-from ._client import AsyncClient, Client, Limits
+from ._client import AsyncClient, Client, Limits, RetryPolicy
 from ._connector import Connector, bundled_connectors, load_connector
 from ._credentials import Credentials, Secret
 from ._errors import (
@@ -55,6 +55,7 @@ __all__ = [
     "RefundStatus",
     "RenderError",
     "Result",
+    "RetryPolicy",
     "Secret",
     "SpecError",
     "UnsupportedError",

@@ -3,11 +3,13 @@ does I/O: it generates idempotency keys, sends, enforces limits and maps transpo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -55,6 +57,37 @@ class Limits:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a client sends a request again by itself. Never at the risk of a second charge: a
+    retry happens only when nothing was sent (the connection was refused), when the processor
+    refused without acting (HTTP 429), or when the outcome is unresolved and either the flow only
+    reads or the spec declares that the processor honours the idempotency key (then the same key
+    is sent again). Delays double from `backoff`; a `Retry-After` is honoured up to `max_delay`.
+    The default, one attempt, never retries."""
+
+    attempts: int = 1
+    backoff: float = 0.5
+    max_delay: float = 10.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        wait = self.backoff * 2 ** (attempt - 1) if retry_after is None else retry_after
+        return max(0.0, min(wait, self.max_delay))
+
+
+def retry_after_seconds(response: HttpResponse | None, now: float) -> float | None:
+    """A `Retry-After` header as seconds: delta-seconds or an HTTP date."""
+    value = response.header("retry-after") if response is not None else None
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError):
+        return None
+
+
 class _ResponseTooLarge(Exception):
     pass
 
@@ -86,13 +119,32 @@ class _Base:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.connector.id!r}, environment={self.environment!r})"
 
+    def _keyed(self, flow: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The request with an idempotency key (generated when absent, for mutating flows), so
+        every attempt of one call sends the same key."""
+        prepared = dict(request)
+        if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
+            prepared["idempotency_key"] = uuid.uuid4().hex
+        return prepared
+
+    def _may_retry(self, flow: str, request: Mapping[str, Any], result: Result) -> bool:
+        error = result.error
+        if error is None:
+            return False
+        if result.status == PaymentStatus.FAILED:
+            return error.code == ErrorCode.RATE_LIMITED  # refused without acting
+        if result.status != PaymentStatus.UNRESOLVED or not error.retryable:
+            return False
+        if flow in READ_FLOWS:
+            return True
+        honoured = self.connector.plan.capabilities.idempotency_key
+        return honoured and bool(request.get("idempotency_key"))
+
     def _drive(self, flow: str, request: Mapping[str, Any]) -> Exchange:
         """The whole call as a sans-I/O conversation: yields each HttpRequest to send, receives
         the HttpResponse (or the transport exception), returns the Result. Client and
         AsyncClient only move bytes; everything else happens here, once."""
-        prepared = dict(request)
-        if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
-            prepared["idempotency_key"] = uuid.uuid4().hex
+        prepared = self._keyed(flow, request)
         key = prepared.get("idempotency_key")
         plan = self.connector.plan
         count = request_count(plan, flow)
@@ -284,6 +336,8 @@ class Client(_Base):
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(
             connector,
@@ -296,19 +350,41 @@ class Client(_Base):
             clock=clock,
         )
         self._owns_http = http_client is None
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
         self._http = http_client or httpx.Client(
             timeout=self.limits.httpx_timeout(), follow_redirects=False
         )
 
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
+        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
+        prepared = self._keyed(flow, request)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result, last = self._once(flow, prepared)
+            except NotSentError:
+                if attempt >= self.retry.attempts:
+                    raise
+                self._sleep(self.retry.delay(attempt, None))
+                continue
+            if attempt >= self.retry.attempts or not self._may_retry(flow, prepared, result):
+                return result
+            self._sleep(self.retry.delay(attempt, retry_after_seconds(last, self._clock())))
+
+    def _once(self, flow: str, request: Mapping[str, Any]) -> tuple[Result, HttpResponse | None]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
+        last: HttpResponse | None = None
         while True:
+            answer = self._send(outgoing)
+            if isinstance(answer, HttpResponse):
+                last = answer
             try:
-                outgoing = exchange.send(self._send(outgoing))
+                outgoing = exchange.send(answer)
             except StopIteration as done:
-                result: Result = done.value
-                return result
+                return done.value, last
 
     def _send(self, built: HttpRequest) -> HttpResponse | Exception:
         try:
@@ -397,6 +473,8 @@ class AsyncClient(_Base):
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             connector,
@@ -409,19 +487,43 @@ class AsyncClient(_Base):
             clock=clock,
         )
         self._owns_http = http_client is None
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
         self._http = http_client or httpx.AsyncClient(
             timeout=self.limits.httpx_timeout(), follow_redirects=False
         )
 
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
+        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
+        prepared = self._keyed(flow, request)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result, last = await self._once(flow, prepared)
+            except NotSentError:
+                if attempt >= self.retry.attempts:
+                    raise
+                await self._sleep(self.retry.delay(attempt, None))
+                continue
+            if attempt >= self.retry.attempts or not self._may_retry(flow, prepared, result):
+                return result
+            await self._sleep(self.retry.delay(attempt, retry_after_seconds(last, self._clock())))
+
+    async def _once(
+        self, flow: str, request: Mapping[str, Any]
+    ) -> tuple[Result, HttpResponse | None]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
+        last: HttpResponse | None = None
         while True:
+            answer = await self._send(outgoing)
+            if isinstance(answer, HttpResponse):
+                last = answer
             try:
-                outgoing = exchange.send(await self._send(outgoing))
+                outgoing = exchange.send(answer)
             except StopIteration as done:
-                result: Result = done.value
-                return result
+                return done.value, last
 
     async def _send(self, built: HttpRequest) -> HttpResponse | Exception:
         try:

@@ -262,6 +262,7 @@ class Compiler:
             partial_refund=bool(caps.get("partial_refund", False)),
             multiple_refunds=bool(caps.get("multiple_refunds", False)),
             three_ds=bool(caps.get("three_ds", False)),
+            idempotency_key=bool(caps.get("idempotency_key", False)),
         )
         flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
         webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None

@@ -173,6 +173,10 @@ def render_outcomes() -> str:
         + ", ".join(f"`{c}`" for c in sorted(RETRYABLE_CODES))
         + ".\n"
     )
+    from ._client import RetryPolicy
+
+    policy = " ".join((RetryPolicy.__doc__ or "").split())
+    out.append(f"\n## Retries\n\n`Client(..., retry=RetryPolicy(attempts=3))`: {policy}\n")
     return "".join(out)
 
 

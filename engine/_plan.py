@@ -147,6 +147,7 @@ class Capabilities:
     partial_refund: bool
     multiple_refunds: bool
     three_ds: bool
+    idempotency_key: bool = False
 
 
 @dataclass(frozen=True, slots=True)

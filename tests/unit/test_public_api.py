@@ -26,6 +26,7 @@ PUBLIC = [
     "RefundStatus",
     "RenderError",
     "Result",
+    "RetryPolicy",
     "Secret",
     "SpecError",
     "UnsupportedError",
