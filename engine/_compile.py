@@ -118,6 +118,7 @@ class Compiler:
         credentials = self.data.get("credentials", {})
         self.credential_names = list(credentials)
         self.setting_names = [n for n, c in credentials.items() if not c.get("secret")]
+        self.secret_names = frozenset(n for n, c in credentials.items() if c.get("secret"))
         self.used_credentials: set[str] = set()
         self.current_flow: str | None = None
 
@@ -137,7 +138,9 @@ class Compiler:
     # --- primitives ----------------------------------------------------------------------------
 
     def problem(self, pointer: str, message: str, *, key: bool = False) -> None:
-        self.problems.append(self.spec.source.problem(pointer, message, key=key))
+        problem = self.spec.source.problem(pointer, message, key=key)
+        if problem not in self.problems:  # a template reading one wrong name twice: once
+            self.problems.append(problem)
 
     def template(
         self, source: str, pointer: str, roots: Roots, environment: Any = ENVIRONMENT
@@ -156,6 +159,13 @@ class Compiler:
             self.problem(pointer, str(exc))
             return None
         for path in compiled.paths:
+            if (
+                path.root == "credentials"
+                and path.segments
+                and path.segments[0] in self.secret_names
+            ):
+                self.used_credentials.add(str(path.segments[0]))
+                continue  # reported once, by the secrets_only_in_auth lint rule, where misused
             message = check_path(path, roots)
             if message is not None:
                 if pointer.startswith("/defaults") and self.current_flow:

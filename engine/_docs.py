@@ -77,7 +77,10 @@ TEMPLATE_RULES = """
   alone). Responses: `response` (the decoded body), `headers` (lower-case names), `http_status`.
   Webhooks: `item`, `headers`, and for the signed message `body` and `timestamp`.
 - Every variable path is checked when the spec is compiled: `request.payment_method.card.numbr` is
-  a lint error with a suggestion. Attribute or key names starting with `__` are refused.
+  a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
+  the statements that make a template a program (`for`, `macro`, `call`, `include`, `import`,
+  `extends`, `block`, `filter`): `if` and `set` remain, and filters do the rest. Rendering is
+  bounded (repetition, powers, ranges, output size).
 - An extraction (`status.from`, `fields.*`, `error.*`) is a JMESPath expression over the decoded
   body, unless it is a `{{ }}` template, which sees the variables above.
 """

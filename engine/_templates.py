@@ -245,6 +245,10 @@ def compile_template(
         raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
     for name in _private_names(ast):
         raise TemplateCompileError(f"template error: access to {name!r} is not allowed")
+    for statement in _statements_refused(ast):
+        raise TemplateCompileError(
+            f"template error: `{statement}` is not allowed in a spec (use `if`/`set` and filters)"
+        )
     for kind, name in _unknown_filters(ast, environment):
         raise TemplateCompileError(f"template error: no {kind} named {name!r}")
     paths = tuple(_variable_paths(ast))
@@ -294,6 +298,26 @@ def _unknown_filters(
         table = environment.filters if isinstance(node, nodes.Filter) else environment.tests
         if node.name not in table:
             yield ("filter" if isinstance(node, nodes.Filter) else "test"), node.name
+
+
+#: Statements a spec template may not use: loops, macros and template loading make a template a
+#: program (unbounded time, files), and no processor needs them; `if` and `set` remain.
+_REFUSED_STATEMENTS: Mapping[type[nodes.Node], str] = {
+    nodes.For: "for",
+    nodes.Macro: "macro",
+    nodes.CallBlock: "call",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from … import",
+    nodes.Extends: "extends",
+    nodes.Block: "block",
+    nodes.FilterBlock: "filter",
+}
+
+
+def _statements_refused(ast: nodes.Template) -> Iterator[str]:
+    for node in ast.find_all(tuple(_REFUSED_STATEMENTS)):
+        yield _REFUSED_STATEMENTS[type(node)]
 
 
 def _private_names(ast: nodes.Template) -> Iterator[str]:

@@ -1,0 +1,201 @@
+"""The lint corpora under tests/lint_corpus/: one small bad spec per mistake.
+
+- broken/*.yaml: each file's `# expect: LINE:COL: <message substring>` lines are exactly the
+  problems `lint_file` reports (count, position, message), each reported once.
+- hostile/*.yaml: a sandbox escape, resource bomb, file or environment read, host steering, header
+  injection or path traversal. Either refused at lint time (`# expect:` lines, as above), or
+  lint-clean and refused or neutralised when a request is built (`# runtime:`, checked by the
+  harness below with a small fixed unified request), with nothing leaking.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine._build import build_request
+from engine._errors import ConnectorServiceError, CredentialsError, RenderError
+from engine._http import HttpRequest
+from engine._spec import compile_file, lint_file
+
+from .conftest import API_KEY, CARD_NUMBER, CVC
+
+CORPUS = Path(__file__).resolve().parent.parent / "lint_corpus"
+BROKEN = sorted((CORPUS / "broken").glob("*.yaml"))
+HOSTILE = sorted((CORPUS / "hostile").glob("*.yaml"))
+
+_EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
+_RUNTIME = re.compile(r"^# runtime: (.+)$")
+
+#: An environment variable whose value must never appear in anything a hostile spec produces.
+CANARY_NAME = "LINT_CORPUS_CANARY"
+CANARY_VALUE = "canary-5b1e9c0d7a"
+
+
+def expectations(path: Path) -> list[tuple[int, int, str]]:
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _EXPECT.match(line)
+        if match:
+            found.append((int(match[1]), int(match[2]), match[3]))
+    return found
+
+
+def runtime_note(path: Path) -> str | None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _RUNTIME.match(line)
+        if match:
+            return match[1]
+    return None
+
+
+def assert_problems_match(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} has no '# expect:' line"
+    problems = lint_file(path)
+    got = [(p.line, p.col, p.message) for p in problems]
+    assert len(set(got)) == len(got), f"a problem is reported twice: {got}"
+    assert len(problems) == len(expected), [p.format() for p in problems]
+    for problem, (line, col, text) in zip(problems, expected, strict=True):
+        assert (problem.line, problem.col) == (line, col), problem.format()
+        assert text in problem.message, problem.format()
+        assert problem.file == str(path)
+
+
+def test_the_corpora_are_large_enough() -> None:
+    assert len(BROKEN) >= 30
+    assert len(HOSTILE) >= 10
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_broken_spec_reports_exactly_its_problems(path: Path) -> None:
+    assert_problems_match(path)
+    if len(expectations(path)) > 1:
+        # Several problems for one mistake must be explained in the file.
+        assert "# why" in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("path", BROKEN + HOSTILE, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_the_linter_never_raises(path: Path) -> None:
+    try:
+        problems = lint_file(path)
+    except BaseException as exc:  # any escape at all (even RecursionError) is the failure
+        pytest.fail(f"lint_file raised {type(exc).__name__}: {exc}")
+    assert isinstance(problems, list)
+
+
+# --- hostile specs ---------------------------------------------------------------------------
+
+CREDENTIALS = {"api_key": API_KEY}
+
+
+def card_payment(**overrides: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "amount": 1099,
+        "currency": "USD",
+        "reference": "order-1",
+        "payment_method": {
+            "type": "card",
+            "card": {"number": CARD_NUMBER, "exp_month": 3, "exp_year": 2030, "cvc": CVC},
+        },
+    }
+    request.update(overrides)
+    return request
+
+
+def body_of(built: HttpRequest) -> dict[str, Any]:
+    return dict(json.loads(built.body or b"{}"))
+
+
+def traversal_neutralised(built: HttpRequest) -> None:
+    assert built.url == "https://eu-sandbox.acme-pay.com/v1/payments/..%2F..%2Fadmin"
+
+
+def secret_not_in_body(built: HttpRequest) -> None:
+    assert "reference" not in body_of(built)
+    assert API_KEY not in (built.body or b"").decode()
+
+
+def settings_only_in_body(built: HttpRequest) -> None:
+    assert body_of(built)["reference"] == {"region": "eu"}
+    assert API_KEY not in (built.body or b"").decode()
+
+
+#: stem → (flow, request, credentials, expected exception type and message substring, or a check
+#: of the built request when the attack is neutralised instead).
+Outcome = tuple[type[Exception], str] | Callable[[HttpRequest], None]
+RUNTIME_CASES: dict[str, tuple[str, dict[str, Any], dict[str, str], Outcome]] = {
+    "attr_filter_class": ("authorize", card_payment(), CREDENTIALS, (RenderError, "is unsafe")),
+    "str_format_escape": ("authorize", card_payment(), CREDENTIALS, (RenderError, "is unsafe")),
+    "repeat_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "a repetition over")),
+    "power_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "an exponent over")),
+    "host_steering_runtime": (
+        "authorize",
+        card_payment(),
+        {**CREDENTIALS, "region": "evil.example/x?"},
+        (CredentialsError, "left the declared host"),
+    ),
+    "crlf_header": (
+        "authorize",
+        card_payment(reference="a\r\nX-Evil: 1"),
+        CREDENTIALS,
+        (RenderError, "may not contain CR or LF"),
+    ),
+    "path_traversal": (
+        "get",
+        {"connector_transaction_id": "../../admin"},
+        CREDENTIALS,
+        traversal_neutralised,
+    ),
+    "secret_via_get": ("authorize", card_payment(), CREDENTIALS, secret_not_in_body),
+    "secret_via_whole_credentials": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        settings_only_in_body,
+    ),
+}
+
+
+def test_every_runtime_file_has_a_harness_case() -> None:
+    runtime = {p.stem for p in HOSTILE if runtime_note(p) is not None}
+    assert runtime == set(RUNTIME_CASES)
+
+
+def assert_nothing_leaks(text: str) -> None:
+    assert CANARY_VALUE not in text
+    assert "root:" not in text  # the first line of /etc/passwd
+    assert API_KEY not in text
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=lambda p: p.stem)
+def test_hostile_spec_is_refused_or_neutralised(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CANARY_NAME, CANARY_VALUE)
+    if runtime_note(path) is None:
+        assert_problems_match(path)
+        for problem in lint_file(path):
+            assert_nothing_leaks(problem.format())
+        return
+    assert not expectations(path), f"{path.name}: '# runtime:' and '# expect:' both given"
+    assert lint_file(path) == []
+    flow, request, credentials, outcome = RUNTIME_CASES[path.stem]
+    plan = compile_file(path)
+    if isinstance(outcome, tuple):
+        kind, text = outcome
+        with pytest.raises(ConnectorServiceError) as caught:
+            build_request(plan, flow, request, credentials)
+        assert type(caught.value) is kind, repr(caught.value)
+        assert text in str(caught.value)
+        assert_nothing_leaks(str(caught.value))
+    else:
+        built = build_request(plan, flow, request, credentials)
+        outcome(built)
+        assert_nothing_leaks(built.url + (built.body or b"").decode())
+        assert "X-Evil" not in built.headers
