@@ -40,21 +40,36 @@ Exchange = Generator[HttpRequest, Any, Result]
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-call limits. Timeouts are seconds; the response body is capped in bytes."""
+    """Per-call limits. Timeouts are seconds; the response body is capped in bytes.
+
+    `total_timeout` bounds the whole call — every request it sends (token, steps), every
+    retry and every wait between them — so a processor that drips its answer a byte at a time
+    cannot hold a call longer than that. `None` leaves a call bounded only per read."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     write_timeout: float = 30.0
     pool_timeout: float = 5.0
+    total_timeout: float | None = 60.0
     max_response_bytes: int = 5 * 1024 * 1024
 
-    def httpx_timeout(self) -> httpx.Timeout:
+    def httpx_timeout(self, remaining: float | None = None) -> httpx.Timeout:
+        """The per-operation timeouts, none longer than `remaining` seconds of the call."""
+        cap = float("inf") if remaining is None else max(remaining, 0.0)
         return httpx.Timeout(
-            connect=self.connect_timeout,
-            read=self.read_timeout,
-            write=self.write_timeout,
-            pool=self.pool_timeout,
+            connect=min(self.connect_timeout, cap),
+            read=min(self.read_timeout, cap),
+            write=min(self.write_timeout, cap),
+            pool=min(self.pool_timeout, cap),
         )
+
+    def deadline(self) -> float | None:
+        """The monotonic time a call starting now must end by."""
+        return None if self.total_timeout is None else time.monotonic() + self.total_timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +107,14 @@ class _ResponseTooLarge(Exception):
     pass
 
 
+class _OutOfTime(Exception):
+    """The call's total time limit ran out while a request was in flight."""
+
+
+class _NoTimeLeft(Exception):
+    """The call's total time limit ran out before a request was sent."""
+
+
 class _Base:
     def __init__(
         self,
@@ -126,6 +149,25 @@ class _Base:
         if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
             prepared["idempotency_key"] = uuid.uuid4().hex
         return prepared
+
+    def _retry_wait(
+        self, attempt: int, retry_after: float | None, deadline: float | None
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None: no attempts left, or the wait
+        would not end before the call's total time limit."""
+        if attempt >= self.retry.attempts:
+            return None
+        wait = self.retry.delay(attempt, retry_after)
+        remaining = _remaining(deadline)
+        if remaining is not None and wait >= remaining:
+            return None
+        return wait
+
+    def _check_chunk(self, body: bytearray, deadline: float | None) -> None:
+        if len(body) > self.limits.max_response_bytes:
+            raise _ResponseTooLarge
+        if deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime
 
     def _may_retry(self, flow: str, request: Mapping[str, Any], result: Result) -> bool:
         error = result.error
@@ -283,6 +325,20 @@ class _Base:
                 f"{self.connector.id} {flow}: could not connect ({type(exc).__name__}); "
                 "nothing was sent"
             ) from None
+        if isinstance(exc, _NoTimeLeft):
+            raise NotSentError(
+                f"{self.connector.id} {flow}: the call's total time limit "
+                f"({self.limits.total_timeout}s) ran out before the request was sent"
+            ) from None
+        if isinstance(exc, _OutOfTime):
+            return unresolved(
+                self.connector.plan,
+                flow,
+                ErrorCode.TIMEOUT,
+                f"the call's total time limit ({self.limits.total_timeout}s) ran out after the "
+                "request was sent",
+                idempotency_key=key,
+            )
         if isinstance(exc, _ResponseTooLarge):
             return unresolved(
                 self.connector.plan,
@@ -314,6 +370,9 @@ class _Base:
             f"the connection failed after the request was sent ({type(exc).__name__})",
             idempotency_key=key,
         )
+
+
+_TRANSPORT_FAILURES = (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge, _OutOfTime)
 
 
 def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
@@ -359,26 +418,33 @@ class Client(_Base):
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
         prepared = self._keyed(flow, request)
+        deadline = self.limits.deadline()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result, last = self._once(flow, prepared)
+                result, last = self._once(flow, prepared, deadline)
             except NotSentError:
-                if attempt >= self.retry.attempts:
+                wait = self._retry_wait(attempt, None, deadline)
+                if wait is None:
                     raise
-                self._sleep(self.retry.delay(attempt, None))
+                self._sleep(wait)
                 continue
-            if attempt >= self.retry.attempts or not self._may_retry(flow, prepared, result):
+            if not self._may_retry(flow, prepared, result):
                 return result
-            self._sleep(self.retry.delay(attempt, retry_after_seconds(last, self._clock())))
+            wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
+            if wait is None:
+                return result
+            self._sleep(wait)
 
-    def _once(self, flow: str, request: Mapping[str, Any]) -> tuple[Result, HttpResponse | None]:
+    def _once(
+        self, flow: str, request: Mapping[str, Any], deadline: float | None
+    ) -> tuple[Result, HttpResponse | None]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
         while True:
-            answer = self._send(outgoing)
+            answer = self._send(outgoing, deadline)
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
@@ -386,17 +452,23 @@ class Client(_Base):
             except StopIteration as done:
                 return done.value, last
 
-    def _send(self, built: HttpRequest) -> HttpResponse | Exception:
+    def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
+        remaining = _remaining(deadline)
+        if remaining is not None and remaining <= 0:
+            return _NoTimeLeft()
         try:
             with self._http.stream(
-                built.method, built.url, headers=dict(built.headers), content=built.body
+                built.method,
+                built.url,
+                headers=dict(built.headers),
+                content=built.body,
+                timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
                 body = bytearray()
                 for chunk in raw.iter_bytes():
                     body += chunk
-                    if len(body) > self.limits.max_response_bytes:
-                        raise _ResponseTooLarge
-        except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
+                    self._check_chunk(body, deadline)
+        except _TRANSPORT_FAILURES as exc:
             return exc
         return _response(raw, bytes(body))
 
@@ -496,28 +568,33 @@ class AsyncClient(_Base):
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
         prepared = self._keyed(flow, request)
+        deadline = self.limits.deadline()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result, last = await self._once(flow, prepared)
+                result, last = await self._once(flow, prepared, deadline)
             except NotSentError:
-                if attempt >= self.retry.attempts:
+                wait = self._retry_wait(attempt, None, deadline)
+                if wait is None:
                     raise
-                await self._sleep(self.retry.delay(attempt, None))
+                await self._sleep(wait)
                 continue
-            if attempt >= self.retry.attempts or not self._may_retry(flow, prepared, result):
+            if not self._may_retry(flow, prepared, result):
                 return result
-            await self._sleep(self.retry.delay(attempt, retry_after_seconds(last, self._clock())))
+            wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
+            if wait is None:
+                return result
+            await self._sleep(wait)
 
     async def _once(
-        self, flow: str, request: Mapping[str, Any]
+        self, flow: str, request: Mapping[str, Any], deadline: float | None
     ) -> tuple[Result, HttpResponse | None]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
         while True:
-            answer = await self._send(outgoing)
+            answer = await self._send(outgoing, deadline)
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
@@ -525,17 +602,23 @@ class AsyncClient(_Base):
             except StopIteration as done:
                 return done.value, last
 
-    async def _send(self, built: HttpRequest) -> HttpResponse | Exception:
+    async def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
+        remaining = _remaining(deadline)
+        if remaining is not None and remaining <= 0:
+            return _NoTimeLeft()
         try:
             async with self._http.stream(
-                built.method, built.url, headers=dict(built.headers), content=built.body
+                built.method,
+                built.url,
+                headers=dict(built.headers),
+                content=built.body,
+                timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
                 body = bytearray()
                 async for chunk in raw.aiter_bytes():
                     body += chunk
-                    if len(body) > self.limits.max_response_bytes:
-                        raise _ResponseTooLarge
-        except (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge) as exc:
+                    self._check_chunk(body, deadline)
+        except _TRANSPORT_FAILURES as exc:
             return exc
         return _response(raw, bytes(body))
 
