@@ -47,8 +47,10 @@ def request_schema(flow: str) -> Mapping[str, Any]:
     return schema
 
 
+@cache
 def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
-    """The schema a `$ref` names, relative to the schema whose `$id` is `base`."""
+    """The schema a `$ref` names, relative to the schema whose `$id` is `base` (the bundled
+    schemas never change in a process, so each reference is looked up once)."""
     resolved: Mapping[str, Any] = _registry().resolver(base).lookup(ref).contents
     return resolved
 
