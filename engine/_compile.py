@@ -3,8 +3,9 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -40,6 +41,7 @@ from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
     CompiledTemplate,
+    Prefixes,
     TemplateCompileError,
     VariablePath,
     compile_template,
@@ -100,6 +102,57 @@ def _located(render: Render, pointer: str) -> Render:
             return render(context)
         except Exception as exc:
             raise _render_error(pointer, exc) from None
+
+    return guarded
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_jmespath(source: str) -> Callable[[Any], Any]:
+    """A JMESPath expression → a search function. A plain field path (`a.b.c`, the common case)
+    becomes a direct lookup with JMESPath's semantics (a field of a non-object is null)."""
+    expression = jmespath.compile(source)
+    names = _field_chain(expression.parsed)
+    if names is None:
+        return expression.search
+
+    def lookup(document: Any) -> Any:
+        for name in names:
+            if not isinstance(document, dict):
+                return None
+            document = document.get(name)
+        return document
+
+    return lookup
+
+
+def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if node.get("type") == "field":
+        return (node["value"],)
+    if node.get("type") != "subexpression":
+        return None
+    names: list[str] = []
+    for child in node["children"]:
+        chain = _field_chain(child)
+        if chain is None:
+            return None
+        names.extend(chain)
+    return tuple(names)
+
+
+def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:
+    """`render`, or null without evaluating it when `path` is absent or null in the context."""
+    root, *segments = path
+
+    def guarded(context: Mapping[str, Any]) -> Any:
+        value = context.get(str(root))
+        for segment in segments:
+            if isinstance(value, Mapping):
+                value = value.get(segment)
+            elif isinstance(value, list) and isinstance(segment, int):
+                value = value[segment] if -len(value) <= segment < len(value) else None
+            else:
+                return None
+        return None if value is None else render(context)
 
     return guarded
 
@@ -177,30 +230,47 @@ class Compiler:
 
     def value(self, raw: Any, pointer: str, roots: Roots) -> Render:
         """Mappings, lists, literals and templates → one Render (nulls omitted)."""
-        if isinstance(raw, Mapping):
-            items = []
-            for key, item in raw.items():
-                child = f"{pointer}/{escape_pointer_token(key)}"
-                items.append((str(key), self._part(item, child, roots), child))
-            return _omit_nulls_mapping(tuple(items))
-        if isinstance(raw, list):
-            return _omit_nulls_list(
-                tuple(
-                    (self._part(item, f"{pointer}/{i}", roots), f"{pointer}/{i}")
-                    for i, item in enumerate(raw)
-                )
-            )
+        if isinstance(raw, Mapping | list):
+            return self._container(raw, pointer, roots)[0]
         if is_template(raw):
             compiled = self.template(raw, pointer, roots)
             return compiled.render if compiled else _constant(None)
         return _constant(raw)
 
-    def _part(self, raw: Any, pointer: str, roots: Roots) -> Render:
+    def _container(
+        self, raw: Mapping[str, Any] | list[Any], pointer: str, roots: Roots
+    ) -> tuple[Render, Prefixes]:
+        """A mapping or list → its Render, and the paths whose absence makes it null. A mapping
+        whose every member is null when one path is absent (a shipping address when the request
+        has none) checks that path once instead of evaluating each member."""
+        if isinstance(raw, list):
+            items = tuple(
+                (self._part(item, f"{pointer}/{i}", roots)[0], f"{pointer}/{i}")
+                for i, item in enumerate(raw)
+            )
+            return _omit_nulls_list(items), frozenset()  # a list is never omitted
+        members = []
+        shared: Prefixes | None = None
+        for key, item in raw.items():
+            child = f"{pointer}/{escape_pointer_token(key)}"
+            render, absent = self._part(item, child, roots)
+            members.append((str(key), render, child))
+            shared = absent if shared is None else shared & absent
+        mapping = _omit_nulls_mapping(tuple(members))
+        if not shared:
+            return mapping, frozenset()
+        return _skipped_when_absent(mapping, min(shared, key=lambda p: (len(p), repr(p)))), shared
+
+    def _part(self, raw: Any, pointer: str, roots: Roots) -> tuple[Render, Prefixes]:
         """A member of a mapping or list: the raw evaluator (its container locates errors)."""
-        if is_template(raw) and not isinstance(raw, Mapping | list):
+        if isinstance(raw, Mapping | list):
+            return self._container(raw, pointer, roots)
+        if is_template(raw):
             compiled = self._template_unlocated(raw, pointer, roots)
-            return compiled.evaluate if compiled else _constant(None)
-        return self.value(raw, pointer, roots)
+            if compiled is None:
+                return _constant(None), frozenset()
+            return compiled.evaluate, compiled.absent_when
+        return _constant(raw), frozenset()
 
     def extract(self, raw: str, pointer: str, roots: Roots) -> Extract:
         if is_template(raw):
@@ -210,11 +280,10 @@ class Compiler:
             render = compiled.render
             return lambda document, context: render(context)
         try:
-            expression = jmespath.compile(raw)
+            search = compile_jmespath(raw)
         except JMESPathError as exc:
             self.problem(pointer, f"invalid JMESPath expression: {str(exc).splitlines()[0]}")
             return lambda document, context: None
-        search = expression.search
         return lambda document, context: search(document)
 
     def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
@@ -358,7 +427,7 @@ class Compiler:
             if not values:
                 return None
             items = tuple(
-                (k, self._part(v, origins[k], roots), origins[k]) for k, v in values.items()
+                (k, self._part(v, origins[k], roots)[0], origins[k]) for k, v in values.items()
             )
             return _omit_nulls_mapping(items)
 

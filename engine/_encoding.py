@@ -7,7 +7,9 @@ external entities) and never fetches a DTD.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
@@ -47,9 +49,19 @@ def _encode_form(body: Any) -> bytes:
     return "&".join(pairs).encode("ascii")
 
 
+#: Text quote_plus leaves as it is (its always-safe set); most values are, so they skip it.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+@functools.lru_cache(maxsize=2048)
+def _quoted_name(name: str) -> str:
+    """Field names repeat on every request (they come from the spec), so each is quoted once."""
+    return quote_plus(name)
+
+
 def _append_form(value: Any, prefix: str, out: list[str]) -> None:
     """The same pairs as flatten_form, quoted straight into `out` (the hot path)."""
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # the exact type first: no ABC check
         for key, item in value.items():
             _append_form(item, f"{prefix}[{key}]" if prefix else str(key), out)
     elif isinstance(value, list | tuple):
@@ -57,7 +69,8 @@ def _append_form(value: Any, prefix: str, out: list[str]) -> None:
             _append_form(item, f"{prefix}[{index}]", out)
     elif value is not None:
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        out.append(f"{quote_plus(prefix)}={quote_plus(text)}")
+        quoted = text if _UNQUOTED(text) else quote_plus(text)
+        out.append(f"{_quoted_name(prefix)}={quoted}")
 
 
 def _xml_text(value: Any) -> Any:

@@ -230,6 +230,9 @@ class CompiledTemplate:
     native: bool
     paths: tuple[VariablePath, ...]
     evaluate: Renderer
+    #: Field paths (root first) any one of which being absent or null makes the value null:
+    #: a body subtree all of whose values share one such path is skipped when it is absent.
+    absent_when: frozenset[tuple[str | int, ...]] = frozenset()
 
 
 def is_template(value: object) -> bool:
@@ -269,7 +272,13 @@ def _compile_template_cached(
     except TemplateError as exc:
         raise TemplateCompileError(_template_message(exc)) from None
     if fast is not None:
-        return CompiledTemplate(source, fast[0], fast[1], paths, fast[2])
+        absent: frozenset[tuple[str | int, ...]] = frozenset()
+        if fast[1]:  # one native expression: it is null wherever its guard paths are absent
+            (output,) = ast.body
+            assert isinstance(output, nodes.Output)
+            value = next(n for n in output.nodes if not isinstance(n, nodes.TemplateData))
+            absent = _absent_when(value)
+        return CompiledTemplate(source, fast[0], fast[1], paths, fast[2], absent)
     # Jinja's code generation is the costly part of loading a spec; a template that needs it
     # (a loop, a call) is generated on first use. Everything a spec author can get wrong
     # (syntax, names, filters, variable paths) has been checked above.
@@ -441,6 +450,53 @@ def _chain(node: nodes.Node) -> VariablePath | None:
             return VariablePath(node.name, tuple(reversed(segments)))
         else:
             return None
+
+
+Prefixes = frozenset[tuple[str | int, ...]]
+
+
+def _absent_when(node: nodes.Node) -> Prefixes:
+    """Paths such that, when one is absent or null, the expression (as the fast path evaluates
+    it) is missing. Conservative: an empty set claims nothing."""
+    if isinstance(node, nodes.Getattr | nodes.Getitem):
+        path = _chain(node)
+        if path is None:
+            return frozenset()
+        full = (path.root, *path.segments)
+        return frozenset(full[:end] for end in range(2, len(full) + 1))
+    if isinstance(node, nodes.CondExpr):
+        then = _absent_when(node.expr1)
+        if node.expr2 is None:  # `x if test`: missing unless the test holds
+            return then | _falsy_when(node.test)
+        otherwise = _absent_when(node.expr2)
+        return (then & otherwise) | (_falsy_when(node.test) & otherwise)
+    return frozenset()
+
+
+def _falsy_when(node: nodes.Node) -> Prefixes:
+    """Paths such that, when one is absent or null, the condition is false."""
+    if isinstance(node, nodes.Getattr | nodes.Getitem):
+        return _absent_when(node)  # a missing value is false
+    if isinstance(node, nodes.And):
+        return _falsy_when(node.left) | _falsy_when(node.right)
+    if isinstance(node, nodes.Or):
+        return _falsy_when(node.left) & _falsy_when(node.right)
+    if isinstance(node, nodes.Compare) and len(node.ops) == 1:
+        operand = node.ops[0]
+        # `path == 'literal'` / `path in ['a', 'b']`: a missing value equals no literal.
+        if operand.op == "eq" and _is_literal(operand.expr):
+            return _absent_when(node.expr)
+        if (
+            operand.op == "in"
+            and isinstance(operand.expr, nodes.List | nodes.Tuple)
+            and all(_is_literal(item) for item in operand.expr.items)
+        ):
+            return _absent_when(node.expr)
+    return frozenset()
+
+
+def _is_literal(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and node.value is not None
 
 
 def _free_names(every: list[nodes.Node]) -> set[str]:
