@@ -77,8 +77,8 @@ class RetryPolicy:
     """When a client sends a request again by itself. Never at the risk of a second charge: a
     retry happens only when nothing was sent (the connection was refused), when the processor
     refused without acting (HTTP 429), or when the outcome is unresolved and either the flow only
-    reads or the spec declares that the processor honours the idempotency key (then the same key
-    is sent again). Delays double from `backoff`; a `Retry-After` is honoured up to `max_delay`.
+    reads or the spec declares that the processor honours the idempotency key and the request
+    carried it (then the same key is sent again). Delays double from `backoff`; a `Retry-After` is honoured up to `max_delay`.
     The default, one attempt, never retries."""
 
     attempts: int = 1
@@ -116,6 +116,8 @@ class _NoTimeLeft(Exception):
 
 
 class _Base:
+    retry: RetryPolicy
+
     def __init__(
         self,
         connector: Connector | str,
@@ -157,7 +159,7 @@ class _Base:
         would not end before the call's total time limit."""
         if attempt >= self.retry.attempts:
             return None
-        wait = self.retry.delay(attempt, retry_after)
+        wait: float = self.retry.delay(attempt, retry_after)
         remaining = _remaining(deadline)
         if remaining is not None and wait >= remaining:
             return None
@@ -169,7 +171,9 @@ class _Base:
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime
 
-    def _may_retry(self, flow: str, request: Mapping[str, Any], result: Result) -> bool:
+    def _may_retry(
+        self, flow: str, request: Mapping[str, Any], result: Result, sent: HttpRequest
+    ) -> bool:
         error = result.error
         if error is None:
             return False
@@ -179,8 +183,11 @@ class _Base:
             return False
         if flow in READ_FLOWS:
             return True
+        # A processor can only honour a key it received: a flow whose request leaves the key
+        # out (an action on an existing payment, say) is not repeated.
+        key = request.get("idempotency_key")
         honoured = self.connector.plan.capabilities.idempotency_key
-        return honoured and bool(request.get("idempotency_key"))
+        return honoured and bool(key) and _carries(sent, str(key))
 
     def _drive(self, flow: str, request: Mapping[str, Any]) -> Exchange:
         """The whole call as a sans-I/O conversation: yields each HttpRequest to send, receives
@@ -372,6 +379,13 @@ class _Base:
         )
 
 
+def _carries(request: HttpRequest, key: str) -> bool:
+    """Whether `request` sent the idempotency key, in a header or in the body."""
+    if any(key in value for value in request.headers.values()):
+        return True
+    return request.body is not None and key.encode() in request.body
+
+
 _TRANSPORT_FAILURES = (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge, _OutOfTime)
 
 
@@ -423,14 +437,14 @@ class Client(_Base):
         while True:
             attempt += 1
             try:
-                result, last = self._once(flow, prepared, deadline)
+                result, last, sent = self._once(flow, prepared, deadline)
             except NotSentError:
                 wait = self._retry_wait(attempt, None, deadline)
                 if wait is None:
                     raise
                 self._sleep(wait)
                 continue
-            if not self._may_retry(flow, prepared, result):
+            if not self._may_retry(flow, prepared, result, sent):
                 return result
             wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
             if wait is None:
@@ -439,7 +453,7 @@ class Client(_Base):
 
     def _once(
         self, flow: str, request: Mapping[str, Any], deadline: float | None
-    ) -> tuple[Result, HttpResponse | None]:
+    ) -> tuple[Result, HttpResponse | None, HttpRequest]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
@@ -450,7 +464,7 @@ class Client(_Base):
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                return done.value, last
+                return done.value, last, outgoing
 
     def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         remaining = _remaining(deadline)
@@ -573,14 +587,14 @@ class AsyncClient(_Base):
         while True:
             attempt += 1
             try:
-                result, last = await self._once(flow, prepared, deadline)
+                result, last, sent = await self._once(flow, prepared, deadline)
             except NotSentError:
                 wait = self._retry_wait(attempt, None, deadline)
                 if wait is None:
                     raise
                 await self._sleep(wait)
                 continue
-            if not self._may_retry(flow, prepared, result):
+            if not self._may_retry(flow, prepared, result, sent):
                 return result
             wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
             if wait is None:
@@ -589,7 +603,7 @@ class AsyncClient(_Base):
 
     async def _once(
         self, flow: str, request: Mapping[str, Any], deadline: float | None
-    ) -> tuple[Result, HttpResponse | None]:
+    ) -> tuple[Result, HttpResponse | None, HttpRequest]:
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
@@ -600,7 +614,7 @@ class AsyncClient(_Base):
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                return done.value, last
+                return done.value, last, outgoing
 
     async def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         remaining = _remaining(deadline)
