@@ -5,7 +5,8 @@
 ...     result = client.authorize({...})
 """
 
-from ._client import AsyncClient, Client, Limits, RetryPolicy
+from typing import TYPE_CHECKING, Any
+
 from ._connector import Connector, bundled_connectors, load_connector
 from ._credentials import Credentials, Secret
 from ._errors import (
@@ -32,6 +33,26 @@ from ._unified import (
     Result,
 )
 from ._webhooks import WebhookResult
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client, Limits, RetryPolicy
+
+#: Imported on first use: the HTTP stack (httpx, asyncio) is most of the engine's import time,
+#: and building, parsing and linting never need it.
+_HTTP_NAMES = frozenset({"AsyncClient", "Client", "Limits", "RetryPolicy"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HTTP_NAMES:
+        from . import _client
+
+        return getattr(_client, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HTTP_NAMES})
+
 
 __all__ = [
     "AsyncClient",

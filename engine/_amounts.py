@@ -7,11 +7,11 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from iso4217 import Currency
-
 
 @cache
 def _iso_exponents() -> Mapping[str, int]:
+    from iso4217 import Currency  # imported on first use: it is a slow import
+
     return {c.code: c.exponent for c in Currency if c.exponent is not None}
 
 

@@ -18,7 +18,7 @@ from jmespath.exceptions import JMESPathError
 from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth, split_pointer
 from ._encoding import DECODERS, ENCODERS, encode_xml
-from ._errors import Problem, RenderError
+from ._errors import Problem, RenderError, SpecError
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, closed_object
 from ._plan import (
@@ -28,6 +28,7 @@ from ._plan import (
     ErrorPlan,
     Extract,
     FlowPlan,
+    LazyFlows,
     Render,
     RequestPlan,
     ResponsePlan,
@@ -302,7 +303,9 @@ class Compiler:
 
     # --- sections ------------------------------------------------------------------------------
 
-    def compile(self) -> ConnectorPlan | None:
+    def compile(self, *, lazy_flows: bool = False) -> ConnectorPlan | None:
+        """The whole plan; with `lazy_flows`, each flow is compiled on first use instead (its
+        problems then raise SpecError there, and unused credentials are not reported)."""
         data = self.data
         credentials = tuple(
             CredentialPlan(
@@ -343,10 +346,14 @@ class Compiler:
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
         )
-        flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
+        flows: Mapping[str, FlowPlan]
+        if lazy_flows:
+            flows = LazyFlows(tuple(data["flows"]), partial(_compile_flow, self.spec))
+        else:
+            flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
         webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
         for name in self.credential_names:
-            if name not in self.used_credentials:
+            if name not in self.used_credentials and not lazy_flows:
                 self.problem(f"/credentials/{name}", f"credential {name!r} is never used", key=True)
         if self.problems:
             return None
@@ -609,7 +616,17 @@ def host_suffix(url_template: str) -> str:
     return host.rsplit("}}", 1)[-1]
 
 
-def compile_spec(spec: LoadedSpec) -> tuple[ConnectorPlan | None, list[Problem]]:
+def compile_spec(
+    spec: LoadedSpec, *, lazy_flows: bool = False
+) -> tuple[ConnectorPlan | None, list[Problem]]:
     compiler = Compiler(spec)
-    plan = compiler.compile()
+    plan = compiler.compile(lazy_flows=lazy_flows)
     return plan, compiler.problems
+
+
+def _compile_flow(spec: LoadedSpec, name: str) -> FlowPlan:
+    compiler = Compiler(spec)
+    flow = compiler.flow(name, spec.data["flows"][name])
+    if compiler.problems:
+        raise SpecError(compiler.problems)
+    return flow

@@ -15,8 +15,6 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 from xml.parsers.expat import ExpatError
 
-import xmltodict
-
 
 def _scalar_text(value: Any) -> str:
     if isinstance(value, bool):
@@ -87,6 +85,8 @@ def encode_xml(body: Any, doctype: str | None = None) -> bytes:
     """A mapping with one root key → an XML document (UTF-8), with an optional DOCTYPE line."""
     if not isinstance(body, Mapping) or len(body) != 1:
         raise TypeError("an XML body must be a mapping with exactly one root element")
+    import xmltodict  # imported on first XML use: most processors speak JSON
+
     xml = xmltodict.unparse(_xml_text(body), full_document=False)
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' + (doctype + "\n" if doctype else "")
     return (head + xml).encode("utf-8")
@@ -136,6 +136,8 @@ def _decode_text(body: bytes) -> Any:
 
 def parse_xml(text: str | bytes) -> Any:
     """XML → data with xmltodict's conventions; entity declarations are refused."""
+    import xmltodict
+
     try:
         return xmltodict.parse(text, disable_entities=True)
     except (ValueError, ExpatError) as exc:

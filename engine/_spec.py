@@ -13,11 +13,13 @@ from ._resources import specs_dir
 from ._validate import validate_spec
 
 
-def check_loaded(spec: LoadedSpec) -> tuple[ConnectorPlan | None, list[Problem]]:
+def check_loaded(
+    spec: LoadedSpec, *, lazy_flows: bool = False
+) -> tuple[ConnectorPlan | None, list[Problem]]:
     problems = validate_spec(spec)
     if problems:
         return None, sorted(problems, key=lambda p: (p.line, p.col))
-    plan, problems = compile_spec(spec)
+    plan, problems = compile_spec(spec, lazy_flows=lazy_flows)
     problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
@@ -31,8 +33,10 @@ def lint_file(path: str | Path) -> list[Problem]:
     return check_loaded(spec)[1]
 
 
-def compile_file(path: str | Path) -> ConnectorPlan:
-    plan, problems = check_loaded(load_spec_file(path))
+def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan:
+    """The compiled plan; raises SpecError with every problem. With `lazy_flows`, flows are
+    compiled on first use (for specs already linted whole, such as the bundled ones)."""
+    plan, problems = check_loaded(load_spec_file(path), lazy_flows=lazy_flows)
     if plan is None:
         raise SpecError(problems)
     return plan

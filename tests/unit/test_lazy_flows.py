@@ -1,0 +1,80 @@
+"""Bundled specs compile each flow on first use; any other spec file compiles whole at load."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine import SpecError, load_connector
+from engine._compile import compile_spec
+from engine._load import load_spec_text
+from engine._plan import FlowPlan, LazyFlows
+
+from .conftest import acme_dict
+
+
+def _broken_spec_text() -> str:
+    data = acme_dict()
+    data["flows"]["refund"]["request"]["path"] = "/v1/refunds/{{ request.no_such_field }}"
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_bundled_connectors_compile_flows_on_first_use() -> None:
+    flows = load_connector("stripe").plan.flows
+    assert isinstance(flows, LazyFlows)
+    assert "authorize" in flows and len(flows) == len(list(flows))
+    assert isinstance(flows["authorize"], FlowPlan)
+    assert flows["authorize"] is flows["authorize"]  # compiled once, then kept
+    with pytest.raises(KeyError):
+        flows["no_such_flow"]
+
+
+def test_compile_all_compiles_every_flow() -> None:
+    connector = load_connector("adyen").compile_all()
+    assert all(isinstance(connector.plan.flows[f], FlowPlan) for f in connector.flows)
+
+
+def test_a_spec_file_is_compiled_whole_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(_broken_spec_text())
+    with pytest.raises(SpecError) as raised:
+        load_connector(str(path))
+    assert "no_such_field" in str(raised.value)
+
+
+def test_a_lazy_flow_reports_its_problems_with_their_position_on_first_use() -> None:
+    plan, problems = compile_spec(load_spec_text(_broken_spec_text(), "acme.yaml"), lazy_flows=True)
+    assert plan is not None and problems == []
+    assert isinstance(plan.flows["authorize"], FlowPlan)  # the other flows are fine
+    with pytest.raises(SpecError) as raised:
+        plan.flows["refund"]
+    (problem,) = raised.value.problems
+    assert problem.pointer == "/flows/refund/request/path"
+    assert problem.file == "acme.yaml" and problem.line > 1 and problem.col > 1
+
+
+def test_concurrent_first_uses_compile_a_flow_once() -> None:
+    calls: list[str] = []
+    gate = threading.Barrier(8)
+
+    def compile_flow(name: str) -> FlowPlan:
+        calls.append(name)
+        return load_connector("stripe").plan.flows[name]
+
+    flows = LazyFlows(("authorize",), compile_flow)
+    seen: list[FlowPlan] = []
+
+    def use() -> None:
+        gate.wait()
+        seen.append(flows["authorize"])
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == ["authorize"]
+    assert len(seen) == 8 and all(flow is seen[0] for flow in seen)
