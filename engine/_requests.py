@@ -11,13 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
 
 from ._amounts import is_known_currency
 from ._errors import InputError, UnsupportedError
@@ -25,9 +22,16 @@ from ._load import escape_pointer_token
 from ._resources import load_schema, schemas_dir
 from ._unified import FLOWS
 
+if TYPE_CHECKING:  # jsonschema and referencing load on first use: they are slow imports
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
+
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted((schemas_dir() / "unified").glob("*.json")):
         schema = load_schema(f"unified/{path.name}")
@@ -57,6 +61,8 @@ def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
 
 @cache
 def _precise_validator(flow: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(request_schema(flow), registry=_registry())
 
 
@@ -110,6 +116,8 @@ def validate_request(flow: str, request: Any) -> None:
     try:
         _fast_validator(flow)(request)
     except fastjsonschema.JsonSchemaException:
+        from jsonschema.exceptions import best_match
+
         error = best_match(_precise_validator(flow).iter_errors(request))
         if error is not None:
             pointer, message = _describe(error)

@@ -8,19 +8,25 @@ from ._compile import compile_spec
 from ._errors import Problem, SpecError
 from ._lint import lint_rules
 from ._load import LoadedSpec, load_spec_file, load_spec_text
+from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
-from ._validate import validate_spec
 
 
 def check_loaded(
-    spec: LoadedSpec, *, lazy_flows: bool = False
+    spec: LoadedSpec, *, lazy_flows: bool = False, linted: bool = False
 ) -> tuple[ConnectorPlan | None, list[Problem]]:
-    problems = validate_spec(spec)
-    if problems:
-        return None, sorted(problems, key=lambda p: (p.line, p.col))
+    """Validate, compile and lint. `linted`: these exact bytes passed lint before (see
+    _manifest), so schema validation and the lint rules are not run again."""
+    if not linted:
+        from ._validate import validate_spec  # jsonschema: imported only when validating
+
+        problems = validate_spec(spec)
+        if problems:
+            return None, sorted(problems, key=lambda p: (p.line, p.col))
     plan, problems = compile_spec(spec, lazy_flows=lazy_flows)
-    problems += lint_rules(spec)
+    if not linted:
+        problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
 
@@ -35,8 +41,18 @@ def lint_file(path: str | Path) -> list[Problem]:
 
 def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan:
     """The compiled plan; raises SpecError with every problem. With `lazy_flows`, flows are
-    compiled on first use (for specs already linted whole, such as the bundled ones)."""
-    plan, problems = check_loaded(load_spec_file(path), lazy_flows=lazy_flows)
+    compiled on first use (for specs already linted whole, such as the bundled ones), and a
+    bundled spec recorded in the lint manifest is not validated again."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+    linted = lazy_flows and is_linted(path, raw)
+    plan, problems = check_loaded(
+        load_spec_text(text, str(path)), lazy_flows=lazy_flows, linted=linted
+    )
     if plan is None:
         raise SpecError(problems)
     return plan

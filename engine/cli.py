@@ -220,8 +220,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from ._docs import write_docs
+    from ._manifest import write_manifest
 
-    stale = write_docs(Path(args.out), check=args.check)
+    stale = write_docs(Path(args.out), check=args.check) + write_manifest(check=args.check)
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'} {path}")
     return EXIT_PROBLEMS if (args.check and stale) else EXIT_OK
@@ -307,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=".", help="the repository root (default: .)")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("docs", help="regenerate the generated docs (spec reference, matrix, ...)")
+    p = sub.add_parser(
+        "docs",
+        help="regenerate the generated files: docs/ (spec reference, matrix, outcomes) and "
+        "specs/linted.json (fingerprints of the bundled specs lint passed)",
+    )
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is stale")
     p.set_defaults(func=cmd_docs)
