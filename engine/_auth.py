@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping
-from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,6 +82,8 @@ def _http_signature(auth: Mapping[str, Any], compile_value: CompileValue) -> Aut
         context: Mapping[str, Any],
         now: float,
     ) -> dict[str, str]:
+        from email.utils import formatdate  # a slow import, needed by this scheme alone
+
         parts = urlsplit(url)
         added = {str(k): str(v) for k, v in (extra(context) or {}).items()}
         signed = {"host": parts.netloc, "date": formatdate(now, usegmt=True)}
