@@ -148,7 +148,11 @@ def build_request(
     if http.encode is not None:
         body = http.body(context) if http.body is not None else {}
         body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer)
-        body_bytes = http.encode(body if body is not None else {})
+        try:
+            body_bytes = http.encode(body if body is not None else {})
+        except (TypeError, ValueError) as exc:  # a template gave something no body can carry
+            reason = type(exc).__name__
+            raise RenderError("/body", f"the body could not be encoded ({reason})") from None
         if http.content_type:
             headers.setdefault("Content-Type", http.content_type)
     if plan.auth.sign is not None:

@@ -83,12 +83,18 @@ def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
         text_line = source.lines[line - 1] if 0 < line <= len(source.lines) else None
         message = f"YAML syntax error: {exc.problem or exc.context}"
         raise SpecError([Problem(file, line, col, "", message, text_line)]) from None
+    except RecursionError:
+        raise SpecError([Problem(file, 1, 1, "", "the document nests too deeply")]) from None
     if node is None:
         raise SpecError([Problem(file, 1, 1, "", "the file is empty")])
     problems: list[Problem] = []
     loader = _SpecLoader("")
     try:
-        data = _construct(node, "", source, problems, loader)
+        data = _construct(node, "", source, problems, loader, _Expansion())
+    except _TooLarge as exc:
+        raise SpecError([_at(exc.node, exc.pointer, str(exc), source)]) from None
+    except RecursionError:
+        raise SpecError([Problem(file, 1, 1, "", "the document nests too deeply")]) from None
     finally:
         loader.dispose()
     if problems:
@@ -105,8 +111,59 @@ def load_spec_file(path: str | Path) -> LoadedSpec:
     return load_spec_text(text, str(path))
 
 
+#: Values a spec may expand to once aliases are followed. The bundled specs have ~1,000; a
+#: "billion laughs" document (aliases of aliases) is refused here, before it costs anything.
+MAX_VALUES = 50_000
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node, pointer: str, message: str) -> None:
+        self.node = node
+        self.pointer = pointer
+        super().__init__(message)
+
+
+@dataclass
+class _Expansion:
+    """What construction has expanded so far: a count, and the collections being built (an
+    alias back to one of them is a cycle)."""
+
+    values: int = 0
+    building: set[int] = field(default_factory=set)
+
+
 def _construct(
-    node: yaml.Node, pointer: str, source: SourceMap, problems: list[Problem], loader: _SpecLoader
+    node: yaml.Node,
+    pointer: str,
+    source: SourceMap,
+    problems: list[Problem],
+    loader: _SpecLoader,
+    expansion: _Expansion,
+) -> Any:
+    expansion.values += 1
+    if expansion.values > MAX_VALUES:
+        raise _TooLarge(
+            node, pointer, f"the document expands to over {MAX_VALUES} values through aliases"
+        )
+    if id(node) in expansion.building:
+        problems.append(_at(node, pointer, "a recursive alias (it contains itself)", source))
+        return None
+    if isinstance(node, yaml.CollectionNode):
+        expansion.building.add(id(node))
+        try:
+            return _construct_collection(node, pointer, source, problems, loader, expansion)
+        finally:
+            expansion.building.discard(id(node))
+    return _construct_scalar(node, pointer, source, problems, loader)
+
+
+def _construct_collection(
+    node: yaml.CollectionNode,
+    pointer: str,
+    source: SourceMap,
+    problems: list[Problem],
+    loader: _SpecLoader,
+    expansion: _Expansion,
 ) -> Any:
     source.values[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _PLAIN_TAGS[type(node)]:
@@ -132,7 +189,7 @@ def _construct(
                 own = source.values[pointer]
                 for merge_node in reversed(sources):
                     if isinstance(merge_node, yaml.MappingNode):
-                        value = _construct(merge_node, pointer, source, problems, loader)
+                        value = _construct(merge_node, pointer, source, problems, loader, expansion)
                         merged.update(value if isinstance(value, dict) else {})
                 source.values[pointer] = own
                 continue
@@ -147,15 +204,23 @@ def _construct(
                 problems.append(_at(key_node, child, f"duplicate key {key!r}", source))
                 continue
             source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, child, source, problems, loader)
+            result[key] = _construct(value_node, child, source, problems, loader, expansion)
         return (
             {**{k: v for k, v in merged.items() if k not in result}, **result} if merged else result
         )
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, f"{pointer}/{index}", source, problems, loader)
-            for index, item in enumerate(node.value)
-        ]
+    return [
+        _construct(item, f"{pointer}/{index}", source, problems, loader, expansion)
+        for index, item in enumerate(node.value)
+    ]
+
+
+def _construct_scalar(
+    node: yaml.Node, pointer: str, source: SourceMap, problems: list[Problem], loader: _SpecLoader
+) -> Any:
+    source.values[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS[type(node)]:
+        problems.append(_at(node, pointer, f"YAML tag {node.tag!r} is not allowed", source))
+        return None
     try:
         return loader.construct_object(node)
     except (ValueError, LookupError, yaml.YAMLError):  # `!!int abc`, `!!bool maybe`

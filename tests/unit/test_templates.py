@@ -197,7 +197,7 @@ def test_unsafe_range_is_refused() -> None:
 
 
 def test_rendered_text_is_capped() -> None:
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(SecurityError, match="a text over"):
         render("x{{ ('0123456789' * 100000) ~ 'overflow' }}")
 
 
@@ -282,3 +282,67 @@ def test_jinja_reads_mapping_keys_before_methods() -> None:
         )
         == "K"
     )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ '%20000000s' | format('x') }}",
+        "{{ '%(a)20000000s' | format(a='x') }}",
+        "{{ '%*s' | format(100000000, 'x') }}",
+        "{{ '%.20000000f' | format(1.0) }}",
+        "{{ '%20000000s' % 'x' }}",
+        "{{ ('a' * 999999) | replace('a', 'aaaaaaaaaa') }}",
+        "{{ ('a' * 999999).replace('a', 'aa') }}",
+        "{{ (['a' * 999999] * 3) | join('') }}",
+        "{{ ''.join(['a' * 999999] * 3) }}",
+        "{{ ('a' * 999999) ~ ('a' * 999999) }}",
+        "{{ ('a' * 999999) + ('a' * 999999) }}",
+        "{% set x = 'a' * 1000 %}" + "{% set x = x ~ x %}" * 12 + "{{ x }}",
+        "{{ 'x' | center(10**9) }}",
+        "{{ 'x'.ljust(10**9) }}",
+        "{{ '7'.zfill(10**9) }}",
+        "{{ '{:>100}'.format(1) }}",
+        "{{ '{a}'.format_map({'a': 1}) }}",
+        "{{ 10 ** 999 }}",
+        "{{ (2 ** 600) * (2 ** 600) }}",
+    ],
+)
+def test_growth_is_refused_before_it_allocates(source: str) -> None:
+    """Each of these would build megabytes (or more) from a short template."""
+    with pytest.raises(SecurityError):
+        compile_template(source).render({})
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ '%05.2f' | format(3.14159) }}", "03.14"),
+        ("{{ '%s-%s' % ('a', 'b') }}", "a-b"),
+        ("{{ ['a', 'b'] | join(',') }}", "a,b"),
+        ("{{ 'a b' | replace(' ', '') }}", "ab"),
+        ("{{ '7'.zfill(2) }}", "07"),
+        ("{{ 'x' ~ 1 ~ 'y' }}", "x1y"),
+        ("{{ 2 ** 10 * 3 }}", 3072),
+        ("{{ [1] + [2] }}", [1, 2]),
+    ],
+)
+def test_bounded_operations_still_work(source: str, expected: Any) -> None:
+    assert compile_template(source).render({}) == expected
+
+
+@pytest.mark.parametrize("name", ["indent", "wordwrap", "xmlattr", "urlize", "pprint"])
+def test_filters_specs_cannot_use_are_compile_errors(name: str) -> None:
+    with pytest.raises(TemplateCompileError, match=f"no filter named '{name}'"):
+        compile_template("{{ request.x | " + name + " }}")
+
+
+def test_a_deeply_nested_template_is_a_compile_error() -> None:
+    with pytest.raises(TemplateCompileError, match="nests too deeply"):
+        compile_template("{{ " + "[" * 3000 + "]" * 3000 + " }}")
+
+
+@pytest.mark.parametrize(("value", "encoded"), [("..", "%2E%2E"), (".", "%2E"), ("...", "...")])
+def test_dot_segments_cannot_climb_the_path(value: str, encoded: str) -> None:
+    template = compile_template("/v1/payments/{{ request.id }}/capture", PATH_ENVIRONMENT)
+    assert template.render({"request": {"id": value}}) == f"/v1/payments/{encoded}/capture"
