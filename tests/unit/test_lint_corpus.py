@@ -5,7 +5,9 @@
 - hostile/*.yaml: a sandbox escape, resource bomb, file or environment read, host steering, header
   injection or path traversal. Either refused at lint time (`# expect:` lines, as above), or
   lint-clean and refused or neutralised when a request is built (`# runtime:`, checked by the
-  harness below with a small fixed unified request), with nothing leaking.
+  harness below with a small fixed unified request), with nothing leaking. A YAML-level bomb,
+  whose position of refusal depends on the loader's budget, says `# refused: <substring>`: lint
+  reports at least one problem containing it (and the linter never raises).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from engine._build import build_request
@@ -31,6 +34,7 @@ HOSTILE = sorted((CORPUS / "hostile").glob("*.yaml"))
 
 _EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
 _RUNTIME = re.compile(r"^# runtime: (.+)$")
+_REFUSED = re.compile(r"^# refused: (\S+)")
 
 #: An environment variable whose value must never appear in anything a hostile spec produces.
 CANARY_NAME = "LINT_CORPUS_CANARY"
@@ -46,12 +50,20 @@ def expectations(path: Path) -> list[tuple[int, int, str]]:
     return found
 
 
-def runtime_note(path: Path) -> str | None:
+def _note(path: Path, pattern: re.Pattern[str]) -> str | None:
     for line in path.read_text(encoding="utf-8").splitlines():
-        match = _RUNTIME.match(line)
+        match = pattern.match(line)
         if match:
             return match[1]
     return None
+
+
+def runtime_note(path: Path) -> str | None:
+    return _note(path, _RUNTIME)
+
+
+def refused_note(path: Path) -> str | None:
+    return _note(path, _REFUSED)
 
 
 def assert_problems_match(path: Path) -> None:
@@ -116,6 +128,23 @@ def traversal_neutralised(built: HttpRequest) -> None:
     assert built.url == "https://eu-sandbox.acme-pay.com/v1/payments/..%2F..%2Fadmin"
 
 
+def query_and_fragment_neutralised(built: HttpRequest) -> None:
+    assert built.url == "https://eu-sandbox.acme-pay.com/v1/payments/x%3Fadmin%3D1%23frag"
+    assert httpx.URL(built.url).query == b""
+
+
+def dot_segment_neutralised(built: HttpRequest) -> None:
+    # httpx (like any RFC 3986 client) removes dot segments: a bare ".." segment would climb.
+    path = httpx.URL(built.url).path
+    assert path.startswith("/v1/payments/") and path.endswith("/captures"), path
+
+
+def stays_on_declared_host(built: HttpRequest) -> None:
+    url = httpx.URL(built.url)
+    assert (url.host, url.userinfo) == ("eu-sandbox.acme-pay.com", b"")
+    assert url.path == "//evil.com/v1/payments"
+
+
 def secret_not_in_body(built: HttpRequest) -> None:
     assert "reference" not in body_of(built)
     assert API_KEY not in (built.body or b"").decode()
@@ -131,7 +160,12 @@ def settings_only_in_body(built: HttpRequest) -> None:
 Outcome = tuple[type[Exception], str] | Callable[[HttpRequest], None]
 RUNTIME_CASES: dict[str, tuple[str, dict[str, Any], dict[str, str], Outcome]] = {
     "attr_filter_class": ("authorize", card_payment(), CREDENTIALS, (RenderError, "is unsafe")),
-    "str_format_escape": ("authorize", card_payment(), CREDENTIALS, (RenderError, "is unsafe")),
+    "str_format_escape": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "str.format is not available"),
+    ),
     "repeat_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "a repetition over")),
     "power_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "an exponent over")),
     "host_steering_runtime": (
@@ -152,6 +186,38 @@ RUNTIME_CASES: dict[str, tuple[str, dict[str, Any], dict[str, str], Outcome]] = 
         CREDENTIALS,
         traversal_neutralised,
     ),
+    "host_userinfo_runtime": (
+        "authorize",
+        card_payment(),
+        {**CREDENTIALS, "region": "evil.example@eu"},
+        (CredentialsError, "left the declared host"),
+    ),
+    "path_query_fragment": (
+        "get",
+        {"connector_transaction_id": "x?admin=1#frag"},
+        CREDENTIALS,
+        query_and_fragment_neutralised,
+    ),
+    "path_dot_segment": (
+        "capture",
+        {"connector_transaction_id": ".."},
+        CREDENTIALS,
+        dot_segment_neutralised,
+    ),
+    "path_double_slash": ("authorize", card_payment(), CREDENTIALS, stays_on_declared_host),
+    "map_attribute_dunder": ("authorize", card_payment(), CREDENTIALS, (RenderError, "is unsafe")),
+    "format_map_escape": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "str.format is not available"),
+    ),
+    # Refused by the renderer, whatever its message: a method is no body value; output and
+    # number size are bounded (MAX_OUTPUT_CHARS) for native values as for text.
+    "attr_filter_method": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
+    "format_width_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
+    "nested_filters_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
+    "int_multiplication_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
     "secret_via_get": ("authorize", card_payment(), CREDENTIALS, secret_not_in_body),
     "secret_via_whole_credentials": (
         "authorize",
@@ -178,6 +244,14 @@ def test_hostile_spec_is_refused_or_neutralised(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(CANARY_NAME, CANARY_VALUE)
+    refused = refused_note(path)
+    if refused is not None:
+        assert runtime_note(path) is None and not expectations(path), path.name
+        problems = lint_file(path)
+        assert any(refused in p.message for p in problems), [p.format() for p in problems]
+        for problem in problems:
+            assert_nothing_leaks(problem.format())
+        return
     if runtime_note(path) is None:
         assert_problems_match(path)
         for problem in lint_file(path):

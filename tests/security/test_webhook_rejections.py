@@ -1,0 +1,393 @@
+"""Webhook rejections, for every processor whose spec signs its webhooks: adyen, authorize_net,
+braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid delivery
+fixture of that processor, each attack is rejected with its own reason:
+
+- the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
+- signed with the wrong secret → `bad_signature`;
+- the body tampered (one digit of the amount) → `bad_signature`;
+- a valid signature of ANOTHER event attached to this body → `bad_signature`;
+- a replay outside the tolerance window → `stale_timestamp`, for Stripe only: its signature
+  covers a timestamp (`t=`). The other six schemes sign no timestamp (Adyen and Authorize.net,
+  Checkout.com, Razorpay and Square sign the body or its fields; Braintree's payload carries one
+  but the scheme defines no window), so a replayed delivery verifies and protection against
+  replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
+
+Out of scope, because they confirm events by fetching the payment instead of verifying a
+signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+
+Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
+/work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
+the fixture's own signature, so a bug in the engine's verification cannot agree with itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+import yaml
+
+from engine import WebhookError, load_connector
+
+from ..connectors.scenarios import ROOT, credentials_for, response_body
+
+
+@dataclass(frozen=True)
+class Delivery:
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def with_header(self, name: str, value: str | None) -> Delivery:
+        kept = {k: v for k, v in self.headers.items() if k.lower() != name.lower()}
+        return replace(self, headers=kept if value is None else {**kept, name: value})
+
+
+def _hmac(algorithm: str, key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, getattr(hashlib, algorithm)).digest()
+
+
+def _bump_last_digit(text: str, field_name: str) -> str:
+    """One byte changed: the last digit of the first `"field": <number>` in the text."""
+    pattern = re.compile(rf'("{field_name}"\s*:\s*"?[0-9.]*?)([0-9])(?=[^0-9])')
+    match = pattern.search(text)
+    assert match, f"no {field_name} to tamper with"
+    digit = str((int(match.group(2)) + 1) % 10)
+    return text[: match.start(2)] + digit + text[match.end(2) :]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """How one processor signs a delivery: `sign` computes the signature (and `read` finds it)
+    in the form `put` attaches; `tamper` changes one byte of a meaningful field."""
+
+    sign: Callable[[Delivery, str, Mapping[str, str], int | None], str]
+    read: Callable[[Delivery], str | None]
+    put: Callable[[Delivery, str, int | None], Delivery]
+    remove: Callable[[Delivery], Delivery]
+    tamper: Callable[[Delivery], Delivery]
+    #: The documented replay window (seconds) for schemes that sign a timestamp.
+    tolerance: int | None = None
+    timestamp: Callable[[Delivery], int] | None = None
+
+
+def header_scheme(
+    header: str,
+    digest: Callable[[Delivery, str, Mapping[str, str]], str],
+    amount_field: str,
+    prefix: str = "",
+) -> Scheme:
+    """A signature over the body (and settings) in one header, `prefix` + value."""
+
+    def read(d: Delivery) -> str | None:
+        value = {k.lower(): v for k, v in d.headers.items()}.get(header.lower())
+        return None if value is None else value.removeprefix(prefix)
+
+    return Scheme(
+        sign=lambda d, secret, settings, _: digest(d, secret, settings),
+        read=read,
+        put=lambda d, signature, _: d.with_header(header, prefix + signature),
+        remove=lambda d: d.with_header(header, None),
+        tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), amount_field).encode()),
+    )
+
+
+# --- the seven documented schemes -------------------------------------------------------------
+
+
+def _stripe_read(d: Delivery) -> str | None:
+    pairs = dict(p.split("=", 1) for p in d.headers.get("Stripe-Signature", "").split(",") if p)
+    return pairs.get("v1")
+
+
+def _stripe_timestamp(d: Delivery) -> int:
+    pairs = dict(p.split("=", 1) for p in d.headers["Stripe-Signature"].split(","))
+    return int(pairs["t"])
+
+
+STRIPE = Scheme(
+    # hex(HMAC-SHA256(secret, f"{t}.{body}")), header `t=<t>,v1=<hex>`, 300 s tolerance.
+    sign=lambda d, secret, _, t: _hmac("sha256", secret.encode(), f"{t}.".encode() + d.body).hex(),
+    read=_stripe_read,
+    put=lambda d, signature, t: d.with_header("Stripe-Signature", f"t={t},v1={signature}"),
+    remove=lambda d: d.with_header("Stripe-Signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
+    tolerance=300,
+    timestamp=_stripe_timestamp,
+)
+
+_ADYEN_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
+
+
+def _adyen_item(d: Delivery) -> dict[str, Any]:
+    item: dict[str, Any] = json.loads(d.body)["notificationItems"][0]["NotificationRequestItem"]
+    return item
+
+
+def _adyen_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """base64(HMAC-SHA256(hex key, "psp:original:merchant:reference:value:currency:code:ok"))."""
+    item = _adyen_item(d)
+    amount = item.get("amount") or {}
+    parts = [str(item.get(k, "")) for k in _ADYEN_FIELDS]
+    parts += [str(amount.get("value", "")), str(amount.get("currency", ""))]
+    parts += [str(item.get("eventCode", "")), str(item.get("success", ""))]
+    digest = _hmac("sha256", bytes.fromhex(secret), ":".join(parts).encode())
+    return base64.b64encode(digest).decode()
+
+
+def _adyen_edit(d: Delivery, signature: str | None) -> Delivery:
+    document = json.loads(d.body)
+    extra = document["notificationItems"][0]["NotificationRequestItem"].setdefault(
+        "additionalData", {}
+    )
+    extra.pop("hmacSignature", None)
+    if signature is not None:
+        extra["hmacSignature"] = signature
+    return replace(d, body=json.dumps(document, indent=2).encode())
+
+
+ADYEN = Scheme(
+    sign=_adyen_sign,
+    read=lambda d: (_adyen_item(d).get("additionalData") or {}).get("hmacSignature"),
+    put=lambda d, signature, _: _adyen_edit(d, signature),
+    remove=lambda d: _adyen_edit(d, None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "value").encode()),
+)
+
+
+def _braintree_form(d: Delivery) -> dict[str, str]:
+    return dict(parse_qsl(d.body.decode(), keep_blank_values=True))
+
+
+def _braintree_sign(d: Delivery, secret: str, settings: Mapping[str, str], _: int | None) -> str:
+    """public_key|hex(HMAC-SHA1(SHA1(private_key), bt_payload))."""
+    key = hashlib.sha1(secret.encode()).digest()  # noqa: S324 (Braintree's scheme)
+    payload = _braintree_form(d)["bt_payload"].encode()
+    return f"{settings['public_key']}|{_hmac('sha1', key, payload).hex()}"
+
+
+def _braintree_with(d: Delivery, **fields: str | None) -> Delivery:
+    form = {**_braintree_form(d), **fields}
+    return replace(d, body=urlencode({k: v for k, v in form.items() if v is not None}).encode())
+
+
+def _braintree_tamper(d: Delivery) -> Delivery:
+    xml = base64.b64decode(_braintree_form(d)["bt_payload"]).decode()
+    match = re.search(r"<amount>[0-9.]*?([0-9])</amount>", xml)
+    assert match, "no amount to tamper with"
+    xml = xml[: match.start(1)] + str((int(match.group(1)) + 1) % 10) + xml[match.end(1) :]
+    return _braintree_with(d, bt_payload=base64.encodebytes(xml.encode()).decode())
+
+
+BRAINTREE = Scheme(
+    sign=_braintree_sign,
+    read=lambda d: _braintree_form(d).get("bt_signature"),
+    put=lambda d, signature, _: _braintree_with(d, bt_signature=signature),
+    remove=lambda d: _braintree_with(d, bt_signature=None),
+    tamper=_braintree_tamper,
+)
+
+SCHEMES: dict[str, Scheme] = {
+    "stripe": STRIPE,
+    "adyen": ADYEN,
+    "braintree": BRAINTREE,
+    # hex(HMAC-SHA256(key, body)) in Cko-Signature.
+    "checkout_com": header_scheme(
+        "Cko-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
+    # hex(HMAC-SHA256(webhook secret, body)) in X-Razorpay-Signature.
+    "razorpay": header_scheme(
+        "X-Razorpay-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
+    # base64(HMAC-SHA256(signature key, notification URL + body)).
+    "square": header_scheme(
+        "x-square-hmacsha256-signature",
+        lambda d, s, settings: base64.b64encode(
+            _hmac("sha256", s.encode(), settings["webhook_notification_url"].encode() + d.body)
+        ).decode(),
+        "amount",
+    ),
+    # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
+    "authorize_net": header_scheme(
+        "X-ANET-Signature",
+        lambda d, s, _: _hmac("sha512", s.encode(), d.body).hex().upper(),
+        "authAmount",
+        prefix="sha512=",
+    ),
+}
+
+#: Specs whose events are confirmed by fetching the payment, not by a signature.
+CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay")
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    delivery: Delivery
+    secret: str
+    now: int | None
+
+
+def valid_fixtures(connector: str) -> list[Fixture]:
+    """The connector's delivery fixtures that verify (expect events, not a rejection)."""
+    found = []
+    for folder in ("webhooks", "webhook_deliveries"):
+        for path in sorted((ROOT / connector / folder).glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if "rejected" in data["expect"]:
+                continue
+            delivery = Delivery(response_body(data), dict(data.get("headers") or {}))
+            found.append(Fixture(path.stem, delivery, str(data["secret"]), data.get("now")))
+    return found
+
+
+@dataclass(frozen=True)
+class Case:
+    connector: str
+    scheme: Scheme
+    base: Fixture
+    other: Fixture
+    settings: Mapping[str, str]
+
+    @property
+    def stamp(self) -> int | None:
+        return self.scheme.timestamp(self.base.delivery) if self.scheme.timestamp else None
+
+    def signed(self, delivery: Delivery, secret: str, stamp: int | None = None) -> Delivery:
+        stamp = self.stamp if stamp is None else stamp
+        signature = self.scheme.sign(delivery, secret, self.settings, stamp)
+        return self.scheme.put(self.scheme.remove(delivery), signature, stamp)
+
+    def parse(self, delivery: Delivery) -> Any:
+        connector = load_connector(self.connector)
+        return connector.parse_event(
+            delivery.body,
+            delivery.headers,
+            self.base.secret,
+            now=self.base.now,
+            credentials=credentials_for(self.connector),
+        )
+
+    def rejection(self, delivery: Delivery) -> str:
+        with pytest.raises(WebhookError) as caught:
+            self.parse(delivery)
+        assert self.base.secret not in str(caught.value)
+        return caught.value.reason
+
+
+#: The valid delivery each attack starts from: a payment event with an amount to tamper with.
+BASE = {
+    "adyen": "authorisation_success",
+    "authorize_net": "authcapture_created",
+    "braintree": "transaction_settled",
+    "checkout_com": "payment_captured",
+    "razorpay": "payment_captured",
+    "square": "payment_updated_completed",
+    "stripe": "payment_intent_succeeded",
+}
+
+
+def _case(connector: str) -> Case:
+    fixtures = valid_fixtures(connector)
+    base = next(f for f in fixtures if f.name == BASE[connector])
+    # Another event: a different delivery of the same processor (a different body).
+    other = next(f for f in fixtures if f.delivery.body != base.delivery.body)
+    settings = {k: str(v) for k, v in credentials_for(connector).items()}
+    return Case(connector, SCHEMES[connector], base, other, settings)
+
+
+CASES = [_case(c) for c in sorted(SCHEMES)]
+IDS = [c.connector for c in CASES]
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def test_every_signing_spec_is_covered_and_every_other_is_listed() -> None:
+    signing, fetching, without = set(), set(), set()
+    for path in sorted((ROOT.parent.parent / "specs" / "connectors").glob("*.yaml")):
+        plan = load_connector(path.stem).plan
+        if plan.webhooks is None:
+            without.add(path.stem)
+        elif plan.webhooks.signature is not None:
+            signing.add(path.stem)
+        elif plan.webhooks.confirm_flow is not None:
+            fetching.add(path.stem)
+    assert signing == set(SCHEMES)
+    assert fetching == set(CONFIRMED_BY_FETCH)
+    assert without == {"cybersource"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_independent_signer_reproduces_the_fixture(case: Case) -> None:
+    base = case.base
+    own = case.scheme.read(base.delivery)
+    computed = case.scheme.sign(base.delivery, base.secret, case.settings, case.stamp)
+    assert own is not None
+    assert computed.lower() == own.lower()
+    assert case.parse(base.delivery).events, "the valid fixture must verify"
+    assert case.parse(case.signed(base.delivery, base.secret)).events
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_missing_signature_is_rejected(case: Case) -> None:
+    assert case.rejection(case.scheme.remove(case.base.delivery)) == "missing_signature"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_wrong_secret_is_rejected(case: Case) -> None:
+    wrong = case.base.secret[::-1]
+    assert wrong != case.base.secret
+    assert case.rejection(case.signed(case.base.delivery, wrong)) == "bad_signature"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_tampered_body_is_rejected(case: Case) -> None:
+    tampered = case.scheme.tamper(case.base.delivery)
+    assert tampered.body != case.base.delivery.body
+    assert case.scheme.read(tampered) == case.scheme.read(case.base.delivery)
+    assert case.rejection(tampered) == "bad_signature"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_another_events_signature_is_rejected(case: Case) -> None:
+    other = case.signed(case.other.delivery, case.base.secret)
+    signature = case.scheme.read(other)
+    assert signature is not None
+    assert signature != case.scheme.read(case.base.delivery)
+    assert case.parse(other).events, "the other event verifies with its own body"
+    moved = case.scheme.put(case.scheme.remove(case.base.delivery), signature, case.stamp)
+    assert case.rejection(moved) == "bad_signature"
+
+
+TIMESTAMPED = [c for c in CASES if c.scheme.tolerance is not None]
+UNTIMESTAMPED = [c for c in CASES if c.scheme.tolerance is None]
+
+
+@pytest.mark.parametrize("case", TIMESTAMPED, ids=[c.connector for c in TIMESTAMPED])
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_a_replay_outside_the_window_is_rejected(case: Case, offset: int) -> None:
+    assert case.scheme.tolerance is not None and case.base.now is not None
+    edge = case.base.now + offset * case.scheme.tolerance
+    assert case.parse(case.signed(case.base.delivery, case.base.secret, edge)).events
+    late = case.signed(case.base.delivery, case.base.secret, edge + offset)
+    assert case.rejection(late) == "stale_timestamp"
+
+
+@pytest.mark.parametrize("case", UNTIMESTAMPED, ids=[c.connector for c in UNTIMESTAMPED])
+def test_schemes_without_a_timestamp_give_an_event_id_to_deduplicate(case: Case) -> None:
+    plan = load_connector(case.connector).plan
+    assert plan.webhooks is not None and plan.webhooks.signature is not None
+    assert plan.webhooks.signature.tolerance_seconds is None
+    events = case.parse(case.base.delivery).events
+    assert events and all(e.event_id for e in events), "a replay could not be recognised"
