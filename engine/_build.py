@@ -32,12 +32,11 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     """Everything that must hold before a request may be built; raises, never sends."""
     compiled = flow_plan(plan, flow)
     validate_request(flow, request)
-    for pointer, parts in compiled.required_fields:
-        value: Any = request
-        for part in parts:
-            value = value.get(part) if isinstance(value, Mapping) else None
-        if value is None:
-            raise InputError(pointer, f"is required by {plan.name} for {flow}")
+    for written, alternatives in compiled.required_fields:
+        if not any(_present(request, parts) for parts in alternatives):
+            first, _, others = written.partition(" | ")
+            either = f" (or {others.replace(' | ', ' or ')})" if others else ""
+            raise InputError(first, f"is required by {plan.name} for {flow}{either}")
     caps = plan.capabilities
     method = request.get("payment_method")
     if isinstance(method, Mapping) and method.get("type") not in caps.payment_methods:
@@ -64,6 +63,13 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     if currency is not None and caps.currencies is not None and currency not in caps.currencies:
         raise UnsupportedError(f"{plan.id} does not accept currency {currency}", "/currency")
     return compiled
+
+
+def _present(request: Mapping[str, Any], parts: tuple[str, ...]) -> bool:
+    value: Any = request
+    for part in parts:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value is not None
 
 
 def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, Any]) -> str:

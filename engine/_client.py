@@ -18,7 +18,7 @@ import httpx
 from ._build import base_url_for, check_request, request_count
 from ._connector import Connector, load_connector
 from ._credentials import resolve_credentials
-from ._errors import NotSentError, WebhookError
+from ._errors import InputError, NotSentError, WebhookError
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, unresolved
 from ._tokens import (
@@ -78,8 +78,8 @@ class RetryPolicy:
     retry happens only when nothing was sent (the connection was refused), when the processor
     refused without acting (HTTP 429), or when the outcome is unresolved and either the flow only
     reads or the spec declares that the processor honours the idempotency key and the request
-    carried it (then the same key is sent again). Delays double from `backoff`; a `Retry-After` is honoured up to `max_delay`.
-    The default, one attempt, never retries."""
+    carried it (then the same key is sent again). Delays double from `backoff`; a
+    `Retry-After` is honoured up to `max_delay`. The default, one attempt, never retries."""
 
     attempts: int = 1
     backoff: float = 0.5
@@ -147,6 +147,8 @@ class _Base:
     def _keyed(self, flow: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """The request with an idempotency key (generated when absent, for mutating flows), so
         every attempt of one call sends the same key."""
+        if not isinstance(request, Mapping):
+            raise InputError("/", "the request must be a JSON object")
         prepared = dict(request)
         if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
             prepared["idempotency_key"] = uuid.uuid4().hex

@@ -399,12 +399,17 @@ class Compiler:
                     )
                 )
         required = []
-        for index, pointer in enumerate(raw.get("required_fields", [])):
-            parts = tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
-            message = check_path(VariablePath("request", parts), roots)
-            if message is not None:
-                self.problem(f"{base}/required_fields/{index}", message)
-            required.append((pointer, parts))
+        for index, entry in enumerate(raw.get("required_fields", [])):
+            alternatives = []
+            for pointer in entry.split(" | "):
+                parts = tuple(
+                    p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]
+                )
+                message = check_path(VariablePath("request", parts), roots)
+                if message is not None:
+                    self.problem(f"{base}/required_fields/{index}", message)
+                alternatives.append(parts)
+            required.append((entry, tuple(alternatives)))
         return FlowPlan(
             name=name,
             request=self.request(raw["request"], f"{base}/request", roots),

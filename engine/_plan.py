@@ -138,7 +138,8 @@ class StepPlan:
 class FlowPlan:
     name: str
     request: RequestPlan
-    required_fields: tuple[tuple[str, tuple[str, ...]], ...]  # (pointer, parts)
+    #: (as written, alternatives): each alternative is the parts of one JSON pointer.
+    required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
     steps: tuple[StepPlan, ...]
     response: ResponsePlan
 

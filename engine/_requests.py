@@ -34,9 +34,24 @@ def _registry() -> Registry[Any]:
 
     resources = []
     for path in sorted((schemas_dir() / "unified").glob("*.json")):
-        schema = load_schema(f"unified/{path.name}")
+        schema = python_patterns(load_schema(f"unified/{path.name}"))
         resources.append((schema["$id"], Resource.from_contents(schema)))
     return Registry().with_resources(resources)
+
+
+def python_patterns(node: Any) -> Any:
+    """The schema with each `pattern`'s final `$` written `\\Z`. JSON Schema patterns are
+    ECMA-262, where `$` ends the text; Python's `$` also matches before a final newline, so
+    "4242424242424242\\n" would pass `^[0-9]{12,19}$` and be sent."""
+    if isinstance(node, list):
+        return [python_patterns(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    out = {key: python_patterns(value) for key, value in node.items()}
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
+        out["pattern"] = pattern[:-1] + "\\Z"
+    return out
 
 
 def unified_registry() -> Registry[Any]:
@@ -63,7 +78,7 @@ def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
 def _precise_validator(flow: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(request_schema(flow), registry=_registry())
+    return Draft202012Validator(python_patterns(request_schema(flow)), registry=_registry())
 
 
 _VALUE_KEYWORDS = frozenset({"enum", "const", "required", "default"})
@@ -100,12 +115,14 @@ def flatten_schema(node: Any, base: str) -> Any:
 
 @cache
 def _fast_validator(flow: str) -> Callable[[Any], Any]:
-    schema = request_schema(flow)
+    schema = python_patterns(request_schema(flow))
     flat = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         **flatten_schema(schema, schema["$id"]),
     }
-    return cast(Callable[[Any], Any], fastjsonschema.compile(flat, use_formats=False))
+    # use_default=False: validating must not write schema defaults into the caller's request.
+    validate = fastjsonschema.compile(flat, use_formats=False, use_default=False)
+    return cast(Callable[[Any], Any], validate)
 
 
 def validate_request(flow: str, request: Any) -> None:
@@ -147,8 +164,15 @@ def _describe(error: ValidationError) -> tuple[str, str]:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{pointer}/{escape_pointer_token(name)}", f"is not a known field{hint}"
     if kind == "dependentRequired":
-        needed = [name for names in expected.values() for name in names]
-        return pointer, f"must also have {', '.join(map(repr, needed))}"
+        # Named like a plain missing field: the first one the present field needs.
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        for field, needed in expected.items():
+            missing = [name for name in needed if field in instance and name not in instance]
+            if missing:
+                return f"{pointer}/{escape_pointer_token(missing[0])}", (
+                    f"is required with {field!r}"
+                )
+        return pointer, "is missing a field another one requires"
     if kind == "enum":  # not in the table below: it would join a non-list `expected` too
         return pointer, f"must be one of {', '.join(map(repr, expected))}"
     messages = {

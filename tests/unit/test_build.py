@@ -380,3 +380,24 @@ def test_three_ds_is_refused_where_the_spec_cannot_run_it() -> None:
     build_request(
         plan, "authorize", card_request(three_ds={"request": "never"}), {"api_key": API_KEY}
     )
+
+
+def test_required_fields_may_name_alternatives() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["flows"]["refund"]["required_fields"] = ["/reference | /metadata"]
+
+    plan = acme_variant(edit)
+    request = {"connector_transaction_id": "pay_1", "amount": 100, "currency": "USD"}
+    with pytest.raises(InputError) as raised:
+        build_request(plan, "refund", request, CREDENTIALS)
+    assert raised.value.pointer == "/reference"
+    assert "(or /metadata)" in raised.value.message
+    for present in ({"reference": "r-1"}, {"metadata": {"k": "v"}}):
+        build_request(plan, "refund", {**request, **present}, CREDENTIALS)
+
+
+def test_validation_leaves_the_callers_request_unchanged(acme: ConnectorPlan) -> None:
+    request = card_request()
+    before = json.dumps(request, sort_keys=True)
+    build_request(acme, "authorize", request, CREDENTIALS)
+    assert json.dumps(request, sort_keys=True) == before  # no schema default written into it
