@@ -150,7 +150,8 @@ class _Base:
         if not isinstance(request, Mapping):
             raise InputError("/", "the request must be a JSON object")
         prepared = dict(request)
-        if flow not in READ_FLOWS and not prepared.get("idempotency_key"):
+        # Only an absent key is generated: a bad one ("", {}) is refused by validation.
+        if flow not in READ_FLOWS and prepared.get("idempotency_key") is None:
             prepared["idempotency_key"] = uuid.uuid4().hex
         return prepared
 

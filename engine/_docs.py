@@ -12,7 +12,7 @@ from ._auth import AUTH_SCHEMES
 from ._connector import bundled_connectors
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES
-from ._parse import HTTP_ERROR_CODES, OUTCOMES
+from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._resources import load_schema
 from ._templates import filter_docs
 from ._unified import FLOWS, RETRYABLE_CODES, ErrorCode, EventType, PaymentStatus, RefundStatus
@@ -164,6 +164,7 @@ def render_outcomes() -> str:
             ("situation", "status", "error code"),
         )
     )
+    out.append(render_faults())
     out.append(
         "\n## Error code implied by an HTTP status\n\n"
         "Used when the processor's own code is absent or unmapped:\n\n"
@@ -181,6 +182,57 @@ def render_outcomes() -> str:
     policy = " ".join((RetryPolicy.__doc__ or "").split())
     out.append(f"\n## Retries\n\n`Client(..., retry=RetryPolicy(attempts=3))`: {policy}\n")
     return "".join(out)
+
+
+def _outcome_cell(status: str) -> str:
+    return (
+        f"exception ({NOT_SENT})"
+        if status == NOT_SENT
+        else f"`{status}`"
+        if " " not in status
+        else status
+    )
+
+
+def render_faults() -> str:
+    """The FAULTS table: what each fault of a processor (or the network) gives, per situation
+    (the flow's own request, an earlier step, the OAuth2 token request)."""
+    rows: list[tuple[str, ...]] = []
+    for name, row in FAULTS.items():
+        status = _outcome_cell(row.status)
+        if row.bodyless_status is not None:
+            status += f" ({_outcome_cell(row.bodyless_status)} if the flow reads no body)"
+        rows.append(
+            (
+                f"`{name}`",
+                row.situation,
+                status,
+                _outcome_cell(row.read_status),
+                f"`{row.code}`" if row.code else "—",
+                _outcome_cell(row.earlier_step),
+                _outcome_cell(row.token_request),
+            )
+        )
+    header = (
+        "fault",
+        "what happens",
+        "outcome",
+        "on get / get_refund",
+        "error code",
+        "on an earlier step",
+        "on the token request",
+    )
+    return (
+        "\n## Faults\n\n"
+        "What the processor (or the network in between) can do wrong, and what a call gives; "
+        "`tests/faults` acts out each fault on a local server, for every processor and flow, "
+        "and derives its expectations from this table. *As answered*: the outcome the body "
+        "gives, as if nothing had gone wrong. A fault on a step before the flow's own request "
+        "(create an order, then pay it) gives `failed` with the same code: those steps move no "
+        "money. A fault on the OAuth2 token request raises, since the payment request is then "
+        "never sent. A flow whose spec reads no body from a 2xx (`decode: none` or `text`, a "
+        "constant status) takes any 2xx as its answer.\n\n" + _table(rows, header)
+    )
 
 
 def feature_matrix() -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ a response the engine cannot be sure of is `unresolved`, never `failed`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._build import flow_plan
@@ -61,7 +61,12 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ),
     ("HTTP 5xx", "unresolved", "processor_error / processor_unavailable"),
     ("HTTP 408 or 409", "unresolved", "timeout / duplicate_request"),
-    ("body that cannot be decoded, or an unexpected shape", "unresolved", "invalid_response"),
+    (
+        "body that cannot be decoded (whatever the status, but for an empty 4xx body), or an "
+        "unexpected shape",
+        "unresolved",
+        "invalid_response",
+    ),
     ("2xx with a status value the spec does not map", "unresolved", "invalid_response"),
     (
         "HTTP 4xx (other than 408/409) or `error_when` true, on get / get_refund",
@@ -76,6 +81,92 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("2xx whose status maps to failed (a decline)", "failed", "mapped decline code"),
     ("2xx whose status maps to anything else", "that status", "—"),
 )
+
+#: The outcome column for "an exception was raised: NotSentError, nothing was sent".
+NOT_SENT = "NotSentError"
+#: The outcome column for "what the answer itself says", as if nothing had gone wrong.
+AS_ANSWERED = "as answered"
+
+
+@dataclass(frozen=True, slots=True)
+class FaultOutcome:
+    """What one fault of the processor (or of the network in between) gives. `status` is for
+    flows that may move money, `read_status` for get / get_refund; `earlier_step` when the
+    fault hits a step before the flow's own request (those steps move no money);
+    `token_request` when it hits the OAuth2 token request (the payment request is then never
+    sent). `bodyless_status` replaces `status` for a flow whose spec reads no body from a 2xx
+    (`decode: none` or `text`, the status a constant): any 2xx is then the answer."""
+
+    situation: str
+    status: str
+    code: str | None
+    read_status: str
+    earlier_step: str
+    token_request: str
+    bodyless_status: str | None = None
+
+
+def _sent(situation: str, code: str, status: str = "unresolved") -> FaultOutcome:
+    """A fault after the request may have reached the processor."""
+    read = "unresolved"
+    return FaultOutcome(situation, status, code, read, "failed", NOT_SENT)
+
+
+def _unreadable(situation: str) -> FaultOutcome:
+    """A 2xx whose body cannot be read: unknown, unless the flow reads no body at all."""
+    return replace(_sent(situation, ErrorCode.INVALID_RESPONSE), bodyless_status=AS_ANSWERED)
+
+
+#: The fault table: every fault the fault-injecting test server (tests/faults) can act out, by
+#: name, and its outcome. docs/outcomes.md renders it; the fault tests derive every expectation
+#: from it.
+FAULTS: Mapping[str, FaultOutcome] = {
+    "refuse": FaultOutcome(
+        "the connection is refused (nobody listens)", NOT_SENT, None, NOT_SENT, NOT_SENT, NOT_SENT
+    ),
+    "close_without_reading": _sent(
+        "the connection is accepted, then closed before the request is read",
+        ErrorCode.NETWORK_ERROR,
+    ),
+    "hold_before_reading": _sent(
+        "the connection is accepted; the request is never read or answered (read timeout)",
+        ErrorCode.TIMEOUT,
+    ),
+    "hold_after_reading": _sent(
+        "the request is read, then never answered (read timeout)", ErrorCode.TIMEOUT
+    ),
+    "reset_mid_response": _sent(
+        "the status line, headers and half the body arrive, then a reset (RST)",
+        ErrorCode.NETWORK_ERROR,
+    ),
+    "http_500": _sent("HTTP 500 with a plain-text body", ErrorCode.PROCESSOR_ERROR),
+    "http_502": _sent("HTTP 502 with a plain-text body", ErrorCode.PROCESSOR_UNAVAILABLE),
+    "http_503": _sent("HTTP 503 with a plain-text body", ErrorCode.PROCESSOR_UNAVAILABLE),
+    "http_504": _sent("HTTP 504 with a plain-text body", ErrorCode.PROCESSOR_UNAVAILABLE),
+    "http_429": _sent(
+        "HTTP 429 with `Retry-After` and no body (refused without acting)",
+        ErrorCode.RATE_LIMITED,
+        status="failed",
+    ),
+    "html_5xx": _sent("an HTML error page with HTTP 502", ErrorCode.PROCESSOR_UNAVAILABLE),
+    "html_200": _unreadable("an HTML page with the real answer's 2xx status"),
+    "truncated_body": _unreadable("the real success body cut in half (JSON or XML)"),
+    "wrong_content_type": FaultOutcome(
+        "the real success body labelled `text/html` (the spec, not the header, says how to "
+        "read a body)",
+        AS_ANSWERED,
+        None,
+        AS_ANSWERED,
+        AS_ANSWERED,
+        AS_ANSWERED,
+    ),
+    "empty_body": _unreadable("the real answer's 2xx status with an empty body"),
+    "oversized_body": _sent("a body over `Limits.max_response_bytes`", ErrorCode.INVALID_RESPONSE),
+    "slow_drip": _sent(
+        "headers, then a byte every 50 ms, forever (only `Limits.total_timeout` ends it)",
+        ErrorCode.TIMEOUT,
+    ),
+}
 
 _STRING_FIELDS = (
     "connector_transaction_id",
