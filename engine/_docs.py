@@ -80,7 +80,10 @@ TEMPLATE_RULES = """
   a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
   the statements that make a template a program (`for`, `macro`, `call`, `include`, `import`,
   `extends`, `block`, `filter`): `if` and `set` remain, and filters do the rest. Rendering is
-  bounded (repetition, powers, ranges, output size).
+  bounded before anything is allocated: text up to 1,000,000 characters (`*`, `+`, `~`, `%`,
+  `replace`, `join`), integers up to 1,024 bits, widths up to 1,000 (`format`, `center`,
+  `zfill`, `ljust`...), ranges; `str.format` is not available (the `format` filter is), nor
+  are `indent`, `wordwrap`, `xmlattr`, `urlize`, `filesizeformat`, `pprint`.
 - An extraction (`status.from`, `fields.*`, `error.*`) is a JMESPath expression over the decoded
   body, unless it is a `{{ }}` template, which sees the variables above.
 """
