@@ -14,7 +14,13 @@ from ._encoding import ENCODERS
 from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._resources import load_schema
-from ._templates import filter_docs
+from ._templates import (
+    MAX_FORMAT_WIDTH,
+    MAX_INT_BITS,
+    MAX_OUTPUT_CHARS,
+    REMOVED_FILTERS,
+    filter_docs,
+)
 from ._unified import FLOWS, RETRYABLE_CODES, ErrorCode, EventType, PaymentStatus, RefundStatus
 from ._validate import SPEC_SCHEMA
 
@@ -62,6 +68,16 @@ def _table(rows: Iterator[tuple[str, ...]] | list[tuple[str, ...]], header: tupl
     return "\n".join(lines) + "\n"
 
 
+def _rendering_bounds() -> str:
+    removed = ", ".join(f"`{name}`" for name in REMOVED_FILTERS)
+    return (
+        f"text up to {MAX_OUTPUT_CHARS:,} characters (`*`, `+`, `~`, `%`, `replace`, `join`),\n"
+        f"  integers up to {MAX_INT_BITS:,} bits, widths up to {MAX_FORMAT_WIDTH:,} (`format`,"
+        " `center`, `zfill`,\n  `ljust`...), ranges; `str.format` is not available (the `format`"
+        f" filter is), nor are\n  {removed}"
+    )
+
+
 TEMPLATE_RULES = """
 ## Templates and extractions
 
@@ -80,10 +96,7 @@ TEMPLATE_RULES = """
   a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
   the statements that make a template a program (`for`, `macro`, `call`, `include`, `import`,
   `extends`, `block`, `filter`): `if` and `set` remain, and filters do the rest. Rendering is
-  bounded before anything is allocated: text up to 1,000,000 characters (`*`, `+`, `~`, `%`,
-  `replace`, `join`), integers up to 1,024 bits, widths up to 1,000 (`format`, `center`,
-  `zfill`, `ljust`...), ranges; `str.format` is not available (the `format` filter is), nor
-  are `indent`, `wordwrap`, `xmlattr`, `urlize`, `filesizeformat`, `pprint`.
+  bounded before anything is allocated: BOUNDS.
 - An extraction (`status.from`, `fields.*`, `error.*`) is a JMESPath expression over the decoded
   body, unless it is a `{{ }}` template, which sees the variables above.
 """
@@ -106,7 +119,7 @@ def render_spec_reference() -> str:
         for branch in definition.get("oneOf", []):
             if "properties" in branch:
                 out.append("\n" + _table(_rows(branch, ""), ("key", "type", "description")))
-    out.append(TEMPLATE_RULES)
+    out.append(TEMPLATE_RULES.replace("BOUNDS", _rendering_bounds()))
     out.append(
         "\n## Template filters\n\nBeyond Jinja's built-ins (templates run in Jinja's "
         "immutable sandbox with strict undefined handling):\n\n"

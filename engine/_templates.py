@@ -207,7 +207,7 @@ _BOUNDED_FILTERS: Mapping[str, Callable[..., Any]] = {
 }
 #: Jinja filters specs cannot use (padding or wrapping every line of a text: no processor
 #: needs it, and it multiplies output); a template naming one is a lint error.
-_REMOVED_FILTERS = ("indent", "wordwrap", "xmlattr", "urlize", "filesizeformat", "pprint")
+REMOVED_FILTERS = ("indent", "wordwrap", "xmlattr", "urlize", "filesizeformat", "pprint")
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -315,7 +315,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def _make_environment() -> ImmutableSandboxedEnvironment:
     env = _Sandbox(undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters.update(_BOUNDED_FILTERS)
-    for name in _REMOVED_FILTERS:
+    for name in REMOVED_FILTERS:
         del env.filters[name]
     env.filters.update({name: func for name, (func, _) in FILTERS.items()})
     # A missing field reads as null everywhere, so `x is none` holds for it too.
