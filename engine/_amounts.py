@@ -29,19 +29,42 @@ def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
         raise ValueError(f"{currency!r} is not an ISO 4217 currency with minor units") from None
 
 
+#: Beyond this many digits before the decimal point a value is no amount (and 10**n of a
+#: hostile "1e999999999" would never finish).
+_MAX_MAJOR_DIGITS = 100
+
+
 def to_major_string(amount: int, digits: int) -> str:
-    """1099, 2 → "10.99"; 500, 0 → "500"; 1234, 3 → "1.234". Exact: no floats."""
+    """1099, 2 → "10.99"; 500, 0 → "500"; 1234, 3 → "1.234". Exact at any size: integer
+    arithmetic only (a Decimal context would round past 28 digits)."""
     if digits == 0:
         return str(amount)
-    return str(Decimal(amount).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
+    whole, fraction = divmod(abs(amount), 10**digits)
+    return f"{'-' if amount < 0 else ''}{whole}.{fraction:0{digits}d}"
 
 
 def from_major(value: Any, digits: int) -> int:
-    """ "10.99" or 10.99 → 1099 (a processor's major-unit amount back to minor units)."""
-    quantity = Decimal(str(value)).scaleb(digits)
-    if quantity != quantity.to_integral_value():
+    """ "10.99" or 10.99 → 1099 (a processor's major-unit amount back to minor units). Exact:
+    a value with more decimals than `digits` raises ValueError, never rounds."""
+    quantity = Decimal(str(value))
+    if not quantity.is_finite():
+        raise ValueError(f"{value!r} is not an amount")
+    sign, coefficient, exp = quantity.as_tuple()
+    assert isinstance(exp, int)  # finite
+    shift = exp + digits
+    if len(coefficient) + shift > _MAX_MAJOR_DIGITS + digits:
+        raise ValueError(f"{value!r} is too large to be an amount")
+    minor: int = int("".join(map(str, coefficient)))
+    if minor and -shift > len(coefficient):  # a nonzero fraction, however long ("1e-9999")
         raise ValueError(f"{value!r} has more than {digits} decimals")
-    return int(quantity)
+    scale: int = 10 ** abs(shift)
+    if shift >= 0:
+        minor *= scale
+    else:
+        minor, remainder = divmod(minor, scale)
+        if remainder:
+            raise ValueError(f"{value!r} has more than {digits} decimals")
+    return -minor if sign else minor
 
 
 AmountFormatter = Callable[[int, str], Any]

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 from xml.parsers.expat import ExpatError
 
+from ._errors import RenderError
+
 
 def _scalar_text(value: Any) -> str:
     if isinstance(value, bool):
@@ -71,25 +73,40 @@ def _append_form(value: Any, prefix: str, out: list[str]) -> None:
         out.append(f"{_quoted_name(prefix)}={quoted}")
 
 
-def _xml_text(value: Any) -> Any:
+#: Characters XML 1.0 cannot carry at all, not even as a character reference.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: Stands for a carriage return until the document is written (a parser reads a literal CR as
+#: LF, so it must go out as `&#13;`). NUL can stand in: it is refused in every value.
+_CR_MARK = "\x00"
+
+
+def _xml_text(value: Any, pointer: str) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping):
-        return {k: _xml_text(v) for k, v in value.items()}
+        return {k: _xml_text(v, f"{pointer}/{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_xml_text(v) for v in value]
-    return value if value is None else str(value)
+        return [_xml_text(v, f"{pointer}/{i}") for i, v in enumerate(value)]
+    if value is None:
+        return None
+    text = str(value)
+    bad = _NOT_XML.search(text)
+    if bad:
+        # Refused, not dropped: a payment must not go out with a silently changed value.
+        raise RenderError(pointer, f"U+{ord(bad.group()):04X} cannot be written in XML 1.0")
+    return text.replace("\r", _CR_MARK)
 
 
 def encode_xml(body: Any, doctype: str | None = None) -> bytes:
-    """A mapping with one root key → an XML document (UTF-8), with an optional DOCTYPE line."""
+    """A mapping with one root key → an XML document (UTF-8), with an optional DOCTYPE line.
+    A value XML 1.0 cannot carry (most control characters) raises RenderError: nothing is sent."""
     if not isinstance(body, Mapping) or len(body) != 1:
         raise TypeError("an XML body must be a mapping with exactly one root element")
     import xmltodict  # imported on first XML use: most processors speak JSON
 
-    xml = xmltodict.unparse(_xml_text(body), full_document=False)
+    xml = xmltodict.unparse(_xml_text(body, "/body"), full_document=False)
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' + (doctype + "\n" if doctype else "")
-    return (head + xml).encode("utf-8")
+    return (head + xml.replace(_CR_MARK, "&#13;")).encode("utf-8")
 
 
 def _encode_xml(body: Any) -> bytes:

@@ -151,6 +151,9 @@ def _pointer(parts: Any) -> str:
 def _describe(error: ValidationError) -> tuple[str, str]:
     pointer = _pointer(error.absolute_path)
     kind, expected = error.validator, cast(Any, error.validator_value)
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        # A bad key: named by its own pointer, as a bad value would be.
+        return f"{pointer}/{escape_pointer_token(error.instance)}", "is not an accepted key"
     schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if kind == "required":
         instance = error.instance if isinstance(error.instance, Mapping) else {}

@@ -1,0 +1,121 @@
+"""Every (processor, flow) pair, with what a generated request needs to be one that processor
+accepts (its declared payment methods, currencies and required fields), and a recording mock
+transport for proving that nothing was sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from hypothesis import strategies as st
+from iso4217 import Currency
+
+from engine import Client, Connector, HttpRequest, bundled_connectors
+from engine._plan import FlowPlan, RequestPlan
+from engine._tokens import AccessToken
+
+from ..connectors.scenarios import credentials_for
+from .documents import XML_UNWRITABLE
+from .schema_values import Fit, request_schema, values
+
+#: A standing OAuth2 token, so no token exchange is needed (nor sent) by a Client.
+ACCESS_TOKEN = AccessToken("property-access-token", 4_102_444_800.0)
+#: A fixed clock for specs that sign the request date.
+CLOCK = 1_767_225_600.0
+
+#: ISO 4217 currencies with minor units, as the iso4217 package lists them.
+ISO_CURRENCIES = tuple(sorted(c.code for c in Currency if c.exponent is not None))
+
+
+_PAYMENT_KINDS = ("card", "token", "wallet", "bank_redirect", "upi")
+
+CONNECTORS: Mapping[str, Connector] = {c.id: c for c in bundled_connectors()}
+#: (connector id, flow) for every flow of every bundled processor.
+FLOW_PAIRS = tuple((cid, flow) for cid, c in sorted(CONNECTORS.items()) for flow in c.flows)
+
+
+def fit_for(connector: Connector, flow: str) -> Fit:
+    """The constraints a request must meet for `connector` to accept it for `flow`."""
+    caps = connector.capabilities
+    compiled = connector.plan.flows[flow]
+    # An entry naming alternatives (`/a | /b`) is met by its last one.
+    forced = frozenset(written.split(" | ")[-1] for written, _ in compiled.required_fields)
+    kinds = sorted(caps.payment_methods)
+    # A required field under one kind of payment method (`/payment_method/card/...`) needs
+    # that kind.
+    needed = {p.split("/")[2] for p in forced if p.startswith("/payment_method/")}
+    if needed:
+        kinds = [k for k in kinds if k in needed]
+    choices: dict[str, tuple[Any, ...]] = {
+        "/payment_method/type": tuple(kinds),
+        "/capture_method": tuple(sorted(caps.capture_methods)),
+        "/currency": tuple(
+            c for c in ISO_CURRENCIES if caps.currencies is None or c in caps.currencies
+        ),
+    }
+    if not caps.three_ds:
+        choices["/three_ds/request"] = ("never",)
+    omitted = {f"/payment_method/{k}" for k in _PAYMENT_KINDS if k not in kinds}
+    if flow == "capture" and not caps.partial_capture:
+        omitted.add("/amount")
+    xml = any("xml" in (r.content_type or "") for r in _requests(compiled))
+    return Fit(
+        forced=forced,
+        omitted=frozenset(omitted),
+        choices=choices,
+        unwritable=XML_UNWRITABLE if xml else None,
+    )
+
+
+def _requests(compiled: FlowPlan) -> list[RequestPlan]:
+    return [*(step.request for step in compiled.steps), compiled.request]
+
+
+@st.composite
+def accepted_requests(draw: st.DrawFn, connector: Connector, flow: str) -> dict[str, Any]:
+    """Requests valid for the schema of `flow` that `connector` also accepts."""
+    schema, base = request_schema(flow)
+    request: dict[str, Any] = draw(values(schema, base, "", fit_for(connector, flow)))
+    if "amount" in request and "currency" in request:
+        # A processor that writes a currency with fewer decimals than ISO 4217 takes whole
+        # multiples only (refusing the rest is tested in test_amounts).
+        try:
+            connector.plan.format_amount(request["amount"], request["currency"])
+        except ValueError:
+            request["amount"] -= request["amount"] % 1000
+    return request
+
+
+def build_first(connector: Connector, flow: str, request: Mapping[str, Any]) -> HttpRequest:
+    """The first request `flow` sends (its first step, or its own), built without a network."""
+    return connector.build_request(
+        flow,
+        request,
+        credentials_for(connector.id),
+        access_token=ACCESS_TOKEN.token if connector.plan.auth.token else None,
+        now=CLOCK,
+    )
+
+
+@dataclass
+class RecordingTransport:
+    """An httpx transport that records every request and answers HTTP 500 (so any request
+    that does go out ends as a Result, and the record shows it went)."""
+
+    sent: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return httpx.Response(500, json={"error": "property test"})
+
+    def client(self, connector: Connector) -> Client:
+        http = httpx.Client(transport=httpx.MockTransport(self.handle))
+        return Client(
+            connector,
+            credentials_for(connector.id),
+            http_client=http,
+            access_token=ACCESS_TOKEN,
+            clock=lambda: CLOCK,
+        )
