@@ -10,10 +10,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-import jmespath
 from jinja2 import Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
-from jmespath.exceptions import JMESPathError
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth, split_pointer
@@ -107,11 +105,21 @@ def _located(render: Render, pointer: str) -> Render:
     return guarded
 
 
+class ExtractionSyntaxError(ValueError):
+    """A JMESPath expression that does not parse."""
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_jmespath(source: str) -> Callable[[Any], Any]:
     """A JMESPath expression → a search function. A plain field path (`a.b.c`, the common case)
     becomes a direct lookup with JMESPath's semantics (a field of a non-object is null)."""
-    expression = jmespath.compile(source)
+    import jmespath  # imported on first use (a bundled spec compiles its flows lazily)
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        expression = jmespath.compile(source)
+    except JMESPathError as exc:
+        raise ExtractionSyntaxError(str(exc)) from None
     names = _field_chain(expression.parsed)
     if names is None:
         return expression.search
@@ -282,7 +290,7 @@ class Compiler:
             return lambda document, context: render(context)
         try:
             search = compile_jmespath(raw)
-        except JMESPathError as exc:
+        except ExtractionSyntaxError as exc:
             self.problem(pointer, f"invalid JMESPath expression: {str(exc).splitlines()[0]}")
             return lambda document, context: None
         return lambda document, context: search(document)

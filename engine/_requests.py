@@ -14,8 +14,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
-import fastjsonschema
-
 from ._amounts import is_known_currency
 from ._errors import InputError, UnsupportedError
 from ._load import escape_pointer_token
@@ -121,6 +119,8 @@ def _fast_validator(flow: str) -> Callable[[Any], Any]:
         **flatten_schema(schema, schema["$id"]),
     }
     # use_default=False: validating must not write schema defaults into the caller's request.
+    import fastjsonschema  # imported on first use: loading a spec never needs it
+
     validate = fastjsonschema.compile(flat, use_formats=False, use_default=False)
     return cast(Callable[[Any], Any], validate)
 
@@ -132,7 +132,7 @@ def validate_request(flow: str, request: Any) -> None:
         raise InputError("/", "the request must be a JSON object")
     try:
         _fast_validator(flow)(request)
-    except fastjsonschema.JsonSchemaException:
+    except ValueError:  # fastjsonschema's rejection (JsonSchemaValueException) is a ValueError
         from jsonschema.exceptions import best_match
 
         error = best_match(_precise_validator(flow).iter_errors(request))
