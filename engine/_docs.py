@@ -14,13 +14,8 @@ from ._encoding import ENCODERS
 from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._resources import load_schema
-from ._templates import (
-    MAX_FORMAT_WIDTH,
-    MAX_INT_BITS,
-    MAX_OUTPUT_CHARS,
-    REMOVED_FILTERS,
-    filter_docs,
-)
+from ._sandbox import MAX_FORMAT_WIDTH, MAX_INT_BITS, MAX_OUTPUT_CHARS, REMOVED_FILTERS
+from ._templates import filter_docs
 from ._unified import FLOWS, RETRYABLE_CODES, ErrorCode, EventType, PaymentStatus, RefundStatus
 from ._validate import SPEC_SCHEMA
 
