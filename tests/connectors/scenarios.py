@@ -41,6 +41,22 @@ def webhook_scenarios() -> list[Scenario]:
     return _scenarios("webhooks")
 
 
+def fixtures_of(connector: str, folder: str) -> dict[str, dict[str, Any]]:
+    """name → data of every tests/connectors/<connector>/<folder>/*.yaml, in name order."""
+    return {
+        path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / connector / folder).glob("*.yaml"))
+    }
+
+
+def processor_schema(connector: str) -> dict[str, Any]:
+    """tests/connectors/<connector>/processor_schema.json: the processor's own request schemas."""
+    schema: dict[str, Any] = json.loads(
+        (ROOT / connector / "processor_schema.json").read_text(encoding="utf-8")
+    )
+    return schema
+
+
 def credentials_for(connector: str) -> dict[str, str]:
     path = ROOT / connector / "credentials.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -30,22 +30,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from engine import load_connector
 
+from ..scenarios import credentials_for, fixtures_of, processor_schema
+
 HERE = Path(__file__).parent
-SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
+SCHEMA = processor_schema("authorize_net")
 TYPES: dict[str, Any] = SCHEMA["types"]
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
-WEBHOOKS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "webhooks").glob("*.yaml"))
-}
+CREDENTIALS = credentials_for("authorize_net")
+SCENARIOS = fixtures_of("authorize_net", "scenarios")
+WEBHOOKS = fixtures_of("authorize_net", "webhooks")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 #: Scenarios whose body is meant to break the XSD (the processor answers E00003), and the
 #: element the check must name.

@@ -19,24 +19,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import load_connector
 
 from ..endpoints import Endpoints
+from ..scenarios import credentials_for, fixtures_of, processor_schema
 
 HERE = Path(__file__).parent
-SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
-WEBHOOKS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "webhooks").glob("*.yaml"))
-}
+SCHEMA = processor_schema("checkout_com")
+CREDENTIALS = credentials_for("checkout_com")
+SCENARIOS = fixtures_of("checkout_com", "scenarios")
+WEBHOOKS = fixtures_of("checkout_com", "webhooks")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 
 

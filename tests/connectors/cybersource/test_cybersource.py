@@ -27,20 +27,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
 from engine import HttpResponse, InputError, UnsupportedError, load_connector
 
 from ..endpoints import Endpoints
+from ..scenarios import credentials_for, fixtures_of, processor_schema
 
 HERE = Path(__file__).parent
-SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
+SCHEMA = processor_schema("cybersource")
+CREDENTIALS = credentials_for("cybersource")
+SCENARIOS = fixtures_of("cybersource", "scenarios")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 CLOCK = 1_767_225_600.0  # the scenario harness's clock: 2026-01-01T00:00:00Z
 CONNECTOR = load_connector("cybersource")

@@ -21,26 +21,19 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import Client, WebhookError, load_connector
 
 from ..endpoints import Endpoints
-from ..scenarios import response_body
+from ..scenarios import credentials_for, fixtures_of, processor_schema, response_body
 
 HERE = Path(__file__).parent
-SCHEMA: dict[str, Any] = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
+SCHEMA: dict[str, Any] = processor_schema("mollie")
 ENDPOINTS: dict[str, Any] = SCHEMA["endpoints"]
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
-DELIVERIES = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "deliveries").glob("*.yaml"))
-}
+CREDENTIALS = credentials_for("mollie")
+SCENARIOS = fixtures_of("mollie", "scenarios")
+DELIVERIES = fixtures_of("mollie", "deliveries")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 
 #: Scenarios whose body knowingly breaks Mollie's schema, and where: SOFORT is not a Mollie

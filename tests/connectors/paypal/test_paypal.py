@@ -24,27 +24,20 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import Client, WebhookError, load_connector
 from engine._tokens import AccessToken, MemoryTokenCache
 
 from ..endpoints import Endpoints
-from ..scenarios import response_body
+from ..scenarios import credentials_for, fixtures_of, processor_schema, response_body
 
 HERE = Path(__file__).parent
-SCHEMA = json.loads((HERE / "processor_schema.json").read_text(encoding="utf-8"))
+SCHEMA = processor_schema("paypal")
 ENDPOINTS: dict[str, Any] = SCHEMA["endpoints"]
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
-DELIVERIES = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "deliveries").glob("*.yaml"))
-}
+CREDENTIALS = credentials_for("paypal")
+SCENARIOS = fixtures_of("paypal", "scenarios")
+DELIVERIES = fixtures_of("paypal", "deliveries")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 TOKEN = "scenario-access-token"
 

@@ -29,21 +29,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from engine import HttpRequest, HttpResponse, load_connector
 
+from ..scenarios import credentials_for, fixtures_of
+
 HERE = Path(__file__).parent
-CREDENTIALS = json.loads((HERE / "credentials.json").read_text(encoding="utf-8"))
-SCENARIOS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "scenarios").glob("*.yaml"))
-}
-WEBHOOKS = {
-    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted((HERE / "webhooks").glob("*.yaml"))
-}
+CREDENTIALS = credentials_for("razorpay")
+SCENARIOS = fixtures_of("razorpay", "scenarios")
+WEBHOOKS = fixtures_of("razorpay", "webhooks")
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 DOCS = "https://razorpay.com/docs"
 
