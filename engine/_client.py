@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -15,19 +15,23 @@ from typing import Any, Self
 
 import httpx
 
-from ._build import base_url_for, check_request, request_count
+from ._build import check_request, request_count
 from ._connector import Connector, load_connector
-from ._credentials import resolve_credentials
+from ._credentials import Credentials, resolve_credentials
 from ._errors import InputError, NotSentError, WebhookError
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, unresolved
 from ._tokens import (
     DEFAULT_TOKEN_CACHE,
     AccessToken,
+    Flight,
     TokenCache,
+    TokenWanted,
     build_token_request,
+    flight,
     parse_token_response,
     token_cache_key,
+    token_url,
 )
 from ._unified import READ_FLOWS, STATUS_EVENT, ErrorCode, Event, PaymentStatus, Result
 from ._webhooks import WebhookResult
@@ -35,7 +39,8 @@ from ._webhooks import WebhookResult
 logger = logging.getLogger("engine")
 
 #: The conversation a call is: requests out, responses (or transport exceptions) in, a Result.
-Exchange = Generator[HttpRequest, Any, Result]
+#: A TokenWanted out is answered with (AccessToken, fetched_now): see _Base._reusable_token.
+Exchange = Generator[HttpRequest | TokenWanted, Any, Result]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,8 @@ class _Base:
         self.connector = (
             connector if isinstance(connector, Connector) else load_connector(connector)
         )
-        self._credentials = credentials or {}
+        # Held wrapped (secret values as Secret) and resolved once, on first use.
+        self._credentials = Credentials.for_plan(self.connector.plan, credentials)
         self.environment = environment
         self.base_url = base_url
         self.limits = limits or Limits()
@@ -204,7 +210,7 @@ class _Base:
         token: AccessToken | None = None
         fresh = False
         if plan.auth.token is not None:
-            token, fresh = yield from self._obtain_token()
+            token, fresh = yield TokenWanted(self._token_key())
         steps: dict[str, Any] = {}
         index = 0
         while index < count:
@@ -216,7 +222,7 @@ class _Base:
                 base_url=self.base_url,
                 step=index,
                 steps=steps,
-                access_token=token.token if token else None,
+                access_token=token.token.reveal() if token else None,
                 now=self._clock(),
             )
             if logger.isEnabledFor(logging.DEBUG):
@@ -239,8 +245,8 @@ class _Base:
             if outcome.status_code == 401 and token is not None and not fresh:
                 # A cached token the processor no longer accepts: a 401 means nothing was done,
                 # so ask for a new token once and send the same request again.
-                self._drop_token()
-                token, fresh = yield from self._obtain_token()
+                token, _ = yield TokenWanted(self._token_key(), rejected=token)
+                fresh = True  # refreshed once; a second 401 is the processor's answer
                 continue
             if index < count - 1:
                 answer = parse_step(
@@ -258,39 +264,64 @@ class _Base:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _token_key(self) -> str:
+        """The token cache key for this Client's credentials, environment and host."""
         plan = self.connector.plan
         resolved = resolve_credentials(plan, self._credentials)
-        root = self.base_url or base_url_for(
-            plan, self.environment, {"credentials": resolved.settings}
-        )
-        return token_cache_key(plan, root, resolved.values)
+        url = token_url(plan, resolved, environment=self.environment, base_url=self.base_url)
+        return token_cache_key(plan, resolved, environment=self.environment, url=url)
 
-    def _obtain_token(self) -> Generator[HttpRequest, Any, tuple[AccessToken, bool]]:
-        """A usable token: the caller's, the cache's, or a new one (then cached)."""
-        if self._access_token is not None and self._access_token.usable():
-            return self._access_token, False
-        key = self._token_key()
-        cached = self.token_cache.get(key)
-        if cached is not None and cached.usable():
-            return cached, False
-        plan = self.connector.plan
-        request = build_token_request(
-            plan, self._credentials, environment=self.environment, base_url=self.base_url
+    def _reusable_token(
+        self, want: TokenWanted, flight: Flight | None = None
+    ) -> AccessToken | None:
+        """A token this Client may send without fetching: its own (the caller's or the last
+        one), the one a concurrent call just fetched, or the cache's — each only when it fits
+        the key, is usable, and is not the one the processor just refused."""
+        for candidate in self._token_candidates(want.key, flight):
+            if (
+                candidate is not None
+                and candidate.fits(want.key)
+                and candidate.usable()
+                and (want.rejected is None or candidate.token != want.rejected.token)
+            ):
+                self._access_token = candidate
+                return candidate
+        return None
+
+    def _token_candidates(self, key: str, flight: Flight | None) -> Iterator[AccessToken | None]:
+        yield self._access_token
+        yield flight.token if flight is not None else None
+        yield self.token_cache.get(key)  # last: a shared cache may be a network round trip
+
+    def _token_request(self) -> HttpRequest:
+        return build_token_request(
+            self.connector.plan,
+            self._credentials,
+            environment=self.environment,
+            base_url=self.base_url,
         )
-        outcome = yield request
+
+    def _took_token(
+        self, want: TokenWanted, flight: Flight, outcome: HttpResponse | Exception
+    ) -> AccessToken:
+        """The token endpoint's answer → a token bound to `want.key`, cached and shared with the
+        calls waiting on `flight`; or NotSentError/CredentialsError (nothing else was sent)."""
+        plan = self.connector.plan
         if isinstance(outcome, Exception):
             raise NotSentError(
                 f"{plan.id}: no access token ({type(outcome).__name__}); the payment request "
                 "was not sent"
             ) from None
-        token = parse_token_response(plan, outcome)
-        self.token_cache.set(key, token)
-        self._access_token = token
-        return token, True
+        token = replace(parse_token_response(plan, outcome), bound_to=want.key)
+        self.token_cache.set(want.key, token)
+        flight.token = self._access_token = token
+        return token
 
-    def _drop_token(self) -> None:
-        self._access_token = None
-        self.token_cache.set(self._token_key(), AccessToken("", 0.0))
+    @staticmethod
+    def _no_time_for_token(plan_id: str) -> NotSentError:
+        return NotSentError(
+            f"{plan_id}: the call's total time limit ran out waiting for an access token; "
+            "nothing was sent"
+        )
 
     @staticmethod
     def _with_token(result: Result, token: AccessToken | None) -> Result:
@@ -460,14 +491,38 @@ class Client(_Base):
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
+        sent: HttpRequest | None = None
         while True:
-            answer = self._send(outgoing, deadline)
+            if isinstance(outgoing, TokenWanted):
+                answer: Any = self._token(outgoing, deadline)
+            else:
+                answer = self._send(outgoing, deadline)
+                sent = outgoing
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                return done.value, last, outgoing
+                assert sent is not None
+                return done.value, last, sent
+
+    def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
+        """A token for `want.key`: one token request per key, however many threads wait."""
+        reusable = self._reusable_token(want)
+        if reusable is not None:
+            return reusable, False
+        shared = flight(want.key)
+        remaining = _remaining(deadline)
+        if not shared.lock.acquire(timeout=-1 if remaining is None else max(remaining, 0.0)):
+            raise self._no_time_for_token(self.connector.id)
+        try:
+            reusable = self._reusable_token(want, shared)
+            if reusable is not None:
+                return reusable, False
+            outcome = self._send(self._token_request(), deadline)
+            return self._took_token(want, shared, outcome), True
+        finally:
+            shared.lock.release()
 
     def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         remaining = _remaining(deadline)
@@ -610,14 +665,41 @@ class AsyncClient(_Base):
         exchange = self._drive(flow, request)
         outgoing = next(exchange)
         last: HttpResponse | None = None
+        sent: HttpRequest | None = None
         while True:
-            answer = await self._send(outgoing, deadline)
+            if isinstance(outgoing, TokenWanted):
+                answer: Any = await self._token(outgoing, deadline)
+            else:
+                answer = await self._send(outgoing, deadline)
+                sent = outgoing
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                return done.value, last, outgoing
+                assert sent is not None
+                return done.value, last, sent
+
+    async def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
+        """A token for `want.key`: one token request per key, however many tasks wait."""
+        reusable = self._reusable_token(want)
+        if reusable is not None:
+            return reusable, False
+        shared = flight(want.key)
+        lock = shared.task_lock()
+        try:
+            async with asyncio.timeout(_remaining(deadline)):
+                await lock.acquire()
+        except TimeoutError:
+            raise self._no_time_for_token(self.connector.id) from None
+        try:
+            reusable = self._reusable_token(want, shared)
+            if reusable is not None:
+                return reusable, False
+            outcome = await self._send(self._token_request(), deadline)
+            return self._took_token(want, shared, outcome), True
+        finally:
+            lock.release()
 
     async def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         remaining = _remaining(deadline)

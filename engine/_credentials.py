@@ -1,9 +1,14 @@
-"""Merchant credentials → checked values for templates, with secrets that never print."""
+"""Merchant credentials → checked values for templates, with secrets that never print.
+
+What holds a credential hides it from every generic view: `repr`/`str`/format, `pickle` (refused),
+`copy`/`deepcopy` (the same object: `dataclasses.asdict` copies leaves) and so a traceback's frame
+locals. Revealed values live only inside the auth scheme's templates and short helper frames."""
 
 from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -40,6 +45,12 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", len(self._value)))
 
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy may be the same object
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
+
     def __reduce__(self) -> tuple[type, tuple[str]]:
         raise TypeError("a Secret cannot be pickled")
 
@@ -48,11 +59,28 @@ class Credentials(Mapping[str, object]):
     """A merchant's credentials for one connector. Secret values are wrapped in Secret;
     the mapping prints without them."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_resolved", "_values")
 
     def __init__(self, values: Mapping[str, object] | None = None, /, **more: object) -> None:
         merged = {**(values or {}), **more}
-        self._values = {k: v if isinstance(v, Secret) else str(v) for k, v in merged.items()}
+        self._values = {
+            k: v if isinstance(v, Secret) or v is None else str(v) for k, v in merged.items()
+        }
+        # The last resolution (plan, check_patterns, result): a Client resolves once, not per call.
+        self._resolved: tuple[ConnectorPlan, bool, ResolvedCredentials] | None = None
+
+    @classmethod
+    def for_plan(cls, plan: ConnectorPlan, given: Mapping[str, object] | None) -> Credentials:
+        """`given` with every value the spec declares secret wrapped in Secret."""
+        secret = {c.name for c in plan.credentials if c.secret}
+        return cls(
+            {
+                name: Secret(str(value))
+                if name in secret and value is not None and not isinstance(value, Secret)
+                else value
+                for name, value in (given or {}).items()
+            }
+        )
 
     def __getitem__(self, key: str) -> object:
         return self._values[key]
@@ -64,30 +92,103 @@ class Credentials(Mapping[str, object]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        return f"Credentials({', '.join(sorted(self._values))}; values hidden)"
+        return f"Credentials({', '.join(sorted(map(str, self._values)))}; values hidden)"
+
+    def __copy__(self) -> Credentials:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Credentials:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("Credentials cannot be pickled")
+
+
+class _Hidden(dict[str, str]):
+    """Revealed credential values for the auth templates: a dict that prints without them (a
+    template context holding it may sit in a traceback's frame locals)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(sorted(self))}: values hidden}}"
+
+    __str__ = __repr__
+
+    def __copy__(self) -> _Hidden:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Hidden:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("credential values cannot be pickled")
+
+
+class _HiddenTuple(tuple[str, ...]):
+    """Revealed secret values for the scrubber: a tuple that prints without them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"({len(self)} secret values hidden)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("credential values cannot be pickled")
 
 
 @dataclass(frozen=True, slots=True)
 class ResolvedCredentials:
     """Plain values for the auth templates, the non-secret settings every other template sees,
-    and the secret values every transcript is scrubbed of."""
+    and the secret values every transcript is scrubbed of. Each prints without its values."""
 
     values: Mapping[str, str]
     secrets: tuple[str, ...]
     settings: Mapping[str, str]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _Hidden(self.values))
+        object.__setattr__(self, "secrets", _HiddenTuple(self.secrets))
+
     def __repr__(self) -> str:
         return f"ResolvedCredentials({', '.join(sorted(self.values))}; values hidden)"
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("credential values cannot be pickled")
+
+
+#: What a secret may hold: it goes into HTTP headers (an auth scheme), so printable ASCII only.
+_SECRET_TEXT = re.compile(r"[\x20-\x7e]*")
 
 
 def resolve_credentials(
     plan: ConnectorPlan, given: Mapping[str, object] | None, *, check_patterns: bool = True
 ) -> ResolvedCredentials:
-    given = given or {}
+    """The checked values, or CredentialsError naming the field (never its value). A Credentials
+    object remembers its resolution, so a Client resolves once."""
+    if isinstance(given, Credentials) and given._resolved is not None:
+        memo_plan, memo_check, memo = given._resolved
+        if memo_plan is plan and memo_check == check_patterns:
+            return memo
+    resolved = _resolve(plan, given or {}, check_patterns)
+    # Raised here, not inside _resolve: a traceback's frame locals then hold no revealed value.
+    if isinstance(resolved, str):
+        raise CredentialsError(resolved)
+    if isinstance(given, Credentials):
+        given._resolved = (plan, check_patterns, resolved)
+    return resolved
+
+
+def _resolve(
+    plan: ConnectorPlan, given: Mapping[str, object], check_patterns: bool
+) -> ResolvedCredentials | str:
+    """The resolved credentials, or what is wrong with them (a message without any value)."""
     declared = {c.name: c for c in plan.credentials}
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise CredentialsError(
+        return (
             f"{plan.id}: unknown credential(s) {', '.join(unknown)}; "
             f"expected: {', '.join(declared) or 'none'}"
         )
@@ -100,16 +201,21 @@ def resolve_credentials(
             value = credential.default
         if value is None:
             if credential.required:
-                raise CredentialsError(f"{plan.id}: credential {name!r} is required")
+                return f"{plan.id}: credential {name!r} is required"
             continue
+        if credential.secret and not _SECRET_TEXT.fullmatch(value):
+            return (
+                f"{plan.id}: credential {name!r} holds a non-ASCII or control character "
+                "(a secret may hold printable ASCII only)"
+            )
+        if not credential.secret and any(unicodedata.category(c) == "Cc" for c in value):
+            return f"{plan.id}: credential {name!r} holds a control character"
         if (
             check_patterns
             and credential.pattern is not None
             and not re.fullmatch(credential.pattern, value)
         ):
-            raise CredentialsError(
-                f"{plan.id}: credential {name!r} does not have the expected form"
-            )
+            return f"{plan.id}: credential {name!r} does not have the expected form"
         values[name] = value
         if credential.secret:
             secrets.append(value)

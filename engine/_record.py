@@ -49,7 +49,7 @@ def record(
     card = (request.get("payment_method") or {}).get("card") or {}
     secrets = [*resolved.secrets, *(str(card[k]) for k in ("number", "cvc") if card.get(k))]
     if result.access_token is not None:
-        secrets.append(result.access_token.token)
+        secrets.append(result.access_token.token.reveal())
     scrubber = Scrubber(secrets)
     token_path = connector.plan.auth.token.path if connector.plan.auth.token else None
     answers = [

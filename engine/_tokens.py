@@ -1,43 +1,63 @@
-"""OAuth2 client-credentials tokens: the token request (pure), its answer → AccessToken, and the
-cache that reuses a token until shortly before it expires.
+"""OAuth2 client-credentials tokens: the token request (pure), its answer → AccessToken, the
+cache that reuses a token until shortly before it expires, and the per-key flights that make
+concurrent calls share one token request.
 
-The cache interface is two methods, so a shared store (Redis, a database) can replace the
-in-memory default; a stateless caller can instead keep the AccessToken a Result returns and pass
-it back to the next Client.
+A token belongs to exactly the credentials that fetched it: the cache key is a SHA-256
+fingerprint of every credential value (secret or not), the connector, the environment and the
+token URL, and a fetched AccessToken carries that key, so a Client built with other credentials
+never uses it. The cache interface is two methods, so a shared store (Redis, a database) can
+replace the in-memory default (keys are stable across processes); a stateless caller can instead
+keep the AccessToken a Result returns and pass it back to the next Client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from ._build import base_url_for
-from ._credentials import resolve_credentials
+from ._credentials import ResolvedCredentials, Secret, resolve_credentials
 from ._errors import CredentialsError, NotSentError
 from ._http import HttpRequest, HttpResponse
-from ._plan import ConnectorPlan
+from ._plan import ConnectorPlan, TokenPlan
 from ._scrub import Scrubber
 
 #: A token is not used in its last seconds: the request may take that long to arrive.
 EXPIRY_MARGIN_SECONDS = 60
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AccessToken:
-    """An OAuth2 access token and when it expires (Unix seconds). Prints without the token."""
+    """An OAuth2 access token (a Secret: `.token.reveal()` gives it) and when it expires (Unix
+    seconds). `bound_to` is the token cache key it was fetched for: a Client whose credentials
+    give another key ignores it. A token the caller builds (`bound_to` None) is the caller's
+    word that it belongs to the Client's credentials. Prints, copies and `asdict`s without the
+    token; refuses to be pickled."""
 
-    token: str = field(repr=False)
+    token: Secret
     expires_at: float
+    bound_to: str | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, token: str | Secret, expires_at: float, bound_to: str | None = None) -> None:
+        object.__setattr__(self, "token", token if isinstance(token, Secret) else Secret(token))
+        object.__setattr__(self, "expires_at", expires_at)
+        object.__setattr__(self, "bound_to", bound_to)
 
     def usable(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) < self.expires_at - EXPIRY_MARGIN_SECONDS
+
+    def fits(self, key: str) -> bool:
+        """Whether a Client whose token cache key is `key` may send this token."""
+        return self.bound_to is None or self.bound_to == key
 
     def __repr__(self) -> str:
         return f"AccessToken(token='***', expires_at={self.expires_at:.0f})"
@@ -68,12 +88,91 @@ class MemoryTokenCache:
 DEFAULT_TOKEN_CACHE = MemoryTokenCache()
 
 
-def token_cache_key(plan: ConnectorPlan, base_url: str, credentials: Mapping[str, str]) -> str:
-    """Per connector, host and client: the client id is hashed, never stored in the key."""
-    assert plan.auth.token is not None
-    client = str(plan.auth.token.client_id({"credentials": credentials}))
-    digest = hashlib.sha256(client.encode()).hexdigest()[:16]
-    return f"{plan.id}|{base_url}|{digest}"
+def token_url(
+    plan: ConnectorPlan,
+    resolved: ResolvedCredentials,
+    *,
+    environment: str = "sandbox",
+    base_url: str | None = None,
+) -> str:
+    """Where the token request goes (the cache key names this same URL)."""
+    token = _token_plan(plan)
+    context = {"credentials": resolved.settings}
+    root = base_url if base_url is not None else base_url_for(plan, environment, context)
+    return root.rstrip("/") + token.path
+
+
+def token_cache_key(
+    plan: ConnectorPlan, resolved: ResolvedCredentials, *, environment: str, url: str
+) -> str:
+    """`oauth2:<connector>:<environment>:<sha256>`, the hash over the connector, environment,
+    token URL and every credential value (canonical JSON). Holds no credential; the same in
+    every process (no salt), so a shared cache works."""
+    canonical = json.dumps(
+        {
+            "connector": plan.id,
+            "environment": environment,
+            "url": url,
+            "credentials": dict(resolved.values),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    del canonical  # holds every credential value: not left in a traceback's frame locals
+    return f"oauth2:{plan.id}:{environment}:{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenWanted:
+    """What a call's conversation yields when it needs an access token: the client answers
+    with (AccessToken, fetched_now), fetching once per key however many calls wait.
+    `rejected` is a token the processor just refused (never handed out again)."""
+
+    key: str
+    rejected: AccessToken | None = None
+
+
+class Flight:
+    """The token fetch for one key: a lock for threads, one per event loop for asyncio tasks,
+    and the token it fetched (waiters take it even when the cache does not keep it)."""
+
+    __slots__ = ("__weakref__", "_loop_locks", "lock", "token")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.token: AccessToken | None = None
+        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def task_lock(self) -> asyncio.Lock:
+        with _FLIGHTS_GUARD:
+            loop = asyncio.get_running_loop()
+            lock = self._loop_locks.get(loop)
+            if lock is None:
+                lock = self._loop_locks[loop] = asyncio.Lock()
+            return lock
+
+
+_FLIGHTS_GUARD = threading.Lock()
+_FLIGHTS: weakref.WeakValueDictionary[str, Flight] = weakref.WeakValueDictionary()
+
+
+def flight(key: str) -> Flight:
+    """This process's flight for `key`; it lives while a call holds or waits on it."""
+    with _FLIGHTS_GUARD:
+        found = _FLIGHTS.get(key)
+        if found is None:
+            found = _FLIGHTS[key] = Flight()
+        return found
+
+
+def _token_plan(plan: ConnectorPlan) -> TokenPlan:
+    if plan.auth.token is None:
+        raise CredentialsError(f"{plan.id} does not use OAuth2 access tokens")
+    return plan.auth.token
 
 
 def build_token_request(
@@ -84,22 +183,18 @@ def build_token_request(
     base_url: str | None = None,
 ) -> HttpRequest:
     """The token request: POST token_path, HTTP Basic client id and secret, form body."""
-    token = plan.auth.token
-    if token is None:
-        raise CredentialsError(f"{plan.id} does not use OAuth2 access tokens")
+    token = _token_plan(plan)
     resolved = resolve_credentials(plan, credentials)
     context = {"credentials": resolved.values}
-    root = base_url if base_url is not None else base_url_for(plan, environment, context)
-    client_id, secret = str(token.client_id(context)), str(token.client_secret(context))
     form = {"grant_type": "client_credentials"}
     if token.scope is not None and token.scope(context):
         form["scope"] = str(token.scope(context))
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
+    client_id = str(token.client_id(context))
     return HttpRequest(
         method="POST",
-        url=root.rstrip("/") + token.path,
+        url=token_url(plan, resolved, environment=environment, base_url=base_url),
         headers={
-            "Authorization": f"Basic {basic}",
+            "Authorization": _basic(token, context),
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         },
@@ -107,6 +202,12 @@ def build_token_request(
         scrubber=Scrubber([*resolved.secrets, client_id]),
         sensitive_headers=frozenset({"authorization"}),
     )
+
+
+def _basic(token: TokenPlan, context: Mapping[str, Any]) -> str:
+    # Its own frame: the revealed secret is gone once the header value exists.
+    pair = f"{token.client_id(context)}:{token.client_secret(context)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
 def parse_token_response(
@@ -118,15 +219,23 @@ def parse_token_response(
             f"{plan.id}: the token endpoint refused the client credentials "
             f"(HTTP {response.status_code}); nothing else was sent"
         )
-    try:
-        data: Any = json.loads(response.body.decode("utf-8-sig"))
-        token = str(data["access_token"])
-        lifetime = float(data.get("expires_in", 0))
-    except (ValueError, KeyError, TypeError):
+    grant = _read_grant(response.body)
+    if grant is None:
         raise NotSentError(
             f"{plan.id}: no access token could be read (HTTP {response.status_code}); "
             "the payment request was not sent"
-        ) from None
-    if response.status_code >= 300 or not token:
+        )
+    token, lifetime = grant
+    if response.status_code >= 300 or not token.reveal():
         raise NotSentError(f"{plan.id}: the token endpoint answered HTTP {response.status_code}")
     return AccessToken(token, (time.time() if now is None else now) + lifetime)
+
+
+def _read_grant(body: bytes) -> tuple[Secret, float] | None:
+    """The token (wrapped at once) and its lifetime; its own frame, so the decoded answer is
+    never among a traceback's locals."""
+    try:
+        data: Any = json.loads(body.decode("utf-8-sig"))
+        return Secret(str(data["access_token"])), float(data.get("expires_in", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -207,7 +207,7 @@ class Result:
             if token is None
             else {
                 "expires_at": token.expires_at,
-                **({"token": token.token} if reveal_access_token else {}),
+                **({"token": token.token.reveal()} if reveal_access_token else {}),
             }
         )
         return data
