@@ -121,7 +121,7 @@ def test_scenario(scenario: Scenario, snapshot_json: Any) -> None:
             credentials_for(scenario.connector),
             step=index,
             steps=steps,
-            access_token=ACCESS_TOKEN.token if connector.plan.auth.token else None,
+            access_token=ACCESS_TOKEN.token.reveal() if connector.plan.auth.token else None,
             now=CLOCK,
         )
         assert (wire.method, str(wire.url)) == (built.method, built.url)

@@ -94,7 +94,7 @@ def build_first(connector: Connector, flow: str, request: Mapping[str, Any]) -> 
         flow,
         request,
         credentials_for(connector.id),
-        access_token=ACCESS_TOKEN.token if connector.plan.auth.token else None,
+        access_token=ACCESS_TOKEN.token.reveal() if connector.plan.auth.token else None,
         now=CLOCK,
     )
 

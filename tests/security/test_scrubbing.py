@@ -87,7 +87,7 @@ def test_scenario_prints_no_secret(
     if done.built:
         # The proof needs the engine's DEBUG lines: without them it would pass vacuously.
         assert any(r.name == "engine" for r in debug_logs.records), "the engine logged nothing"
-    token = ACCESS_TOKEN.token if _uses_token(scenario.connector) else None
+    token = ACCESS_TOKEN.token.reveal() if _uses_token(scenario.connector) else None
     watched = watched_for(scenario, access_token=token)
     assert_nothing_printed(watched, printed(done, debug_logs.records))
 
