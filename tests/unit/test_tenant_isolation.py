@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import dataclasses
 import pickle
@@ -150,10 +151,8 @@ def _views(thing: object) -> list[str]:
     shown = [repr(thing), str(thing), repr(copy.copy(thing)), repr(copy.deepcopy(thing))]
     if dataclasses.is_dataclass(thing) and not isinstance(thing, type):
         shown.append(repr(dataclasses.asdict(thing)))
-    try:
+    with contextlib.suppress(TypeError):  # refused: nothing leaves
         shown.append(repr(pickle.dumps(thing)))
-    except TypeError:
-        pass  # refused: nothing leaves
     return shown
 
 
