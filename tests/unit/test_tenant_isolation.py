@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import pickle
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -33,7 +34,8 @@ TOKEN = "tok_victim_SECRET_VALUE"
 class TokenEndpoint:
     """Issues a distinct token per client secret; pays only with a token it issued."""
 
-    def __init__(self, *, token_status: int = 200) -> None:
+    def __init__(self, *, token_status: int = 200, delay: float = 0.0) -> None:
+        self.delay = delay  # a slow token endpoint: concurrent calls overlap while it answers
         self.token_requests: list[httpx.Request] = []
         self.issued: dict[str, str] = {}  # token → the secret it was issued for
         self.token_status = token_status
@@ -42,6 +44,7 @@ class TokenEndpoint:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/oauth2/token":
             pair = base64.b64decode(request.headers["authorization"].split()[1]).decode()
+            time.sleep(self.delay)
             with self.lock:
                 self.token_requests.append(request)
                 token = f"{TOKEN}{len(self.token_requests)}"
@@ -108,7 +111,7 @@ def test_the_cache_key_holds_no_credential_and_is_stable() -> None:
 
 
 def test_thirty_threads_make_one_token_request() -> None:
-    endpoint, cache = TokenEndpoint(), MemoryTokenCache()
+    endpoint, cache = TokenEndpoint(delay=0.05), MemoryTokenCache()
     barrier = threading.Barrier(30)
     results: list[str] = []
 
