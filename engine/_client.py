@@ -29,7 +29,8 @@ from ._tokens import (
     TokenWanted,
     build_token_request,
     flight,
-    parse_token_response,
+    hide_body,
+    parse_token_answer,
     token_cache_key,
     token_url,
 )
@@ -311,7 +312,9 @@ class _Base:
                 f"{plan.id}: no access token ({type(outcome).__name__}); the payment request "
                 "was not sent"
             ) from None
-        token = replace(parse_token_response(plan, outcome), bound_to=want.key)
+        status, body = outcome.status_code, hide_body(outcome)
+        del outcome  # the answer holds the token: not left in a traceback's frame locals
+        token = replace(parse_token_answer(plan, status, body), bound_to=want.key)
         self.token_cache.set(want.key, token)
         flight.token = self._access_token = token
         return token
@@ -519,8 +522,8 @@ class Client(_Base):
             reusable = self._reusable_token(want, shared)
             if reusable is not None:
                 return reusable, False
-            outcome = self._send(self._token_request(), deadline)
-            return self._took_token(want, shared, outcome), True
+            # Passed on, never a local: the answer holds the token.
+            return self._took_token(want, shared, self._send(self._token_request(), deadline)), True
         finally:
             shared.lock.release()
 
@@ -696,8 +699,10 @@ class AsyncClient(_Base):
             reusable = self._reusable_token(want, shared)
             if reusable is not None:
                 return reusable, False
-            outcome = await self._send(self._token_request(), deadline)
-            return self._took_token(want, shared, outcome), True
+            answer = self._took_token(
+                want, shared, await self._send(self._token_request(), deadline)
+            )
+            return answer, True
         finally:
             lock.release()
 

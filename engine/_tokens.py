@@ -214,28 +214,40 @@ def parse_token_response(
     plan: ConnectorPlan, response: HttpResponse, *, now: float | None = None
 ) -> AccessToken:
     """The access token, or an exception: without a token the payment request is never sent."""
-    if response.status_code in (400, 401, 403):
+    return parse_token_answer(plan, response.status_code, hide_body(response), now=now)
+
+
+def hide_body(response: HttpResponse) -> Secret:
+    """The token endpoint's answer body (it holds the token) as a Secret, lossless."""
+    return Secret(response.body.decode("latin-1"))
+
+
+def parse_token_answer(
+    plan: ConnectorPlan, status_code: int, body: Secret, *, now: float | None = None
+) -> AccessToken:
+    """parse_token_response over a hidden body: no frame of a raised exception shows it."""
+    if status_code in (400, 401, 403):
         raise CredentialsError(
             f"{plan.id}: the token endpoint refused the client credentials "
-            f"(HTTP {response.status_code}); nothing else was sent"
+            f"(HTTP {status_code}); nothing else was sent"
         )
-    grant = _read_grant(response.body)
+    grant = _read_grant(body)
     if grant is None:
         raise NotSentError(
-            f"{plan.id}: no access token could be read (HTTP {response.status_code}); "
+            f"{plan.id}: no access token could be read (HTTP {status_code}); "
             "the payment request was not sent"
         )
     token, lifetime = grant
-    if response.status_code >= 300 or not token.reveal():
-        raise NotSentError(f"{plan.id}: the token endpoint answered HTTP {response.status_code}")
+    if status_code >= 300 or not token.reveal():
+        raise NotSentError(f"{plan.id}: the token endpoint answered HTTP {status_code}")
     return AccessToken(token, (time.time() if now is None else now) + lifetime)
 
 
-def _read_grant(body: bytes) -> tuple[Secret, float] | None:
+def _read_grant(body: Secret) -> tuple[Secret, float] | None:
     """The token (wrapped at once) and its lifetime; its own frame, so the decoded answer is
     never among a traceback's locals."""
     try:
-        data: Any = json.loads(body.decode("utf-8-sig"))
+        data: Any = json.loads(body.reveal().encode("latin-1").decode("utf-8-sig"))
         return Secret(str(data["access_token"])), float(data.get("expires_in", 0))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

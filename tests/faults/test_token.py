@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import traceback
+
 import httpx
 import pytest
 
-from engine import CredentialsError
+from engine import CredentialsError, NotSentError
 
 from .calls import Setup, call_sync, outcome_problems
 from .cases import FlowCase, expected, flow_cases, limits_for, requests_made, token_answer
@@ -48,3 +50,24 @@ def test_refused_client_credentials_raise_and_send_nothing_else(
     assert isinstance(call.outcome, CredentialsError), call.outcome
     assert "nothing else was sent" in str(call.outcome)
     assert call.route is not None and call.route.connections == 1
+
+
+@pytest.mark.parametrize("case", TOKEN_CASES, ids=[c.id for c in TOKEN_CASES])
+def test_a_token_failure_leaves_no_secret_in_frame_locals(
+    fault_server: FaultServer, http: httpx.Client, case: FlowCase
+) -> None:
+    # A Sentry-style capture of the exception's frames (repr of every local) shows no secret
+    # and not the token an error answer carried.
+    broken = Answer(
+        502, {"Content-Type": "application/json"}, b'{"access_token": "tok_in_error_answer"}'
+    )
+    setup = Setup(limits_for(None), fetch_token=True)
+    call = call_sync(fault_server, http, case, [broken, *case.answers], setup)
+    assert isinstance(call.outcome, NotSentError), call.outcome
+    shown = traceback.TracebackException.from_exception(call.outcome, capture_locals=True)
+    engine_frames = [f for f in shown.stack if "/engine/" in f.filename]
+    assert engine_frames
+    text = "".join(repr(f.locals) for f in engine_frames)
+    secrets = [str(v) for k, v in case.credentials.items() if "secret" in k or "key" in k]
+    leaked = [s for s in [*secrets, "tok_in_error_answer"] if s in text]
+    assert secrets and not leaked, text[text.find(leaked[0]) - 300 :][:400] if leaked else ""
