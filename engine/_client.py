@@ -428,6 +428,15 @@ _TRANSPORT_FAILURES = (
 )
 
 
+def _timed_out(exc: Exception, deadline: float | None) -> Exception:
+    """A read or write that timed out because the call's deadline (not the per-operation
+    timeout) ran out is the total time limit's doing."""
+    timed_out = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
+    if timed_out and deadline is not None and deadline - time.monotonic() < 0.05:
+        return _OutOfTime()
+    return exc
+
+
 def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
     return HttpResponse(raw.status_code, dict(raw.headers), body)
 
@@ -519,14 +528,15 @@ class Client(_Base):
                 timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
                 answered = True
+                owner = _transport.owner_of(self._http, raw)
                 decoder = self._decoder(raw)
                 for chunk in self._raw_chunks(raw):
                     decoder.feed(chunk)
                     self._check_chunk(decoder.body, deadline)
                 body = decoder.finish()
-                _transport.close_if_doubtful(self._http, raw)
+                _transport.close_if_doubtful(owner, raw)
         except _TRANSPORT_FAILURES as exc:
-            return exc
+            return _timed_out(exc, deadline)
         except Exception as exc:
             return exc if answered else _transport.LocalFailure(type(exc).__name__)
         finally:
@@ -677,15 +687,16 @@ class AsyncClient(_Base):
                 timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
                 answered = True
+                owner = _transport.owner_of(self._http, raw)
                 decoder = self._decoder(raw)
                 if not raw.is_stream_consumed:
                     async for chunk in raw.aiter_raw():
                         decoder.feed(chunk)
                         self._check_chunk(decoder.body, deadline)
                 body = decoder.finish()
-                _transport.close_if_doubtful(self._http, raw)
+                _transport.close_if_doubtful(owner, raw)
         except _TRANSPORT_FAILURES as exc:
-            return exc
+            return _timed_out(exc, deadline)
         except Exception as exc:
             return exc if answered else _transport.LocalFailure(type(exc).__name__)
         finally:

@@ -238,23 +238,28 @@ def find_owner(client: httpx.Client | httpx.AsyncClient, stream: object) -> typi
     return None
 
 
-def close_if_doubtful(client: httpx.Client | httpx.AsyncClient, response: httpx.Response) -> None:
-    """`doubt_framing` with the connection found through `client`'s pool."""
+def owner_of(client: httpx.Client | httpx.AsyncClient, response: httpx.Response) -> typing.Any:
+    """The connection serving `response`, found while it is still active (after the body
+    is read httpcore may already have moved or closed it)."""
+    return find_owner(client, response.extensions.get("network_stream"))
+
+
+def close_if_doubtful(owner: typing.Any, response: httpx.Response) -> None:
+    """After a response was read: when its connection holds bytes beyond the end of that
+    response (an answer nobody asked for) or the response was not framed by a length or
+    chunks, mark the connection so the pool closes it instead of reusing it."""
     stream = response.extensions.get("network_stream")
     if not isinstance(stream, _Stream | _AsyncStream):
         return
-    owner = find_owner(client, stream)
-    framed = (
-        "content-length" in response.headers
-        or "chunked" in response.headers.get("transfer-encoding", "").lower()
-    )
-    if not framed:
+    encoding = response.headers.get("transfer-encoding", "").lower()
+    if "content-length" not in response.headers and "chunked" not in encoding:
         stream.doubt = True
         return
     if owner is None:
         return
-    h11_state = getattr(owner, "_h11_state", None)
-    trailing = getattr(h11_state, "trailing_data", None)
+    # h11 keeps bytes received after a complete response in its buffer; httpcore has no
+    # public way to show them (guarded: an unreadable state counts as doubt).
+    trailing = getattr(getattr(owner, "_h11_state", None), "trailing_data", None)
     if not isinstance(trailing, tuple) or trailing[0]:
         stream.doubt = True
 

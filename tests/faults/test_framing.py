@@ -172,3 +172,19 @@ def test_an_answer_appended_after_the_first_is_never_read_as_the_next_answer(
     second = outcomes[1]
     assert isinstance(second, Result)
     assert second.connector_transaction_id == "pi_FRESH"  # not the stale "pi_STALE"
+
+
+def test_the_pool_layout_the_framing_check_reads_is_still_there(fault_server: FaultServer) -> None:
+    # close_if_doubtful reads httpcore's private connection layout (guarded by getattr); if an
+    # httpcore upgrade moves it, the stale-answer check goes quiet — this test says so.
+    from engine import _transport
+
+    route = fault_server.route(Raw(raw_answer(200, HEADERS, ANSWER.body, keep_alive=True)))
+    with httpx.Client() as http:
+        assert _transport.install(http)
+        with http.stream("GET", route.base_url + "/") as response:
+            owner = _transport.owner_of(http, response)
+            assert owner is not None
+            response.read()
+            assert isinstance(owner._h11_state.trailing_data, tuple)
+    route.close()
