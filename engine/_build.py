@@ -175,7 +175,7 @@ def build_request(
         if not _FIELD_VALUE.fullmatch(value):
             raise RenderError(
                 f"/headers/{name}",
-                "a header value may hold only visible ASCII, spaces and tabs (no NUL, CR or LF)",
+                "a header may not contain CR or LF, NUL, other control or non-ASCII characters",
             )
     secrets = list(resolved.secrets) + ([access_token] if access_token else [])
     card = (request.get("payment_method") or {}).get("card") or {}
