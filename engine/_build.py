@@ -18,6 +18,11 @@ from ._scrub import Scrubber
 
 _HOST_LABELS = re.compile(r"^[a-z0-9-]+$")
 
+#: RFC 9110 §5.1 field names (tokens) and §5.5 field values, restricted to ASCII: what h11
+#: accepts and what every processor expects.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20\x09]*[\x21-\x7e])*)?")
+
 
 def flow_plan(plan: ConnectorPlan, flow: str) -> FlowPlan:
     try:
@@ -165,8 +170,13 @@ def build_request(
         clock = time.time() if now is None else now
         headers.update(plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock))
     for name, value in headers.items():
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise RenderError(f"/headers/{name}", "a header may not contain CR or LF")
+        if not _TOKEN.fullmatch(name):
+            raise RenderError(f"/headers/{name}", "a header name must be an RFC 9110 token")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise RenderError(
+                f"/headers/{name}",
+                "a header may not contain CR or LF, NUL, other control or non-ASCII characters",
+            )
     secrets = list(resolved.secrets) + ([access_token] if access_token else [])
     card = (request.get("payment_method") or {}).get("card") or {}
     secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import httpx
 
+from . import _transport
 from ._build import check_request, request_count
 from ._connector import Connector, load_connector
 from ._credentials import Credentials, resolve_credentials
@@ -109,8 +110,7 @@ def retry_after_seconds(response: HttpResponse | None, now: float) -> float | No
         return None
 
 
-class _ResponseTooLarge(Exception):
-    pass
+_ResponseTooLarge = _transport.ResponseTooLarge
 
 
 class _OutOfTime(Exception):
@@ -180,6 +180,27 @@ class _Base:
             raise _ResponseTooLarge
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime
+
+    def _decoder(self, raw: httpx.Response) -> _transport.BoundedDecoder:
+        if raw.is_stream_consumed:
+            # A response a custom transport built already read (httpx.MockTransport): its
+            # bytes are decoded; only their size is left to check.
+            decoder = _transport.BoundedDecoder([], self.limits.max_response_bytes)
+            decoder.feed(raw.content)
+            return decoder
+        codings = raw.headers.get_list("content-encoding", split_commas=True)
+        return _transport.BoundedDecoder(codings, self.limits.max_response_bytes)
+
+    @staticmethod
+    def _raw_chunks(raw: httpx.Response) -> Iterator[bytes]:
+        return iter(()) if raw.is_stream_consumed else raw.iter_raw()
+
+    @staticmethod
+    def _outgoing_headers(built: HttpRequest) -> dict[str, str]:
+        # Only codings the engine decodes with bounded output are offered.
+        headers = {k: v for k, v in built.headers.items() if k.lower() != "accept-encoding"}
+        headers["Accept-Encoding"] = _transport.ACCEPT_ENCODING
+        return headers
 
     def _may_retry(
         self, flow: str, request: Mapping[str, Any], result: Result, sent: HttpRequest
@@ -364,6 +385,15 @@ class _Base:
 
     def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
         key = prepared.get("idempotency_key")
+        if isinstance(exc, _transport.LocalFailure | httpx.LocalProtocolError):
+            # Raised on this side before any byte left (a bad URL, header text h11 or the
+            # encoder refuses, a closed client): only the class is named, its text may hold
+            # a secret.
+            kind = exc.kind if isinstance(exc, _transport.LocalFailure) else type(exc).__name__
+            raise NotSentError(
+                f"{self.connector.id} {flow}: the request could not be sent ({kind}); "
+                "nothing was sent"
+            ) from None
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             raise NotSentError(
                 f"{self.connector.id} {flow}: could not connect ({type(exc).__name__}); "
@@ -391,7 +421,7 @@ class _Base:
                 f"the response exceeded {self.limits.max_response_bytes} bytes",
                 idempotency_key=key,
             )
-        if isinstance(exc, httpx.DecodingError):  # e.g. a corrupt gzip body, after sending
+        if isinstance(exc, httpx.DecodingError | _transport.UndecodableResponse):
             return unresolved(
                 self.connector.plan,
                 flow,
@@ -423,7 +453,22 @@ def _carries(request: HttpRequest, key: str) -> bool:
     return request.body is not None and key.encode() in request.body
 
 
-_TRANSPORT_FAILURES = (httpx.TransportError, httpx.DecodingError, _ResponseTooLarge, _OutOfTime)
+_TRANSPORT_FAILURES = (
+    httpx.TransportError,
+    httpx.DecodingError,
+    _ResponseTooLarge,
+    _OutOfTime,
+    _transport.UndecodableResponse,
+)
+
+
+def _timed_out(exc: Exception, deadline: float | None) -> Exception:
+    """A read or write that timed out because the call's deadline (not the per-operation
+    timeout) ran out is the total time limit's doing."""
+    timed_out = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
+    if timed_out and deadline is not None and deadline - time.monotonic() < 0.05:
+        return _OutOfTime()
+    return exc
 
 
 def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
@@ -462,9 +507,8 @@ class Client(_Base):
         self._owns_http = http_client is None
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._http = http_client or httpx.Client(
-            timeout=self.limits.httpx_timeout(), follow_redirects=False
-        )
+        self._http = http_client or _transport.new_client()
+        _transport.install(self._http)
 
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
@@ -531,21 +575,31 @@ class Client(_Base):
         remaining = _remaining(deadline)
         if remaining is not None and remaining <= 0:
             return _NoTimeLeft()
+        answered = False
+        token = _transport.DEADLINE.set(deadline)
         try:
             with self._http.stream(
                 built.method,
                 built.url,
-                headers=dict(built.headers),
+                headers=self._outgoing_headers(built),
                 content=built.body,
                 timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
-                body = bytearray()
-                for chunk in raw.iter_bytes():
-                    body += chunk
-                    self._check_chunk(body, deadline)
+                answered = True
+                owner = _transport.owner_of(self._http, raw)
+                decoder = self._decoder(raw)
+                for chunk in self._raw_chunks(raw):
+                    decoder.feed(chunk)
+                    self._check_chunk(decoder.body, deadline)
+                body = decoder.finish()
+                _transport.close_if_doubtful(owner, raw)
         except _TRANSPORT_FAILURES as exc:
-            return exc
-        return _response(raw, bytes(body))
+            return _timed_out(exc, deadline)
+        except Exception as exc:
+            return exc if answered else _transport.LocalFailure(type(exc).__name__)
+        finally:
+            _transport.DEADLINE.reset(token)
+        return _response(raw, body)
 
     def authorize(self, request: Mapping[str, Any]) -> Result:
         return self.call("authorize", request)
@@ -636,9 +690,8 @@ class AsyncClient(_Base):
         self._owns_http = http_client is None
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._http = http_client or httpx.AsyncClient(
-            timeout=self.limits.httpx_timeout(), follow_redirects=False
-        )
+        self._http = http_client or _transport.new_async_client()
+        _transport.install(self._http)
 
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
@@ -710,21 +763,32 @@ class AsyncClient(_Base):
         remaining = _remaining(deadline)
         if remaining is not None and remaining <= 0:
             return _NoTimeLeft()
+        answered = False
+        token = _transport.DEADLINE.set(deadline)
         try:
             async with self._http.stream(
                 built.method,
                 built.url,
-                headers=dict(built.headers),
+                headers=self._outgoing_headers(built),
                 content=built.body,
                 timeout=self.limits.httpx_timeout(remaining),
             ) as raw:
-                body = bytearray()
-                async for chunk in raw.aiter_bytes():
-                    body += chunk
-                    self._check_chunk(body, deadline)
+                answered = True
+                owner = _transport.owner_of(self._http, raw)
+                decoder = self._decoder(raw)
+                if not raw.is_stream_consumed:
+                    async for chunk in raw.aiter_raw():
+                        decoder.feed(chunk)
+                        self._check_chunk(decoder.body, deadline)
+                body = decoder.finish()
+                _transport.close_if_doubtful(owner, raw)
         except _TRANSPORT_FAILURES as exc:
-            return exc
-        return _response(raw, bytes(body))
+            return _timed_out(exc, deadline)
+        except Exception as exc:
+            return exc if answered else _transport.LocalFailure(type(exc).__name__)
+        finally:
+            _transport.DEADLINE.reset(token)
+        return _response(raw, body)
 
     async def authorize(self, request: Mapping[str, Any]) -> Result:
         return await self.call("authorize", request)

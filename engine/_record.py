@@ -8,13 +8,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import yaml
 
 from ._client import Client
 from ._connector import Connector
 from ._credentials import resolve_credentials
+from ._http import HttpRequest, HttpResponse
 from ._scrub import Scrubber
 
 #: What a recorded request's card becomes in the fixture: a public test card of the same brand
@@ -33,18 +34,19 @@ def record(
     description: str | None = None,
 ) -> dict[str, Any]:
     """Run `flow` for real and return the scenario (request, responses, expect)."""
-    exchanges: list[httpx.Response] = []
+    exchanges: list[tuple[HttpRequest, HttpResponse]] = []
 
-    def keep(response: httpx.Response) -> None:
-        response.read()
-        exchanges.append(response)
+    class _Recording(Client):
+        # Every answer goes through the client's own bounded path (total_timeout, decoded
+        # max_response_bytes); only what came back complete is recorded.
+        def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
+            answer = super()._send(built, deadline)
+            if isinstance(answer, HttpResponse):
+                exchanges.append((built, answer))
+            return answer
 
-    http = httpx.Client(event_hooks={"response": [keep]}, follow_redirects=False)
-    with Client(
-        connector, credentials, environment=environment, base_url=base_url, http_client=http
-    ) as client:
+    with _Recording(connector, credentials, environment=environment, base_url=base_url) as client:
         result = client.call(flow, request)
-    http.close()
     resolved = resolve_credentials(connector.plan, credentials)
     card = (request.get("payment_method") or {}).get("card") or {}
     secrets = [*resolved.secrets, *(str(card[k]) for k in ("number", "cvc") if card.get(k))]
@@ -53,9 +55,9 @@ def record(
     scrubber = Scrubber(secrets)
     token_path = connector.plan.auth.token.path if connector.plan.auth.token else None
     answers = [
-        _answer(r, scrubber)
-        for r in exchanges
-        if token_path is None or r.request.url.path != token_path
+        _answer(answer, scrubber)
+        for sent, answer in exchanges
+        if token_path is None or urlsplit(sent.url).path != token_path
     ]
     scenario: dict[str, Any] = {
         "description": description or f"Recorded {flow} against {connector.name} ({environment}).",
@@ -87,10 +89,10 @@ def _scrub_request(request: Mapping[str, Any], idempotency_key: str | None) -> d
     return scrubbed
 
 
-def _answer(response: httpx.Response, scrubber: Scrubber) -> dict[str, Any]:
-    text = scrubber.text(response.content.decode("utf-8", "replace"))
+def _answer(response: HttpResponse, scrubber: Scrubber) -> dict[str, Any]:
+    text = scrubber.text(response.body.decode("utf-8", "replace"))
     answer: dict[str, Any] = {"status": response.status_code}
-    content_type = response.headers.get("content-type")
+    content_type = response.header("content-type")
     if content_type:
         answer["headers"] = {"Content-Type": content_type}
     try:

@@ -88,7 +88,36 @@ class Drip:
     pieces: int = 10
 
 
-Action = Answer | Misbehave | Drip
+@dataclass(frozen=True)
+class Raw:
+    """Bytes sent verbatim, for faults in the framing itself: a head dripped one byte every
+    `byte_interval` seconds (`drip_head` bytes of it), stacked content-codings, a second
+    answer appended after the first. With `keep_alive` the connection stays open and its
+    next request is answered by the route's next action."""
+
+    data: bytes
+    drip_head: int = 0
+    byte_interval: float = 0.0
+    keep_alive: bool = False
+
+
+Action = Answer | Misbehave | Drip | Raw
+
+
+def raw_answer(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    keep_alive: bool = False,
+) -> bytes:
+    """One HTTP/1.1 answer with `headers` as given (Content-Encoding kept) and a true length."""
+    lines = [f"HTTP/1.1 {status} Fault Server"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "content-length"]
+    lines += [f"Content-Length: {len(body)}"]
+    if not keep_alive:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 @dataclass(frozen=True)
@@ -189,6 +218,18 @@ class Route:
             _send(conn, action)
         elif isinstance(action, Drip):
             self._server.drip(conn, action)
+        elif isinstance(action, Raw):
+            for index in range(action.drip_head):
+                if self._server.stopping.wait(action.byte_interval):
+                    return
+                conn.sendall(action.data[index : index + 1])
+            conn.sendall(action.data[action.drip_head :])
+            if action.keep_alive:
+                self._answer(conn)
+            else:
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_WR)
+                    _drain(conn)
         else:
             self._server.misbehave(conn, action)
 

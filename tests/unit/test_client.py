@@ -344,3 +344,44 @@ async def test_async_response_over_the_limit_is_unresolved(acme: ConnectorPlan) 
     async with sender:
         result = await sender.authorize(card_request())
     assert (result.status, result.error.code) == ("unresolved", "invalid_response")  # type: ignore[union-attr]
+
+
+# --- foreign exceptions while sending: nothing was sent ---------------------------------------
+
+
+def test_a_closed_http_client_is_not_sent(acme: ConnectorPlan) -> None:
+    http = httpx.Client(transport=httpx.MockTransport(ok))
+    http.close()
+    sender = Client(Connector(acme), {"api_key": API_KEY}, http_client=http)
+    with pytest.raises(NotSentError) as caught:
+        sender.authorize(card_request())
+    assert "RuntimeError" in str(caught.value)
+
+
+def test_a_url_httpx_refuses_is_not_sent(acme: ConnectorPlan) -> None:
+    sender = client(acme, Recorder())
+    sender.base_url = "http://127.0.0.1:1/a\tb"
+    with pytest.raises(NotSentError) as caught:
+        sender.authorize(card_request())
+    assert "\t" not in str(caught.value)
+
+
+def test_a_header_h11_refuses_is_not_sent_and_names_only_the_class(acme: ConnectorPlan) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError("Illegal header value b'sk_secret'", request=request)
+
+    with pytest.raises(NotSentError) as caught:
+        client(acme, refuse).authorize(card_request())
+    assert "LocalProtocolError" in str(caught.value)
+    assert "sk_secret" not in str(caught.value)
+
+
+def test_a_foreign_exception_text_never_reaches_the_message(acme: ConnectorPlan) -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise UnicodeEncodeError("ascii", "sk_live_secret", 0, 1, "bad")
+
+    with pytest.raises(NotSentError) as caught:
+        client(acme, explode).authorize(card_request())
+    assert "UnicodeEncodeError" in str(caught.value)
+    assert "sk_live_secret" not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

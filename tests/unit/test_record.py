@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from engine import load_connector
+from engine._record import record
 from engine.cli import main
 
 API_KEY = "sk_test_recordSecret123"
@@ -102,3 +104,47 @@ def test_record_writes_a_scrubbed_scenario(
     assert scenario["expect"] == {"status": "authorized", "connector_transaction_id": "pi_rec_1"}
     # The fixture is usable as it is: its request builds.
     load_connector("stripe").build_request("authorize", scenario["request"], {"api_key": API_KEY})
+
+
+class _Bomb(BaseHTTPRequestHandler):
+    # 64 MiB of JSON whitespace, gzip inside gzip: a few hundred KB on the wire.
+    BODY = gzip.compress(gzip.compress(b" " * (64 * 1024 * 1024) + b"{}", 9), 9)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip, gzip")
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        self.wfile.write(self.BODY)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_record_obeys_the_response_size_limit_on_decoded_bytes(tmp_path: Path) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Bomb)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        scenario = record(
+            load_connector("stripe"),
+            "authorize",
+            {
+                "amount": 1099,
+                "currency": "EUR",
+                "payment_method": {
+                    "type": "card",
+                    "card": {"number": CARD, "exp_month": 12, "exp_year": 2030, "cvc": "314"},
+                },
+            },
+            {"api_key": API_KEY},
+            base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert scenario["expect"]["status"] == "unresolved"
+    assert scenario["expect"]["error.code"] == "invalid_response"
+    assert "response" not in scenario and scenario.get("responses") == []
