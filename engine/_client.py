@@ -323,9 +323,12 @@ class _Base:
             type=str(STATUS_EVENT[result.status]),
             status=result.status,
             verified=True,
-            amount=result.amount if result.amount is not None else event.amount,
-            currency=result.currency or event.currency,
-            reference=result.reference or event.reference,
+            # Only the fetched resource speaks: the unsigned body's values are never kept.
+            connector_transaction_id=result.connector_transaction_id
+            or event.connector_transaction_id,
+            amount=result.amount,
+            currency=result.currency,
+            reference=result.reference,
         )
 
     def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
@@ -348,6 +351,7 @@ class _Base:
                 f"the call's total time limit ({self.limits.total_timeout}s) ran out after the "
                 "request was sent",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, _ResponseTooLarge):
             return unresolved(
@@ -356,6 +360,7 @@ class _Base:
                 ErrorCode.INVALID_RESPONSE,
                 f"the response exceeded {self.limits.max_response_bytes} bytes",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, httpx.DecodingError):  # e.g. a corrupt gzip body, after sending
             return unresolved(
@@ -364,6 +369,7 @@ class _Base:
                 ErrorCode.INVALID_RESPONSE,
                 f"the response could not be decompressed ({type(exc).__name__})",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, httpx.TimeoutException):
             return unresolved(
@@ -372,6 +378,7 @@ class _Base:
                 ErrorCode.TIMEOUT,
                 f"no answer in time after the request was sent ({type(exc).__name__})",
                 idempotency_key=key,
+                request=prepared,
             )
         return unresolved(
             self.connector.plan,
@@ -379,6 +386,7 @@ class _Base:
             ErrorCode.NETWORK_ERROR,
             f"the connection failed after the request was sent ({type(exc).__name__})",
             idempotency_key=key,
+            request=prepared,
         )
 
 
