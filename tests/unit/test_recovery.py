@@ -39,6 +39,8 @@ def test_5xx_on_capture_keeps_transaction_id() -> None:
             transport=httpx.MockTransport(lambda r: httpx.Response(502, text="<html>bad gateway"))
         ),
     )
-    result = client.capture({"connector_transaction_id": "pi_123", "amount": 500, "currency": "USD"})
+    result = client.capture(
+        {"connector_transaction_id": "pi_123", "amount": 500, "currency": "USD"}
+    )
     assert result.status == "unresolved"
     assert result.connector_transaction_id == "pi_123"
