@@ -378,9 +378,12 @@ class _Base:
             type=str(STATUS_EVENT[result.status]),
             status=result.status,
             verified=True,
-            amount=result.amount if result.amount is not None else event.amount,
-            currency=result.currency or event.currency,
-            reference=result.reference or event.reference,
+            # Only the fetched resource speaks: the unsigned body's values are never kept.
+            connector_transaction_id=result.connector_transaction_id
+            or event.connector_transaction_id,
+            amount=result.amount,
+            currency=result.currency,
+            reference=result.reference,
         )
 
     def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
@@ -412,6 +415,7 @@ class _Base:
                 f"the call's total time limit ({self.limits.total_timeout}s) ran out after the "
                 "request was sent",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, _ResponseTooLarge):
             return unresolved(
@@ -420,6 +424,7 @@ class _Base:
                 ErrorCode.INVALID_RESPONSE,
                 f"the response exceeded {self.limits.max_response_bytes} bytes",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, httpx.DecodingError | _transport.UndecodableResponse):
             return unresolved(
@@ -428,6 +433,7 @@ class _Base:
                 ErrorCode.INVALID_RESPONSE,
                 f"the response could not be decompressed ({type(exc).__name__})",
                 idempotency_key=key,
+                request=prepared,
             )
         if isinstance(exc, httpx.TimeoutException):
             return unresolved(
@@ -436,6 +442,7 @@ class _Base:
                 ErrorCode.TIMEOUT,
                 f"no answer in time after the request was sent ({type(exc).__name__})",
                 idempotency_key=key,
+                request=prepared,
             )
         return unresolved(
             self.connector.plan,
@@ -443,6 +450,7 @@ class _Base:
             ErrorCode.NETWORK_ERROR,
             f"the connection failed after the request was sent ({type(exc).__name__})",
             idempotency_key=key,
+            request=prepared,
         )
 
 

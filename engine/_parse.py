@@ -199,9 +199,22 @@ def unresolved(
     *,
     http_status: int | None = None,
     idempotency_key: str | None = None,
+    request: Mapping[str, Any] | None = None,
+    ids: Mapping[str, str | None] | None = None,
 ) -> Result:
-    """The result for an outcome the engine cannot know: the caller must run `get`."""
+    """The result for an outcome the engine cannot know: the caller must run `get` (or `find`).
+    It carries what resolving it needs: the key, the merchant's `reference`, and any processor
+    id known — the request's `connector_transaction_id`, or `ids` the flow's `fields` could
+    still read from the answer."""
+    known = {k: v for k, v in (ids or {}).items() if v}
+    sent = request or {}
     return Result(
+        connector_transaction_id=known.get("connector_transaction_id")
+        or _text(sent.get("connector_transaction_id")),
+        connector_refund_id=known.get("connector_refund_id")
+        or _text(sent.get("connector_refund_id")),
+        connector_reference=known.get("connector_reference"),
+        reference=_text(sent.get("reference")) or known.get("reference"),
         flow=flow,
         connector=plan.id,
         status=str(PaymentStatus.UNRESOLVED),
@@ -209,6 +222,24 @@ def unresolved(
         http_status=http_status,
         idempotency_key=idempotency_key,
     )
+
+
+_ID_FIELDS = ("connector_transaction_id", "connector_refund_id", "connector_reference", "reference")
+
+
+def known_ids(
+    compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """The ids the flow's `fields` can read from what is known (an answer the engine cannot
+    trust in full, the earlier steps): each extraction is attempted and any failure skipped."""
+    ids: dict[str, str | None] = {}
+    for name, extract in compiled.fields:
+        if name in _ID_FIELDS:
+            try:
+                ids[name] = _text(extract(body, context))
+            except Exception:  # a shape surprise leaves the id unknown
+                ids[name] = None
+    return ids
 
 
 def _text(value: Any) -> str | None:
@@ -293,6 +324,7 @@ def parse_response(
                 f"HTTP {status_code} from the processor",
                 http_status=status_code,
                 idempotency_key=key,
+                request=request,
             )
         if 400 <= status_code < 500 and not response.body.strip():
             # A definite rejection with nothing to say (a 401 or 404 with an empty body): there
@@ -306,6 +338,7 @@ def parse_response(
                 f"the response could not be read ({exc})",
                 http_status=status_code,
                 idempotency_key=key,
+                request=request,
             )
     headers = {k.lower(): v for k, v in response.headers.items()}
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
@@ -324,6 +357,8 @@ def parse_response(
             f"the response had an unexpected shape ({detail})",
             http_status=status_code,
             idempotency_key=key,
+            request=request,
+            ids=known_ids(compiled, body, context),
         )
 
 
