@@ -134,12 +134,27 @@ class DecodeError(ValueError):
     """The response body could not be decoded as the spec said."""
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: `{"status": "failed", "status": "succeeded"}` means
+    what the reader decides (Python keeps the last, others the first), so it is refused."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKey("duplicate key in a JSON object")
+    return obj
+
+
 def _decode_json(body: bytes) -> Any:
     if not body.strip():
         raise DecodeError("empty body")
     try:
-        return json.loads(body.decode("utf-8-sig"))
+        return json.loads(body.decode("utf-8-sig"), object_pairs_hook=_unique_object)
     # ValueError also covers an integer too long to convert; RecursionError, deep nesting.
+    except _DuplicateKey:
+        raise DecodeError("ambiguous JSON: an object repeats a key") from None
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"not JSON: {type(exc).__name__}") from None
 
@@ -169,11 +184,13 @@ def _decode_xml(body: bytes) -> Any:
 
 def _decode_form(body: bytes) -> Any:
     try:
-        return dict(
-            parse_qsl(body.decode("utf-8-sig"), keep_blank_values=True, strict_parsing=True)
-        )
+        pairs = parse_qsl(body.decode("utf-8-sig"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError):
         raise DecodeError("not a form body") from None
+    decoded = dict(pairs)
+    if len(decoded) != len(pairs):
+        raise DecodeError("ambiguous form body: a key is repeated")
+    return decoded
 
 
 def _decode_none(body: bytes) -> Any:

@@ -46,6 +46,13 @@ HTTP_ERROR_CODES: Mapping[int, ErrorCode] = {
 #: HTTP statuses after which the processor may or may not have acted: always unresolved.
 UNCERTAIN_HTTP = frozenset({408, 409}) | frozenset(range(500, 600))
 
+#: 4xx statuses that are a definite refusal by themselves: the request was not acted on. Any
+#: other 4xx (418, 460, 499: often a proxy's, not the processor's) is a refusal only when the
+#: spec explains it — its `error.http_status` table, or a processor code its `map` knows.
+DEFINITE_REFUSALS = frozenset(
+    status for status in HTTP_ERROR_CODES if 400 <= status < 500 and status not in UNCERTAIN_HTTP
+)
+
 #: (situation, status, error code) — the written outcome table; docs are generated from it.
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("invalid request, unsupported flow/method/currency, missing credentials", "exception", "—"),
@@ -59,8 +66,15 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
         "unresolved",
         "timeout / network_error",
     ),
+    ("HTTP status outside 100-599", "unresolved", "invalid_response"),
     ("HTTP 5xx", "unresolved", "processor_error / processor_unavailable"),
     ("HTTP 408 or 409", "unresolved", "timeout / duplicate_request"),
+    (
+        "HTTP 4xx other than 400/401/402/403/404/422/429 that the spec does not explain (no "
+        "`error.http_status` entry, no mapped processor code)",
+        "unresolved",
+        "by HTTP status, else processor_error",
+    ),
     (
         "body that cannot be decoded (whatever the status, but for an empty 4xx body), or an "
         "unexpected shape",
@@ -293,6 +307,15 @@ def _read_error(
     return error
 
 
+def _explained(plan: ErrorPlan, refusal: ErrorInfo, http_status: int) -> bool:
+    """Whether an HTTP 4xx refusal is definite: a status that is one by itself, a status the
+    spec's `error.http_status` table names, or a processor code its `map` knows."""
+    if http_status in DEFINITE_REFUSALS or http_status in plan.by_http_status:
+        return True
+    codes = (refusal.connector_code, refusal.decline_code)
+    return any(code is not None and code in plan.code_map for code in codes)
+
+
 def plan_label(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
@@ -312,6 +335,16 @@ def parse_response(
     compiled = flow_plan(plan, flow).response
     status_code = response.status_code
     key = idempotency_key or request.get("idempotency_key")
+    if not 100 <= status_code <= 599:
+        return unresolved(
+            plan,
+            flow,
+            ErrorCode.INVALID_RESPONSE,
+            f"HTTP status {status_code} is not an HTTP status",
+            http_status=status_code,
+            idempotency_key=key,
+            request=request,
+        )
     try:
         body = compiled.decode(response.body)
     except DecodeError as exc:
@@ -453,8 +486,20 @@ def _interpret(
     failed_http = status_code >= 400
     if failed_http or (compiled.error_when is not None and compiled.error_when(body, context)):
         refusal = _read_error(compiled.error, body, context, status_code, scrubber)
-        # A refused read (get, get_refund) leaves the payment's status unknown, not failed.
+        # A refused read (get, get_refund) leaves the payment's status unknown, not failed;
+        # so does a 4xx that neither the engine nor the spec can explain.
         uncertain = status_code in UNCERTAIN_HTTP or flow in READ_FLOWS
+        if (
+            400 <= status_code < 500
+            and status_code not in UNCERTAIN_HTTP
+            and not _explained(compiled.error, refusal, status_code)
+        ):
+            uncertain = True
+            refusal = replace(
+                refusal,
+                code=str(ErrorCode.PROCESSOR_ERROR),
+                retryable=ErrorCode.PROCESSOR_ERROR in RETRYABLE_CODES,
+            )
         failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 

@@ -43,6 +43,8 @@ def test_the_outcome_table_has_the_rows_tested_here() -> None:
         "unresolved",
         "unresolved",
         "unresolved",
+        "unresolved",
+        "unresolved",
         "failed",
         "failed",
         "that status",
@@ -231,9 +233,11 @@ def test_4xx_default_codes_by_http_status(acme: ConnectorPlan, status: int, code
         assert result.error.http_status == status
 
 
-def test_an_unlisted_4xx_without_a_code_is_a_processor_error(acme: ConnectorPlan) -> None:
+def test_an_unlisted_4xx_without_a_code_is_an_unresolved_processor_error(
+    acme: ConnectorPlan,
+) -> None:
     result = parse(acme, 418, {})
-    assert result.status == "failed"
+    assert result.status == "unresolved"
     assert result.error is not None
     assert result.error.code == "processor_error"
 
@@ -244,7 +248,10 @@ def test_the_spec_default_code_applies_where_http_says_nothing() -> None:
 
     plan = acme_variant(edit)
     assert parse(plan, 402, {"error": {"code": "xyz"}}).error.code == "card_declined"  # type: ignore[union-attr]
-    assert parse(plan, 418, {}).error.code == "card_declined"  # type: ignore[union-attr]
+    # ...but never makes a decline of a status nobody explains.
+    unexplained = parse(plan, 418, {})
+    assert unexplained.status == "unresolved"
+    assert unexplained.error is not None and unexplained.error.code == "processor_error"
     # The HTTP status's own code wins over the default.
     assert parse(plan, 404, {}).error.code == "not_found"  # type: ignore[union-attr]
 
@@ -490,3 +497,59 @@ def test_a_5xx_never_reads_as_a_decline(acme: ConnectorPlan) -> None:
     assert result.error.code == "processor_unavailable"
     assert result.error.connector_code == "insufficient_funds"
     assert result.error.retryable is True
+
+
+SUCCEEDED = {"id": "pay_1", "status": "captured"}
+
+
+@pytest.mark.parametrize("status", [0, 99, 600, 700, 999, 1000, -1])
+def test_a_status_outside_100_599_is_unresolved_whatever_the_body_says(
+    acme: ConnectorPlan, status: int
+) -> None:
+    for body in (SUCCEEDED, {"error": {"code": "card_declined", "message": "no"}}):
+        result = parse(acme, status, body)
+        assert result.status == "unresolved"
+        assert result.error is not None and result.error.code == "invalid_response"
+
+
+@pytest.mark.parametrize("status", [405, 406, 410, 412, 418, 451, 460, 499])
+def test_a_4xx_neither_the_engine_nor_the_spec_explains_is_unresolved(
+    acme: ConnectorPlan, status: int
+) -> None:
+    for body in ({"error": {"code": "whatever_proxy", "message": "?"}}, b""):
+        result = parse(acme, status, body)
+        assert result.status == "unresolved", (status, body)
+
+
+def test_a_4xx_is_a_refusal_when_the_spec_explains_it() -> None:
+    mapped = parse(
+        acme_variant(lambda d: None), 418, {"error": {"code": "do_not_honor", "message": "no"}}
+    )
+    assert mapped.status == "failed"
+    assert mapped.error is not None and mapped.error.code == "do_not_honor"
+
+    def by_status(data: dict[str, Any]) -> None:
+        data["defaults"]["response"]["error"]["http_status"] = {451: "unsupported"}
+
+    table = parse(acme_variant(by_status), 451, {"error": {"code": "?", "message": "no"}})
+    assert table.status == "failed"
+    assert table.error is not None and table.error.code == "unsupported"
+
+
+@pytest.mark.parametrize("status", sorted({400, 401, 402, 403, 404, 422, 429}))
+def test_a_definite_4xx_refusal_stays_failed(acme: ConnectorPlan, status: int) -> None:
+    assert parse(acme, status, {"error": {"code": "?", "message": "no"}}).status == "failed"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "pay_1", "status": "failed", "status": "captured"}',
+        b'{"id": "pay_1", "status": "captured", "meta": {"a": 1, "a": 2}}',
+        b'[{"status": "captured", "status": "captured"}]',
+    ],
+)
+def test_a_json_answer_that_repeats_a_key_is_unresolved(acme: ConnectorPlan, raw: bytes) -> None:
+    result = parse(acme, 200, raw)
+    assert result.status == "unresolved"
+    assert result.error is not None and result.error.code == "invalid_response"
