@@ -170,6 +170,10 @@ def _constant(value: Any) -> Render:
     return lambda context: value
 
 
+#: The request's ids an answer must agree with, by default, wherever the request names them.
+ECHOED_BY_DEFAULT = ("connector_transaction_id", "connector_refund_id")
+
+
 class Compiler:
     """Compiles one spec, collecting every problem instead of stopping at the first."""
 
@@ -429,8 +433,34 @@ class Compiler:
                 defaults.get("response", {}),
                 f"{base}/response",
                 response_roots,
+                request_reads=self._request_reads(raw["request"]),
             ),
         )
+
+    @staticmethod
+    def _request_reads(request: Mapping[str, Any]) -> frozenset[str]:
+        """The top-level request fields a request's path, query and body templates read."""
+        sources: list[str] = []
+
+        def collect(value: Any) -> None:
+            if isinstance(value, Mapping):
+                for item in value.values():
+                    collect(item)
+            elif isinstance(value, list):
+                for item in value:
+                    collect(item)
+            elif is_template(value):
+                sources.append(value)
+
+        collect([request.get("path"), request.get("query"), request.get("body")])
+        reads: set[str] = set()
+        for source in sources:
+            try:
+                paths = compile_template(source, PATH_ENVIRONMENT).paths
+            except TemplateCompileError:  # reported where the template itself is compiled
+                paths = ()
+            reads.update(str(p.segments[0]) for p in paths if p.root == "request" and p.segments)
+        return frozenset(reads)
 
     def request(self, request: Mapping[str, Any], base: str, roots: Roots) -> RequestPlan:
         """One HTTP request: method, path, query, headers (defaults merged), body, encoding."""
@@ -485,6 +515,8 @@ class Compiler:
         defaults: Mapping[str, Any],
         base: str,
         roots: Roots,
+        *,
+        request_reads: frozenset[str] = frozenset(),
     ) -> ResponsePlan:
         def pick(key: str) -> tuple[Any, str]:
             if key in raw:
@@ -530,6 +562,30 @@ class Compiler:
             if next_action
             else None,
             error=error,
+            echo=self.echo(raw, fields or {}, fields_ptr, base, roots, request_reads),
+        )
+
+    def echo(
+        self,
+        raw: Mapping[str, Any],
+        fields: Mapping[str, str],
+        fields_ptr: str,
+        base: str,
+        roots: Roots,
+        request_reads: frozenset[str],
+    ) -> tuple[tuple[str, Extract], ...]:
+        """Each id the request names (its path, query or body reads
+        `request.connector_transaction_id` / `connector_refund_id`) that the answer's `fields`
+        also extract, then `response.echo` as written (an entry there replaces the default)."""
+        checks = {
+            name: (fields[name], f"{fields_ptr}/{name}")
+            for name in ECHOED_BY_DEFAULT
+            if name in request_reads and name in fields
+        }
+        for name, expr in raw.get("echo", {}).items():
+            checks[name] = (expr, f"{base}/echo/{name}")
+        return tuple(
+            (name, self.extract(expr, pointer, roots)) for name, (expr, pointer) in checks.items()
         )
 
     def error_plan(

@@ -307,6 +307,30 @@ def _read_error(
     return error
 
 
+def _contradiction(
+    plan: ConnectorPlan, compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> str | None:
+    """What the answer says that contradicts the request (`response.echo`), or None."""
+    request = context["request"]
+    for name, extract in compiled.echo:
+        sent = request.get(name)
+        echoed = extract(body, context)
+        if sent is None or echoed is None or isinstance(echoed, Mapping | list):
+            if sent is not None and isinstance(echoed, Mapping | list):
+                return f"{name} is not a single value"
+            continue
+        if name == "amount":
+            currency = request.get("currency")
+            same = currency is not None and plan.parse_amount(echoed, currency) == sent
+        elif name == "currency":
+            same = str(echoed).upper() == str(sent).upper()
+        else:
+            same = _text(echoed) == str(sent)
+        if not same:
+            return f"the request's {name} is {sent!r}, the answer's {_text(echoed)!r}"
+    return None
+
+
 def _explained(plan: ErrorPlan, refusal: ErrorInfo, http_status: int) -> bool:
     """Whether an HTTP 4xx refusal is definite: a status that is one by itself, a status the
     spec's `error.http_status` table names, or a processor code its `map` knows."""
@@ -473,6 +497,19 @@ def _interpret(
         "http_status": status_code,
         "idempotency_key": key,
     }
+
+    contradiction = _contradiction(plan, compiled, body, context)
+    if contradiction is not None:
+        request = context["request"]
+        return unresolved(
+            plan,
+            flow,
+            ErrorCode.INVALID_RESPONSE,
+            f"the answer is not about this request: {contradiction}",
+            http_status=status_code,
+            idempotency_key=key,
+            request=request,
+        )
 
     if status_code < 200 or 300 <= status_code < 400:
         # Not an answer to the request (a redirect is never followed): the outcome is unknown.

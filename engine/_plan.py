@@ -108,6 +108,9 @@ class ResponsePlan:
     fields: tuple[tuple[str, Extract], ...]
     next_action: tuple[Extract, Extract | None, Extract | None] | None
     error: ErrorPlan
+    #: (request field, where the answer echoes it): an answer that names another payment,
+    #: amount or currency than the request is about is not this request's answer.
+    echo: tuple[tuple[str, Extract], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
