@@ -13,6 +13,7 @@ from ._connector import bundled_connectors
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
+from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
 from ._sandbox import MAX_FORMAT_WIDTH, MAX_INT_BITS, MAX_OUTPUT_CHARS, REMOVED_FILTERS
 from ._templates import filter_docs
@@ -263,6 +264,7 @@ def feature_matrix() -> list[dict[str, Any]]:
                 "partial_refund": caps.partial_refund,
                 "multiple_refunds": caps.multiple_refunds,
                 "three_ds": caps.three_ds,
+                "recovery": {flow: list(ways) for flow, ways in recovery_table(connector).items()},
             }
         )
     return rows
@@ -295,13 +297,45 @@ def render_matrix_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_recovery_markdown() -> str:
+    """The recovery table, its legend, and a warning for every flow with no way back."""
+    rows = feature_matrix()
+    header = ("processor", *RECOVERED_FLOWS)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    stranded = []
+    for row in rows:
+        cells = [row["name"]]
+        for flow in RECOVERED_FLOWS:
+            ways = row["recovery"].get(flow)
+            if ways == [NONE]:
+                stranded.append(f"{row['name']} {flow}")
+            cells.append(
+                "—" if ways is None else ("**none**" if ways == [NONE] else ", ".join(ways))
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *(f"- `{way}`: {text}" for way, text in WAYS.items())]
+    lines.append("- `—`: the spec has no such flow (it is refused before sending).")
+    if stranded:
+        lines += [
+            "",
+            "> **Warning — no way back.** An unresolved call here cannot be resolved through the "
+            "engine: the spec declares no `get` that reads it, no idempotency the processor "
+            "honours and no webhooks. Resolve it with the processor (dashboard, support) before "
+            "acting again: " + "; ".join(stranded) + ".",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def render_matrix_page() -> str:
     return (
         GENERATED
         + "# Feature matrix\n\nGenerated from each spec's `capabilities` and `flows`: a ✓ means "
         "the spec declares it and its scenario tests exercise it against the processor's "
         "documented "
-        "responses.\n\n" + render_matrix_markdown()
+        "responses.\n\n" + render_matrix_markdown() + "\n## Recovery of an unresolved call\n\n"
+        "When a money-moving call ends `unresolved`, the processor may or may not have acted. "
+        "The ways back each processor's spec declares, in the order to try them:\n\n"
+        + render_recovery_markdown()
     )
 
 

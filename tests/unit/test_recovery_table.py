@@ -1,0 +1,45 @@
+"""engine._recovery: the ways back from `unresolved`, derived from what a spec declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine._connector import Connector, load_connector
+from engine._docs import render_recovery_markdown
+from engine._recovery import recovery_table, recovery_ways
+
+from .conftest import acme_variant
+
+
+def test_a_payment_whose_id_is_known_is_read_with_get_an_authorize_never_is() -> None:
+    stripe = load_connector("stripe")
+    assert recovery_ways(stripe, "capture")[0] == "get"
+    assert "get" not in recovery_ways(stripe, "authorize")
+    assert "resend" in recovery_ways(stripe, "authorize")
+
+
+def test_a_spec_with_no_way_back_says_none() -> None:
+    def strip(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["idempotency_key"] = False
+        spec.pop("webhooks", None)
+        spec["flows"].pop("get", None)
+
+    bare = Connector(acme_variant(strip))
+    assert set(recovery_table(bare).values()) == {("none",)}
+
+
+def test_each_declaration_adds_its_way() -> None:
+    def keyed(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["idempotency_key"] = True
+
+    def unkeyed(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["idempotency_key"] = False
+
+    assert "resend" in recovery_ways(Connector(acme_variant(keyed)), "authorize")
+    assert "resend" not in recovery_ways(Connector(acme_variant(unkeyed)), "authorize")
+
+
+def test_the_docs_warn_loudly_where_there_is_none() -> None:
+    page = render_recovery_markdown()
+    assert "no way back" in page
+    assert "Cybersource authorize" in page  # no get, no idempotency, no webhooks
