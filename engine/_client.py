@@ -381,9 +381,11 @@ class _Base:
             # Only the fetched resource speaks: the unsigned body's values are never kept.
             connector_transaction_id=result.connector_transaction_id
             or event.connector_transaction_id,
+            connector_refund_id=result.connector_refund_id,
             amount=result.amount,
             currency=result.currency,
             reference=result.reference,
+            occurred_at=None,  # the delivery's claim of time is as unsigned as the rest
         )
 
     def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:

@@ -228,6 +228,7 @@ class Event:
     reference: str | None = None
     amount: int | None = None
     currency: str | None = None
+    occurred_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -219,6 +220,32 @@ def _parse_header(
     return signatures, timestamp
 
 
+#: A Unix time above this is in milliseconds (10^11 s is the year 5138).
+_MILLISECONDS_FROM = 10**11
+
+
+def rfc3339(value: Any) -> str | None:
+    """A processor's time — Unix seconds or milliseconds (number or digits), or ISO 8601 with
+    or without an offset (UTC assumed without) — as RFC 3339 UTC; None when unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            seconds = float(value)
+            if seconds >= _MILLISECONDS_FROM:
+                seconds /= 1000
+            moment = datetime.fromtimestamp(seconds, UTC)
+        else:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{moment.microsecond // 1000:03d}Z" if moment.microsecond else "Z"
+    )
+
+
 def _event(
     plan: ConnectorPlan,
     webhooks: WebhookPlan,
@@ -241,6 +268,8 @@ def _event(
             fields[name] = str(fields[name])
     if "amount" in fields:
         fields["amount"] = plan.parse_amount(fields["amount"], fields.get("currency"))
+    if "occurred_at" in fields:
+        fields["occurred_at"] = rfc3339(fields["occurred_at"])
     event_id = webhooks.event_id(item, context) if webhooks.event_id else None
     status = EVENT_STATUS.get(EventType(unified))
     return Event(

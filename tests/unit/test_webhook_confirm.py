@@ -141,3 +141,40 @@ def test_a_structured_signature_in_the_body_keyed_by_a_setting() -> None:
     assert event.verified
     with pytest.raises(WebhookError):  # the matching pair belongs to another key name
         connector.parse_event(ours, {}, "private", credentials={"region": "eu"})
+
+
+def _unsigned_claims(spec: dict[str, Any]) -> None:
+    _unsigned(spec)
+    spec["webhooks"]["event"]["fields"].update(
+        {
+            "amount": "amount",
+            "currency": "currency",
+            "reference": "reference",
+            "connector_refund_id": "refund",
+            "occurred_at": "at",
+        }
+    )
+
+
+def test_a_confirmed_event_keeps_nothing_the_unsigned_body_claimed() -> None:
+    def processor(request: httpx.Request) -> httpx.Response:
+        body = {"id": "pay_1", "status": "captured", "amount": 1099, "currency": "USD"}
+        return httpx.Response(200, json=body)
+
+    http = httpx.Client(transport=httpx.MockTransport(processor))
+    connector = Connector(acme_variant(_unsigned_claims))
+    client = Client(connector, {"api_key": API_KEY}, http_client=http)
+    forged = b"id=pay_1&amount=1&currency=JPY&reference=evil&refund=re_evil&at=1700000000"
+    [claimed] = connector.parse_event(forged, {}, allow_unconfirmed=True).events
+    assert (claimed.amount, claimed.reference, claimed.connector_refund_id) == (
+        1,
+        "evil",
+        "re_evil",
+    )
+    [event] = client.handle_event(forged, {}).events
+    # acme's get reads no amount: the event then has none, never the body's forged one.
+    assert (event.amount, event.currency) == (None, None)
+    assert event.type == "payment.captured" and event.connector_transaction_id == "pay_1"
+    assert event.reference is None
+    assert event.connector_refund_id is None
+    assert event.occurred_at is None
