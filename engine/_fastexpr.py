@@ -17,6 +17,8 @@ from jinja2 import Environment, nodes
 from jinja2.nodes import EvalContext
 from jinja2.utils import _PassArg
 
+from ._budget import current
+
 Evaluate = Callable[[Mapping[str, Any]], Any]
 
 _COMPARE: Mapping[str, Callable[[Any, Any], Any]] = {
@@ -67,12 +69,13 @@ def _compile(node: nodes.Node, env: Environment, missing: Any) -> Evaluate:
     if isinstance(node, nodes.List | nodes.Tuple):
         items = [_compile(item, env, missing) for item in node.items]
         build = list if isinstance(node, nodes.List) else tuple
-        return lambda context: build(item(context) for item in items)
+        # A literal is charged to the render's budget, as in the sandbox (engine/_budget.py).
+        return lambda context: current().charge(build(item(context) for item in items))
     if isinstance(node, nodes.Dict):
         pairs = [
             (_compile(p.key, env, missing), _compile(p.value, env, missing)) for p in node.items
         ]
-        return lambda context: {k(context): v(context) for k, v in pairs}
+        return lambda context: current().charge({k(context): v(context) for k, v in pairs})
     if isinstance(node, nodes.Filter | nodes.Test):
         return _call(node, env, missing)
     if isinstance(node, nodes.CondExpr):

@@ -23,11 +23,16 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ._budget import MAX_RENDER_SIZE, BudgetExceeded, budgeted
 from ._fastexpr import compile_node
 from ._sandbox import (
+    ALLOWED_FILTERS,
+    ALLOWED_TESTS,
     BOUNDED_FILTERS,
-    REMOVED_FILTERS,
+    FILTER_GROWTH,
     BoundedSandbox,
+    charged,
+    charged_output,
     text_limit,
 )
 
@@ -132,14 +137,17 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
 }
 
 
-def _make_environment() -> ImmutableSandboxedEnvironment:
+def _make_environment() -> BoundedSandbox:
     env = BoundedSandbox(undefined=OptionalUndefined, autoescape=False, keep_trailing_newline=True)
-    env.filters.update(BOUNDED_FILTERS)
-    for name in REMOVED_FILTERS:
-        del env.filters[name]
-    env.filters.update({name: func for name, (func, _) in FILTERS.items()})
+    # Whitelists: a filter, test or global Jinja adds in a later version is not exposed.
+    filters = {name: env.filters[name] for name in ALLOWED_FILTERS}
+    filters.update(BOUNDED_FILTERS)
+    filters.update({name: func for name, (func, _) in FILTERS.items()})
+    env.filters = {name: charged(f, FILTER_GROWTH.get(name, 1)) for name, f in filters.items()}
+    env.tests = {name: env.tests[name] for name in ALLOWED_TESTS}
     # A missing field reads as null everywhere, so `x is none` holds for it too.
     env.tests["none"] = _is_none
+    env.globals.clear()
     return env
 
 
@@ -158,10 +166,12 @@ def _null_as_empty(value: Any) -> Any:
 
 ENVIRONMENT = _make_environment()
 # Text templates write an explicit null as "" (never the word "None" in a header or URL).
-ENVIRONMENT.finalize = _null_as_empty
+ENVIRONMENT.finalize = charged_output(_null_as_empty)
 #: For URL paths: every `{{ }}` output is percent-encoded as one path segment ("../x" → "..%2Fx").
 PATH_ENVIRONMENT = _make_environment()
-PATH_ENVIRONMENT.finalize = _path_segment
+PATH_ENVIRONMENT.finalize = charged_output(_path_segment)
+#: The finalize of each environment without the accounting, for the fast path's plain fields.
+_PLAIN_FINALIZE = {id(ENVIRONMENT): _null_as_empty, id(PATH_ENVIRONMENT): _path_segment}
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$", re.S)
 # Jinja's dict/str methods a template may call; they are not fields, so path checks stop there.
@@ -261,13 +271,17 @@ def _compile_template_cached(
         )
 
         def render_native(context: Mapping[str, Any]) -> Any:
-            return _native(native_code()(**context))
+            code = native_code()
+            with budgeted():
+                return _native(code(**context))
 
         return CompiledTemplate(source, render_native, True, paths, render_native)
     text_code = _lazy(lambda: environment.from_string(ast))
 
     def render_text(context: Mapping[str, Any]) -> Any:
-        return text_limit(text_code().render(context))
+        code = text_code()
+        with budgeted():
+            return text_limit(code.render(context))
 
     return CompiledTemplate(source, render_text, False, paths, render_text)
 
@@ -277,7 +291,10 @@ def _lazy(make: Callable[[], Any]) -> Callable[[], Any]:
 
     def get() -> Any:
         if not made:
-            made.append(make())
+            # Jinja folds constant expressions while generating code: that work has a budget
+            # of its own (a fold over budget is left to run, and be refused, at render time).
+            with budgeted():
+                made.append(make())
         return made[0]
 
     return get
@@ -375,26 +392,58 @@ def _fast_renderer(
     blank = all(
         isinstance(part, str) and not part.strip() for part in parts if part not in expressions
     )
+    # Only fields and constants: nothing is built, so nothing needs accounting but the output.
+    plain = all(_is_plain(node) for node in ast.body[0].nodes)
     if len(expressions) == 1 and blank and environment is ENVIRONMENT:
         evaluate = expressions[0]
+        if plain:
 
-        def native(context: Mapping[str, Any]) -> Any:
-            return _native(evaluate(context))
+            def native(context: Mapping[str, Any]) -> Any:
+                return _native(evaluate(context))
 
-        return native, True, evaluate
-    finalize = environment.finalize
+            return native, True, evaluate
 
-    def text(context: Mapping[str, Any]) -> Any:
+        def counted(context: Mapping[str, Any]) -> Any:
+            with budgeted():
+                return evaluate(context)
+
+        def native_counted(context: Mapping[str, Any]) -> Any:
+            return _native(counted(context))
+
+        return native_counted, True, counted
+    finalize = _PLAIN_FINALIZE.get(id(environment), environment.finalize)
+
+    def join(context: Mapping[str, Any]) -> Any:
         out = []
+        total = 0
         for part in parts:
             if isinstance(part, str):
                 out.append(part)
             else:
                 value = part(context)
                 out.append(str(finalize(value) if finalize else value))
+            total += len(out[-1])
+            if total > MAX_RENDER_SIZE:
+                raise BudgetExceeded(f"a text over {MAX_RENDER_SIZE:,} characters")
         return text_limit("".join(out))
 
+    if plain:
+        return join, False, join
+
+    def text(context: Mapping[str, Any]) -> Any:
+        with budgeted():
+            return join(context)
+
     return text, False, text
+
+
+def _is_plain(node: nodes.Node) -> bool:
+    """Text, a constant, or a field path with constant keys (`request.customer['id']`)."""
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+            return False
+        node = node.node
+    return isinstance(node, nodes.TemplateData | nodes.Const | nodes.Name)
 
 
 def _template_message(exc: TemplateError) -> str:

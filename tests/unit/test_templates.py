@@ -192,7 +192,8 @@ def test_a_sandbox_escape_past_compile_is_a_render_error_not_a_leak() -> None:
 
 
 def test_unsafe_range_is_refused() -> None:
-    with pytest.raises(OverflowError):
+    # No globals exist in the sandbox (lint reports `range` as an unknown variable).
+    with pytest.raises(SecurityError):
         render("{{ range(10 ** 9) | list | length }}")
 
 

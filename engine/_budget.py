@@ -1,0 +1,142 @@
+"""Per-evaluation budgets: every value one template render or one extraction builds is charged
+by its size as a tree, so whatever a spec writes, one evaluation stays within fixed bounds.
+
+The size of a value counts what serialising it would produce: a text counts its characters, a
+container one unit plus its items' sizes, a number one unit per 64 bits. A reference shared by
+several containers is counted every time it appears (a `{% set %}` DAG whose tree is exponential
+is counted as the tree it serialises to), and a walk stops as soon as it passes what is left, so
+measuring never costs more than the budget itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from jinja2.exceptions import SecurityError
+
+#: Units (characters, items, 64-bit words) one template render may build in total: every
+#: intermediate value and the whole output, shared references counted each time.
+MAX_RENDER_SIZE = 4_000_000
+#: Accounted operations (filter, method and operator calls, literals, output chunks) per render.
+MAX_RENDER_STEPS = 100_000
+#: Units one JMESPath extraction may build (the results of every node of the expression).
+MAX_EXTRACTION_SIZE = 4_000_000
+#: Expression nodes one JMESPath extraction may visit (a projection visits once per element).
+MAX_EXTRACTION_STEPS = 200_000
+#: How many times its input's size the text of a value may be at most (`tojson` writes an astral
+#: character as two `\uXXXX` escapes; `urlencode` a 4-byte character as 12 characters).
+GROWTH = 12
+
+
+class BudgetExceeded(SecurityError):
+    """An evaluation went over its budget: a spec bug (nothing was sent)."""
+
+
+def tree_size(value: Any, limit: int) -> int:
+    """The size of `value` as a tree, or a number over `limit` as soon as it is known to be."""
+    return _walk(value, limit)[0]
+
+
+def _walk(value: Any, limit: int) -> tuple[int, int]:
+    """(size as a tree, values visited), stopping once the size is over `limit`."""
+    total = visited = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        visited += 1
+        if isinstance(item, str | bytes):
+            total += len(item) + 1
+        elif isinstance(item, Mapping):
+            total += 1
+            for key, child in item.items():
+                stack.append(key)
+                stack.append(child)
+                if len(stack) > limit:
+                    return limit + 1, visited
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 1
+            stack.extend(item)
+        elif isinstance(item, int):
+            total += 1 + item.bit_length() // 64
+        else:  # a float, None, a bool, an Undefined, a generator (charged when consumed)
+            total += 1
+        if total > limit or len(stack) > limit:
+            return limit + 1, visited
+    return total, visited
+
+
+class Budget:
+    """What is left of one evaluation's size and step budget; `over` is the refusal message."""
+
+    __slots__ = ("size", "steps", "over")
+
+    def __init__(self, size: int, steps: int, over: str) -> None:
+        self.size = size
+        self.steps = steps
+        self.over = over
+
+    def charge(self, value: Any) -> Any:
+        """Count one operation and the size of its result; the result is returned."""
+        self.steps -= 1
+        if self.steps < 0 or self.size < 0:
+            raise BudgetExceeded(self.over)
+        self.size -= tree_size(value, self.size)
+        if self.size < 0:
+            raise BudgetExceeded(self.over)
+        return value
+
+    def afford(self, inputs: Any, growth: int = 1) -> None:
+        """Refuse before an operation whose output may be `growth` times its inputs' size when
+        that could not fit in what is left (so nothing large is allocated first)."""
+        if self.size < 0:
+            raise BudgetExceeded(self.over)
+        size, visited = _walk(inputs, self.size // growth)
+        # Measuring is charged too (by values visited: a text is one), so that measuring the
+        # same large list again and again is bounded like everything else.
+        self.size -= visited
+        if size * growth > self.size:
+            raise BudgetExceeded(self.over)
+
+    def afford_size(self, units: int) -> None:
+        if units > self.size:
+            raise BudgetExceeded(self.over)
+
+
+_RENDER_OVER = (
+    f"the template is over its budget ({MAX_RENDER_SIZE:,} units or "
+    f"{MAX_RENDER_STEPS:,} operations)"
+)
+_EXTRACTION_OVER = (
+    f"the extraction is over its budget ({MAX_EXTRACTION_SIZE:,} units or "
+    f"{MAX_EXTRACTION_STEPS:,} operations)"
+)
+_CURRENT: ContextVar[Budget | None] = ContextVar("connector_service_budget", default=None)
+
+
+def render_budget() -> Budget:
+    return Budget(MAX_RENDER_SIZE, MAX_RENDER_STEPS, _RENDER_OVER)
+
+
+def extraction_budget() -> Budget:
+    return Budget(MAX_EXTRACTION_SIZE, MAX_EXTRACTION_STEPS, _EXTRACTION_OVER)
+
+
+def current() -> Budget:
+    """The budget of the render running now; outside one (a direct call in a test, Jinja
+    folding a constant), a fresh budget for this one operation."""
+    budget = _CURRENT.get()
+    return budget if budget is not None else render_budget()
+
+
+@contextmanager
+def budgeted(budget: Budget | None = None) -> Iterator[Budget]:
+    """Run the block as one evaluation with its own budget (a fresh render budget by default)."""
+    budget = budget if budget is not None else render_budget()
+    token = _CURRENT.set(budget)
+    try:
+        yield budget
+    finally:
+        _CURRENT.reset(token)
