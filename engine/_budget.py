@@ -71,7 +71,7 @@ def _walk(value: Any, limit: int) -> tuple[int, int]:
 class Budget:
     """What is left of one evaluation's size and step budget; `over` is the refusal message."""
 
-    __slots__ = ("size", "steps", "over")
+    __slots__ = ("over", "size", "steps")
 
     def __init__(self, size: int, steps: int, over: str) -> None:
         self.size = size

@@ -197,7 +197,9 @@ class _BoundedCodeGenerator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
-    def _charged_literal(self, visit: Callable[[Any, Frame], None], node: Any, frame: Frame) -> None:
+    def _charged_literal(
+        self, visit: Callable[[Any, Frame], None], node: Any, frame: Frame
+    ) -> None:
         if getattr(node, "ctx", "load") != "load":
             visit(node, frame)
             return
@@ -280,7 +282,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(owner, str) and name in ("format", "format_map"):
             raise SecurityError("str.format is not available in specs: use the format filter")
         if owner is None or not _allowed_method(owner, name):
-            raise SecurityError(f"calling {name or type(__obj).__name__!r} is not available in specs")
+            raise SecurityError(
+                f"calling {name or type(__obj).__name__!r} is not available in specs"
+            )
         budget = current()
         budget.afford((owner, args, kwargs), 3 if isinstance(owner, str) else 1)
         if isinstance(owner, str):
