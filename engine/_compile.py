@@ -4,7 +4,6 @@ expression compiled once and every template variable checked against its context
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -35,6 +34,7 @@ from ._plan import (
     StepPlan,
     WebhookPlan,
 )
+from ._regex import PatternError, compile_pattern
 from ._requests import request_schema
 from ._templates import (
     ENVIRONMENT,
@@ -122,7 +122,9 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
         raise ExtractionSyntaxError(str(exc)) from None
     names = _field_chain(expression.parsed)
     if names is None:
-        return expression.search
+        from ._extraction import bounded_search
+
+        return bounded_search(expression)
 
     def lookup(document: Any) -> Any:
         for name in names:
@@ -333,9 +335,13 @@ class Compiler:
         for credential in credentials:
             if credential.pattern is not None:
                 try:
-                    re.compile(credential.pattern)
-                except re.error as exc:
-                    self.problem(f"/credentials/{credential.name}/pattern", f"bad regex: {exc}")
+                    compile_pattern(credential.pattern)
+                except PatternError as exc:
+                    self.problem(
+                        f"/credentials/{credential.name}/pattern",
+                        f"bad regex (patterns run in RE2, in linear time: no back-references "
+                        f"or look-around): {exc}",
+                    )
         env_roots = {"credentials": closed_object(self.setting_names)}
         environments: dict[str, Render] = {}
         suffixes: dict[str, str] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ._errors import CredentialsError
 from ._plan import ConnectorPlan
+from ._regex import MAX_CREDENTIAL_CHARS, compile_pattern
 
 
 class Secret:
@@ -210,10 +211,14 @@ def _resolve(
             )
         if not credential.secret and any(unicodedata.category(c) == "Cc" for c in value):
             return f"{plan.id}: credential {name!r} holds a control character"
+        if len(value) > MAX_CREDENTIAL_CHARS:
+            return (
+                f"{plan.id}: credential {name!r} is longer than {MAX_CREDENTIAL_CHARS} characters"
+            )
         if (
             check_patterns
             and credential.pattern is not None
-            and not re.fullmatch(credential.pattern, value)
+            and not compile_pattern(credential.pattern)(value)
         ):
             return f"{plan.id}: credential {name!r} does not have the expected form"
         values[name] = value
