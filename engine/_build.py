@@ -12,7 +12,7 @@ from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._http import HttpRequest
-from ._plan import ConnectorPlan, FlowPlan
+from ._plan import ConnectorPlan, FlowPlan, RequestPlan
 from ._requests import validate_request
 from ._scrub import Scrubber
 
@@ -139,14 +139,15 @@ def build_request(
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
     root = base_url if base_url is not None else base_url_for(plan, environment, context)
-    url = root.rstrip("/") + str(http.path(context))
-    if http.query is not None:
-        query = http.query(context)
-        if query:
-            url += "?" + urlencode({k: _text(v) for k, v in query.items()})
+    path = str(http.path(context))
+    url = root.rstrip("/") + path
+    query = http.query(context) if http.query is not None else None
+    if query:
+        url += "?" + urlencode({k: _text(v) for k, v in query.items()})
     headers: dict[str, str] = {}
-    if http.headers is not None:
-        headers.update({k: _text(v) for k, v in (http.headers(context) or {}).items()})
+    templated = http.headers(context) if http.headers is not None else None
+    if templated:
+        headers.update({k: _text(v) for k, v in templated.items()})
     auth_context = {**context, "credentials": resolved.values, "access_token": access_token}
     if plan.auth.token is not None and not access_token:
         raise CredentialsError(
@@ -156,8 +157,10 @@ def build_request(
     if plan.auth.headers is not None:
         headers.update(plan.auth.headers(auth_context) or {})
     body_bytes = None
+    body = None
     if http.encode is not None:
         body = http.body(context) if http.body is not None else {}
+        rendered = {"path": path, "query": query, "headers": templated, "body": body}
         body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer)
         try:
             body_bytes = http.encode(body if body is not None else {})
@@ -166,6 +169,8 @@ def build_request(
             raise RenderError("/body", f"the body could not be encoded ({reason})") from None
         if http.content_type:
             headers.setdefault("Content-Type", http.content_type)
+    else:
+        rendered = {"path": path, "query": query, "headers": templated, "body": None}
     if plan.auth.sign is not None:
         clock = time.time() if now is None else now
         headers.update(plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock))
@@ -187,7 +192,24 @@ def build_request(
         body=body_bytes,
         scrubber=Scrubber(secrets),
         sensitive_headers=plan.auth.header_names,
+        carries_key=carries_key(http, request, rendered),
     )
+
+
+def carries_key(http: RequestPlan, request: Mapping[str, Any], rendered: Mapping[str, Any]) -> bool:
+    """Whether the built request sent the idempotency key: the request has one, and a template
+    the spec placed to read it (`RequestPlan.key_placements`) rendered a value at its place in
+    the `rendered` sections (before auth and encoding)."""
+    key = request.get("idempotency_key")
+    if key is None or key == "":
+        return False
+    for section, parts in http.key_placements:
+        value: Any = rendered.get(section)
+        for part in parts:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None and value not in ("", {}):
+            return True
+    return False
 
 
 def request_count(plan: ConnectorPlan, flow: str) -> int:

@@ -22,6 +22,7 @@ from ._credentials import Credentials, resolve_credentials
 from ._errors import InputError, NotSentError, WebhookError
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, unresolved
+from ._retry import Attempts
 from ._tokens import (
     DEFAULT_TOKEN_CACHE,
     AccessToken,
@@ -202,28 +203,21 @@ class _Base:
         headers["Accept-Encoding"] = _transport.ACCEPT_ENCODING
         return headers
 
-    def _may_retry(
-        self, flow: str, request: Mapping[str, Any], result: Result, sent: HttpRequest
-    ) -> bool:
-        error = result.error
-        if error is None:
-            return False
-        if result.status == PaymentStatus.FAILED:
-            return error.code == ErrorCode.RATE_LIMITED  # refused without acting
-        if result.status != PaymentStatus.UNRESOLVED or not error.retryable:
-            return False
-        if flow in READ_FLOWS:
-            return True
-        # A processor can only honour a key it received: a flow whose request leaves the key
-        # out (an action on an existing payment, say) is not repeated.
-        key = request.get("idempotency_key")
-        honoured = self.connector.plan.capabilities.idempotency_key
-        return honoured and bool(key) and _carries(sent, str(key))
+    @staticmethod
+    def _may_retry(result: Result) -> bool:
+        """Whether to send the request again: exactly when the result says it is safe
+        (`error.retryable`, decided by engine._retry.settle)."""
+        return result.error is not None and result.error.retryable
 
-    def _drive(self, flow: str, request: Mapping[str, Any]) -> Exchange:
+    def _drive(
+        self, flow: str, request: Mapping[str, Any], attempts: Attempts | None = None
+    ) -> Exchange:
         """The whole call as a sans-I/O conversation: yields each HttpRequest to send, receives
         the HttpResponse (or the transport exception), returns the Result. Client and
-        AsyncClient only move bytes; everything else happens here, once."""
+        AsyncClient only move bytes; everything else happens here, once. `attempts` is what
+        the call's earlier attempts left: an attempt resumes at the first step that did not
+        succeed, and never sends a step that did again."""
+        attempts = Attempts() if attempts is None else attempts
         prepared = self._keyed(flow, request)
         key = prepared.get("idempotency_key")
         plan = self.connector.plan
@@ -233,8 +227,8 @@ class _Base:
         fresh = False
         if plan.auth.token is not None:
             token, fresh = yield TokenWanted(self._token_key())
-        steps: dict[str, Any] = {}
-        index = 0
+        steps = attempts.steps
+        index = attempts.done
         while index < count:
             built = self.connector.build_request(
                 flow,
@@ -253,8 +247,8 @@ class _Base:
             if isinstance(outcome, Exception):
                 failure = self._transport_failure(flow, prepared, outcome)
                 if index < count - 1:  # an earlier step moves no money: the flow failed
-                    return replace(failure, status=str(PaymentStatus.FAILED))
-                return failure
+                    failure = replace(failure, status=str(PaymentStatus.FAILED))
+                return attempts.settle(plan, flow, failure, key_sent=built.carries_key)
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
                 logger.debug(
@@ -270,19 +264,28 @@ class _Base:
                 token, _ = yield TokenWanted(self._token_key(), rejected=token)
                 fresh = True  # refreshed once; a second 401 is the processor's answer
                 continue
+            sent = built.carries_key
             if index < count - 1:
                 answer = parse_step(
-                    plan, flow, index, prepared, outcome, steps=steps, idempotency_key=key
+                    plan,
+                    flow,
+                    index,
+                    prepared,
+                    outcome,
+                    steps=steps,
+                    idempotency_key=key,
+                    key_sent=sent,
                 )
                 if isinstance(answer, Result):
-                    return self._with_token(answer, token)
+                    failed = attempts.settle(plan, flow, answer, key_sent=sent)
+                    return self._with_token(failed, token)
                 steps[plan.flows[flow].steps[index].name] = answer
-                index += 1
+                index = attempts.done = index + 1
                 continue
             result = self.connector.parse_response(
-                flow, prepared, outcome, idempotency_key=key, steps=steps or None
+                flow, prepared, outcome, idempotency_key=key, steps=steps or None, key_sent=sent
             )
-            return self._with_token(result, token)
+            return self._with_token(attempts.settle(plan, flow, result, key_sent=sent), token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _token_key(self) -> str:
@@ -456,13 +459,6 @@ class _Base:
         )
 
 
-def _carries(request: HttpRequest, key: str) -> bool:
-    """Whether `request` sent the idempotency key, in a header or in the body."""
-    if any(key in value for value in request.headers.values()):
-        return True
-    return request.body is not None and key.encode() in request.body
-
-
 _TRANSPORT_FAILURES = (
     httpx.TransportError,
     httpx.DecodingError,
@@ -521,21 +517,25 @@ class Client(_Base):
         _transport.install(self._http)
 
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
-        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
+        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy). Every attempt
+        sends the same key and resumes after the steps that already succeeded."""
         prepared = self._keyed(flow, request)
         deadline = self.limits.deadline()
+        attempts = Attempts()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result, last, sent = self._once(flow, prepared, deadline)
+                result, last = self._once(flow, prepared, deadline, attempts)
             except NotSentError:
                 wait = self._retry_wait(attempt, None, deadline)
                 if wait is None:
+                    if attempts.unknown is not None:  # an earlier attempt was sent
+                        return attempts.unknown
                     raise
                 self._sleep(wait)
                 continue
-            if not self._may_retry(flow, prepared, result, sent):
+            if not self._may_retry(result):
                 return result
             wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
             if wait is None:
@@ -543,25 +543,22 @@ class Client(_Base):
             self._sleep(wait)
 
     def _once(
-        self, flow: str, request: Mapping[str, Any], deadline: float | None
-    ) -> tuple[Result, HttpResponse | None, HttpRequest]:
-        exchange = self._drive(flow, request)
+        self, flow: str, request: Mapping[str, Any], deadline: float | None, attempts: Attempts
+    ) -> tuple[Result, HttpResponse | None]:
+        exchange = self._drive(flow, request, attempts)
         outgoing = next(exchange)
         last: HttpResponse | None = None
-        sent: HttpRequest | None = None
         while True:
             if isinstance(outgoing, TokenWanted):
                 answer: Any = self._token(outgoing, deadline)
             else:
                 answer = self._send(outgoing, deadline)
-                sent = outgoing
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                assert sent is not None
-                return done.value, last, sent
+                return done.value, last
 
     def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
         """A token for `want.key`: one token request per key, however many threads wait."""
@@ -704,21 +701,25 @@ class AsyncClient(_Base):
         _transport.install(self._http)
 
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
-        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
+        """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy). Every attempt
+        sends the same key and resumes after the steps that already succeeded."""
         prepared = self._keyed(flow, request)
         deadline = self.limits.deadline()
+        attempts = Attempts()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result, last, sent = await self._once(flow, prepared, deadline)
+                result, last = await self._once(flow, prepared, deadline, attempts)
             except NotSentError:
                 wait = self._retry_wait(attempt, None, deadline)
                 if wait is None:
+                    if attempts.unknown is not None:  # an earlier attempt was sent
+                        return attempts.unknown
                     raise
                 await self._sleep(wait)
                 continue
-            if not self._may_retry(flow, prepared, result, sent):
+            if not self._may_retry(result):
                 return result
             wait = self._retry_wait(attempt, retry_after_seconds(last, self._clock()), deadline)
             if wait is None:
@@ -726,25 +727,22 @@ class AsyncClient(_Base):
             await self._sleep(wait)
 
     async def _once(
-        self, flow: str, request: Mapping[str, Any], deadline: float | None
-    ) -> tuple[Result, HttpResponse | None, HttpRequest]:
-        exchange = self._drive(flow, request)
+        self, flow: str, request: Mapping[str, Any], deadline: float | None, attempts: Attempts
+    ) -> tuple[Result, HttpResponse | None]:
+        exchange = self._drive(flow, request, attempts)
         outgoing = next(exchange)
         last: HttpResponse | None = None
-        sent: HttpRequest | None = None
         while True:
             if isinstance(outgoing, TokenWanted):
                 answer: Any = await self._token(outgoing, deadline)
             else:
                 answer = await self._send(outgoing, deadline)
-                sent = outgoing
             if isinstance(answer, HttpResponse):
                 last = answer
             try:
                 outgoing = exchange.send(answer)
             except StopIteration as done:
-                assert sent is not None
-                return done.value, last, sent
+                return done.value, last
 
     async def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
         """A token for `want.key`: one token request per key, however many tasks wait."""

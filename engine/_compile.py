@@ -498,6 +498,12 @@ class Compiler:
         if encoding == "xml" and doctype:
             encode = partial(encode_xml, doctype=doctype)
         has_body = body is not None or self._auth_in_body()
+        sections = {
+            "path": request["path"],
+            "query": {**defaults.get("query", {}), **request.get("query", {})},
+            "headers": {**defaults.get("headers", {}), **request.get("headers", {})},
+            "body": request.get("body"),
+        }
         return RequestPlan(
             method=request["method"],
             path=path_template.render if path_template else _constant("/"),
@@ -509,6 +515,7 @@ class Compiler:
             auth_pointer=split_pointer(request["auth_pointer"])
             if "auth_pointer" in request
             else None,
+            key_placements=key_placements(sections),
         )
 
     def _auth_in_body(self) -> bool:
@@ -683,6 +690,36 @@ class Compiler:
             output=signature["output"],
             tolerance_seconds=signature.get("tolerance_seconds"),
         )
+
+
+#: The request field whose placement makes a request safe to send again (the processor then
+#: answers the first request's outcome instead of acting twice).
+IDEMPOTENCY_KEY = ("idempotency_key",)
+
+
+def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Where, in a request's sections as written ({"path", "query", "headers", "body"}, the
+    defaults merged in), a template reads `request.idempotency_key`: (section, keys inside it).
+    Neither a template reading the whole `request` nor one inside a list (whose nulls are
+    omitted, so positions shift) is a placement: what either sent cannot be pinned down."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def visit(section: str, value: Any, at: tuple[str, ...]) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                visit(section, item, (*at, str(key)))
+        elif is_template(value):
+            environment = PATH_ENVIRONMENT if section == "path" else ENVIRONMENT
+            try:
+                paths = compile_template(value, environment).paths
+            except TemplateCompileError:  # reported where the template itself is compiled
+                return
+            if any(p.root == "request" and p.segments[:1] == IDEMPOTENCY_KEY for p in paths):
+                found.append((section, at))
+
+    for section, value in sections.items():
+        visit(section, value, ())
+    return tuple(found)
 
 
 def host_suffix(url_template: str) -> str:

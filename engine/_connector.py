@@ -86,9 +86,10 @@ class Connector:
         response: HttpResponse,
         *,
         steps: Mapping[str, Any] | None = None,
+        key_sent: bool | None = None,
     ) -> Any:
         """A step's decoded answer (pass it on as `steps[name]`), or the flow's failed Result."""
-        return parse_step(self.plan, flow, index, request, response, steps=steps)
+        return parse_step(self.plan, flow, index, request, response, steps=steps, key_sent=key_sent)
 
     def build_token_request(
         self,
@@ -113,9 +114,17 @@ class Connector:
         *,
         idempotency_key: str | None = None,
         steps: Mapping[str, Any] | None = None,
+        key_sent: bool | None = None,
     ) -> Result:
+        """The flow's Result; `key_sent`: the sent request's `carries_key` (see engine._retry)."""
         return parse_response(
-            self.plan, flow, request, response, idempotency_key=idempotency_key, steps=steps
+            self.plan,
+            flow,
+            request,
+            response,
+            idempotency_key=idempotency_key,
+            steps=steps,
+            key_sent=key_sent,
         )
 
     def parse_event(

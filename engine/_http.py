@@ -19,6 +19,9 @@ class HttpRequest:
     body: bytes | None
     scrubber: Scrubber = field(default_factory=Scrubber, repr=False, compare=False)
     sensitive_headers: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    #: Whether it sends the call's idempotency key: a template the spec placed to read the key
+    #: rendered a value (known from the compiled templates, never from searching the bytes).
+    carries_key: bool = field(default=False, repr=False, compare=False)
 
     def redacted(self) -> dict[str, Any]:
         """{"method", "url", "headers", "body"} with secrets and card data replaced."""

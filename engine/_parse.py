@@ -15,6 +15,7 @@ from ._encoding import DecodeError
 from ._errors import RenderError
 from ._http import HttpResponse
 from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
+from ._retry import key_placed, settle
 from ._scrub import Scrubber
 from ._unified import (
     READ_FLOWS,
@@ -196,6 +197,8 @@ _STRING_FIELDS = (
 def _unified_error(
     code: str, message: str, http_status: int | None, **processor: str | None
 ) -> ErrorInfo:
+    """An error whose `retryable` says only whether its code is worth trying again; whether
+    sending the request again is safe is decided once, by engine._retry.settle."""
     return ErrorInfo(
         code=str(code),
         message=message,
@@ -219,7 +222,8 @@ def unresolved(
     """The result for an outcome the engine cannot know: the caller must run `get` (or `find`).
     It carries what resolving it needs: the key, the merchant's `reference`, and any processor
     id known — the request's `connector_transaction_id`, or `ids` the flow's `fields` could
-    still read from the answer."""
+    still read from the answer. Its `retryable` is the code's until engine._retry.settle
+    (parse_response, the client) decides whether sending again is safe."""
     known = {k: v for k, v in (ids or {}).items() if v}
     sent = request or {}
     return Result(
@@ -352,10 +356,26 @@ def parse_response(
     *,
     idempotency_key: str | None = None,
     steps: Mapping[str, Any] | None = None,
+    key_sent: bool | None = None,
 ) -> Result:
     """The unified result of `flow` for this processor response. Never raises for any
     response content; raises UnsupportedError only for a flow the spec does not have.
-    `steps` are the decoded answers of the flow's earlier steps, by name."""
+    `steps` are the decoded answers of the flow's earlier steps, by name. `key_sent` is
+    whether the request carried the idempotency key (`HttpRequest.carries_key`); by default
+    the plan's placement of the key and the request's key decide (see engine._retry)."""
+    result = _parse_response(plan, flow, request, response, idempotency_key, steps)
+    sent = key_placed(plan, flow, request) if key_sent is None else key_sent
+    return settle(plan, flow, result, key_sent=sent)
+
+
+def _parse_response(
+    plan: ConnectorPlan,
+    flow: str,
+    request: Mapping[str, Any],
+    response: HttpResponse,
+    idempotency_key: str | None,
+    steps: Mapping[str, Any] | None,
+) -> Result:
     compiled = flow_plan(plan, flow).response
     status_code = response.status_code
     key = idempotency_key or request.get("idempotency_key")
@@ -428,9 +448,11 @@ def parse_step(
     *,
     steps: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
+    key_sent: bool | None = None,
 ) -> Any:
     """The decoded answer of step `index` of `flow` (to pass on as `steps.<name>`), or, when the
-    step failed, the flow's Result: `failed`, since steps before the last move no money."""
+    step failed, the flow's Result: `failed`, since steps before the last move no money (but
+    for a refusal saying the key is in use: see engine._retry.settle)."""
     step = flow_plan(plan, flow).steps[index]
     key = idempotency_key or request.get("idempotency_key")
     status_code = response.status_code
@@ -461,7 +483,7 @@ def parse_step(
         error = _unified_error(
             ErrorCode.INVALID_RESPONSE, f"step {step.name!r}: unreadable answer", status_code
         )
-    return Result(
+    failed = Result(
         flow=flow,
         connector=plan.id,
         status=str(PaymentStatus.FAILED),
@@ -469,6 +491,8 @@ def parse_step(
         http_status=status_code,
         idempotency_key=key,
     )
+    sent = key_placed(plan, flow, request, index) if key_sent is None else key_sent
+    return settle(plan, flow, failed, key_sent=sent)
 
 
 def _interpret(

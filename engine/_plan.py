@@ -125,6 +125,10 @@ class RequestPlan:
     encode: Callable[[Any], bytes] | None
     content_type: str | None
     auth_pointer: tuple[str, ...] | None = None
+    #: Where a template reading `request.idempotency_key` sits: (section, keys inside it), the
+    #: section one of "path", "query", "headers", "body" (`defaults` included). Known from the
+    #: compiled templates, never from the bytes; build checks each rendered a value there.
+    key_placements: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from engine._errors import InputError, NotSentError
 from engine._plan import ConnectorPlan
 from engine._unified import Result
 
-from .conftest import API_KEY, CARD_NUMBER, CVC, card_request
+from .conftest import API_KEY, CARD_NUMBER, CVC, acme_variant, card_request
 
 Handler = Callable[[httpx.Request], httpx.Response]
 APPROVED = {"id": "pay_1", "status": "approved", "amount": 1099, "currency": "USD"}
@@ -121,14 +121,22 @@ def test_invalid_input_is_refused_before_sending(acme: ConnectorPlan) -> None:
         (httpx.RemoteProtocolError, "network_error"),
     ],
 )
+@pytest.mark.parametrize("honoured", [False, True])
 def test_failures_after_sending_are_unresolved(
-    acme: ConnectorPlan, exc_type: type[httpx.TransportError], code: str
+    acme: ConnectorPlan, exc_type: type[httpx.TransportError], code: str, honoured: bool
 ) -> None:
-    with client(acme, raising(exc_type)) as sender:
+    """Sending the same authorize again is safe only where the processor honours the key the
+    request carried (acme's spec does not say it does; its variant does)."""
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["idempotency_key"] = True
+
+    plan = acme_variant(edit) if honoured else acme
+    with client(plan, raising(exc_type)) as sender:
         result = sender.authorize(card_request(idempotency_key="idem-7"))
     assert result.status == "unresolved"
     assert result.error is not None
-    assert (result.error.code, result.error.retryable) == (code, True)
+    assert (result.error.code, result.error.retryable) == (code, honoured)
     assert exc_type.__name__ in result.error.message
     assert result.idempotency_key == "idem-7"
 

@@ -19,6 +19,10 @@ from .conftest import CARD_NUMBER, acme_variant, card_request
 REQUEST = card_request(idempotency_key="idem-1")
 
 
+def _honours_keys(spec: dict[str, Any]) -> None:
+    spec["capabilities"]["idempotency_key"] = True
+
+
 def parse(
     plan: ConnectorPlan,
     status: int,
@@ -281,7 +285,9 @@ def test_uncertain_http_is_unresolved(
     assert result.status == "unresolved"
     assert result.error is not None
     assert result.error.code == code
-    assert result.error.retryable is True
+    assert result.error.retryable is False  # acme does not honour keys: never resend
+    honoured = parse(acme_variant(_honours_keys), status, body)
+    assert honoured.error is not None and honoured.error.retryable is True
     assert result.http_status == status
     assert result.idempotency_key == "idem-1"
 
@@ -295,7 +301,9 @@ def test_an_undecodable_2xx_body_is_unresolved(acme: ConnectorPlan, body: bytes)
     assert result.status == "unresolved"
     assert result.error is not None
     assert result.error.code == "invalid_response"
-    assert result.error.retryable is True
+    assert result.error.retryable is False  # acme does not honour keys: never resend
+    honoured = parse(acme_variant(_honours_keys), 200, body)
+    assert honoured.error is not None and honoured.error.retryable is True
     assert result.error.message.startswith("the response could not be read (")
 
 
@@ -449,10 +457,13 @@ def test_parse_response_never_raises(acme: ConnectorPlan, status: int, flow: str
             assert result.status in ("failed", "unresolved"), (body[:40], result)
         if result.status == "unresolved":
             assert result.error is not None
-            assert result.error.retryable is (result.error.code in RETRYABLE_CODES)
+            # A read is safe to send again; acme's authorize and refund are not (it does not
+            # honour keys).
+            worth = result.error.code in RETRYABLE_CODES
+            assert result.error.retryable is (worth and flow == "get")
             # A refused read (get 404) is unresolved too, but asking again may not help.
             if flow != "get":
-                assert result.error.retryable is True
+                assert worth
 
 
 @pytest.mark.parametrize("status", [100, 204, 301, 302, 304])
@@ -496,7 +507,7 @@ def test_a_5xx_never_reads_as_a_decline(acme: ConnectorPlan) -> None:
     assert result.error is not None
     assert result.error.code == "processor_unavailable"
     assert result.error.connector_code == "insufficient_funds"
-    assert result.error.retryable is True
+    assert result.error.retryable is False  # acme does not honour keys: never resend
 
 
 SUCCEEDED = {"id": "pay_1", "status": "captured"}
