@@ -218,6 +218,68 @@ RUNTIME_CASES: dict[str, tuple[str, dict[str, Any], dict[str, str], Outcome]] = 
     "format_width_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
     "nested_filters_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
     "int_multiplication_huge": ("authorize", card_payment(), CREDENTIALS, (RenderError, "")),
+    # Output-size accounting: every intercepted operation's operands and result are measured as
+    # trees (a shared reference counted each time), so no composition of small steps escapes.
+    "list_repeat_nested": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "list_repeat_of_list": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_tojson": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_join": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_text": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_percent": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_format": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "set_sharing_length": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "over its budget"),
+    ),
+    "sum_start_list": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "sum adds numbers only"),
+    ),
+    "expandtabs_huge": (
+        "authorize",
+        card_payment(),
+        CREDENTIALS,
+        (RenderError, "'expandtabs' is not available"),
+    ),
     "secret_via_get": ("authorize", card_payment(), CREDENTIALS, secret_not_in_body),
     "secret_via_whole_credentials": (
         "authorize",
@@ -273,3 +335,25 @@ def test_hostile_spec_is_refused_or_neutralised(
         outcome(built)
         assert_nothing_leaks(built.url + (built.body or b"").decode())
         assert "X-Evil" not in built.headers
+
+
+#: What one render of the worst hostile template may allocate at its peak (tracemalloc).
+RENDER_PEAK_BYTES = 16_000_000
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in RUNTIME_CASES if n.startswith(("set_sharing", "list_repeat", "sum_"))]
+)
+def test_hostile_render_stays_within_a_memory_bound(name: str) -> None:
+    import tracemalloc
+
+    plan = compile_file(CORPUS / "hostile" / f"{name}.yaml")
+    flow, request, credentials, _ = RUNTIME_CASES[name]
+    tracemalloc.start()
+    try:
+        with pytest.raises(RenderError):
+            build_request(plan, flow, request, credentials)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < RENDER_PEAK_BYTES, peak
