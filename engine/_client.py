@@ -272,7 +272,14 @@ class _Base:
                 continue
             if index < count - 1:
                 answer = parse_step(
-                    plan, flow, index, prepared, outcome, steps=steps, idempotency_key=key
+                    plan,
+                    flow,
+                    index,
+                    prepared,
+                    outcome,
+                    steps=steps,
+                    idempotency_key=key,
+                    scrubber=built.scrubber,
                 )
                 if isinstance(answer, Result):
                     return self._with_token(answer, token)
@@ -280,7 +287,12 @@ class _Base:
                 index += 1
                 continue
             result = self.connector.parse_response(
-                flow, prepared, outcome, idempotency_key=key, steps=steps or None
+                flow,
+                prepared,
+                outcome,
+                idempotency_key=key,
+                steps=steps or None,
+                scrubber=built.scrubber,
             )
             return self._with_token(result, token)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -12,6 +12,7 @@ from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
 from ._plan import Capabilities, ConnectorPlan
 from ._resources import specs_dir
+from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, compile_file, find_spec
 from ._tokens import AccessToken, build_token_request, parse_token_response
 from ._unified import Result
@@ -86,9 +87,10 @@ class Connector:
         response: HttpResponse,
         *,
         steps: Mapping[str, Any] | None = None,
+        scrubber: Scrubber | None = None,
     ) -> Any:
         """A step's decoded answer (pass it on as `steps[name]`), or the flow's failed Result."""
-        return parse_step(self.plan, flow, index, request, response, steps=steps)
+        return parse_step(self.plan, flow, index, request, response, steps=steps, scrubber=scrubber)
 
     def build_token_request(
         self,
@@ -113,9 +115,18 @@ class Connector:
         *,
         idempotency_key: str | None = None,
         steps: Mapping[str, Any] | None = None,
+        scrubber: Scrubber | None = None,
     ) -> Result:
+        """The unified result for `response`. Pass the sent request's `scrubber`
+        (`built.scrubber`) so that no secret it carried comes back in the Result."""
         return parse_response(
-            self.plan, flow, request, response, idempotency_key=idempotency_key, steps=steps
+            self.plan,
+            flow,
+            request,
+            response,
+            idempotency_key=idempotency_key,
+            steps=steps,
+            scrubber=scrubber,
         )
 
     def parse_event(

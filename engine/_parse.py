@@ -305,10 +305,31 @@ def parse_response(
     *,
     idempotency_key: str | None = None,
     steps: Mapping[str, Any] | None = None,
+    scrubber: Scrubber | None = None,
 ) -> Result:
     """The unified result of `flow` for this processor response. Never raises for any
     response content; raises UnsupportedError only for a flow the spec does not have.
-    `steps` are the decoded answers of the flow's earlier steps, by name."""
+    `steps` are the decoded answers of the flow's earlier steps, by name. `scrubber` is the
+    sent request's (HttpRequest.scrubber): every string of the Result is scrubbed with it,
+    so a processor echoing a key or a card number back leaks neither."""
+    card = (request.get("payment_method") or {}).get("card") or {}
+    sent = (scrubber or Scrubber()).learn(*(str(card[k]) for k in ("number", "cvc") if card.get(k)))
+    result = _parse_response(
+        plan, flow, request, response, idempotency_key=idempotency_key, steps=steps, scrubber=sent
+    )
+    return sent.result(result)
+
+
+def _parse_response(
+    plan: ConnectorPlan,
+    flow: str,
+    request: Mapping[str, Any],
+    response: HttpResponse,
+    *,
+    idempotency_key: str | None,
+    steps: Mapping[str, Any] | None,
+    scrubber: Scrubber,
+) -> Result:
     compiled = flow_plan(plan, flow).response
     status_code = response.status_code
     key = idempotency_key or request.get("idempotency_key")
@@ -344,8 +365,6 @@ def parse_response(
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
     if steps is not None:
         context["steps"] = steps
-    card = (request.get("payment_method") or {}).get("card") or {}
-    scrubber = Scrubber([str(card[k]) for k in ("number", "cvc") if card.get(k)])
     try:
         return _interpret(plan, flow, compiled, body, context, status_code, key, scrubber)
     except Exception as exc:  # any shape surprise in a processor's answer is not knowable
@@ -371,9 +390,11 @@ def parse_step(
     *,
     steps: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
+    scrubber: Scrubber | None = None,
 ) -> Any:
     """The decoded answer of step `index` of `flow` (to pass on as `steps.<name>`), or, when the
-    step failed, the flow's Result: `failed`, since steps before the last move no money."""
+    step failed, the flow's Result: `failed`, since steps before the last move no money.
+    `scrubber` (the sent request's) scrubs that Result's strings."""
     step = flow_plan(plan, flow).steps[index]
     key = idempotency_key or request.get("idempotency_key")
     status_code = response.status_code
@@ -395,7 +416,7 @@ def parse_step(
         refused = True
     if 200 <= status_code < 300 and body is not None and not refused:
         return body
-    scrubber = Scrubber()
+    scrubber = scrubber or Scrubber()
     try:
         error = _read_error(step.response.error, body, context, status_code, scrubber)
     except Exception:
@@ -404,13 +425,15 @@ def parse_step(
         error = _unified_error(
             ErrorCode.INVALID_RESPONSE, f"step {step.name!r}: unreadable answer", status_code
         )
-    return Result(
-        flow=flow,
-        connector=plan.id,
-        status=str(PaymentStatus.FAILED),
-        error=replace(error, message=f"step {step.name!r}: {error.message}"),
-        http_status=status_code,
-        idempotency_key=key,
+    return scrubber.result(
+        Result(
+            flow=flow,
+            connector=plan.id,
+            status=str(PaymentStatus.FAILED),
+            error=replace(error, message=f"step {step.name!r}: {error.message}"),
+            http_status=status_code,
+            idempotency_key=key,
+        )
     )
 
 
