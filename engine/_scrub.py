@@ -65,7 +65,8 @@ class Scrubber:
     def result(self, value: _T) -> _T:
         """A copy of a Result (or any frozen dataclass tree) whose strings are scrubbed:
         known secrets everywhere, card-number look-alikes too in free text (messages)."""
-        return _scrub_tree(self, value)
+        cleaned: _T = _scrub_tree(self, value)
+        return cleaned
 
     def _compiled(self) -> re.Pattern[str] | None:
         if self._pattern is None and self._secrets:
@@ -108,12 +109,10 @@ def _scrub_tree(scrubber: Scrubber, value: Any, name: str = "") -> Any:
     if isinstance(value, str):
         return scrubber.text(value) if name in _FREE_TEXT else scrubber.known(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if not getattr(type(value), "__dataclass_params__").frozen:
-            return value  # not a Result part (an AccessToken wrapper and the like): left alone
         changes = {}
         for f in dataclasses.fields(value):
             current = getattr(value, f.name)
-            if f.name == "access_token":
+            if f.name == "access_token":  # a wrapper that hides its value: left alone
                 continue
             cleaned = _scrub_tree(scrubber, current, f.name)
             if cleaned is not current:

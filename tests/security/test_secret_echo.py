@@ -22,7 +22,6 @@ from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios
 from ..connectors.test_scenarios import ACCESS_TOKEN, CLOCK
 from .leaks import card_of, secret_credentials
 
-
 ALL = flow_scenarios()
 
 
