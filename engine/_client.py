@@ -16,6 +16,7 @@ from typing import Any, Self
 import httpx
 
 from . import _transport
+from ._boundary import client_secrets, public
 from ._build import check_request, request_count
 from ._connector import Connector, load_connector
 from ._credentials import Credentials, resolve_credentials
@@ -499,6 +500,7 @@ class Client(_Base):
     """Sends a connector's flows over HTTP. Exceptions mean nothing was sent; any outcome after
     sending is a Result (possibly `unresolved`)."""
 
+    @public("Client", client_secrets)
     def __init__(
         self,
         connector: Connector | str,
@@ -530,6 +532,7 @@ class Client(_Base):
         self._http = http_client or _transport.new_client()
         _transport.install(self._http)
 
+    @public("Client", client_secrets)
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
         prepared = self._keyed(flow, request)
@@ -648,6 +651,7 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
+    @public("Client", client_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:
@@ -682,6 +686,7 @@ class Client(_Base):
 class AsyncClient(_Base):
     """The asyncio twin of Client."""
 
+    @public("Client", client_secrets)
     def __init__(
         self,
         connector: Connector | str,
@@ -713,6 +718,7 @@ class AsyncClient(_Base):
         self._http = http_client or _transport.new_async_client()
         _transport.install(self._http)
 
+    @public("Client", client_secrets)
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy)."""
         prepared = self._keyed(flow, request)
@@ -837,6 +843,7 @@ class AsyncClient(_Base):
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
 
+    @public("Client", client_secrets)
     async def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:

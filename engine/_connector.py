@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ._boundary import connector_secrets, public
 from ._build import build_request, request_count
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
@@ -48,6 +49,7 @@ class Connector:
     def has_webhooks(self) -> bool:
         return self.plan.webhooks is not None
 
+    @public("Connector.build_request", connector_secrets)
     def build_request(
         self,
         flow: str,
@@ -79,6 +81,7 @@ class Connector:
         """How many requests `flow` sends (its steps, then its own)."""
         return request_count(self.plan, flow)
 
+    @public("Connector.parse_step", connector_secrets)
     def parse_step(
         self,
         flow: str,
@@ -92,6 +95,7 @@ class Connector:
         """A step's decoded answer (pass it on as `steps[name]`), or the flow's failed Result."""
         return parse_step(self.plan, flow, index, request, response, steps=steps, scrubber=scrubber)
 
+    @public("Connector.build_token_request", connector_secrets)
     def build_token_request(
         self,
         credentials: Mapping[str, object] | None,
@@ -104,9 +108,11 @@ class Connector:
             self.plan, credentials, environment=environment, base_url=base_url
         )
 
+    @public("Connector.parse_token_response", connector_secrets)
     def parse_token_response(self, response: HttpResponse) -> AccessToken:
         return parse_token_response(self.plan, response)
 
+    @public("Connector.parse_response", connector_secrets)
     def parse_response(
         self,
         flow: str,
@@ -129,6 +135,7 @@ class Connector:
             scrubber=scrubber,
         )
 
+    @public("Connector.parse_event", connector_secrets)
     def parse_event(
         self,
         body: bytes,
