@@ -154,14 +154,19 @@ def build_request(
             f"{plan.id} authenticates with an OAuth2 access token: pass access_token "
             "(Client obtains and caches one)"
         )
+    derived: list[str] = []  # what the auth scheme made of the secrets: the scrubber learns it
     if plan.auth.headers is not None:
-        headers.update(plan.auth.headers(auth_context) or {})
+        added = plan.auth.headers(auth_context) or {}
+        derived += [str(v) for v in added.values()]
+        headers.update(added)
     body_bytes = None
     body = None
     if http.encode is not None:
         body = http.body(context) if http.body is not None else {}
         rendered = {"path": path, "query": query, "headers": templated, "body": body}
         body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer)
+        if plan.auth.body_fields is not None:
+            derived += _leaves(plan.auth.body_fields(auth_context))
         try:
             body_bytes = http.encode(body if body is not None else {})
         except (TypeError, ValueError) as exc:  # a template gave something no body can carry
@@ -173,7 +178,10 @@ def build_request(
         rendered = {"path": path, "query": query, "headers": templated, "body": None}
     if plan.auth.sign is not None:
         clock = time.time() if now is None else now
-        headers.update(plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock))
+        signed = plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock)
+        # Only the scheme's secret headers (Signature): Host, Date and Digest are public.
+        derived += [str(v) for k, v in signed.items() if k.lower() in plan.auth.header_names]
+        headers.update(signed)
     for name, value in headers.items():
         if not _TOKEN.fullmatch(name):
             raise RenderError(f"/headers/{name}", "a header name must be an RFC 9110 token")
@@ -190,7 +198,7 @@ def build_request(
         url=url,
         headers=headers,
         body=body_bytes,
-        scrubber=Scrubber(secrets),
+        scrubber=Scrubber(secrets, _secret_derived(derived, resolved.settings)),
         sensitive_headers=plan.auth.header_names,
         carries_key=carries_key(http, request, rendered),
     )
@@ -215,6 +223,21 @@ def carries_key(http: RequestPlan, request: Mapping[str, Any], rendered: Mapping
 def request_count(plan: ConnectorPlan, flow: str) -> int:
     """How many HTTP requests `flow` sends: its steps, then its own."""
     return len(flow_plan(plan, flow).steps) + 1
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list | tuple):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
+
+
+def _secret_derived(values: list[str], settings: Mapping[str, Any]) -> list[str]:
+    """The auth scheme's output values, less those that are plain non-secret settings (a
+    merchant id in an auth header is not a secret) and the signing scheme's fixed words."""
+    public = {str(v) for v in settings.values() if v is not None}
+    return [v for v in values if v and v not in public]
 
 
 def _text(value: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Self
 import httpx
 
 from . import _transport
+from ._boundary import client_secrets, public
 from ._build import check_request, request_count
 from ._connector import Connector, load_connector
 from ._credentials import Credentials, resolve_credentials
@@ -275,6 +276,7 @@ class _Base:
                     steps=steps,
                     idempotency_key=key,
                     key_sent=sent,
+                    scrubber=built.scrubber,
                 )
                 if isinstance(answer, Result):
                     failed = attempts.settle(plan, flow, answer, key_sent=sent)
@@ -283,7 +285,13 @@ class _Base:
                 index = attempts.done = index + 1
                 continue
             result = self.connector.parse_response(
-                flow, prepared, outcome, idempotency_key=key, steps=steps or None, key_sent=sent
+                flow,
+                prepared,
+                outcome,
+                idempotency_key=key,
+                steps=steps or None,
+                key_sent=sent,
+                scrubber=built.scrubber,
             )
             return self._with_token(attempts.settle(plan, flow, result, key_sent=sent), token)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -485,6 +493,7 @@ class Client(_Base):
     """Sends a connector's flows over HTTP. Exceptions mean nothing was sent; any outcome after
     sending is a Result (possibly `unresolved`)."""
 
+    @public("Client", client_secrets)
     def __init__(
         self,
         connector: Connector | str,
@@ -516,6 +525,7 @@ class Client(_Base):
         self._http = http_client or _transport.new_client()
         _transport.install(self._http)
 
+    @public("Client", client_secrets)
     def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy). Every attempt
         sends the same key and resumes after the steps that already succeeded."""
@@ -635,6 +645,7 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
+    @public("Client", client_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:
@@ -669,6 +680,7 @@ class Client(_Base):
 class AsyncClient(_Base):
     """The asyncio twin of Client."""
 
+    @public("Client", client_secrets)
     def __init__(
         self,
         connector: Connector | str,
@@ -700,6 +712,7 @@ class AsyncClient(_Base):
         self._http = http_client or _transport.new_async_client()
         _transport.install(self._http)
 
+    @public("Client", client_secrets)
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
         """Run `flow`, retrying only as `self.retry` allows (see RetryPolicy). Every attempt
         sends the same key and resumes after the steps that already succeeded."""
@@ -825,6 +838,7 @@ class AsyncClient(_Base):
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
 
+    @public("Client", client_secrets)
     async def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:

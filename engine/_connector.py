@@ -7,11 +7,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ._boundary import connector_secrets, public
 from ._build import build_request, request_count
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
 from ._plan import Capabilities, ConnectorPlan
 from ._resources import specs_dir
+from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, compile_file, find_spec
 from ._tokens import AccessToken, build_token_request, parse_token_response
 from ._unified import Result
@@ -47,6 +49,7 @@ class Connector:
     def has_webhooks(self) -> bool:
         return self.plan.webhooks is not None
 
+    @public("Connector.build_request", connector_secrets)
     def build_request(
         self,
         flow: str,
@@ -78,6 +81,7 @@ class Connector:
         """How many requests `flow` sends (its steps, then its own)."""
         return request_count(self.plan, flow)
 
+    @public("Connector.parse_step", connector_secrets)
     def parse_step(
         self,
         flow: str,
@@ -87,10 +91,21 @@ class Connector:
         *,
         steps: Mapping[str, Any] | None = None,
         key_sent: bool | None = None,
+        scrubber: Scrubber | None = None,
     ) -> Any:
         """A step's decoded answer (pass it on as `steps[name]`), or the flow's failed Result."""
-        return parse_step(self.plan, flow, index, request, response, steps=steps, key_sent=key_sent)
+        return parse_step(
+            self.plan,
+            flow,
+            index,
+            request,
+            response,
+            steps=steps,
+            key_sent=key_sent,
+            scrubber=scrubber,
+        )
 
+    @public("Connector.build_token_request", connector_secrets)
     def build_token_request(
         self,
         credentials: Mapping[str, object] | None,
@@ -103,9 +118,11 @@ class Connector:
             self.plan, credentials, environment=environment, base_url=base_url
         )
 
+    @public("Connector.parse_token_response", connector_secrets)
     def parse_token_response(self, response: HttpResponse) -> AccessToken:
         return parse_token_response(self.plan, response)
 
+    @public("Connector.parse_response", connector_secrets)
     def parse_response(
         self,
         flow: str,
@@ -115,8 +132,11 @@ class Connector:
         idempotency_key: str | None = None,
         steps: Mapping[str, Any] | None = None,
         key_sent: bool | None = None,
+        scrubber: Scrubber | None = None,
     ) -> Result:
-        """The flow's Result; `key_sent`: the sent request's `carries_key` (see engine._retry)."""
+        """The flow's Result. `key_sent`: the sent request's `carries_key` (see engine._retry);
+        `scrubber`: the sent request's (`built.scrubber`), so that no secret it carried comes
+        back in the Result."""
         return parse_response(
             self.plan,
             flow,
@@ -125,8 +145,10 @@ class Connector:
             idempotency_key=idempotency_key,
             steps=steps,
             key_sent=key_sent,
+            scrubber=scrubber,
         )
 
+    @public("Connector.parse_event", connector_secrets)
     def parse_event(
         self,
         body: bytes,

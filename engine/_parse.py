@@ -357,15 +357,30 @@ def parse_response(
     idempotency_key: str | None = None,
     steps: Mapping[str, Any] | None = None,
     key_sent: bool | None = None,
+    scrubber: Scrubber | None = None,
 ) -> Result:
     """The unified result of `flow` for this processor response. Never raises for any
     response content; raises UnsupportedError only for a flow the spec does not have.
     `steps` are the decoded answers of the flow's earlier steps, by name. `key_sent` is
     whether the request carried the idempotency key (`HttpRequest.carries_key`); by default
-    the plan's placement of the key and the request's key decide (see engine._retry)."""
-    result = _parse_response(plan, flow, request, response, idempotency_key, steps)
+    the plan's placement of the key and the request's key decide (see engine._retry).
+    `scrubber` is the sent request's (HttpRequest.scrubber): every string of the Result is
+    scrubbed with it, so a processor echoing a key or a card number back leaks neither."""
+    card = (request.get("payment_method") or {}).get("card") or {}
+    learned = (scrubber or Scrubber()).learn(
+        *(str(card[k]) for k in ("number", "cvc") if card.get(k))
+    )
+    result = _parse_response(
+        plan,
+        flow,
+        request,
+        response,
+        idempotency_key=idempotency_key,
+        steps=steps,
+        scrubber=learned,
+    )
     sent = key_placed(plan, flow, request) if key_sent is None else key_sent
-    return settle(plan, flow, result, key_sent=sent)
+    return learned.result(settle(plan, flow, result, key_sent=sent))
 
 
 def _parse_response(
@@ -373,8 +388,10 @@ def _parse_response(
     flow: str,
     request: Mapping[str, Any],
     response: HttpResponse,
+    *,
     idempotency_key: str | None,
     steps: Mapping[str, Any] | None,
+    scrubber: Scrubber,
 ) -> Result:
     compiled = flow_plan(plan, flow).response
     status_code = response.status_code
@@ -421,8 +438,6 @@ def _parse_response(
     context = {"request": request, "response": body, "headers": headers, "http_status": status_code}
     if steps is not None:
         context["steps"] = steps
-    card = (request.get("payment_method") or {}).get("card") or {}
-    scrubber = Scrubber([str(card[k]) for k in ("number", "cvc") if card.get(k)])
     try:
         return _interpret(plan, flow, compiled, body, context, status_code, key, scrubber)
     except Exception as exc:  # any shape surprise in a processor's answer is not knowable
@@ -449,10 +464,12 @@ def parse_step(
     steps: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
     key_sent: bool | None = None,
+    scrubber: Scrubber | None = None,
 ) -> Any:
     """The decoded answer of step `index` of `flow` (to pass on as `steps.<name>`), or, when the
     step failed, the flow's Result: `failed`, since steps before the last move no money (but
-    for a refusal saying the key is in use: see engine._retry.settle)."""
+    for a refusal saying the key is in use: see engine._retry.settle). `scrubber` (the sent
+    request's) scrubs that Result's strings."""
     step = flow_plan(plan, flow).steps[index]
     key = idempotency_key or request.get("idempotency_key")
     status_code = response.status_code
@@ -474,7 +491,7 @@ def parse_step(
         refused = True
     if 200 <= status_code < 300 and body is not None and not refused:
         return body
-    scrubber = Scrubber()
+    scrubber = scrubber or Scrubber()
     try:
         error = _read_error(step.response.error, body, context, status_code, scrubber)
     except Exception:
@@ -492,7 +509,7 @@ def parse_step(
         idempotency_key=key,
     )
     sent = key_placed(plan, flow, request, index) if key_sent is None else key_sent
-    return settle(plan, flow, failed, key_sent=sent)
+    return scrubber.result(settle(plan, flow, failed, key_sent=sent))
 
 
 def _interpret(

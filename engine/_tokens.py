@@ -190,16 +190,17 @@ def build_token_request(
     if token.scope is not None and token.scope(context):
         form["scope"] = str(token.scope(context))
     client_id = str(token.client_id(context))
+    authorization = _basic(token, context)
     return HttpRequest(
         method="POST",
         url=token_url(plan, resolved, environment=environment, base_url=base_url),
         headers={
-            "Authorization": _basic(token, context),
+            "Authorization": authorization,
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         },
         body=urlencode(form).encode("ascii"),
-        scrubber=Scrubber([*resolved.secrets, client_id]),
+        scrubber=Scrubber([*resolved.secrets, client_id], [authorization]),
         sensitive_headers=frozenset({"authorization"}),
     )
 

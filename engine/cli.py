@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._boundary import sanitised
 from ._connector import Connector, bundled_connectors, load_connector
 from ._errors import ConnectorServiceError, SpecError, WebhookError
 from ._http import HttpResponse
+from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, lint_file
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -322,11 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.func(args)
+        try:
+            code: int = args.func(args)
+        except (ConnectorServiceError, FileNotFoundError):
+            raise
+        except Exception as exc:  # a foreign exception: its class only, never its text
+            raise sanitised(exc, f"connector {args.command}") from None
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_PROBLEMS
     except (ConnectorServiceError, FileNotFoundError) as exc:
-        print(f"connector: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if isinstance(exc, ConnectorServiceError):
+            sanitised(exc, "connector")  # no chain, card look-alikes masked
+        print(f"connector: {type(exc).__name__}: {Scrubber().text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     return code

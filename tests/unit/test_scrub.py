@@ -126,3 +126,39 @@ def test_sensitive_headers_are_masked() -> None:
         "X-Echo": MASK,
         "Content-Type": "application/json",
     }
+
+
+def test_case_variants_and_base64_of_a_secret_are_masked() -> None:
+    import base64
+
+    secret = "sk_test_51AbCdEfGh"
+    scrubber = Scrubber([secret])
+    for form in (secret.upper(), secret.lower(), base64.b64encode(secret.encode()).decode()):
+        assert scrubber.text(f"key {form} echoed") == f"key {MASK} echoed"
+
+
+def test_the_scrubber_learns_derived_auth_values_and_their_parts() -> None:
+    header = 'keyid="merchant-key-1", signature="MpuhUJoD9MFyiNpu9jgP+5Xc7gU3N4GVfG8+4CccCZY="'
+    basic = "Basic eDdrcTJtOWQ0bjZwOHIzdDpzZWNyZXQ="
+    scrubber = Scrubber(derived=[header, basic])
+    assert MASK in scrubber.text("sig MpuhUJoD9MFyiNpu9jgP+5Xc7gU3N4GVfG8+4CccCZY")
+    assert scrubber.text("auth eDdrcTJtOWQ0bjZwOHIzdDpzZWNyZXQ=") == f"auth {MASK}"
+    assert scrubber.text(header) == MASK
+    assert scrubber.learn("another-derived-value").text("another-derived-value") == MASK
+
+
+def test_result_strings_are_scrubbed_ids_keep_their_digits() -> None:
+    from engine import ErrorInfo, Result
+
+    result = Result(
+        flow="authorize",
+        connector="x",
+        status="failed",
+        connector_transaction_id="4111111111111111",
+        error=ErrorInfo("invalid_request", f"bad key sk_live_abcdefgh1 card {VISA}", False),
+    )
+    cleaned = Scrubber(["sk_live_abcdefgh1"]).result(result)
+    assert cleaned.error is not None
+    assert cleaned.error.message == f"bad key {MASK} card {MASK}"
+    # A processor id is only cleaned of known secrets, not of card-number look-alikes.
+    assert cleaned.connector_transaction_id == "4111111111111111"
