@@ -47,14 +47,35 @@ def _strings(node: yaml.Node) -> list[tuple[str, str]]:
     return out
 
 
-def guards(node: yaml.Node) -> Counter[str]:
+def _let_names(data: Any) -> set[str]:
+    names: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("let"), dict):
+                names.update(item["let"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return names
+
+
+def guards(node: yaml.Node, named: frozenset[str] | set[str] = frozenset()) -> Counter[str]:
+    """Guard conditions as written; a bare `let` name (or its negation) is not counted: the
+    condition it names is written once."""
     found: Counter[str] = Counter()
     for key, text in _strings(node):
+        conditions = []
         if key in ("$if", "if"):
-            found[" ".join(text.split())] += 1
+            conditions.append(text)
         elif "{{" in text:
-            for match in _INLINE_IF.finditer(text):
-                found[" ".join(match.group(1).split())] += 1
+            conditions += [match.group(1) for match in _INLINE_IF.finditer(text)]
+        for condition in conditions:
+            words = condition.split()
+            if words and words[-1] in named and words[:-1] in ([], ["not"]):
+                continue
+            found[" ".join(words)] += 1
     return found
 
 
@@ -92,7 +113,8 @@ def measure(paths: list[Path]) -> dict[str, Any]:
         lines = text.splitlines()
         code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
         data = yaml.load(text, Loader=yaml.BaseLoader)
-        repeated = {g: n for g, n in guards(yaml.compose(text)).items() if n >= 3}
+        named = _let_names(data)
+        repeated = {g: n for g, n in guards(yaml.compose(text), named).items() if n >= 3}
         pairs[path.stem] = error_pairs(data)
         specs[path.stem] = {
             "lines": len(lines),
