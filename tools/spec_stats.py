@@ -112,7 +112,7 @@ def measure(paths: list[Path]) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
-        data = yaml.load(text, Loader=yaml.BaseLoader)
+        data = yaml.safe_load(text)
         named = _let_names(data)
         repeated = {g: n for g, n in guards(yaml.compose(text), named).items() if n >= 3}
         pairs[path.stem] = error_pairs(data)
