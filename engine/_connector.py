@@ -187,10 +187,12 @@ def _load_bundled(path: Path) -> Connector:
 
 
 def load_connector(name_or_path: str | Path) -> Connector:
-    """A bundled connector by id (as `connector list` shows), or any spec file by path.
-    Raises SpecError with every problem when the spec is invalid. A bundled connector's flows
-    are compiled the first time each is used (`Connector.compile_all` does them all now)."""
-    path = find_spec(str(name_or_path)).resolve()
+    """A bundled connector by id (as `connector list` shows), or any spec file by path: a
+    `Path`, or a string with a path separator or a .yaml/.yml ending. A bare id never reads a
+    file outside the bundle (UnsupportedError lists the bundled ids). Raises SpecError with
+    every problem when the spec is invalid. A bundled connector's flows are compiled the first
+    time each is used (`Connector.compile_all` does them all now)."""
+    path = find_spec(name_or_path).resolve()
     return _load_bundled(path)
 
 

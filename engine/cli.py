@@ -19,6 +19,11 @@ from ._spec import bundled_spec_paths, lint_file
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
+CONNECTOR_HELP = (
+    "a bundled connector id (see `connector list`), or a spec file path: one with a / or "
+    "ending .yaml/.yml (a bare id never reads a file from the working directory)"
+)
+
 
 def _read_json(path: str, what: str) -> Any:
     try:
@@ -254,9 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_matrix)
 
     def connector_flow_request(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "connector", help="a bundled connector id (see `connector list`) or a spec file path"
-        )
+        p.add_argument("connector", help=CONNECTOR_HELP)
         p.add_argument("flow", help="authorize, capture, void, refund, get, ...")
         p.add_argument("request", help="a JSON file holding the unified request")
 
@@ -277,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("event", help="verify and parse a webhook; exit 1 when it does not verify")
-    p.add_argument("connector", help="a bundled connector id or a spec file path")
+    p.add_argument("connector", help=CONNECTOR_HELP)
     p.add_argument("--body", required=True, help="a file holding the raw webhook body")
     p.add_argument("--header", action="append", metavar="'K: V'", help="a webhook header")
     p.add_argument("--secret", help="the webhook signing secret")
