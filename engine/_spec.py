@@ -8,7 +8,7 @@ from pathlib import Path
 from ._compile import compile_spec
 from ._errors import Problem, SpecError, UnsupportedError
 from ._lint import lint_rules
-from ._load import LoadedSpec, load_spec_file, load_spec_text
+from ._load import LoadedSpec, load_spec_file, load_spec_text, read_spec_file
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
@@ -45,11 +45,7 @@ def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan
     compiled on first use (for specs already linted whole, such as the bundled ones), and a
     bundled spec recorded in the lint manifest is not validated again."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+    raw, text = read_spec_file(path)
     linted = lazy_flows and is_linted(path, raw)
     plan, problems = check_loaded(
         load_spec_text(text, str(path)), lazy_flows=lazy_flows, linted=linted
