@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._hosts import environment_url, override_url
 from ._http import HttpRequest
-from ._plan import ConnectorPlan, FlowPlan, RequestPlan
+from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
 from ._scrub import Scrubber
 
@@ -143,8 +144,14 @@ def build_request(
     if "amount" in request and "currency" in request:
         try:
             context["amount"] = plan.format_amount(request["amount"], request["currency"])
+            overrides = plan.raw.get("amounts", {}).get("exponents", {})
+            context["exponent"] = exponent(request["currency"], overrides)
+            context["minor_amount"] = to_processor_minor(
+                request["amount"], request["currency"], overrides
+            )
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
+    bind(http.bindings, context)
     root = root_url(plan, environment, context, base_url, allow_undeclared_host)
     path = str(http.path(context))
     url = root.rstrip("/") + path

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
-from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
+from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
 from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
 from ._unified import EVENT_STATUS, Event, EventType
 
@@ -254,7 +254,7 @@ def _event(
     *,
     verified: bool,
 ) -> Event:
-    context = {"item": item, "headers": headers}
+    context = bind(webhooks.bindings, {"item": item, "headers": headers})
     connector_type = webhooks.event_type(item, context)
     connector_type = "" if connector_type is None else str(connector_type)
     rule = webhooks.event_map.get(connector_type)
