@@ -507,7 +507,8 @@ def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
 
 class Client(_Base):
     """Sends a connector's flows over HTTP. Exceptions mean nothing was sent; any outcome after
-    sending is a Result (possibly `unresolved`)."""
+    sending is a Result (possibly `unresolved`). A `base_url` (a local server, a proxy) must
+    name a host the spec declares unless `allow_undeclared_host=True` (see engine._hosts)."""
 
     @public("Client", client_secrets)
     def __init__(

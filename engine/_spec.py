@@ -70,10 +70,11 @@ def bundled_spec_paths() -> list[Path]:
 
 
 def is_spec_path(name_or_path: str | Path) -> bool:
-    """Whether the argument names a spec file rather than a bundled connector id: a Path, or a
-    string with a path separator or a .yaml/.yml ending. Anything else is an id, and an id only
-    ever names a bundled spec (a file called `stripe` in the working directory is not Stripe)."""
-    if isinstance(name_or_path, Path):
+    """Whether the argument names a spec file rather than a bundled connector id: a path object
+    (os.PathLike), or a string with a path separator or a .yaml/.yml ending. Anything else is an
+    id, and an id only ever names a bundled spec (a file called `stripe` in the working
+    directory is not Stripe)."""
+    if isinstance(name_or_path, os.PathLike):
         return True
     if not isinstance(name_or_path, str):
         return False
@@ -86,7 +87,7 @@ def find_spec(name_or_path: str | Path) -> Path:
     shows), or a path (see `is_spec_path`), the caller's explicit choice. An unknown id raises
     UnsupportedError listing the bundled ids; the id is never joined onto a directory."""
     if is_spec_path(name_or_path):
-        return Path(name_or_path)
+        return Path(os.fspath(name_or_path))
     bundled = {path.stem: path for path in bundled_spec_paths()}
     if not isinstance(name_or_path, str) or name_or_path not in bundled:
         shown = repr(name_or_path)

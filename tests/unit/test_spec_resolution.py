@@ -4,7 +4,7 @@ read only when the argument is a path (a Path, a separator, or a .yaml/.yml endi
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -90,7 +90,7 @@ def test_a_non_string_id_is_refused_by_an_engine_exception() -> None:
 def test_a_path_is_an_explicit_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = _impostor(tmp_path, "stripe")  # no suffix: named by a Path or with a separator
     monkeypatch.chdir(tmp_path)
-    for argument in (spec, "./stripe", str(spec)):
+    for argument in (spec, PurePath(spec), "./stripe", str(spec)):
         assert is_spec_path(argument)
         built = load_connector(argument).build_request(
             "authorize", REQUEST, {"api_key": "sk_test_resolution"}
