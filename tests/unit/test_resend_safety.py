@@ -158,10 +158,16 @@ def test_key_placed_reads_the_step_asked_for() -> None:
     ],
 )
 @pytest.mark.parametrize("template", [GUARDED, EMPTIED], ids=["omitted", "empty"])
+@pytest.mark.parametrize("failure", ["http_503", "read_timeout"])
 def test_an_unresolved_charge_is_retryable_only_with_a_sent_and_honoured_key(
-    honours: bool, capture_method: str, retryable: bool, template: str
+    honours: bool, capture_method: str, retryable: bool, template: str, failure: str
 ) -> None:
-    script = Script(httpx.Response(503, text="busy"), httpx.Response(200, json=APPROVED))
+    """An answer that leaves the outcome unknown (a 503) and a request that got no answer (a
+    read timeout after sending) decide alike."""
+    unknown: httpx.Response | Exception = (
+        httpx.Response(503, text="busy") if failure == "http_503" else httpx.ReadTimeout("late")
+    )
+    script = Script(unknown, httpx.Response(200, json=APPROVED))
     slept: list[float] = []
     client = _client(_variant(honours=honours, header=template), script, slept)
     request = card_request(idempotency_key="a", capture_method=capture_method)
@@ -172,7 +178,8 @@ def test_an_unresolved_charge_is_retryable_only_with_a_sent_and_honoured_key(
         assert slept == [0.25]
     else:
         assert result.status == "unresolved"
-        assert result.error is not None and result.error.code == "processor_unavailable"
+        code = "processor_unavailable" if failure == "http_503" else "timeout"
+        assert result.error is not None and result.error.code == code
         assert result.error.retryable is False
         assert len(script.sent) == 1 and slept == []
 
