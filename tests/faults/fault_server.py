@@ -57,6 +57,10 @@ class Fault(enum.StrEnum):
     EMPTY_BODY = "empty_body"
     OVERSIZED_BODY = "oversized_body"
     SLOW_DRIP = "slow_drip"
+    HTTP_600 = "http_600"
+    HTTP_99 = "http_99"
+    HTTP_1000 = "http_1000"
+    ANOTHER_ID = "another_id"
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,16 @@ class Answer:
 @dataclass(frozen=True)
 class Misbehave:
     """A fault. `model` is the recorded answer the fault distorts (its body is truncated,
-    relabelled, padded); `retry_after` is sent with HTTP 429; `oversize_to` is the length an
-    oversized body is padded to (leading whitespace, so only the size limit can refuse it)."""
+    relabelled, padded, given an impossible status or another payment's id); `retry_after` is
+    sent with HTTP 429; `oversize_to` is the length an oversized body is padded to (leading
+    whitespace, so only the size limit can refuse it)."""
 
     fault: Fault
     model: Answer | None = None
     retry_after: str = "7"
     oversize_to: int = 64 * 1024
+    #: For ANOTHER_ID: (the request's id, another) — every occurrence in the body is replaced.
+    swap: tuple[bytes, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -314,6 +321,8 @@ _FAULT_STATUS = {
     Fault.HTTP_504: 504,
     Fault.HTML_5XX: 502,
 }
+#: Statuses no HTTP answer has, sent with the real success body.
+_IMPOSSIBLE_STATUS = {Fault.HTTP_600: 600, Fault.HTTP_99: 99, Fault.HTTP_1000: 1000}
 
 
 def _model(model: Answer | None) -> Answer:
@@ -343,6 +352,12 @@ def _faulty_answer(action: Misbehave) -> Answer:
     if fault == Fault.OVERSIZED_BODY:
         padding = b" " * max(action.oversize_to - len(model.body), 0)
         return Answer(model.status, model.headers, padding + model.body)
+    if fault in _IMPOSSIBLE_STATUS:
+        return Answer(_IMPOSSIBLE_STATUS[fault], model.headers, model.body)
+    if fault == Fault.ANOTHER_ID:
+        if action.swap is None:
+            raise ValueError("another_id needs the id to swap")
+        return Answer(model.status, model.headers, model.body.replace(*action.swap))
     raise ValueError(f"{fault} is not a complete answer")
 
 
