@@ -15,7 +15,10 @@ how long the server waits — only the client's own limits end a hold.
 
 from __future__ import annotations
 
+import base64
 import enum
+import json
+import re
 import select
 import socket
 import struct
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 
 #: No hold outlives this, even if a client never closes (a bug in a test, not in the engine).
 SAFETY_CAP_SECONDS = 20.0
@@ -108,7 +112,16 @@ class Raw:
     keep_alive: bool = False
 
 
-Action = Answer | Misbehave | Drip | Raw
+@dataclass(frozen=True)
+class Echo:
+    """The recorded answer `model`, quoting back what arrived: every header value (Basic
+    credentials decoded too) and the body, appended to each string of the answer (JSON string
+    values, XML text), as a processor does that says "Invalid API Key provided: sk_test_…"."""
+
+    model: Answer
+
+
+Action = Answer | Misbehave | Drip | Raw | Echo
 
 
 def raw_answer(
@@ -225,6 +238,8 @@ class Route:
             _send(conn, action)
         elif isinstance(action, Drip):
             self._server.drip(conn, action)
+        elif isinstance(action, Echo):
+            _send(conn, echoed(action.model, arrival))
         elif isinstance(action, Raw):
             for index in range(action.drip_head):
                 if self._server.stopping.wait(action.byte_interval):
@@ -359,6 +374,49 @@ def _faulty_answer(action: Misbehave) -> Answer:
             raise ValueError("another_id needs the id to swap")
         return Answer(model.status, model.headers, model.body.replace(*action.swap))
     raise ValueError(f"{fault} is not a complete answer")
+
+
+def quoted(arrival: Arrival) -> str:
+    """What a processor quoting the request back would say: its header values, the Basic
+    credentials decoded, and its body."""
+    values = list(arrival.headers.values())
+    for value in arrival.headers.values():
+        scheme, _, credentials = value.partition(" ")
+        if scheme.lower() == "basic":
+            with suppress(ValueError):
+                values.append(base64.b64decode(credentials).decode("latin-1"))
+    values.append(arrival.body.decode("utf-8", "replace"))
+    return "Invalid API Key provided: " + " | ".join(values)
+
+
+def echoed(model: Answer, arrival: Arrival) -> Answer:
+    """`model` with `quoted(arrival)` appended to each of its strings: JSON string values,
+    else XML text; a body that is neither (or empty) becomes the quote itself."""
+    quote = quoted(arrival)
+    try:
+        decoded = json.loads(model.body.decode("utf-8-sig"))
+    except ValueError:
+        decoded = None
+    if decoded is not None:
+        body = json.dumps(_append(decoded, " " + quote)).encode()
+    elif model.body.lstrip().startswith(b"<"):
+        text = " " + xml_escape(quote)
+        body = re.sub(
+            rb">(\s*[^<>\s][^<>]*)<", lambda m: b">" + m[1] + text.encode() + b"<", model.body
+        )
+    else:
+        body = quote.encode()
+    return Answer(model.status, model.headers, body)
+
+
+def _append(value: object, text: str) -> object:
+    if isinstance(value, str):
+        return value + text
+    if isinstance(value, dict):
+        return {k: _append(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_append(v, text) for v in value]
+    return value
 
 
 def _without_type(headers: Mapping[str, str]) -> dict[str, str]:
