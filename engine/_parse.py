@@ -183,13 +183,13 @@ FAULTS: Mapping[str, FaultOutcome] = {
         ErrorCode.INVALID_RESPONSE,
     ),
     "http_99": _sent(
-        "the real success body with HTTP status 99: not three digits, so the HTTP parser "
-        "refuses the status line and the answer reads as a broken connection",
-        ErrorCode.NETWORK_ERROR,
+        "the real success body with HTTP status 99 (not three digits: the HTTP parser refuses "
+        "the status line, and the engine reads why)",
+        ErrorCode.INVALID_RESPONSE,
     ),
     "http_1000": _sent(
         "the real success body with HTTP status 1000 (refused by the HTTP parser, as 99)",
-        ErrorCode.NETWORK_ERROR,
+        ErrorCode.INVALID_RESPONSE,
     ),
     "another_id": FaultOutcome(
         "the real answer naming another payment or refund than the request's (its id "

@@ -64,6 +64,14 @@ class NoTimeLeft(Exception):
     """The call's total time limit ran out before a request was sent."""
 
 
+class NotAnHttpStatus(Exception):
+    """The answer's status line named a code the HTTP parser refuses (99, 1000)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 #: What a send returns as the outcome (instead of raising) once the request may have left.
 TRANSPORT_FAILURES = (
     httpx.TransportError,
@@ -84,6 +92,7 @@ def send(
         return NoTimeLeft()
     answered = False
     token = _transport.DEADLINE.set(deadline)
+    line = _transport.STATUS_LINE.set(None)
     try:
         with http.stream(
             built.method,
@@ -101,10 +110,11 @@ def send(
             body = decoder.finish()
             _transport.close_if_doubtful(owner, raw)
     except TRANSPORT_FAILURES as exc:
-        return _timed_out(exc, deadline)
+        return _timed_out(_refused_status(exc), deadline)
     except Exception as exc:
         return exc if answered else _transport.LocalFailure(type(exc).__name__)
     finally:
+        _transport.STATUS_LINE.reset(line)
         _transport.DEADLINE.reset(token)
     return _response(raw, body)
 
@@ -118,6 +128,7 @@ async def send_async(
         return NoTimeLeft()
     answered = False
     token = _transport.DEADLINE.set(deadline)
+    line = _transport.STATUS_LINE.set(None)
     try:
         async with http.stream(
             built.method,
@@ -136,10 +147,11 @@ async def send_async(
             body = decoder.finish()
             _transport.close_if_doubtful(owner, raw)
     except TRANSPORT_FAILURES as exc:
-        return _timed_out(exc, deadline)
+        return _timed_out(_refused_status(exc), deadline)
     except Exception as exc:
         return exc if answered else _transport.LocalFailure(type(exc).__name__)
     finally:
+        _transport.STATUS_LINE.reset(line)
         _transport.DEADLINE.reset(token)
     return _response(raw, body)
 
@@ -172,6 +184,13 @@ def transport_failure(
         message = (
             f"the call's total time limit ({limits.total_timeout}s) ran out after the "
             "request was sent"
+        )
+    elif isinstance(exc, NotAnHttpStatus):
+        code = ErrorCode.INVALID_RESPONSE
+        message = (
+            f"HTTP status {exc.code} is not an HTTP status"
+            if exc.code
+            else "the answer's status line names no HTTP status"
         )
     elif isinstance(exc, ResponseTooLarge):
         code = ErrorCode.INVALID_RESPONSE
@@ -215,6 +234,16 @@ def _outgoing_headers(built: HttpRequest) -> dict[str, str]:
     headers = {k: v for k, v in built.headers.items() if k.lower() != "accept-encoding"}
     headers["Accept-Encoding"] = _transport.ACCEPT_ENCODING
     return headers
+
+
+def _refused_status(exc: Exception) -> Exception:
+    """A protocol error about the answer's status line (a code no HTTP status has) is the
+    answer's doing, not the connection's: an invalid response, as status 600 is."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        code = _transport.refused_status(_transport.STATUS_LINE.get())
+        if code is not None:
+            return NotAnHttpStatus(code)
+    return exc
 
 
 def _timed_out(exc: Exception, deadline: float | None) -> Exception:
