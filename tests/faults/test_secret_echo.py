@@ -13,12 +13,12 @@ import json
 import httpx
 import pytest
 
-from engine import Result, load_connector
+from engine import ConnectorServiceError, Result, load_connector
 
 from ..connectors.scenarios import Scenario, flow_scenarios
 from .calls import Call, Outcome, Setup, call_async, call_sync
-from .cases import ACCESS_TOKEN, FlowCase, flow_cases, limits_for
-from .fault_server import Action, Echo, FaultServer, Route
+from .cases import ACCESS_TOKEN, FlowCase, flow_cases, limits_for, token_answer
+from .fault_server import Action, Answer, Echo, FaultServer, Route
 
 #: Headers that carry credentials whatever the scheme. Not cookies: the shared httpx client
 #: keeps those a processor set (Worldpay's `machine`), and they are the processor's, not ours.
@@ -105,3 +105,21 @@ async def test_a_quoted_secret_is_never_shown_by_the_async_client(
             *(call_async(fault_server, http, c, _script(c), Setup(limits_for(None))) for c in jobs)
         )
     assert [leak for c, call in zip(jobs, calls, strict=True) for leak in _leaks(c, call)] == []
+
+
+TOKEN_CASES = [c for c in flow_cases() if c.uses_token and c.flow == "authorize"]
+
+
+@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("case", TOKEN_CASES, ids=[c.id for c in TOKEN_CASES])
+def test_a_token_endpoint_quoting_the_client_credentials_shows_none(
+    fault_server: FaultServer, http: httpx.Client, case: FlowCase, status: int
+) -> None:
+    """The token endpoint refuses (401) or fails (500) quoting the Basic credentials back: the
+    exception (nothing else was sent) shows neither them nor the client secret."""
+    refusal = Answer(status, {"Content-Type": "application/json"}, token_answer().body)
+    setup = Setup(limits_for(None), fetch_token=True)
+    call = call_sync(fault_server, http, case, [Echo(refusal), *case.answers], setup)
+    assert isinstance(call.outcome, ConnectorServiceError), call.outcome
+    assert call.route is not None and call.route.connections == 1
+    assert _leaks(case, call) == []
