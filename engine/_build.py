@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._http import HttpRequest
-from ._plan import ConnectorPlan, FlowPlan, RequestPlan
+from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
 from ._scrub import Scrubber
 
@@ -136,8 +137,14 @@ def build_request(
     if "amount" in request and "currency" in request:
         try:
             context["amount"] = plan.format_amount(request["amount"], request["currency"])
+            overrides = plan.raw.get("amounts", {}).get("exponents", {})
+            context["exponent"] = exponent(request["currency"], overrides)
+            context["minor_amount"] = to_processor_minor(
+                request["amount"], request["currency"], overrides
+            )
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
+    bind(http.bindings, context)
     root = base_url if base_url is not None else base_url_for(plan, environment, context)
     path = str(http.path(context))
     url = root.rstrip("/") + path

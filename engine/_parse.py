@@ -14,7 +14,7 @@ from ._build import flow_plan
 from ._encoding import DecodeError
 from ._errors import RenderError
 from ._http import HttpResponse
-from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
+from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan, bind
 from ._retry import key_placed, settle
 from ._scrub import Scrubber
 from ._unified import (
@@ -360,6 +360,29 @@ def _contradiction(
     return None
 
 
+def _status_of(
+    compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> tuple[str | None, str | None, bool]:
+    """(unified status, the processor's status as read, whether a rule declared that value
+    `unresolved`) from the first status rule that decides; (None, …) when none does."""
+    connector_status = None
+    for rule in compiled.status_rules:
+        if rule.read is not None:
+            value = _text(rule.read(body, context))
+            if connector_status is None:
+                connector_status = value
+            if value is None:
+                continue
+            if value in rule.unresolved:
+                return None, value, True
+            target = rule.table.get(value)
+            if target is not None:
+                return str(target(context)), value, False
+        elif rule.value is not None and (rule.when is None or rule.when(context)):
+            return str(rule.value(context)), connector_status, False
+    return None, connector_status, False
+
+
 def _explained(plan: ErrorPlan, refusal: ErrorInfo, http_status: int) -> bool:
     """Whether an HTTP 4xx refusal is definite: a status that is one by itself, a status the
     spec's `error.http_status` table names, or a processor code its `map` knows."""
@@ -548,11 +571,12 @@ def _interpret(
     flow: str,
     compiled: ResponsePlan,
     body: Any,
-    context: Mapping[str, Any],
+    context: dict[str, Any],
     status_code: int,
     key: str | None,
     scrubber: Scrubber,
 ) -> Result:
+    bind(compiled.bindings, context)
     fields: dict[str, Any] = {}
     for name, extract in compiled.fields:
         value = extract(body, context)
@@ -560,6 +584,8 @@ def _interpret(
     for name in _STRING_FIELDS:
         if name in fields:
             fields[name] = _text(fields[name])
+    if isinstance(fields.get("currency"), str):
+        fields["currency"] = fields["currency"].upper()  # ISO 4217, whatever the processor's case
     if "amount" in fields:
         currency = fields.get("currency") or context["request"].get("currency")
         fields["amount"] = plan.parse_amount(fields["amount"], currency)
@@ -609,32 +635,33 @@ def _interpret(
                 code=str(ErrorCode.PROCESSOR_ERROR),
                 retryable=ErrorCode.PROCESSOR_ERROR in RETRYABLE_CODES,
             )
+        if refusal.connector_code in compiled.error.unresolved:
+            # The processor says it does not know the outcome (a timeout on its side).
+            uncertain = True
+            refusal = replace(
+                refusal,
+                code=str(ErrorCode.PROCESSOR_ERROR),
+                retryable=ErrorCode.PROCESSOR_ERROR in RETRYABLE_CODES,
+            )
         failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 
-    connector_status = None
-    status: str
-    if compiled.status_value is not None:
-        status = compiled.status_value(context)
-    else:
-        assert compiled.status_from is not None  # guaranteed by lint: from + map, or value
-        raw_status = compiled.status_from(body, context)
-        connector_status = _text(raw_status)
-        rule = compiled.status_map.get(connector_status) if connector_status is not None else None
-        if rule is None:
-            shown = repr(connector_status) if connector_status is not None else "no status"
-            return Result(
-                status=str(PaymentStatus.UNRESOLVED),
-                connector_status=connector_status,
-                error=_unified_error(
-                    ErrorCode.INVALID_RESPONSE,
-                    f"the processor answered {shown}, which the spec does not map",
-                    status_code,
-                ),
-                **common,
-                **fields,
-            )
-        status = rule(context)
+    status, connector_status, undecided = _status_of(compiled, body, context)
+    if status is None:
+        shown = repr(connector_status) if connector_status is not None else "no status"
+        if undecided:
+            code = ErrorCode.PROCESSOR_ERROR
+            message = f"the processor answered {shown}: it does not know the outcome yet"
+        else:
+            code = ErrorCode.INVALID_RESPONSE
+            message = f"the processor answered {shown}, which the spec does not map"
+        return Result(
+            status=str(PaymentStatus.UNRESOLVED),
+            connector_status=connector_status,
+            error=_unified_error(code, message, status_code),
+            **common,
+            **fields,
+        )
 
     next_action = None
     if compiled.next_action is not None:

@@ -88,6 +88,17 @@ class AuthPlan:
     sign: Sign | None = None
 
 
+#: `let` bindings (spec v2): (name, its Render), computed in order; each sees the ones before.
+Bindings = tuple[tuple[str, "Render"], ...]
+
+
+def bind(bindings: Bindings, context: dict[str, Any]) -> dict[str, Any]:
+    """`context` with each binding's value added, in order (the context itself is updated)."""
+    for name, render in bindings:
+        context[name] = render(context)
+    return context
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorPlan:
     code: Extract | None
@@ -96,21 +107,36 @@ class ErrorPlan:
     code_map: Mapping[str, str]
     default: str | None
     by_http_status: Mapping[int, str]
+    #: Processor codes that mean the processor itself does not know the outcome yet.
+    unresolved: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRule:
+    """One rule of a response's ordered status rules; the first that decides wins. A rule that
+    reads a field (`read`) decides when the value is in its `table` (or in `unresolved`);
+    any other decides when its condition (`when`, none: always) holds, giving `value`."""
+
+    read: Extract | None = None
+    table: Mapping[str, Rule] = field(default_factory=dict)
+    unresolved: frozenset[str] = frozenset()
+    when: Rule | None = None
+    value: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ResponsePlan:
     decode: Callable[[bytes], Any]
     error_when: Extract | None
-    status_from: Extract | None
-    status_map: Mapping[str, Rule]
-    status_value: Rule | None
+    status_rules: tuple[StatusRule, ...]
     fields: tuple[tuple[str, Extract], ...]
     next_action: tuple[Extract, Extract | None, Extract | None] | None
     error: ErrorPlan
     #: (request field, where the answer echoes it): an answer that names another payment,
     #: amount or currency than the request is about is not this request's answer.
     echo: tuple[tuple[str, Extract], ...] = ()
+    #: `let` names computed once from the answer, in order, before anything else reads it.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +155,8 @@ class RequestPlan:
     #: section one of "path", "query", "headers", "body" (`defaults` included). Known from the
     #: compiled templates, never from the bytes; build checks each rendered a value there.
     key_placements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The flow's `let` names (defaults' first), computed in order before the templates run.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +206,8 @@ class WebhookPlan:
     event_map: Mapping[str, Rule]
     fields: tuple[tuple[str, Extract], ...]
     acknowledge: Mapping[str, Any] | None
+    #: `event.let`: names computed once per event item.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)

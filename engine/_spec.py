@@ -11,6 +11,7 @@ from ._load import LoadedSpec, load_spec_file, load_spec_text
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
+from ._tables import expand_tables
 
 
 def check_loaded(
@@ -24,7 +25,9 @@ def check_loaded(
         problems = validate_spec(spec)
         if problems:
             return None, sorted(problems, key=lambda p: (p.line, p.col))
-    plan, problems = compile_spec(spec, lazy_flows=lazy_flows)
+    spec, problems = expand_tables(spec)
+    compiled, more = compile_spec(spec, lazy_flows=lazy_flows)
+    plan, problems = compiled, problems + more
     if not linted:
         problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
