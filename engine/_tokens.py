@@ -248,7 +248,10 @@ def parse_token_answer(
         )
     token, lifetime = grant
     if status_code >= 300 or not token.reveal():
-        raise NotSentError(f"{plan.id}: the token endpoint answered HTTP {status_code}")
+        raise NotSentError(
+            f"{plan.id}: the token endpoint answered HTTP {status_code}; the payment request "
+            "was not sent"
+        )
     return AccessToken(token, (time.time() if now is None else now) + lifetime)
 
 
