@@ -3,8 +3,9 @@ call's Limits; and a transport exception → the call's Result, or NotSentError 
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,45 @@ TRANSPORT_FAILURES = (
 )
 
 
+def _exact_request(built: HttpRequest, limits: Limits, left: float | None) -> httpx.Request:
+    """The request exactly as built: no default headers, cookies, params or auth of the
+    httpx client it goes through (a shared client must not carry one call's, or one tenant's,
+    state into another)."""
+    return httpx.Request(
+        built.method,
+        built.url,
+        headers=_outgoing_headers(built),
+        content=built.body,
+        extensions={"timeout": limits.httpx_timeout(left).as_dict()},
+    )
+
+
+@contextlib.contextmanager
+def _exactly(
+    http: httpx.Client, built: HttpRequest, limits: Limits, left: float | None
+) -> Iterator[httpx.Response]:
+    response = http.send(
+        _exact_request(built, limits, left), stream=True, auth=None, follow_redirects=False
+    )
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+@contextlib.asynccontextmanager
+async def _exactly_async(
+    http: httpx.AsyncClient, built: HttpRequest, limits: Limits, left: float | None
+) -> AsyncIterator[httpx.Response]:
+    response = await http.send(
+        _exact_request(built, limits, left), stream=True, auth=None, follow_redirects=False
+    )
+    try:
+        yield response
+    finally:
+        await response.aclose()
+
+
 def send(
     http: httpx.Client, built: HttpRequest, limits: Limits, deadline: float | None
 ) -> HttpResponse | Exception:
@@ -94,13 +134,7 @@ def send(
     token = _transport.DEADLINE.set(deadline)
     line = _transport.STATUS_LINE.set(None)
     try:
-        with http.stream(
-            built.method,
-            built.url,
-            headers=_outgoing_headers(built),
-            content=built.body,
-            timeout=limits.httpx_timeout(left),
-        ) as raw:
+        with _exactly(http, built, limits, left) as raw:
             answered = True
             owner = _transport.owner_of(http, raw)
             decoder = _decoder(raw, limits)
@@ -130,13 +164,7 @@ async def send_async(
     token = _transport.DEADLINE.set(deadline)
     line = _transport.STATUS_LINE.set(None)
     try:
-        async with http.stream(
-            built.method,
-            built.url,
-            headers=_outgoing_headers(built),
-            content=built.body,
-            timeout=limits.httpx_timeout(left),
-        ) as raw:
+        async with _exactly_async(http, built, limits, left) as raw:
             answered = True
             owner = _transport.owner_of(http, raw)
             decoder = _decoder(raw, limits)

@@ -4,6 +4,7 @@ raw response bytes, and closing of pooled connections whose framing is in doubt.
 from __future__ import annotations
 
 import contextvars
+import http.cookiejar
 import re
 import ssl
 import time
@@ -254,15 +255,29 @@ def install(client: httpx.Client | httpx.AsyncClient) -> bool:
     return False
 
 
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that keeps nothing: a processor's cookie must never reach the next call (another
+    tenant's, on a shared client)."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
 def new_client() -> httpx.Client:
-    client = httpx.Client(transport=httpx.HTTPTransport(), follow_redirects=False, trust_env=False)
+    client = httpx.Client(
+        transport=httpx.HTTPTransport(),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=_no_cookies(),
+    )
     install(client)
     return client
 
 
 def new_async_client() -> httpx.AsyncClient:
     client = httpx.AsyncClient(
-        transport=httpx.AsyncHTTPTransport(), follow_redirects=False, trust_env=False
+        transport=httpx.AsyncHTTPTransport(),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=_no_cookies(),
     )
     install(client)
     return client
