@@ -8,8 +8,10 @@ one place, from the documented table only.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from functools import cache
 from typing import Any, Literal
 
@@ -23,6 +25,8 @@ from engine._unified import READ_FLOWS
 from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, response_body
 from .fault_server import Action, Answer, Fault, Misbehave
 
+#: tests/connectors/: each processor's fixtures.
+CONNECTORS = Path(__file__).resolve().parent.parent / "connectors"
 #: A standing token for OAuth2 specs, so no token request is made (token faults: test_token).
 ACCESS_TOKEN = AccessToken("fault-matrix-access-token", 4_102_444_800.0)
 #: The size limit in force for the matrix; the oversized body is padded to four times it.
@@ -213,8 +217,15 @@ def describe(outcome: object) -> str:
     return f"{status} ({getattr(error, 'code', None)}: {getattr(error, 'message', None)})"
 
 
-def token_answer() -> Answer:
-    """A token endpoint's answer as OAuth2 (RFC 6749 §5.1) and PayPal's docs show it."""
+def token_answer(case: FlowCase) -> Answer:
+    """The processor's token endpoint answer: tests/connectors/<id>/token_answer.json where a
+    processor's login answers in its own shape, else OAuth2's (RFC 6749 §5.1), as PayPal's docs
+    show it."""
+    recorded = CONNECTORS / case.connector / "token_answer.json"
+    if recorded.exists():
+        data = json.loads(recorded.read_text(encoding="utf-8"))
+        body = json.dumps(data["body"]).encode()
+        return Answer(int(data["status"]), dict(data["headers"]), body)
     body = (
         b'{"scope": "https://uri.paypal.com/services/payments/payment", '
         b'"access_token": "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68el", '

@@ -30,7 +30,7 @@ def test_fault_on_the_token_request(
     want = expected(case, fault, where="token")
     script: list[Action] | None = None
     if fault != Fault.REFUSE:
-        script = [Misbehave(fault, token_answer()), *case.answers]
+        script = [Misbehave(fault, token_answer(case)), *case.answers]
     setup = Setup(limits_for(fault), fetch_token=True)
     call = call_sync(fault_server, http, case, script, setup)
     assert outcome_problems(case, want, call, requests_made(case, want, 0, token=True)) == []
