@@ -113,7 +113,7 @@ class Connector:
         environment: str = "sandbox",
         base_url: str | None = None,
     ) -> HttpRequest:
-        """The OAuth2 token request, for specs whose auth needs an access token."""
+        """The token (login) request, for specs whose auth needs an access token."""
         return build_token_request(
             self.plan, credentials, environment=environment, base_url=base_url
         )

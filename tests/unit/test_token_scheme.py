@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from engine import Client, Connector, CredentialsError, NotSentError
+from engine._credentials import resolve_credentials
 from engine._errors import SpecError
 from engine._http import HttpResponse
 from engine._spec import compile_text
@@ -27,7 +28,6 @@ from engine._tokens import (
     token_cache_key,
     token_url,
 )
-from engine._credentials import resolve_credentials
 
 from .conftest import acme_dict, acme_variant, card_request
 
@@ -212,7 +212,7 @@ def test_a_server_error_answer_with_a_token_is_not_used() -> None:
 
 
 class LoginProcessor:
-    """Answers the login with a fresh token valid for `lifetime` seconds; pays with one it issued."""
+    """Answers the login with a fresh token valid for `lifetime` seconds; pays with any token."""
 
     def __init__(self, lifetime: float = 1800, delay: float = 0.0) -> None:
         self.lifetime = lifetime

@@ -2,8 +2,9 @@
 
 - every request the spec builds for a scenario (each step of authorize included) is an operation
   of the OpenAPI file (airwallex-openapi.yml here, a verbatim copy of the third-party sketch in
-  processor-apis/airwallex/, paths only), method and path; the file writes the payment-intent paths without the /pa/
-  segment that Airwallex's API reference and its own demo code use, recorded below as a patch;
+  processor-apis/airwallex/, paths only), method and path; the file writes the payment-intent
+  paths without the /pa/ segment that Airwallex's API reference and its own demo code use,
+  recorded below as a patch;
 - the file has no request schemas, so each body is checked against a schema written by hand from
   the request models of the official @airwallex/node-sdk 2.0.0-beta.4 (dist/model/*RequestRaw.d.ts),
   closed so that a misspelt field fails; the schemas can fail: broken bodies are rejected;
