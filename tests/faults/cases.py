@@ -8,11 +8,9 @@ one place, from the documented table only.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 from engine import Limits, load_connector
@@ -22,11 +20,15 @@ from engine._parse import AS_ANSWERED, FAULTS, NOT_SENT, FaultOutcome
 from engine._tokens import AccessToken
 from engine._unified import READ_FLOWS
 
-from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, response_body
+from ..connectors.scenarios import (
+    Scenario,
+    credentials_for,
+    flow_scenarios,
+    response_body,
+    token_answer_for,
+)
 from .fault_server import Action, Answer, Fault, Misbehave
 
-#: tests/connectors/: each processor's fixtures.
-CONNECTORS = Path(__file__).resolve().parent.parent / "connectors"
 #: A standing token for OAuth2 specs, so no token request is made (token faults: test_token).
 ACCESS_TOKEN = AccessToken("fault-matrix-access-token", 4_102_444_800.0)
 #: The size limit in force for the matrix; the oversized body is padded to four times it.
@@ -217,19 +219,9 @@ def describe(outcome: object) -> str:
     return f"{status} ({getattr(error, 'code', None)}: {getattr(error, 'message', None)})"
 
 
-def token_answer(case: FlowCase) -> Answer:
-    """The processor's token endpoint answer: tests/connectors/<id>/token_answer.json where a
-    processor's login answers in its own shape, else OAuth2's (RFC 6749 §5.1), as PayPal's docs
-    show it."""
-    recorded = CONNECTORS / case.connector / "token_answer.json"
-    if recorded.exists():
-        data = json.loads(recorded.read_text(encoding="utf-8"))
-        body = json.dumps(data["body"]).encode()
-        return Answer(int(data["status"]), dict(data["headers"]), body)
-    body = (
-        b'{"scope": "https://uri.paypal.com/services/payments/payment", '
-        b'"access_token": "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68el", '
-        b'"token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": 31668, '
-        b'"nonce": "2026-01-01T00:00:00Z5L6vQ6"}'
-    )
-    return Answer(200, {"Content-Type": "application/json"}, body)
+def token_answer(case: FlowCase, token: str | None = None, status: int | None = None) -> Answer:
+    """The processor's token endpoint answer, in its documented shape (with `token` in place of
+    the recorded one, and another HTTP `status`, when given)."""
+    answer = token_answer_for(case.connector, token)
+    code = int(answer["status"]) if status is None else status
+    return Answer(code, dict(answer["headers"]), response_body(answer))

@@ -58,9 +58,7 @@ def test_a_token_failure_leaves_no_secret_in_frame_locals(
 ) -> None:
     # A Sentry-style capture of the exception's frames (repr of every local) shows no secret
     # and not the token an error answer carried.
-    broken = Answer(
-        502, {"Content-Type": "application/json"}, b'{"access_token": "tok_in_error_answer"}'
-    )
+    broken = token_answer(case, "tok_in_error_answer", status=502)
     setup = Setup(limits_for(None), fetch_token=True)
     call = call_sync(fault_server, http, case, [broken, *case.answers], setup)
     assert isinstance(call.outcome, NotSentError), call.outcome
