@@ -188,7 +188,8 @@ def build_token_request(
     token = _token_plan(plan)
     resolved = resolve_credentials(plan, credentials)
     context = {"credentials": resolved.values}
-    headers = {str(k): str(v) for k, v in (token.headers(context) or {}).items()}
+    rendered = token.headers(context) or {}
+    headers = {str(k): str(v) for k, v in rendered.items() if v is not None}  # null: omitted
     body: bytes | None = None
     if token.body is not None and token.encoding is not None:
         encode, content_type, _ = ENCODERS[token.encoding]

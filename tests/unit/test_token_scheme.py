@@ -309,3 +309,19 @@ def test_the_cache_key_covers_every_credential_the_environment_and_the_url() -> 
     resolved = resolve_credentials(other_path, CREDS)
     url = token_url(other_path, resolved, environment="sandbox")
     assert token_cache_key(other_path, resolved, environment="sandbox", url=url) != base
+
+
+def test_a_login_header_whose_value_is_null_is_omitted() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        _login_spec(spec)
+        spec["credentials"]["account_id"] = {
+            "secret": False,
+            "required": False,
+            "description": "Act on behalf of this connected account.",
+        }
+        spec["auth"]["login"]["headers"]["x-login-as"] = "{{ credentials.account_id }}"
+
+    plan = acme_variant(edit)
+    assert "x-login-as" not in build_token_request(plan, CREDS).headers
+    with_account = build_token_request(plan, {**CREDS, "account_id": "acct_9"})
+    assert with_account.headers["x-login-as"] == "acct_9"
