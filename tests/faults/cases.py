@@ -21,7 +21,13 @@ from engine._parse import AS_ANSWERED, FAULTS, NOT_APPLICABLE, NOT_SENT, FaultOu
 from engine._tokens import AccessToken
 from engine._unified import READ_FLOWS
 
-from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, response_body
+from ..connectors.scenarios import (
+    Scenario,
+    credentials_for,
+    flow_scenarios,
+    response_body,
+    token_answer_for,
+)
 from .fault_server import Action, Answer, Fault, Misbehave
 
 #: A standing token for OAuth2 specs, so no token request is made (token faults: test_token).
@@ -275,12 +281,9 @@ def describe(outcome: object) -> str:
     return f"{status} ({getattr(error, 'code', None)}: {getattr(error, 'message', None)})"
 
 
-def token_answer() -> Answer:
-    """A token endpoint's answer as OAuth2 (RFC 6749 §5.1) and PayPal's docs show it."""
-    body = (
-        b'{"scope": "https://uri.paypal.com/services/payments/payment", '
-        b'"access_token": "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68el", '
-        b'"token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": 31668, '
-        b'"nonce": "2026-01-01T00:00:00Z5L6vQ6"}'
-    )
-    return Answer(200, {"Content-Type": "application/json"}, body)
+def token_answer(case: FlowCase, token: str | None = None, status: int | None = None) -> Answer:
+    """The processor's token endpoint answer, in its documented shape (with `token` in place of
+    the recorded one, and another HTTP `status`, when given)."""
+    answer = token_answer_for(case.connector, token)
+    code = int(answer["status"]) if status is None else status
+    return Answer(code, dict(answer["headers"]), response_body(answer))
