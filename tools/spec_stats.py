@@ -25,8 +25,19 @@ SPECS = ROOT / "specs" / "connectors"
 #: `wc -l` of the 11 specs when issue 9 was filed, and their ids (the target is measured on them).
 BASELINE_LINES = 5371
 BASELINE_SPECS = frozenset(
-    "adyen authorize_net braintree checkout_com cybersource mollie paypal razorpay square stripe "
-    "worldpay".split()
+    [
+        "adyen",
+        "authorize_net",
+        "braintree",
+        "checkout_com",
+        "cybersource",
+        "mollie",
+        "paypal",
+        "razorpay",
+        "square",
+        "stripe",
+        "worldpay",
+    ]
 )
 
 _INLINE_IF = re.compile(r"\bif\s+(.+?)\s*(?:\belse\b|\}\}|$)", re.S)
@@ -163,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"{'the 11 of #9':16} {report['lines']:5} lines {report['code_lines']:5} without comments"
-        f"  ({report['change']:+.1%} against {report['baseline_lines']}); all: {report['all_lines']}"
+        f"  ({report['change']:+.1%} against {report['baseline_lines']});"
+        f" all specs: {report['all_lines']}"
     )
     for dup in report["duplicated_tables"]:
         print(f"duplicated error pairs: {' & '.join(dup['specs'])}: {dup['pairs']}")
