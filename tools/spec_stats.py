@@ -25,19 +25,10 @@ SPECS = ROOT / "specs" / "connectors"
 #: `wc -l` of the 11 specs when issue 9 was filed, and their ids (the target is measured on them).
 BASELINE_LINES = 5371
 BASELINE_SPECS = frozenset(
-    [
-        "adyen",
-        "authorize_net",
-        "braintree",
-        "checkout_com",
-        "cybersource",
-        "mollie",
-        "paypal",
-        "razorpay",
-        "square",
-        "stripe",
-        "worldpay",
-    ]
+    {
+        *("adyen", "authorize_net", "braintree", "checkout_com", "cybersource", "mollie"),
+        *("paypal", "razorpay", "square", "stripe", "worldpay"),
+    }
 )
 
 _INLINE_IF = re.compile(r"\bif\s+(.+?)\s*(?:\belse\b|\}\}|$)", re.S)
