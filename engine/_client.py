@@ -224,6 +224,7 @@ class _Base:
         plan = self.connector.plan
         count = request_count(plan, flow)
         check_request(plan, flow, prepared)  # refuse bad input before even fetching a token
+        reference = prepared.get("reference")
         token: AccessToken | None = None
         fresh = False
         if plan.auth.token is not None:
@@ -249,7 +250,9 @@ class _Base:
                 failure = self._transport_failure(flow, prepared, outcome)
                 if index < count - 1:  # an earlier step moves no money: the flow failed
                     failure = replace(failure, status=str(PaymentStatus.FAILED))
-                return attempts.settle(plan, flow, failure, key_sent=built.carries_key)
+                return attempts.settle(
+                    plan, flow, failure, key_sent=built.carries_key, reference=reference
+                )
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
                 logger.debug(
@@ -279,7 +282,7 @@ class _Base:
                     scrubber=built.scrubber,
                 )
                 if isinstance(answer, Result):
-                    failed = attempts.settle(plan, flow, answer, key_sent=sent)
+                    failed = attempts.settle(plan, flow, answer, key_sent=sent, reference=reference)
                     return self._with_token(failed, token)
                 steps[plan.flows[flow].steps[index].name] = answer
                 index = attempts.done = index + 1
@@ -293,7 +296,8 @@ class _Base:
                 key_sent=sent,
                 scrubber=built.scrubber,
             )
-            return self._with_token(attempts.settle(plan, flow, result, key_sent=sent), token)
+            settled = attempts.settle(plan, flow, result, key_sent=sent, reference=reference)
+            return self._with_token(settled, token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _token_key(self) -> str:

@@ -380,7 +380,8 @@ def parse_response(
         scrubber=learned,
     )
     sent = key_placed(plan, flow, request) if key_sent is None else key_sent
-    return learned.result(settle(plan, flow, result, key_sent=sent))
+    reference = _text(request.get("reference"))
+    return learned.result(settle(plan, flow, result, key_sent=sent, reference=reference))
 
 
 def _parse_response(
@@ -509,7 +510,8 @@ def parse_step(
         idempotency_key=key,
     )
     sent = key_placed(plan, flow, request, index) if key_sent is None else key_sent
-    return scrubber.result(settle(plan, flow, failed, key_sent=sent))
+    reference = _text(request.get("reference"))
+    return scrubber.result(settle(plan, flow, failed, key_sent=sent, reference=reference))
 
 
 def _interpret(

@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     INVALID_AMOUNT = "invalid_amount"
     UNSUPPORTED = "unsupported"
     DUPLICATE_REQUEST = "duplicate_request"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     INVALID_CREDENTIALS = "invalid_credentials"
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
