@@ -649,6 +649,10 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
+    def find(self, request: Mapping[str, Any]) -> Result:
+        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
+        return self.call("find", request)
+
     @public("Client", client_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
@@ -841,6 +845,10 @@ class AsyncClient(_Base):
 
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
+
+    async def find(self, request: Mapping[str, Any]) -> Result:
+        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
+        return await self.call("find", request)
 
     @public("Client", client_secrets)
     async def handle_event(

@@ -576,6 +576,9 @@ class Compiler:
             else None,
             error=error,
             echo=self.echo(raw, fields or {}, fields_ptr, base, roots, request_reads),
+            matches=self.extract(raw["matches"], f"{base}/matches", roots)
+            if "matches" in raw
+            else None,
         )
 
     def echo(

@@ -22,6 +22,8 @@ from ._unified import (
     RETRYABLE_CODES,
     ErrorCode,
     ErrorInfo,
+    FindStatus,
+    Match,
     NextAction,
     PaymentStatus,
     Result,
@@ -524,16 +526,7 @@ def _interpret(
     key: str | None,
     scrubber: Scrubber,
 ) -> Result:
-    fields: dict[str, Any] = {}
-    for name, extract in compiled.fields:
-        value = extract(body, context)
-        fields[name] = value
-    for name in _STRING_FIELDS:
-        if name in fields:
-            fields[name] = _text(fields[name])
-    if "amount" in fields:
-        currency = fields.get("currency") or context["request"].get("currency")
-        fields["amount"] = plan.parse_amount(fields["amount"], currency)
+    fields = {} if compiled.matches is not None else _read_fields(plan, compiled, body, context)
     common: dict[str, Any] = {
         "flow": flow,
         "connector": plan.id,
@@ -583,29 +576,23 @@ def _interpret(
         failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 
-    connector_status = None
-    status: str
-    if compiled.status_value is not None:
-        status = compiled.status_value(context)
-    else:
-        assert compiled.status_from is not None  # guaranteed by lint: from + map, or value
-        raw_status = compiled.status_from(body, context)
-        connector_status = _text(raw_status)
-        rule = compiled.status_map.get(connector_status) if connector_status is not None else None
-        if rule is None:
-            shown = repr(connector_status) if connector_status is not None else "no status"
-            return Result(
-                status=str(PaymentStatus.UNRESOLVED),
-                connector_status=connector_status,
-                error=_unified_error(
-                    ErrorCode.INVALID_RESPONSE,
-                    f"the processor answered {shown}, which the spec does not map",
-                    status_code,
-                ),
-                **common,
-                **fields,
-            )
-        status = rule(context)
+    if compiled.matches is not None:
+        return _found(plan, compiled, body, context, common)
+    connector_status, mapped = _read_status(compiled, body, context)
+    if mapped is None:
+        shown = repr(connector_status) if connector_status is not None else "no status"
+        return Result(
+            status=str(PaymentStatus.UNRESOLVED),
+            connector_status=connector_status,
+            error=_unified_error(
+                ErrorCode.INVALID_RESPONSE,
+                f"the processor answered {shown}, which the spec does not map",
+                status_code,
+            ),
+            **common,
+            **fields,
+        )
+    status: str = mapped
 
     next_action = None
     if compiled.next_action is not None:
@@ -632,4 +619,95 @@ def _interpret(
         error=error,
         **common,
         **fields,
+    )
+
+
+def _read_fields(
+    plan: ConnectorPlan, compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The flow's `fields` read from `body`: ids as text, the amount in minor units."""
+    fields: dict[str, Any] = {name: extract(body, context) for name, extract in compiled.fields}
+    for name in _STRING_FIELDS:
+        if name in fields:
+            fields[name] = _text(fields[name])
+    if "amount" in fields:
+        currency = fields.get("currency") or context["request"].get("currency")
+        fields["amount"] = plan.parse_amount(fields["amount"], currency)
+    return fields
+
+
+def _read_status(
+    compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
+    """(the processor's status, the unified status: None when the spec does not map it)."""
+    if compiled.status_value is not None:
+        return None, compiled.status_value(context)
+    assert compiled.status_from is not None  # guaranteed by lint: from + map, or value
+    connector_status = _text(compiled.status_from(body, context))
+    rule = compiled.status_map.get(connector_status) if connector_status is not None else None
+    return connector_status, rule(context) if rule is not None else None
+
+
+def _found(
+    plan: ConnectorPlan,
+    compiled: ResponsePlan,
+    body: Any,
+    context: Mapping[str, Any],
+    common: Mapping[str, Any],
+) -> Result:
+    """A list flow's answer: every item of `matches`, each read with the flow's `status` and
+    `fields`. One match is `found`, several `ambiguous` (the caller chooses), none `not_found`.
+    An answer without a list, or an item naming another reference than the one asked for, is
+    not an answer to this lookup: `unresolved`."""
+    assert compiled.matches is not None
+    request = context["request"]
+    wanted = _text(request.get("reference"))
+    http_status = common["http_status"]
+    items = compiled.matches(body, context)
+    if not isinstance(items, list):
+        what = "no list" if items is None else f"a {type(items).__name__}, not a list"
+        return unresolved(
+            plan,
+            common["flow"],
+            ErrorCode.INVALID_RESPONSE,
+            f"the answer has {what} of payments where the spec's `matches` reads it",
+            http_status=http_status,
+            request=request,
+        )
+    matches = []
+    for item in items:
+        item_context = {**context, "response": item}
+        fields = _read_fields(plan, compiled, item, item_context)
+        connector_status, status = _read_status(compiled, item, item_context)
+        reference = fields.get("reference")
+        if wanted is not None and reference is not None and reference != wanted:
+            return unresolved(
+                plan,
+                common["flow"],
+                ErrorCode.INVALID_RESPONSE,
+                f"the answer is not about this request: the request's reference is {wanted!r}, "
+                f"a match's {reference!r}",
+                http_status=http_status,
+                request=request,
+            )
+        matches.append(
+            Match(
+                status=status or str(PaymentStatus.UNRESOLVED),
+                connector_transaction_id=fields.get("connector_transaction_id"),
+                connector_status=connector_status,
+                reference=reference,
+                amount=fields.get("amount"),
+                currency=fields.get("currency"),
+            )
+        )
+    one = matches[0] if len(matches) == 1 else None
+    found = FindStatus.FOUND if one else FindStatus.AMBIGUOUS if matches else FindStatus.NOT_FOUND
+    return Result(
+        status=str(found),
+        connector_transaction_id=one.connector_transaction_id if one else None,
+        amount=one.amount if one else None,
+        currency=one.currency if one else None,
+        reference=wanted,
+        matches=tuple(matches),
+        **common,
     )
