@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -114,6 +115,14 @@ def _compact(value: Any) -> list[Any]:
     return [item for item in value if item not in (None, "") and not isinstance(item, Undefined)]
 
 
+def _unix_time(value: Any) -> int:
+    """RFC 3339 text with a time zone → whole seconds since 1970-01-01T00:00:00Z."""
+    moment = datetime.fromisoformat(str(value).replace("z", "Z"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return int(moment.timestamp())
+
+
 #: Template filters beyond Jinja's built-ins: name → (function, documentation).
 FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
     "b64encode": (_b64encode, "Base64 of the UTF-8 text (standard alphabet, padded)."),
@@ -134,6 +143,11 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         "`a | merge(b)`: mapping `a` with `b`'s non-null entries added; null if both are empty.",
     ),
     "compact": (_compact, "A list without its null and empty-string items: `[a, b] | compact`."),
+    "unix_time": (
+        _unix_time,
+        "RFC 3339 text with a time zone as whole seconds since the Unix epoch: "
+        '"2026-01-01T00:00:00Z" → 1767225600 (search filters on a creation time).',
+    ),
 }
 
 
