@@ -227,16 +227,17 @@ class Result:
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked
-        for (a stateless caller that keeps it); its expiry is always there."""
+        for (a stateless caller that keeps it); its expiry is always there. `matches` is there
+        only in a find's result that has them (an unresolved find has none)."""
         data = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name != "access_token"
+            if f.name not in ("access_token", "matches")
         }
         for name in ("next_action", "error"):
             if data[name] is not None:
                 data[name] = dataclasses.asdict(data[name])
-        if self.matches is not None:
+        if self.matches is not None:  # a list flow's: other results leave the key out
             data["matches"] = [dataclasses.asdict(match) for match in self.matches]
         token = self.access_token
         data["access_token"] = (
