@@ -332,9 +332,9 @@ def render_recovery_markdown() -> str:
         lines += [
             "",
             "> **Warning — no way back.** An unresolved call here cannot be resolved through the "
-            "engine: the spec declares no `get` that reads it, no idempotency the processor "
-            "honours and no webhooks. Resolve it with the processor (dashboard, support) before "
-            "acting again: " + "; ".join(stranded) + ".",
+            "engine: the spec declares no `get` or `find` that reads it, no idempotency the "
+            "processor honours and no webhooks. Resolve it with the processor (dashboard, "
+            "support) before acting again: " + "; ".join(stranded) + ".",
         ]
     return "\n".join(lines) + "\n"
 

@@ -222,12 +222,14 @@ def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
         has = "matches" in raw["response"]
         if flow in LIST_FLOWS and not has:
             yield spec.source.problem(
-                f"{base}/response", f"the {flow} flow needs `matches`: where its list of payments is"
+                f"{base}/response",
+                f"the {flow} flow needs `matches`: where its list of payments is",
             )
         elif flow not in LIST_FLOWS and has:
             yield spec.source.problem(
-                f"{base}/response/matches", f"only a list flow ({', '.join(sorted(LIST_FLOWS))}) "
-                "has `matches`", key=True
+                f"{base}/response/matches",
+                f"only a list flow ({', '.join(sorted(LIST_FLOWS))}) has `matches`",
+                key=True,
             )
         for index, step in enumerate(raw.get("steps", [])):
             if "matches" in step.get("response", {}):
