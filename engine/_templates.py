@@ -117,7 +117,7 @@ def _compact(value: Any) -> list[Any]:
 
 def _unix_time(value: Any) -> int:
     """RFC 3339 text with a time zone → whole seconds since 1970-01-01T00:00:00Z."""
-    moment = datetime.fromisoformat(str(value).replace("z", "Z"))
+    moment = datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone")
     return int(moment.timestamp())

@@ -136,6 +136,10 @@ def test_the_request_needs_a_reference_and_takes_a_created_range() -> None:
         CONNECTOR.build_request(
             "find", {"reference": "order-1", "created_from": "yesterday"}, {"api_key": API_KEY}
         )
+    with pytest.raises(InputError, match="/created_to"):
+        CONNECTOR.build_request(
+            "find", {"reference": "order-1", "created_to": "2026-02-31T00:00:00Z"}, {}
+        )
     CONNECTOR.build_request(
         "find",
         {"reference": "order-1", "created_from": "2026-01-01T00:00:00Z"},
