@@ -16,9 +16,11 @@ from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth, split_pointer
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
+from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, closed_object
 from ._plan import (
+    Bindings,
     Capabilities,
     ConnectorPlan,
     CredentialPlan,
@@ -31,6 +33,7 @@ from ._plan import (
     ResponsePlan,
     Rule,
     SignaturePlan,
+    StatusRule,
     StepPlan,
     WebhookPlan,
 )
@@ -176,6 +179,16 @@ def _constant(value: Any) -> Render:
 ECHOED_BY_DEFAULT = ("connector_transaction_id", "connector_refund_id")
 
 
+#: The key that guards a whole mapping (spec v2): `$if: <condition>` omits the subtree when false.
+GUARD = "$if"
+
+#: Names a `let` may not take: every root some template context has.
+RESERVED_NAMES = frozenset(
+    {"request", "credentials", "amount", "steps", "response", "headers", "http_status", "item"}
+    | {"access_token", "timestamp", "body", "exponent", "minor_amount", "let"}
+)
+
+
 class Compiler:
     """Compiles one spec, collecting every problem instead of stopping at the first."""
 
@@ -197,6 +210,8 @@ class Compiler:
             "request": Shape(request_schema(flow), request_schema(flow)["$id"]),
             "credentials": closed_object(self.credential_names),
             "amount": ANY,
+            "exponent": ANY,
+            "minor_amount": ANY,
         }
 
     def parse_roots(self, flow: str | None) -> Roots:
@@ -264,6 +279,8 @@ class Compiler:
                 for i, item in enumerate(raw)
             )
             return _omit_nulls_list(items), frozenset()  # a list is never omitted
+        if GUARD in raw:
+            return self._guarded(raw, pointer, roots), frozenset()
         members = []
         shared: Prefixes | None = None
         for key, item in raw.items():
@@ -275,6 +292,37 @@ class Compiler:
         if not shared:
             return mapping, frozenset()
         return _skipped_when_absent(mapping, min(shared, key=lambda p: (len(p), repr(p)))), shared
+
+    def bindings(
+        self, sources: list[tuple[Mapping[str, Any] | None, str]], roots: dict[str, Any]
+    ) -> Bindings:
+        """`let` names, each compiled against the roots and the names before it; every name is
+        added to `roots` for the templates after. A later mapping overrides a name by position."""
+        merged: dict[str, tuple[Any, str]] = {}
+        for raw, base in sources:
+            for name, value in (raw or {}).items():
+                merged[name] = (value, f"{base}/{escape_pointer_token(name)}")
+        compiled = []
+        for name, (value, pointer) in merged.items():
+            if name in roots or name in RESERVED_NAMES:
+                self.problem(pointer, f"let name {name!r} shadows a template root", key=True)
+                continue
+            compiled.append((name, self.value(value, pointer, roots)))
+            roots[name] = ANY
+        return tuple(compiled)
+
+    def _guarded(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Render:
+        """A mapping under `$if`: the whole subtree is omitted unless the condition holds."""
+        at = f"{pointer}/{escape_pointer_token(GUARD)}"
+        condition = self.template("{{ " + str(raw[GUARD]) + " }}", at, roots)
+        members = {k: v for k, v in raw.items() if k != GUARD}
+        mapping, _ = self._container(members, pointer, roots)
+        test = condition.render if condition else _constant(False)
+
+        def render(context: Mapping[str, Any]) -> Any:
+            return mapping(context) if test(context) else None
+
+        return render
 
     def _part(self, raw: Any, pointer: str, roots: Roots) -> tuple[Render, Prefixes]:
         """A member of a mapping or list: the raw evaluator (its container locates errors)."""
@@ -344,11 +392,11 @@ class Compiler:
                     )
         env_roots = {"credentials": closed_object(self.setting_names)}
         environments: dict[str, Render] = {}
-        suffixes: dict[str, str] = {}
+        hosts: dict[str, HostRule] = {}
         for name, url in data["environments"].items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
-            suffixes[name] = host_suffix(url)
+            hosts[name] = host_rule(url)
         auth_roots = {"credentials": closed_object(self.credential_names)}
         auth = compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
         amounts = data["amounts"]
@@ -382,7 +430,7 @@ class Compiler:
             file=self.spec.source.file,
             credentials=credentials,
             environments=environments,
-            environment_suffixes=suffixes,
+            environment_hosts=hosts,
             auth=auth,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
@@ -401,21 +449,29 @@ class Compiler:
         steps = []
         if "steps" in raw:
             roots["steps"] = response_roots["steps"] = ANY
-            for index, step in enumerate(raw["steps"]):
-                pointer = f"{base}/steps/{index}"
-                steps.append(
-                    StepPlan(
-                        name=step["name"],
-                        request=self.request(step["request"], f"{pointer}/request", roots),
-                        response=self.response(
-                            name,
-                            step.get("response", {}),
-                            {},
-                            f"{pointer}/response",
-                            response_roots,
-                        ),
-                    )
+        bindings = self.bindings(
+            [(defaults.get("let"), "/defaults/let"), (raw.get("let"), f"{base}/let")], roots
+        )
+        # A step inherits the defaults' error reading (and nothing else of the response).
+        step_defaults = {"error": defaults.get("response", {}).get("error", {})}
+        for index, step in enumerate(raw.get("steps", ())):
+            pointer = f"{base}/steps/{index}"
+            steps.append(
+                StepPlan(
+                    name=step["name"],
+                    request=replace(
+                        self.request(step["request"], f"{pointer}/request", roots),
+                        bindings=bindings,
+                    ),
+                    response=self.response(
+                        name,
+                        step.get("response", {}),
+                        step_defaults,
+                        f"{pointer}/response",
+                        response_roots,
+                    ),
                 )
+            )
         required = []
         for index, entry in enumerate(raw.get("required_fields", [])):
             alternatives = []
@@ -430,7 +486,9 @@ class Compiler:
             required.append((entry, tuple(alternatives)))
         return FlowPlan(
             name=name,
-            request=self.request(raw["request"], f"{base}/request", roots),
+            request=replace(
+                self.request(raw["request"], f"{base}/request", roots), bindings=bindings
+            ),
             required_fields=tuple(required),
             steps=tuple(steps),
             response=self.response(
@@ -489,7 +547,8 @@ class Compiler:
 
         path_template = self.template(request["path"], f"{base}/path", roots, PATH_ENVIRONMENT)
         encoding = request.get("encoding", defaults.get("encoding", "json"))
-        body = self.value(request["body"], f"{base}/body", roots) if "body" in request else None
+        raw_body = self._with_default_body(request, base)
+        body = self.value(raw_body, f"{base}/body", roots) if raw_body is not None else None
         if body is not None and encoding == "none":
             self.problem(f"{base}/body", "a body is given but the encoding is 'none'")
         encoder = ENCODERS.get(encoding)
@@ -502,7 +561,7 @@ class Compiler:
             "path": request["path"],
             "query": {**defaults.get("query", {}), **request.get("query", {})},
             "headers": {**defaults.get("headers", {}), **request.get("headers", {})},
-            "body": request.get("body"),
+            "body": raw_body,
         }
         return RequestPlan(
             method=request["method"],
@@ -517,6 +576,23 @@ class Compiler:
             else None,
             key_placements=key_placements(sections),
         )
+
+    def _with_default_body(self, request: Mapping[str, Any], base: str) -> Any:
+        """The request's body with `defaults.body` merged in (the request's own keys win, a
+        null removes one), for requests that write a mapping body; positions stay the
+        defaults' lines."""
+        body = request.get("body")
+        extra = self.data.get("defaults", {}).get("body")
+        if not extra or not isinstance(body, Mapping):
+            return body
+        source = self.spec.source
+        for key in extra:
+            if key not in body:
+                token = escape_pointer_token(key)
+                source.values.setdefault(
+                    f"{base}/body/{token}", source.locate(f"/defaults/body/{token}")
+                )
+        return {**extra, **body}
 
     def _auth_in_body(self) -> bool:
         return bool(self.data["auth"]["scheme"] == "body")
@@ -536,29 +612,23 @@ class Compiler:
                 return raw[key], f"{base}/{key}"
             return defaults.get(key), f"/defaults/response/{key}"
 
+        roots = dict(roots)
+        response_bindings = self.bindings(
+            [(defaults.get("let"), "/defaults/response/let"), (raw.get("let"), f"{base}/let")],
+            roots,
+        )
         decode_name, _ = pick("decode")
         error_when, error_when_ptr = pick("error_when")
         status, status_ptr = pick("status")
-        status = status or {}
         fields, fields_ptr = pick("fields")
         next_action, next_ptr = pick("next_action")
         error = self.error_plan(
             raw.get("error", {}), f"{base}/error", defaults.get("error", {}), roots
         )
-        status_map = {
-            str(k): self.rule(v, f"{status_ptr}/map/{escape_pointer_token(k)}", roots)
-            for k, v in status.get("map", {}).items()
-        }
         return ResponsePlan(
             decode=DECODERS[decode_name or "json"],
             error_when=self.extract(error_when, error_when_ptr, roots) if error_when else None,
-            status_from=self.extract(status["from"], f"{status_ptr}/from", roots)
-            if "from" in status
-            else None,
-            status_map=status_map,
-            status_value=self.rule(status["value"], f"{status_ptr}/value", roots)
-            if "value" in status
-            else None,
+            status_rules=self.status_rules(status, status_ptr, roots),
             fields=tuple(
                 (name, self.extract(expr, f"{fields_ptr}/{name}", roots))
                 for name, expr in (fields or {}).items()
@@ -579,7 +649,42 @@ class Compiler:
             matches=self.extract(raw["matches"], f"{base}/matches", roots)
             if "matches" in raw
             else None,
+            bindings=response_bindings,
         )
+
+    def status_rules(self, raw: Any, pointer: str, roots: Roots) -> tuple[StatusRule, ...]:
+        """`status` as ordered rules: a v1 mapping (`from` + `map`, or `value`) is one rule."""
+        if not raw:
+            return ()
+        entries = (
+            [(raw, pointer)]
+            if isinstance(raw, Mapping)
+            else [(entry, f"{pointer}/{index}") for index, entry in enumerate(raw)]
+        )
+        rules = []
+        for entry, at in entries:
+            if "from" in entry:
+                rules.append(
+                    StatusRule(
+                        read=self.extract(entry["from"], f"{at}/from", roots),
+                        table={
+                            str(k): self.rule(v, f"{at}/map/{escape_pointer_token(k)}", roots)
+                            for k, v in entry.get("map", {}).items()
+                        },
+                        unresolved=frozenset(str(code) for code in entry.get("unresolved", ())),
+                    )
+                )
+                continue
+            when = None
+            if "else" in entry:  # a whole {if, then, else} rule: it always decides
+                rules.append(StatusRule(value=self.rule(entry, at, roots)))
+                continue
+            if "if" in entry:
+                condition = self.template("{{ " + entry["if"] + " }}", f"{at}/if", roots)
+                when = condition.render if condition else _constant(False)
+            key = "then" if "then" in entry else "value"
+            rules.append(StatusRule(when=when, value=self.rule(entry[key], f"{at}/{key}", roots)))
+        return tuple(rules)
 
     def echo(
         self,
@@ -619,6 +724,9 @@ class Compiler:
             message=get("message"),
             decline_code=get("decline_code"),
             code_map={**defaults.get("map", {}), **raw.get("map", {})},
+            unresolved=frozenset(
+                str(code) for code in raw.get("unresolved", defaults.get("unresolved", ()))
+            ),
             default=raw.get("default", defaults.get("default")),
             by_http_status={
                 int(status): code
@@ -637,6 +745,8 @@ class Compiler:
             "http_status": ANY,
         }
         event = raw["event"]
+        item_roots = dict(item_roots)
+        bindings = self.bindings([(event.get("let"), f"{base}/event/let")], item_roots)
         return WebhookPlan(
             signature=self.signature(raw["signature"]) if "signature" in raw else None,
             decode=raw.get("decode", "json"),
@@ -657,6 +767,7 @@ class Compiler:
                 for name, expr in event.get("fields", {}).items()
             ),
             acknowledge=raw.get("acknowledge"),
+            bindings=bindings,
         )
 
     def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
@@ -723,12 +834,6 @@ def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, .
     for section, value in sections.items():
         visit(section, value, ())
     return tuple(found)
-
-
-def host_suffix(url_template: str) -> str:
-    """The literal tail of a base URL's host: credentials may only go to hosts ending so."""
-    host = url_template.split("://", 1)[-1].split("/", 1)[0]
-    return host.rsplit("}}", 1)[-1]
 
 
 def compile_spec(

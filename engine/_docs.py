@@ -17,6 +17,7 @@ from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
 from ._retry import KEY_REFUSALS
 from ._sandbox import MAX_FORMAT_WIDTH, MAX_INT_BITS, MAX_OUTPUT_CHARS, REMOVED_FILTERS
+from ._tables import table_rows
 from ._templates import filter_docs
 from ._unified import FLOWS, RETRYABLE_CODES, ErrorCode, EventType, PaymentStatus, RefundStatus
 from ._validate import SPEC_SCHEMA
@@ -86,8 +87,10 @@ TEMPLATE_RULES = """
 - Inside text, a missing field is an error (the build is refused, naming the spec pointer) and an
   explicit null is written as `""`. In a URL path every `{{ }}` is percent-encoded as one segment.
 - Variables: `request` (the unified request of the flow), `amount` (the request amount in the
-  spec's format), `credentials` (in flows: non-secret settings only; secrets are read by `auth`
-  alone). Responses: `response` (the decoded body), `headers` (lower-case names), `http_status`.
+  spec's format), `minor_amount` and `exponent` (the amount in the processor's minor units and
+  its exponent for the currency), `credentials` (in flows: non-secret settings only; secrets are
+  read by `auth` alone), and every `let` name in scope. Responses: `response` (the decoded
+  body), `headers` (lower-case names), `http_status`.
   Webhooks: `item`, `headers`, and for the signed message `body` and `timestamp`.
 - Every variable path is checked when the spec is compiled: `request.payment_method.card.numbr` is
   a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
@@ -99,11 +102,42 @@ TEMPLATE_RULES = """
 """
 
 
+V2_CONSTRUCTS = """
+## Format v2 constructs
+
+Version 2 adds these to version 1 (a version-1 spec still loads unchanged):
+
+- **Conditional subtrees**: a mapping with a `$if: <Jinja condition>` key is omitted whole when
+  the condition is false, so a guard is written once for a whole address instead of per field.
+- **Named values**: `let:` (in `defaults`, a flow, a `response`, or `webhooks.event`) names values
+  computed once, in order, each able to read the ones before; later templates read them as
+  roots (`{{ card.number }}`). A name may not shadow a root, and reading a name before it is
+  defined is a lint error. A JMESPath extraction reads the decoded body only.
+- **Ordered status rules**: `status` may be a list; the first rule that decides wins. A rule
+  reading a field (`from` + `map`) decides only when the value is in its map, or in its
+  `unresolved` list (values meaning the processor does not know the outcome yet: `unresolved`
+  with `processor_error`, where an unmapped value is `unresolved` with `invalid_response`). An
+  `if` + `then` rule decides when its condition holds; `value` always decides.
+- **Unresolved error codes**: `error.unresolved` lists processor error codes after which the
+  processor itself does not know the outcome: such a refusal is `unresolved`, never `failed`.
+- **Named tables**: `tables:` (written after the flows) declares code tables once; any `map`
+  (errors, statuses, events) names one table, or lists tables and inline mappings merged in
+  order (a later entry wins). A table is written by code (`"51": insufficient_funds`) or grouped
+  by target (`insufficient_funds: ["51", "NSF"]`). The engine ships shared tables, below.
+- **Inheritance**: `defaults.body` places body fields in every request with a mapping body
+  (a body idempotency key written once; a flow's null removes one); each step of a multi-step
+  flow reads errors with `defaults.response.error` unless it says otherwise, and may derive its
+  own idempotency key with `request.idempotency_key | derive_key('<purpose>')`.
+- **Money**: `minor_amount` and `exponent` in request templates; the `decimal`, `money` and
+  `minor` filters read and convert amounts exactly (never through a float).
+"""
+
+
 def render_spec_reference() -> str:
     schema = load_schema(SPEC_SCHEMA)
     out = [
         GENERATED,
-        "# Connector spec reference (format v1)\n\n",
+        "# Connector spec reference (format v2)\n\n",
         schema["description"] + "\n\n",
         "Keys marked * are required. Every mapping is closed: an unknown key is an error.\n\n",
         "## Top level\n\n",
@@ -116,6 +150,19 @@ def render_spec_reference() -> str:
         for branch in definition.get("oneOf", []):
             if "properties" in branch:
                 out.append("\n" + _table(_rows(branch, ""), ("key", "type", "description")))
+    out.append(V2_CONSTRUCTS)
+    out.append("\n### Ordered status rule\n\n")
+    rule = schema["$defs"]["response"]["properties"]["status"]["oneOf"][1]["items"]
+    out.append(
+        rule["description"] + "\n\n" + _table(_rows(rule, ""), ("key", "type", "description"))
+    )
+    out.append("\n### Shared tables\n\nShipped with the engine (schemas/tables/), by name:\n\n")
+    out.append(
+        _table(
+            [(f"`{name}`", str(count), about) for name, count, about in table_rows()],
+            ("name", "entries", "description"),
+        )
+    )
     out.append(TEMPLATE_RULES.replace("BOUNDS", _rendering_bounds()))
     out.append(
         "\n## Template filters\n\nBeyond Jinja's built-ins (templates run in Jinja's "

@@ -23,17 +23,30 @@ def _rule_targets(rule: Any, pointer: str) -> Iterator[tuple[str, str]]:
         yield from _rule_targets(rule.get("else"), f"{pointer}/else")
 
 
+def status_entries(status: Any, base: str) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Each rule of a `status` (one mapping, or ordered rules) with its pointer."""
+    if isinstance(status, Mapping):
+        yield status, base
+    elif isinstance(status, list):
+        for index, entry in enumerate(status):
+            if isinstance(entry, Mapping):
+                yield entry, f"{base}/{index}"
+
+
 def status_targets(spec: LoadedSpec) -> Iterator[Problem]:
     """Status maps target only the unified statuses of the flow's kind (payment or refund)."""
     for flow, raw in spec.data["flows"].items():
         allowed = statuses_for(flow)
         status = raw["response"].get("status", {})
-        base = f"/flows/{flow}/response/status"
-        rules = [
-            (f"{base}/map/{escape_pointer_token(k)}", v) for k, v in status.get("map", {}).items()
-        ]
-        if "value" in status:
-            rules.append((f"{base}/value", status["value"]))
+        rules = []
+        for entry, base in status_entries(status, f"/flows/{flow}/response/status"):
+            rules += [
+                (f"{base}/map/{escape_pointer_token(k)}", v)
+                for k, v in (entry.get("map") or {}).items()
+            ]
+            for key in ("value", "then", "else"):
+                if key in entry:
+                    rules.append((f"{base}/{key}", entry[key]))
         for pointer, rule in rules:
             for where, value in _rule_targets(rule, pointer):
                 if value not in allowed:
@@ -75,6 +88,8 @@ def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:
     default_status = spec.data.get("defaults", {}).get("response", {}).get("status")
     for flow, raw in spec.data["flows"].items():
         status = raw["response"].get("status", default_status)
+        if isinstance(status, list):
+            continue  # ordered rules: each one's shape is checked by the schema
         if not status or ("value" not in status and not ("from" in status and status.get("map"))):
             yield spec.source.problem(
                 f"/flows/{flow}/response",

@@ -14,7 +14,7 @@ from ._build import flow_plan
 from ._encoding import DecodeError
 from ._errors import RenderError
 from ._http import HttpResponse
-from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan
+from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan, bind
 from ._retry import key_placed, settle
 from ._scrub import Scrubber
 from ._unified import (
@@ -337,6 +337,29 @@ def _contradiction(
     return None
 
 
+def _status_of(
+    compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> tuple[str | None, str | None, bool]:
+    """(unified status, the processor's status as read, whether a rule declared that value
+    `unresolved`) from the first status rule that decides; (None, …) when none does."""
+    connector_status = None
+    for rule in compiled.status_rules:
+        if rule.read is not None:
+            value = _text(rule.read(body, context))
+            if connector_status is None:
+                connector_status = value
+            if value is None:
+                continue
+            if value in rule.unresolved:
+                return None, value, True
+            target = rule.table.get(value)
+            if target is not None:
+                return str(target(context)), value, False
+        elif rule.value is not None and (rule.when is None or rule.when(context)):
+            return str(rule.value(context)), connector_status, False
+    return None, connector_status, False
+
+
 def _explained(plan: ErrorPlan, refusal: ErrorInfo, http_status: int) -> bool:
     """Whether an HTTP 4xx refusal is definite: a status that is one by itself, a status the
     spec's `error.http_status` table names, or a processor code its `map` knows."""
@@ -521,11 +544,12 @@ def _interpret(
     flow: str,
     compiled: ResponsePlan,
     body: Any,
-    context: Mapping[str, Any],
+    context: dict[str, Any],
     status_code: int,
     key: str | None,
     scrubber: Scrubber,
 ) -> Result:
+    bind(compiled.bindings, context)
     fields = {} if compiled.matches is not None else _read_fields(plan, compiled, body, context)
     common: dict[str, Any] = {
         "flow": flow,
@@ -573,26 +597,35 @@ def _interpret(
                 code=str(ErrorCode.PROCESSOR_ERROR),
                 retryable=ErrorCode.PROCESSOR_ERROR in RETRYABLE_CODES,
             )
+        if refusal.connector_code in compiled.error.unresolved:
+            # The processor says it does not know the outcome (a timeout on its side).
+            uncertain = True
+            refusal = replace(
+                refusal,
+                code=str(ErrorCode.PROCESSOR_ERROR),
+                retryable=ErrorCode.PROCESSOR_ERROR in RETRYABLE_CODES,
+            )
         failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 
     if compiled.matches is not None:
         return _found(plan, compiled, body, context, common)
-    connector_status, mapped = _read_status(compiled, body, context)
-    if mapped is None:
+    status, connector_status, undecided = _status_of(compiled, body, context)
+    if status is None:
         shown = repr(connector_status) if connector_status is not None else "no status"
+        if undecided:
+            code = ErrorCode.PROCESSOR_ERROR
+            message = f"the processor answered {shown}: it does not know the outcome yet"
+        else:
+            code = ErrorCode.INVALID_RESPONSE
+            message = f"the processor answered {shown}, which the spec does not map"
         return Result(
             status=str(PaymentStatus.UNRESOLVED),
             connector_status=connector_status,
-            error=_unified_error(
-                ErrorCode.INVALID_RESPONSE,
-                f"the processor answered {shown}, which the spec does not map",
-                status_code,
-            ),
+            error=_unified_error(code, message, status_code),
             **common,
             **fields,
         )
-    status: str = mapped
 
     next_action = None
     if compiled.next_action is not None:
@@ -625,27 +658,18 @@ def _interpret(
 def _read_fields(
     plan: ConnectorPlan, compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The flow's `fields` read from `body`: ids as text, the amount in minor units."""
+    """The flow's `fields` read from `body`: ids as text, the currency upper-cased (ISO 4217,
+    whatever the processor's case), the amount in minor units."""
     fields: dict[str, Any] = {name: extract(body, context) for name, extract in compiled.fields}
     for name in _STRING_FIELDS:
         if name in fields:
             fields[name] = _text(fields[name])
+    if isinstance(fields.get("currency"), str):
+        fields["currency"] = fields["currency"].upper()
     if "amount" in fields:
         currency = fields.get("currency") or context["request"].get("currency")
         fields["amount"] = plan.parse_amount(fields["amount"], currency)
     return fields
-
-
-def _read_status(
-    compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
-) -> tuple[str | None, str | None]:
-    """(the processor's status, the unified status: None when the spec does not map it)."""
-    if compiled.status_value is not None:
-        return None, compiled.status_value(context)
-    assert compiled.status_from is not None  # guaranteed by lint: from + map, or value
-    connector_status = _text(compiled.status_from(body, context))
-    rule = compiled.status_map.get(connector_status) if connector_status is not None else None
-    return connector_status, rule(context) if rule is not None else None
 
 
 def _found(
@@ -678,7 +702,7 @@ def _found(
     for item in items:
         item_context = {**context, "response": item}
         fields = _read_fields(plan, compiled, item, item_context)
-        connector_status, status = _read_status(compiled, item, item_context)
+        status, connector_status, _ = _status_of(compiled, item, item_context)
         reference = fields.get("reference")
         if wanted is not None and reference is not None and reference != wanted:
             return unresolved(

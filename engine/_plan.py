@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._amounts import AmountFormatter
+from ._hosts import HostRule
 
 #: A compiled value: context → rendered value (None means "omit").
 Render = Callable[[Mapping[str, Any]], Any]
@@ -88,6 +89,17 @@ class AuthPlan:
     sign: Sign | None = None
 
 
+#: `let` bindings (spec v2): (name, its Render), computed in order; each sees the ones before.
+Bindings = tuple[tuple[str, "Render"], ...]
+
+
+def bind(bindings: Bindings, context: dict[str, Any]) -> dict[str, Any]:
+    """`context` with each binding's value added, in order (the context itself is updated)."""
+    for name, render in bindings:
+        context[name] = render(context)
+    return context
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorPlan:
     code: Extract | None
@@ -96,15 +108,28 @@ class ErrorPlan:
     code_map: Mapping[str, str]
     default: str | None
     by_http_status: Mapping[int, str]
+    #: Processor codes that mean the processor itself does not know the outcome yet.
+    unresolved: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRule:
+    """One rule of a response's ordered status rules; the first that decides wins. A rule that
+    reads a field (`read`) decides when the value is in its `table` (or in `unresolved`);
+    any other decides when its condition (`when`, none: always) holds, giving `value`."""
+
+    read: Extract | None = None
+    table: Mapping[str, Rule] = field(default_factory=dict)
+    unresolved: frozenset[str] = frozenset()
+    when: Rule | None = None
+    value: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ResponsePlan:
     decode: Callable[[bytes], Any]
     error_when: Extract | None
-    status_from: Extract | None
-    status_map: Mapping[str, Rule]
-    status_value: Rule | None
+    status_rules: tuple[StatusRule, ...]
     fields: tuple[tuple[str, Extract], ...]
     next_action: tuple[Extract, Extract | None, Extract | None] | None
     error: ErrorPlan
@@ -113,6 +138,8 @@ class ResponsePlan:
     echo: tuple[tuple[str, Extract], ...] = ()
     #: Where the list of payments is (`find`): `status` and `fields` are then read per item.
     matches: Extract | None = None
+    #: `let` names computed once from the answer, in order, before anything else reads it.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +158,8 @@ class RequestPlan:
     #: section one of "path", "query", "headers", "body" (`defaults` included). Known from the
     #: compiled templates, never from the bytes; build checks each rendered a value there.
     key_placements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The flow's `let` names (defaults' first), computed in order before the templates run.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +209,8 @@ class WebhookPlan:
     event_map: Mapping[str, Rule]
     fields: tuple[tuple[str, Extract], ...]
     acknowledge: Mapping[str, Any] | None
+    #: `event.let`: names computed once per event item.
+    bindings: Bindings = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +233,7 @@ class ConnectorPlan:
     file: str
     credentials: tuple[CredentialPlan, ...]
     environments: Mapping[str, Render]
-    environment_suffixes: Mapping[str, str]  # environment → literal host suffix
+    environment_hosts: Mapping[str, HostRule]  # environment → the host its URL declares
     auth: AuthPlan
     format_amount: AmountFormatter
     parse_amount: Callable[[Any, str | None], int | None]

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import re
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -123,6 +126,70 @@ def _unix_time(value: Any) -> int:
     return int(moment.timestamp())
 
 
+def _decimal(value: Any) -> Decimal | None:
+    """An amount exactly as written ("10.99", 1099, "1e2"): never through a float."""
+    if value is None or isinstance(value, Undefined | bool):
+        return None
+    if isinstance(value, float):
+        raise ValueError("a float amount is not exact: read the decimal text instead")
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"{str(value)[:20]!r} is not a decimal amount") from None
+    if not number.is_finite() or abs(number.adjusted()) > 30:
+        raise ValueError("an amount must be finite and under 10^30")
+    return number
+
+
+def _money(value: Any, exponent: Any) -> str | None:
+    """Minor units and their exponent → the major-unit amount as exact decimal text."""
+    minor = _decimal(value)
+    if minor is None or exponent is None or isinstance(exponent, Undefined):
+        return None
+    places = int(exponent)
+    if minor != minor.to_integral_value() or not 0 <= places <= 8:
+        raise ValueError("money(): minor units must be whole and the exponent 0-8")
+    return str(minor.scaleb(-places).quantize(Decimal(1).scaleb(-places)))
+
+
+def _minor(value: Any, exponent: Any) -> int | None:
+    """A major-unit amount ("10.99") → whole minor units at `exponent` (1099); an amount with
+    more decimals than the exponent allows is refused, never rounded."""
+    major = _decimal(value)
+    if major is None or exponent is None or isinstance(exponent, Undefined):
+        return None
+    if not 0 <= int(exponent) <= 8:
+        raise ValueError("minor(): the exponent must be 0-8")
+    scaled = major.scaleb(int(exponent))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"minor(): {major} has more than {int(exponent)} decimals")
+    return int(scaled)
+
+
+def _pick(value: Any, *names: str) -> dict[str, Any] | None:
+    """`address | pick('city', 'zip=postal_code')`: the named keys of a mapping, in the order
+    written (`out=in` renames: processor name = unified name), nulls left out; null when
+    none is left."""
+    if not isinstance(value, Mapping):
+        return None
+    picked = {}
+    for name in names:
+        out, _, key = str(name).partition("=")
+        item = value.get(key or out)
+        if item is not None and not isinstance(item, Undefined):
+            picked[out] = item
+    return picked or None
+
+
+def _derive_key(value: Any, purpose: Any) -> str | None:
+    """A step's own idempotency key from the call's: the same key and purpose always give the
+    same UUID-shaped key (a retry resends it), different purposes different keys."""
+    if value is None or isinstance(value, Undefined):
+        return None
+    digest = hashlib.sha256(f"{value}\x00{purpose}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
 #: Template filters beyond Jinja's built-ins: name → (function, documentation).
 FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
     "b64encode": (_b64encode, "Base64 of the UTF-8 text (standard alphabet, padded)."),
@@ -147,6 +214,32 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         _unix_time,
         "RFC 3339 text with a time zone as whole seconds since the Unix epoch: "
         '"2026-01-01T00:00:00Z" → 1767225600 (search filters on a creation time).',
+    ),
+    "decimal": (
+        _decimal,
+        'An amount as an exact decimal ("10.99" → 10.99) for comparing or computing: never a '
+        "float (lint warns on `| float` near an amount; a float input is refused).",
+    ),
+    "money": (
+        _money,
+        "`minor | money(exponent)`: minor units and their exponent as major-unit decimal text: "
+        '`"1099" | money(2)` → `"10.99"` (a response that writes value and exponent apart).',
+    ),
+    "minor": (
+        _minor,
+        '`major | minor(exponent)`: a major-unit amount as whole minor units: `"10.99" | '
+        "minor(2)` → 1099; more decimals than the exponent allows is an error, never rounded.",
+    ),
+    "pick": (
+        _pick,
+        "`request.billing_address | pick('city', 'zip=postal_code')`: a mapping's named keys in "
+        "the order written, `out=in` renaming one; nulls left out, null if none is left. The "
+        "keys read are checked like field paths.",
+    ),
+    "derive_key": (
+        _derive_key,
+        "`request.idempotency_key | derive_key('order')`: a step's own idempotency key, the "
+        "same for the same call key and purpose (a retry resends it), UUID-shaped.",
     ),
 }
 
@@ -538,6 +631,14 @@ def _free_names(every: list[nodes.Node]) -> set[str]:
 
 def _variable_paths(ast: nodes.Template, free: set[str]) -> Iterator[VariablePath]:
     def visit(node: nodes.Node) -> Iterator[VariablePath]:
+        if isinstance(node, nodes.Filter) and node.name == "pick" and node.node is not None:
+            # `x | pick('city', zip='postal_code')` reads x.city and x.postal_code: checked too.
+            base = _chain(node.node)
+            if base is not None and base.root in free:
+                for key in node.args:
+                    if isinstance(key, nodes.Const) and isinstance(key.value, str):
+                        read = key.value.partition("=")[2] or key.value
+                        yield VariablePath(base.root, (*base.segments, read))
         if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
             path = _chain(node)
             if path is not None:

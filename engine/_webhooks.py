@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
-from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan
+from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
 from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
 from ._unified import EVENT_STATUS, Event, EventType
 
@@ -254,7 +254,7 @@ def _event(
     *,
     verified: bool,
 ) -> Event:
-    context = {"item": item, "headers": headers}
+    context = bind(webhooks.bindings, {"item": item, "headers": headers})
     connector_type = webhooks.event_type(item, context)
     connector_type = "" if connector_type is None else str(connector_type)
     rule = webhooks.event_map.get(connector_type)
@@ -266,6 +266,8 @@ def _event(
     for name in ("connector_transaction_id", "connector_refund_id", "reference", "currency"):
         if fields.get(name) is not None:
             fields[name] = str(fields[name])
+    if fields.get("currency") is not None:
+        fields["currency"] = fields["currency"].upper()  # ISO 4217, whatever the processor's case
     if "amount" in fields:
         fields["amount"] = plan.parse_amount(fields["amount"], fields.get("currency"))
     if "occurred_at" in fields:

@@ -1,0 +1,342 @@
+"""Spec format v2 constructs, each on the acme fixture: named and shared tables, ordered status
+rules with `unresolved` codes, `$if` subtrees, `let` names, `defaults.body`, steps inheriting
+the defaults' error reading, and the money and key filters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from engine._build import build_request
+from engine._errors import SpecError
+from engine._http import HttpResponse
+from engine._load import load_spec_text
+from engine._parse import parse_response
+from engine._plan import ConnectorPlan
+from engine._spec import check_loaded, compile_text
+from engine._tables import shared_tables
+from engine._templates import FILTERS
+from engine._unified import ErrorCode
+
+from .conftest import API_KEY, acme_dict, card_request
+
+
+def _compile(edit: Any) -> ConnectorPlan:
+    data = acme_dict()
+    data["spec_version"] = 2
+    edit(data)
+    return compile_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
+
+
+def _problems(edit: Any) -> list[str]:
+    data = acme_dict()
+    data["spec_version"] = 2
+    edit(data)
+    text = yaml.safe_dump(data, sort_keys=False)
+    _, problems = check_loaded(load_spec_text(text, "acme.yaml"))
+    return [f"{p.line}:{p.col} {p.message}" for p in problems]
+
+
+def _parse(plan: ConnectorPlan, status: int, body: Any, flow: str = "authorize") -> Any:
+    response = HttpResponse(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+    return parse_response(plan, flow, card_request(idempotency_key="k-1"), response)
+
+
+def _body(plan: ConnectorPlan, request: dict[str, Any], flow: str = "authorize") -> Any:
+    built = build_request(plan, flow, request, {"api_key": API_KEY})
+    return json.loads(built.body) if built.body else None
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def test_a_named_table_in_grouped_form_serves_every_flow() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = "acme_codes"
+        spec["tables"] = {
+            "acme_codes": {"insufficient_funds": ["nsf", "51"], "expired": "expired_card"}
+        }
+
+    plan = _compile(edit)
+    result = _parse(plan, 402, {"error": {"code": "51"}})
+    assert (result.status, result.error.code) == ("failed", "insufficient_funds")
+    assert _parse(plan, 402, {"error": {"code": "expired"}}).error.code == "expired_card"
+
+
+def test_a_list_merges_shared_tables_then_overrides_in_order() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = ["iso8583", {"05": "card_declined"}]
+
+    plan = _compile(edit)
+    assert _parse(plan, 402, {"error": {"code": "51"}}).error.code == "insufficient_funds"
+    # The inline entry after the shared table wins.
+    assert _parse(plan, 402, {"error": {"code": "05"}}).error.code == "card_declined"
+
+
+def test_passthrough_takes_unified_codes_as_they_are() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = ["passthrough"]
+
+    plan = _compile(edit)
+    assert _parse(plan, 402, {"error": {"code": "suspected_fraud"}}).error.code == "suspected_fraud"
+    assert set(shared_tables()["passthrough"][0]) == {str(code) for code in ErrorCode}
+
+
+def test_shared_tables_target_only_unified_codes() -> None:
+    codes = {str(code) for code in ErrorCode}
+    for name, (entries, about) in shared_tables().items():
+        assert about and entries, name
+        assert set(entries.values()) <= codes, name
+
+
+def test_an_unknown_or_unused_table_is_a_lint_error_at_its_line() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = "acme_codez"
+        spec["tables"] = {"acme_codes": {"insufficient_funds": ["nsf"]}}
+
+    problems = _problems(edit)
+    assert any("no table 'acme_codez'" in p for p in problems), problems
+    assert any("table 'acme_codes' is never used" in p for p in problems), problems
+    assert all(not p.startswith("1:1 ") for p in problems), problems
+
+
+def test_a_grouped_entry_keeps_the_line_of_the_code_for_lint() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = "acme_codes"
+        spec["tables"] = {"acme_codes": {"not_a_code": ["x1"]}}
+
+    problems = _problems(edit)
+    text = yaml.safe_dump({**acme_dict(), "tables": {}}, sort_keys=False)
+    assert any("'not_a_code' is not a unified error code" in p for p in problems), problems
+    assert text  # the message's line is the table's, not the map's reference:
+    (problem,) = [p for p in problems if "not_a_code" in p]
+    assert int(problem.split(":")[0]) > 100
+
+
+# --- status rules -----------------------------------------------------------------------------
+
+
+def _status_rules(spec: dict[str, Any]) -> None:
+    spec["flows"]["authorize"]["response"]["status"] = [
+        {
+            "if": "response.amount_received and response.amount_received < response.amount",
+            "then": "partially_captured",
+        },
+        {"from": "payment.state", "map": {"DONE": "captured"}, "unresolved": ["UNKNOWN"]},
+        {"from": "status", "map": {"approved": "captured", "declined": "failed"}},
+    ]
+
+
+def test_ordered_status_rules_first_decider_wins() -> None:
+    plan = _compile(_status_rules)
+    assert _parse(plan, 200, {"id": "p1", "amount": 10, "amount_received": 4}).status == (
+        "partially_captured"
+    )
+    assert (
+        _parse(plan, 200, {"id": "p1", "payment": {"state": "DONE"}, "status": "declined"}).status
+        == "captured"
+    )
+    # The second rule does not decide (no value): the third reads its own field.
+    assert _parse(plan, 200, {"id": "p1", "status": "approved"}).status == "captured"
+
+
+def test_a_declared_unresolved_status_is_unresolved_not_unmapped() -> None:
+    plan = _compile(_status_rules)
+    result = _parse(plan, 200, {"id": "p1", "payment": {"state": "UNKNOWN"}})
+    assert (result.status, result.error.code) == ("unresolved", "processor_error")
+    assert result.connector_status == "UNKNOWN"
+    unmapped = _parse(plan, 200, {"id": "p1", "status": "weird"})
+    assert (unmapped.status, unmapped.error.code) == ("unresolved", "invalid_response")
+
+
+def test_a_declared_unresolved_error_code_is_never_failed() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["unresolved"] = ["system_timeout"]
+
+    plan = _compile(edit)
+    result = _parse(plan, 402, {"error": {"code": "system_timeout"}})
+    assert (result.status, result.error.code) == ("unresolved", "processor_error")
+    assert _parse(plan, 402, {"error": {"code": "do_not_honor"}}).status == "failed"
+
+
+def test_a_status_rule_target_is_linted() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["response"]["status"] = [{"if": "true", "then": "refunded"}]
+
+    assert any("'refunded' is not a unified payment status" in p for p in _problems(edit))
+
+
+# --- $if, let, defaults.body, steps ------------------------------------------------------------
+
+
+def _guarded(spec: dict[str, Any]) -> None:
+    body = spec["flows"]["authorize"]["request"]["body"]
+    source = body.pop("source")
+    source.pop("token")
+    body["source"] = {"$if": "request.payment_method.type == 'card'", **source, "kind": "card"}
+    body["token"] = "{{ request.payment_method.token }}"
+
+
+def test_an_if_guard_omits_the_whole_subtree() -> None:
+    plan = _compile(_guarded)
+    card = _body(plan, card_request(idempotency_key="k"))
+    assert card["source"]["kind"] == "card" and card["source"]["number"]
+    token = _body(
+        plan,
+        {
+            **card_request(idempotency_key="k"),
+            "payment_method": {"type": "token", "token": "tok_1"},
+        },
+    )
+    assert "source" not in token and token["token"] == "tok_1"
+
+
+def test_an_if_guard_is_checked_like_any_template() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["request"]["body"]["source"]["$if"] = "request.paymnt_method"
+
+    assert any("paymnt_method" in p for p in _problems(edit))
+
+
+def test_let_names_are_computed_once_and_read_by_later_templates() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        flow = spec["flows"]["authorize"]
+        flow["let"] = {
+            "card": "{{ request.payment_method.card }}",
+            "last": "{{ card.number[-4:] }}",
+        }
+        flow["request"]["body"]["hint"] = "{{ last }}"
+        flow["response"]["let"] = {"money": "{{ response.amount }}"}
+        flow["response"]["fields"]["amount"] = "{{ money }}"
+
+    plan = _compile(edit)
+    assert _body(plan, card_request(idempotency_key="k"))["hint"] == "1111"
+    assert _parse(plan, 200, {"id": "p", "status": "approved", "amount": 1099}).amount == 1099
+
+
+def test_a_let_name_may_not_shadow_a_root_nor_be_read_before_it_exists() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        flow = spec["flows"]["authorize"]
+        flow["let"] = {"request": "{{ 1 }}", "early": "{{ later }}", "later": "{{ 2 }}"}
+
+    problems = _problems(edit)
+    assert any("'request' shadows" in p for p in problems), problems
+    assert any("later" in p for p in problems if "shadows" not in p), problems
+
+
+def test_a_webhook_let_serves_the_event_fields() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        event = spec["webhooks"]["event"]
+        event["let"] = {"data": "{{ item.data }}"}
+        event["fields"]["amount"] = "{{ data.amount }}"
+
+    plan = _compile(edit)
+    assert plan.webhooks is not None and plan.webhooks.bindings[0][0] == "data"
+
+
+def test_defaults_body_reaches_every_mapping_body_and_a_null_removes_it() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["body"] = {"request_id": "{{ request.idempotency_key }}"}
+        spec["flows"]["refund"]["request"]["body"]["request_id"] = None
+
+    plan = _compile(edit)
+    assert _body(plan, card_request(idempotency_key="k-7"))["request_id"] == "k-7"
+    refund = {
+        "connector_transaction_id": "p1",
+        "amount": 5,
+        "currency": "USD",
+        "idempotency_key": "k-8",
+    }
+    assert "request_id" not in _body(plan, refund, "refund")
+    # The key is placed in the body: the engine knows it was sent there.
+    assert ("body", ("request_id",)) in plan.flows["authorize"].request.key_placements
+
+
+def test_a_step_inherits_the_defaults_error_reading() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["steps"] = [
+            {
+                "name": "session",
+                "request": {"method": "POST", "path": "/v1/sessions", "body": {"a": 1}},
+            }
+        ]
+
+    plan = _compile(edit)
+    step = plan.flows["authorize"].steps[0]
+    assert step.response.error.code is not None
+    assert step.response.error.code_map["insufficient_funds"] == "insufficient_funds"
+
+
+# --- money and keys ------------------------------------------------------------------------------
+
+
+def test_money_filters_are_exact() -> None:
+    decimal, money, minor = FILTERS["decimal"][0], FILTERS["money"][0], FILTERS["minor"][0]
+    assert str(decimal("10.10") * 3) == "30.30"
+    assert money("1099", 2) == "10.99" and money(5, 0) == "5" and money("7", 3) == "0.007"
+    assert minor("10.99", 2) == 1099 and minor(5, 3) == 5000
+    with pytest.raises(ValueError):
+        minor("10.999", 2)
+    with pytest.raises(ValueError):
+        decimal(10.99)
+    with pytest.raises(ValueError):
+        minor("1e999999", 2)
+
+
+def test_exponent_and_minor_amount_are_in_the_request_context() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["amounts"] = {"format": "major_string"}
+        body = spec["flows"]["authorize"]["request"]["body"]
+        body["money"] = {"value": "{{ minor_amount }}", "exponent": "{{ exponent }}"}
+
+    plan = _compile(edit)
+    body = _body(plan, card_request(idempotency_key="k", currency="KWD", amount=1234))
+    assert body["amount"] == "1.234" and body["money"] == {"value": 1234, "exponent": 3}
+
+
+def test_derive_key_is_stable_per_purpose() -> None:
+    derive = FILTERS["derive_key"][0]
+    assert derive("k-1", "order") == derive("k-1", "order")
+    assert derive("k-1", "order") != derive("k-1", "pay") != derive("k-2", "pay")
+    assert len(derive("k-1", "order")) == 36 and derive(None, "x") is None
+
+
+def test_a_spec_using_v2_constructs_compiles_clean() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        _guarded(spec)
+        _status_rules(spec)
+
+    assert _compile(edit).id == "acme"
+    with pytest.raises(SpecError):
+        _compile(lambda spec: spec.update(spec_version=3))
+
+
+def test_pick_reshapes_a_mapping_in_one_template() -> None:
+    pick = FILTERS["pick"][0]
+    address = {"line1": "1 Main St", "line2": None, "city": "Oslo", "country": "NO"}
+    picked = pick(address, "street=line1", "street2=line2", "city", "zip=postal_code")
+    assert picked == {"street": "1 Main St", "city": "Oslo"}
+    assert list(picked) == ["street", "city"]  # the order written
+    assert pick(None, "city") is None and pick({"line2": None}, "line2") is None
+
+    def edit(spec: dict[str, Any]) -> None:
+        body = spec["flows"]["authorize"]["request"]["body"]
+        body["billing"] = "{{ request.billing_address | pick('city', 'zip=postal_code') }}"
+
+    plan = _compile(edit)
+    request = card_request(
+        idempotency_key="k", billing_address={"city": "Oslo", "postal_code": "0150"}
+    )
+    assert _body(plan, request)["billing"] == {"city": "Oslo", "zip": "0150"}
+    assert "billing" not in _body(plan, card_request(idempotency_key="k"))
+
+
+def test_pick_keys_are_checked_like_field_paths() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        body = spec["flows"]["authorize"]["request"]["body"]
+        body["billing"] = "{{ request.billing_address | pick('city', 'zip=postl_code') }}"
+
+    assert any("postl_code" in p for p in _problems(edit))
