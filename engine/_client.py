@@ -153,6 +153,7 @@ class _Base(TokenHolder):
         plan = self.connector.plan
         count = request_count(plan, flow)
         check_request(plan, flow, prepared)  # refuse bad input before even fetching a token
+        reference = prepared.get("reference")
         token: AccessToken | None = None
         fresh = False
         if plan.auth.token is not None:
@@ -179,7 +180,9 @@ class _Base(TokenHolder):
                 failure = transport_failure(plan, flow, prepared, outcome, self.limits)
                 if index < count - 1:  # an earlier step moves no money: the flow failed
                     failure = replace(failure, status=str(PaymentStatus.FAILED))
-                return attempts.settle(plan, flow, failure, key_sent=built.carries_key)
+                return attempts.settle(
+                    plan, flow, failure, key_sent=built.carries_key, reference=reference
+                )
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
                 logger.debug(
@@ -209,7 +212,7 @@ class _Base(TokenHolder):
                     scrubber=built.scrubber,
                 )
                 if isinstance(answer, Result):
-                    failed = attempts.settle(plan, flow, answer, key_sent=sent)
+                    failed = attempts.settle(plan, flow, answer, key_sent=sent, reference=reference)
                     return self._with_token(failed, token)
                 steps[plan.flows[flow].steps[index].name] = answer
                 index = attempts.done = index + 1
@@ -223,7 +226,8 @@ class _Base(TokenHolder):
                 key_sent=sent,
                 scrubber=built.scrubber,
             )
-            return self._with_token(attempts.settle(plan, flow, result, key_sent=sent), token)
+            settled = attempts.settle(plan, flow, result, key_sent=sent, reference=reference)
+            return self._with_token(settled, token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _parse_event(
@@ -381,6 +385,10 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
+    def find(self, request: Mapping[str, Any]) -> Result:
+        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
+        return self.call("find", request)
+
     @public("Client", client_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
@@ -527,6 +535,10 @@ class AsyncClient(_Base):
 
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
+
+    async def find(self, request: Mapping[str, Any]) -> Result:
+        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
+        return await self.call("find", request)
 
     @public("Client", client_secrets)
     async def handle_event(

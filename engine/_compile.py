@@ -662,6 +662,9 @@ class Compiler:
             else None,
             error=error,
             echo=self.echo(raw, fields or {}, fields_ptr, base, roots, request_reads),
+            matches=self.extract(raw["matches"], f"{base}/matches", roots)
+            if "matches" in raw
+            else None,
             bindings=response_bindings,
         )
 

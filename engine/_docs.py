@@ -15,6 +15,7 @@ from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
+from ._retry import KEY_REFUSALS
 from ._sandbox import MAX_FORMAT_WIDTH, MAX_INT_BITS, MAX_OUTPUT_CHARS, REMOVED_FILTERS
 from ._tables import table_rows
 from ._templates import filter_docs
@@ -236,6 +237,18 @@ def render_outcomes() -> str:
         + ", ".join(f"`{c}`" for c in sorted(RETRYABLE_CODES))
         + ".\n"
     )
+    out.append(
+        "\n## Refusals about the idempotency key\n\n"
+        "A processor code a spec maps to one of these, on a 4xx other than 408/409 or a 2xx "
+        "refusal (after a 408, a 409 or a 5xx the outcome is `unresolved` whatever the code), "
+        "gives:\n\n"
+    )
+    out.append(
+        _table(
+            [(f"`{c}`", f"`{status}`", then) for c, (status, then) in KEY_REFUSALS.items()],
+            ("code", "status", "what to do"),
+        )
+    )
     from ._client import RetryPolicy
 
     policy = " ".join((RetryPolicy.__doc__ or "").split())
@@ -366,9 +379,9 @@ def render_recovery_markdown() -> str:
         lines += [
             "",
             "> **Warning — no way back.** An unresolved call here cannot be resolved through the "
-            "engine: the spec declares no `get` that reads it, no idempotency the processor "
-            "honours and no webhooks. Resolve it with the processor (dashboard, support) before "
-            "acting again: " + "; ".join(stranded) + ".",
+            "engine: the spec declares no `get` or `find` that reads it, no idempotency the "
+            "processor honours and no webhooks. Resolve it with the processor (dashboard, "
+            "support) before acting again: " + "; ".join(stranded) + ".",
         ]
     return "\n".join(lines) + "\n"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ._errors import Problem
 from ._load import LoadedSpec, escape_pointer_token
-from ._unified import FLOWS, ErrorCode, EventType, statuses_for
+from ._unified import FLOWS, LIST_FLOWS, ErrorCode, EventType, statuses_for
 
 LintRule = Callable[[LoadedSpec], Iterator[Problem]]
 
@@ -250,6 +250,36 @@ def timestamp_source(spec: LoadedSpec) -> Iterator[Problem]:
         )
 
 
+def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
+    """A flow that answers with a list (`find`) says where the list is (`response.matches`); no
+    other flow, no step and no default has `matches`."""
+    if "matches" in spec.data.get("defaults", {}).get("response", {}):
+        yield spec.source.problem(
+            "/defaults/response/matches", "`matches` belongs to a list flow, not defaults", key=True
+        )
+    for flow, raw in spec.data["flows"].items():
+        base = f"/flows/{flow}"
+        has = "matches" in raw["response"]
+        if flow in LIST_FLOWS and not has:
+            yield spec.source.problem(
+                f"{base}/response",
+                f"the {flow} flow needs `matches`: where its list of payments is",
+            )
+        elif flow not in LIST_FLOWS and has:
+            yield spec.source.problem(
+                f"{base}/response/matches",
+                f"only a list flow ({', '.join(sorted(LIST_FLOWS))}) has `matches`",
+                key=True,
+            )
+        for index, step in enumerate(raw.get("steps", [])):
+            if "matches" in step.get("response", {}):
+                yield spec.source.problem(
+                    f"{base}/steps/{index}/response/matches",
+                    "a step has no `matches`: only the flow's own answer is a list",
+                    key=True,
+                )
+
+
 #: Every lint rule, run in this order on a schema-valid spec.
 LINT_RULES: tuple[LintRule, ...] = (
     id_matches_file,
@@ -262,6 +292,7 @@ LINT_RULES: tuple[LintRule, ...] = (
     event_targets,
     signature_source,
     timestamp_source,
+    matches_only_in_list_flows,
 )
 
 

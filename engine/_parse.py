@@ -22,6 +22,8 @@ from ._unified import (
     RETRYABLE_CODES,
     ErrorCode,
     ErrorInfo,
+    FindStatus,
+    Match,
     NextAction,
     PaymentStatus,
     Result,
@@ -428,7 +430,8 @@ def parse_response(
         scrubber=learned,
     )
     sent = key_placed(plan, flow, request) if key_sent is None else key_sent
-    return learned.result(settle(plan, flow, result, key_sent=sent))
+    reference = _text(request.get("reference"))
+    return learned.result(settle(plan, flow, result, key_sent=sent, reference=reference))
 
 
 def _parse_response(
@@ -563,7 +566,8 @@ def parse_step(
         idempotency_key=key,
     )
     sent = key_placed(plan, flow, request, index) if key_sent is None else key_sent
-    return scrubber.result(settle(plan, flow, failed, key_sent=sent))
+    reference = _text(request.get("reference"))
+    return scrubber.result(settle(plan, flow, failed, key_sent=sent, reference=reference))
 
 
 def _interpret(
@@ -577,18 +581,7 @@ def _interpret(
     scrubber: Scrubber,
 ) -> Result:
     bind(compiled.bindings, context)
-    fields: dict[str, Any] = {}
-    for name, extract in compiled.fields:
-        value = extract(body, context)
-        fields[name] = value
-    for name in _STRING_FIELDS:
-        if name in fields:
-            fields[name] = _text(fields[name])
-    if isinstance(fields.get("currency"), str):
-        fields["currency"] = fields["currency"].upper()  # ISO 4217, whatever the processor's case
-    if "amount" in fields:
-        currency = fields.get("currency") or context["request"].get("currency")
-        fields["amount"] = plan.parse_amount(fields["amount"], currency)
+    fields = {} if compiled.matches is not None else _read_fields(plan, compiled, body, context)
     common: dict[str, Any] = {
         "flow": flow,
         "connector": plan.id,
@@ -646,6 +639,8 @@ def _interpret(
         failed = PaymentStatus.UNRESOLVED if uncertain else PaymentStatus.FAILED
         return Result(status=str(failed), error=refusal, **common, **fields)
 
+    if compiled.matches is not None:
+        return _found(plan, compiled, body, context, common)
     status, connector_status, undecided = _status_of(compiled, body, context)
     if status is None:
         shown = repr(connector_status) if connector_status is not None else "no status"
@@ -688,4 +683,86 @@ def _interpret(
         error=error,
         **common,
         **fields,
+    )
+
+
+def _read_fields(
+    plan: ConnectorPlan, compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The flow's `fields` read from `body`: ids as text, the currency upper-cased (ISO 4217,
+    whatever the processor's case), the amount in minor units."""
+    fields: dict[str, Any] = {name: extract(body, context) for name, extract in compiled.fields}
+    for name in _STRING_FIELDS:
+        if name in fields:
+            fields[name] = _text(fields[name])
+    if isinstance(fields.get("currency"), str):
+        fields["currency"] = fields["currency"].upper()
+    if "amount" in fields:
+        currency = fields.get("currency") or context["request"].get("currency")
+        fields["amount"] = plan.parse_amount(fields["amount"], currency)
+    return fields
+
+
+def _found(
+    plan: ConnectorPlan,
+    compiled: ResponsePlan,
+    body: Any,
+    context: Mapping[str, Any],
+    common: Mapping[str, Any],
+) -> Result:
+    """A list flow's answer: every item of `matches`, each read with the flow's `status` and
+    `fields`. One match is `found`, several `ambiguous` (the caller chooses), none `not_found`.
+    An answer without a list, or an item naming another reference than the one asked for, is
+    not an answer to this lookup: `unresolved`."""
+    assert compiled.matches is not None
+    request = context["request"]
+    wanted = _text(request.get("reference"))
+    http_status = common["http_status"]
+    items = compiled.matches(body, context)
+    if not isinstance(items, list):
+        what = "no list" if items is None else f"a {type(items).__name__}, not a list"
+        return unresolved(
+            plan,
+            common["flow"],
+            ErrorCode.INVALID_RESPONSE,
+            f"the answer has {what} of payments where the spec's `matches` reads it",
+            http_status=http_status,
+            request=request,
+        )
+    matches = []
+    for item in items:
+        item_context = {**context, "response": item}
+        fields = _read_fields(plan, compiled, item, item_context)
+        status, connector_status, _ = _status_of(compiled, item, item_context)
+        reference = fields.get("reference")
+        if wanted is not None and reference is not None and reference != wanted:
+            return unresolved(
+                plan,
+                common["flow"],
+                ErrorCode.INVALID_RESPONSE,
+                f"the answer is not about this request: the request's reference is {wanted!r}, "
+                f"a match's {reference!r}",
+                http_status=http_status,
+                request=request,
+            )
+        matches.append(
+            Match(
+                status=status or str(PaymentStatus.UNRESOLVED),
+                connector_transaction_id=fields.get("connector_transaction_id"),
+                connector_status=connector_status,
+                reference=reference,
+                amount=fields.get("amount"),
+                currency=fields.get("currency"),
+            )
+        )
+    one = matches[0] if len(matches) == 1 else None
+    found = FindStatus.FOUND if one else FindStatus.AMBIGUOUS if matches else FindStatus.NOT_FOUND
+    return Result(
+        status=str(found),
+        connector_transaction_id=one.connector_transaction_id if one else None,
+        amount=one.amount if one else None,
+        currency=one.currency if one else None,
+        reference=wanted,
+        matches=tuple(matches),
+        **common,
     )

@@ -149,6 +149,8 @@ class ResponsePlan:
     #: (request field, where the answer echoes it): an answer that names another payment,
     #: amount or currency than the request is about is not this request's answer.
     echo: tuple[tuple[str, Extract], ...] = ()
+    #: Where the list of payments is (`find`): `status` and `fields` are then read per item.
+    matches: Extract | None = None
     #: `let` names computed once from the answer, in order, before anything else reads it.
     bindings: Bindings = ()
 

@@ -11,7 +11,8 @@ from ._connector import Connector
 WAYS: Mapping[str, str] = {
     "get": "read the payment's status with `get`: the unresolved result names the payment "
     "(capture, void: the request's own id)",
-    "find": "look the payment up by the merchant's `reference` with `find`",
+    "find": "look the payment up by the merchant's `reference` with `find` (when the request "
+    "gave one): the result lists every payment found, and names one only when there is one",
     "resend": "send the same request again with the result's `idempotency_key`: the processor "
     "answers the first request's outcome instead of acting twice "
     "(`capabilities.idempotency_key`)",
@@ -38,10 +39,10 @@ def recovery_ways(connector: Connector, flow: str) -> tuple[str, ...]:
     ways = []
     if RECOVERED_FLOWS[flow] and "get" in flows:
         ways.append("get")
-    if "find" in flows and flow in ("authorize", "charge_recurring"):
-        ways.append("find")
     if connector.capabilities.idempotency_key:
-        ways.append("resend")
+        ways.append("resend")  # the processor's own answer to that very request: first
+    if "find" in flows and not RECOVERED_FLOWS[flow] and flow != "refund":
+        ways.append("find")  # a payment whose id the caller never learned
     if connector.has_webhooks:
         ways.append("webhook")
     return tuple(ways) or (NONE,)

@@ -38,9 +38,34 @@ RETRYABLE_RULES: tuple[tuple[str, str], ...] = (
     ),
 )
 
+#: Refusals about the idempotency key itself: (the outcome, what the caller does next). The
+#: key in use by a request still in flight says nothing of what that request did; the key
+#: first used with other parameters refuses this request for good, while the earlier request
+#: with that key may have succeeded. docs/outcomes.md shows this table.
+KEY_REFUSALS: Mapping[str, tuple[str, str]] = {
+    ErrorCode.DUPLICATE_REQUEST: (
+        PaymentStatus.UNRESOLVED,
+        "a request with this key is still in progress: send the same request again later with "
+        "the same key (where the processor honours keys), or look the payment up",
+    ),
+    ErrorCode.IDEMPOTENCY_CONFLICT: (
+        PaymentStatus.FAILED,
+        "this key was first used for a request with other parameters, which may have "
+        "succeeded: look that payment up (`get` with its id, `find` by its reference); "
+        "never send again with this key (`retryable` is false)",
+    ),
+}
+
 #: Refusals that say the processor already has a request with this key: what it did with that
 #: request is not known from this answer.
-KEY_IN_USE = frozenset({ErrorCode.DUPLICATE_REQUEST})
+KEY_IN_USE = frozenset(c for c, (status, _) in KEY_REFUSALS.items() if status == "unresolved")
+
+#: Said in the message of every `idempotency_conflict`, so a caller reading only the message
+#: still learns that the earlier payment must be looked up.
+CONFLICT_HINT = (
+    "the idempotency key was first used for another request, which may have succeeded: look "
+    "that payment up (get, or find by reference); do not send again with this key"
+)
 
 
 def key_placed(plan: ConnectorPlan, flow: str, request: Mapping[str, Any], step: int = -1) -> bool:
@@ -68,13 +93,15 @@ def settle(
     *,
     key_sent: bool,
     after_unknown: bool = False,
+    reference: str | None = None,
 ) -> Result:
     """`result` with its outcome and `error.retryable` decided. The one place both are: the
     error's own `retryable` is only whether its code is worth trying again (RETRYABLE_CODES),
     and is kept only where sending again is safe (`resend_safe`). A refusal that says the key
     is already in use, or any refusal after an earlier attempt of the same call whose outcome
     was unknown (`after_unknown`), is `unresolved`: it says nothing about what that first
-    request did."""
+    request did. An outcome made `unresolved` here carries the request's `reference` (to
+    `find` the payment by)."""
     error = result.error
     if error is None:
         return result
@@ -89,9 +116,13 @@ def settle(
             )
         elif error.code in KEY_IN_USE:
             status = str(PaymentStatus.UNRESOLVED)
+        elif error.code == ErrorCode.IDEMPOTENCY_CONFLICT and CONFLICT_HINT not in error.message:
+            error = replace(error, message=f"{error.message} ({CONFLICT_HINT})")
     retryable = error.retryable and resend_safe(plan, flow, status, key_sent)
     if status == result.status and retryable == error.retryable and error is result.error:
         return result
+    if status != result.status and result.reference is None and reference:
+        result = replace(result, reference=reference)
     return replace(result, status=status, error=replace(error, retryable=retryable))
 
 
@@ -105,9 +136,19 @@ class Attempts:
     done: int = 0
     unknown: Result | None = None
 
-    def settle(self, plan: ConnectorPlan, flow: str, result: Result, *, key_sent: bool) -> Result:
+    def settle(
+        self,
+        plan: ConnectorPlan,
+        flow: str,
+        result: Result,
+        *,
+        key_sent: bool,
+        reference: str | None = None,
+    ) -> Result:
         after_unknown = self.unknown is not None
-        settled = settle(plan, flow, result, key_sent=key_sent, after_unknown=after_unknown)
+        settled = settle(
+            plan, flow, result, key_sent=key_sent, after_unknown=after_unknown, reference=reference
+        )
         if settled.status == PaymentStatus.UNRESOLVED and flow not in READ_FLOWS:
             self.unknown = settled
         return settled

@@ -19,6 +19,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -117,6 +118,14 @@ def _compact(value: Any) -> list[Any]:
     return [item for item in value if item not in (None, "") and not isinstance(item, Undefined)]
 
 
+def _unix_time(value: Any) -> int:
+    """RFC 3339 text with a time zone → whole seconds since 1970-01-01T00:00:00Z."""
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return int(moment.timestamp())
+
+
 def _decimal(value: Any) -> Decimal | None:
     """An amount exactly as written ("10.99", 1099, "1e2"): never through a float."""
     if value is None or isinstance(value, Undefined | bool):
@@ -202,6 +211,11 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         "`a | merge(b)`: mapping `a` with `b`'s non-null entries added; null if both are empty.",
     ),
     "compact": (_compact, "A list without its null and empty-string items: `[a, b] | compact`."),
+    "unix_time": (
+        _unix_time,
+        "RFC 3339 text with a time zone as whole seconds since the Unix epoch: "
+        '"2026-01-01T00:00:00Z" → 1767225600 (search filters on a creation time).',
+    ),
     "decimal": (
         _decimal,
         'An amount as an exact decimal ("10.99" → 10.99) for comparing or computing, never a '

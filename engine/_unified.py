@@ -28,6 +28,16 @@ class RefundStatus(StrEnum):
     UNRESOLVED = "unresolved"
 
 
+class FindStatus(StrEnum):
+    """What a `find` found: exactly one payment, several (the caller must choose: never
+    guessed), none (not proof there is none: a processor's search may lag), or unknown."""
+
+    FOUND = "found"
+    AMBIGUOUS = "ambiguous"
+    NOT_FOUND = "not_found"
+    UNRESOLVED = "unresolved"
+
+
 class ErrorCode(StrEnum):
     CARD_DECLINED = "card_declined"
     INSUFFICIENT_FUNDS = "insufficient_funds"
@@ -47,6 +57,7 @@ class ErrorCode(StrEnum):
     INVALID_AMOUNT = "invalid_amount"
     UNSUPPORTED = "unsupported"
     DUPLICATE_REQUEST = "duplicate_request"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     INVALID_CREDENTIALS = "invalid_credentials"
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
@@ -122,7 +133,8 @@ STATUS_EVENT: Mapping[str, EventType] = {
 
 FlowKind = Literal["payment", "refund"]
 
-#: Every request flow: its result kind (which status set applies). Webhooks are `parse_event`.
+#: Every request flow: its result kind (which status set its status map targets; for `find`,
+#: the status of each payment it found). Webhooks are `parse_event`.
 FLOWS: Mapping[str, FlowKind] = {
     "authorize": "payment",
     "complete_authorize": "payment",
@@ -133,11 +145,21 @@ FLOWS: Mapping[str, FlowKind] = {
     "get_refund": "refund",
     "setup_recurring": "payment",
     "charge_recurring": "payment",
+    "find": "payment",
 }
 
 
 #: Flows that only read a status. An error answer to them says nothing about the payment.
-READ_FLOWS = frozenset({"get", "get_refund"})
+READ_FLOWS = frozenset({"get", "get_refund", "find"})
+
+#: Flows whose answer is a list of payments (`response.matches`): the result's status is a
+#: FindStatus and its `matches` lists what was found.
+LIST_FLOWS = frozenset({"find"})
+
+
+def result_statuses(flow: str) -> frozenset[str]:
+    """The statuses a Result of `flow` may have."""
+    return frozenset(FindStatus) if flow in LIST_FLOWS else statuses_for(flow)
 
 
 def statuses_for(flow: str) -> frozenset[str]:
@@ -169,6 +191,18 @@ class NextAction:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """One payment a `find` found (schemas/unified/result.json#/$defs/match)."""
+
+    status: str
+    connector_transaction_id: str | None = None
+    connector_status: str | None = None
+    reference: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The unified outcome of a payment or refund flow (schemas/unified/result.json)."""
 
@@ -189,18 +223,22 @@ class Result:
     http_status: int | None = None
     idempotency_key: str | None = None
     access_token: Any = None  # an AccessToken (token specs): pass it back to the next Client
+    matches: tuple[Match, ...] | None = None  # `find` only: every payment found, in order
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked
-        for (a stateless caller that keeps it); its expiry is always there."""
+        for (a stateless caller that keeps it); its expiry is always there. `matches` is there
+        only in a find's result that has them (an unresolved find has none)."""
         data = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name != "access_token"
+            if f.name not in ("access_token", "matches")
         }
         for name in ("next_action", "error"):
             if data[name] is not None:
                 data[name] = dataclasses.asdict(data[name])
+        if self.matches is not None:  # a list flow's: other results leave the key out
+            data["matches"] = [dataclasses.asdict(match) for match in self.matches]
         token = self.access_token
         data["access_token"] = (
             None

@@ -55,7 +55,7 @@ PATIENT_LIMITS = {
 NOTHING_SENT = re.compile(r"nothing (else )?was sent|was not sent")
 SUCCESS = frozenset(
     {"requires_action", "pending", "authorized", "partially_captured", "captured", "voided"}
-) | {"succeeded"}
+) | {"succeeded", "found"}
 
 
 def limits_for(fault: Fault | None, answered_before: int = 0, *, patient: bool = False) -> Limits:

@@ -17,7 +17,7 @@ from engine import HttpResponse, Result, WebhookError
 from engine._encoding import DecodeError
 from engine._requests import unified_registry
 from engine._resources import load_schema
-from engine._unified import Event, statuses_for
+from engine._unified import Event, result_statuses
 
 from ..connectors.scenarios import Scenario, flow_scenarios
 from .documents import json_values, xml_documents
@@ -37,7 +37,7 @@ def assert_valid_result(result: Result, flow: str) -> None:
     assert isinstance(result, Result)
     errors = [e.message for e in RESULT.iter_errors(result.to_dict())]
     assert not errors, errors
-    assert result.status in statuses_for(flow)
+    assert result.status in result_statuses(flow)
 
 
 def parse(cid: str, flow: str, request: Any, status: int, body: bytes, ctype: str) -> Result:

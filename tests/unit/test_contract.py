@@ -84,3 +84,31 @@ def test_results_serialise_to_the_result_schema() -> None:
     assert list(validator.iter_errors(json.loads(json.dumps(result.to_dict())))) == []
     broken = {**result.to_dict(), "status": "paid"}
     assert list(validator.iter_errors(broken)) != []
+
+
+def test_match_fields_and_find_statuses_match_schema() -> None:
+    from engine import FindStatus, Match
+
+    schema = _schema("result.json")
+    assert _fields(Match) == set(schema["$defs"]["match"]["properties"])
+    defs = _schema("common.json")["$defs"]
+    assert [str(s) for s in FindStatus] == defs["find_status"]["enum"]
+
+
+def test_every_flow_is_a_method_of_both_clients() -> None:
+    import inspect
+
+    from engine import AsyncClient, Client
+
+    for flow in FLOWS:
+        assert callable(getattr(Client, flow, None)), flow
+        assert inspect.iscoroutinefunction(getattr(AsyncClient, flow, None)), flow
+
+
+def test_a_find_result_serialises_to_the_result_schema() -> None:
+    from engine import Match
+
+    validator = Draft202012Validator(_schema("result.json"), registry=unified_registry())
+    match = Match(status="captured", connector_transaction_id="pay_1", amount=1099)
+    result = Result(flow="find", connector="acme", status="ambiguous", matches=(match, match))
+    assert list(validator.iter_errors(json.loads(json.dumps(result.to_dict())))) == []

@@ -106,6 +106,17 @@ RULE_CASES: dict[str, tuple[str, str, int, str, str]] = {
         "/webhooks/event/map/refund.done",
         "'refund.done' is not a unified event type",
     ),
+    "matches_only_in_list_flows": (
+        changed(
+            "        map: {approved: authorized, captured: captured, declined: failed}\n",
+            "        map: {approved: authorized, captured: captured, declined: failed}\n"
+            "      matches: data\n",
+        ),
+        "      matches: data",
+        7,
+        "/flows/get/response/matches",
+        "only a list flow (find) has `matches`",
+    ),
     "signature_source": (
         changed("    header: Acme-Signature\n", "    header: Acme-Signature\n    from: sig\n"),
         "header: Acme-Signature",

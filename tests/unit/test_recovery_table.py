@@ -42,4 +42,35 @@ def test_each_declaration_adds_its_way() -> None:
 def test_the_docs_warn_loudly_where_there_is_none() -> None:
     page = render_recovery_markdown()
     assert "no way back" in page
-    assert "Cybersource authorize" in page  # no get, no idempotency, no webhooks
+    assert "Cybersource capture" in page  # no get, no idempotency, no webhooks
+    assert "Cybersource authorize" not in page  # find by reference
+
+
+FINDERS = ("stripe", "checkout_com", "razorpay", "braintree", "cybersource")
+
+
+def test_a_lost_authorize_is_found_by_reference_where_the_spec_has_find() -> None:
+    for name in FINDERS:
+        connector = load_connector(name)
+        assert "find" in connector.flows, name
+        assert "find" in recovery_ways(connector, "authorize"), name
+        assert "find" not in recovery_ways(connector, "capture"), name  # its id is known
+
+
+def test_find_is_a_way_only_with_a_find_flow() -> None:
+    def with_find(spec: dict[str, Any]) -> None:
+        spec["flows"]["find"] = {
+            "request": {
+                "method": "GET",
+                "path": "/v1/payments",
+                "query": {"ref": "{{ request.reference }}"},
+                "headers": {"Idempotency-Key": None},
+            },
+            "response": {
+                "matches": "data",
+                "status": {"from": "status", "map": {"ok": "captured"}},
+            },
+        }
+
+    assert "find" not in recovery_ways(Connector(acme_variant(lambda spec: None)), "authorize")
+    assert "find" in recovery_ways(Connector(acme_variant(with_find)), "authorize")

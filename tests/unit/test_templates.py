@@ -77,6 +77,13 @@ def test_filters() -> None:
     assert render("{{ 11 | two_digits }}") == "11"
 
 
+def test_unix_time_reads_rfc_3339_with_a_zone_only() -> None:
+    assert render("{{ '2026-01-01T00:00:00Z' | unix_time }}") == 1_767_225_600
+    assert render("{{ '2026-01-01T01:00:00.5+01:00' | unix_time }}") == 1_767_225_600
+    with pytest.raises(ValueError, match="no time zone"):  # a build names it (RenderError)
+        render("{{ '2026-01-01T00:00:00' | unix_time }}")
+
+
 def test_a_missing_field_is_null_in_a_native_value() -> None:
     assert render("{{ request.missing }}") is None
     assert render("{{ request.customer.email }}") is None

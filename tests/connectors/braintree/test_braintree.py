@@ -103,6 +103,7 @@ ROOT_FIELDS = {
     "refundTransaction",
     "vaultPaymentMethod",
     "node",
+    "search",
 }
 
 _AMOUNT = re.compile(r"^\d+(\.\d{1,3})?$")  # "either a whole number or ... up to 3 decimal places"

@@ -134,6 +134,7 @@ def test_schema_source_is_recorded() -> None:
         "POST /pts/v2/payments/{id}/captures",
         "POST /pts/v2/payments/{id}/reversals",
         "POST /pts/v2/payments/{id}/refunds",
+        "POST /tss/v2/searches",
     }
     for key, entry in SCHEMA["endpoints"].items():
         Draft202012Validator.check_schema(_body_schema(key))
@@ -177,6 +178,7 @@ def test_every_endpoint_is_checked() -> None:
         "refund",
         "setup_recurring",
         "charge_recurring",
+        "find",
     }
 
 

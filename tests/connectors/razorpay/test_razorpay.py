@@ -184,6 +184,12 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    # find: "Fetch Orders (With Expanded Payments)": query receipt, expand[]=payments, count
+    # (at most 100), from/to (Unix seconds); no body.
+    "GET /v1/orders": {
+        "doc": f"{DOCS}/api/orders/fetch-all/ and {DOCS}/api/orders/fetch-expanded-payments/",
+        "body": None,
+    },
     "GET /v1/payments/{id}": {
         "doc": f"{DOCS}/api/payments/fetch-with-id/",
         "id": "^pay_[A-Za-z0-9]{14}$",
@@ -198,6 +204,18 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
 
 #: The documented entities the fixtures' answers must look like (api/*/entity pages).
 ENTITIES: dict[str, dict[str, Any]] = {
+    # A list answer (Fetch Orders): {entity: collection, count, items}; each item is checked
+    # as the entity it names (test_fixture_answers_have_documented_shapes).
+    "collection": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["entity", "count", "items"],
+        "properties": {
+            "entity": {"const": "collection"},
+            "count": {"type": "integer", "minimum": 0},
+            "items": {"type": "array", "items": {"type": "object", "required": ["entity"]}},
+        },
+    },
     "order": {
         "type": "object",
         "required": [
@@ -485,10 +503,22 @@ def test_fixture_answers_have_documented_shapes(name: str) -> None:
         body = answer.get("body")
         if not body:  # transports, unreadable bodies, answers to refused requests
             continue
-        entity = _entity_of(body)
-        assert entity in ENTITIES, f"{name}: an answer of no documented shape: {body}"
-        problems = _problems(ENTITIES[entity], body)
-        assert not problems, f"{name}: {entity} answer: {problems}"
+        for entity, part in _entities(body):
+            assert entity in ENTITIES, f"{name}: an answer of no documented shape: {part}"
+            problems = _problems(ENTITIES[entity], part)
+            assert not problems, f"{name}: {entity} answer: {problems}"
+
+
+def _entities(body: Any) -> list[tuple[str | None, Any]]:
+    """The answer's entity, and those of a collection's items and of an order's expanded
+    payments (expand[]=payments puts a payment collection in the order's `payments`)."""
+    found: list[tuple[str | None, Any]] = [(_entity_of(body), body)]
+    if isinstance(body, dict) and body.get("entity") == "collection":
+        for item in body.get("items", []):
+            found += _entities(item)
+    if isinstance(body, dict) and body.get("entity") == "order" and "payments" in body:
+        found += _entities(body["payments"])
+    return found
 
 
 def test_authorize_bodies() -> None:
