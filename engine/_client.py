@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import httpx
 
-from . import _transport
+from . import _log_scrub, _transport
 from ._boundary import client_secrets, public
 from ._build import check_request, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
@@ -173,7 +173,8 @@ class _Base(TokenHolder):
                 now=self._clock(),
             )
             if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
+                with _log_scrub.sending(built.scrubber):
+                    logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
             outcome = yield built
             if isinstance(outcome, Exception):
                 failure = transport_failure(plan, flow, prepared, outcome, self.limits)
@@ -182,13 +183,14 @@ class _Base(TokenHolder):
                 return attempts.settle(plan, flow, failure, key_sent=built.carries_key)
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
-                logger.debug(
-                    "%s %s response: HTTP %s %s",
-                    plan.id,
-                    flow,
-                    outcome.status_code,
-                    built.scrubber.text(text),
-                )
+                with _log_scrub.sending(built.scrubber):
+                    logger.debug(
+                        "%s %s response: HTTP %s %s",
+                        plan.id,
+                        flow,
+                        outcome.status_code,
+                        built.scrubber.text(text),
+                    )
             if outcome.status_code == 401 and token is not None and not fresh:
                 # A cached token the processor no longer accepts: a 401 means nothing was done,
                 # so ask for a new token once and send the same request again.

@@ -194,6 +194,7 @@ def _load_bundled(path: Path) -> Connector:
     return Connector(compile_file(path, lazy_flows=path.parent == specs_dir().resolve()))
 
 
+@public("load_connector")
 def load_connector(name_or_path: str | Path) -> Connector:
     """A bundled connector by id (as `connector list` shows), or any spec file by path: a
     `Path`, or a string with a path separator or a .yaml/.yml ending. A bare id never reads a
@@ -204,5 +205,6 @@ def load_connector(name_or_path: str | Path) -> Connector:
     return _load_bundled(path)
 
 
+@public("bundled_connectors")
 def bundled_connectors() -> list[Connector]:
     return [_load_bundled(path.resolve()) for path in bundled_spec_paths()]

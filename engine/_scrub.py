@@ -141,6 +141,9 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
         # JSON-escaped both ways: \u-escaped, and with non-ASCII as is (the engine's encoder).
         variants.add(json.dumps(secret)[1:-1])
         variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        # As Python's repr writes it (httpcore logs header values as bytes reprs).
+        variants.add(repr(secret)[1:-1])
+        variants.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
     parts = []
     for variant in sorted(variants, key=len, reverse=True):
         escaped = re.escape(variant)
