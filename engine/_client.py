@@ -17,7 +17,7 @@ from typing import Any, Self
 import httpx
 
 from . import _log_scrub, _transport
-from ._boundary import client_secrets, public
+from ._boundary import client_event_secrets, client_secrets, public
 from ._build import check_request, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
@@ -383,7 +383,7 @@ class Client(_Base):
     def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return self.call("charge_recurring", request)
 
-    @public("Client", client_secrets)
+    @public("Client", client_event_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:
@@ -530,7 +530,7 @@ class AsyncClient(_Base):
     async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
         return await self.call("charge_recurring", request)
 
-    @public("Client", client_secrets)
+    @public("Client", client_event_secrets)
     async def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:

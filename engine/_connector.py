@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._boundary import connector_secrets, public
+from ._boundary import connector_secrets, event_secrets, public
 from ._build import build_request, request_count
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
@@ -156,7 +156,7 @@ class Connector:
             scrubber=scrubber,
         )
 
-    @public("Connector.parse_event", connector_secrets)
+    @public("Connector.parse_event", event_secrets)
     def parse_event(
         self,
         body: bytes,
