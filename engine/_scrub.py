@@ -57,6 +57,10 @@ class Scrubber:
         """A scrubber that also hides `values` (and their parts)."""
         return Scrubber(self._secrets, values)
 
+    def joined(self, *others: Scrubber) -> Scrubber:
+        """A scrubber that hides what this one and each of `others` hide."""
+        return Scrubber([*self._secrets, *(s for other in others for s in other._secrets)])
+
     def known(self, text: str) -> str:
         """`text` with the known secret values replaced (no card-number heuristic)."""
         pattern = self._compiled()

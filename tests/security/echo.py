@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +33,15 @@ def echo_of(headers: Mapping[str, str], body: bytes) -> str:
 ECHOED = ("authorization", "signature", "x-api-key", "cookie", "x-request-signature")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One answer: `document` as is, or (`echo`) with every string replaced by the echo."""
+
+    status: int
+    document: Any
+    echo: bool = True
+
+
 @dataclass
 class Seen:
     """What the server received: each request's headers and body."""
@@ -48,10 +57,11 @@ class _Echo(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k: v for k, v in self.headers.items()}
         self.server.seen.requests.append((headers, body))
-        status, document = self.server.answer()
+        answer = self.server.next_answer()
         text = echo_of(headers, body)
-        data = json.dumps(fill(document, text)).encode()
-        self.send_response(status)
+        document = fill(answer.document, text) if answer.echo else answer.document
+        data = json.dumps(document).encode()
+        self.send_response(answer.status)
         for name, value in headers.items():
             if name.lower() in ECHOED:
                 self.send_header(f"X-Echo-{name}", value)
@@ -70,10 +80,16 @@ class _Echo(BaseHTTPRequestHandler):
 class _EchoServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, answer: Callable[[], tuple[int, Any]]) -> None:
+    def __init__(self, answers: Sequence[Answer]) -> None:
         super().__init__(("127.0.0.1", 0), _Echo)
-        self.answer = answer
+        self.answers = list(answers)
+        self.lock = threading.Lock()
         self.seen = Seen()
+
+    def next_answer(self) -> Answer:
+        """The answers in order; the last one again and again."""
+        with self.lock:
+            return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
     @property
     def url(self) -> str:
@@ -81,9 +97,9 @@ class _EchoServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def echo_server(status: int, document: Any) -> Iterator[_EchoServer]:
-    """A local echoing processor answering `status` with `document` filled by the echo."""
-    server = _EchoServer(lambda: (status, document))
+def echo_server(*answers: Answer) -> Iterator[_EchoServer]:
+    """A local processor giving `answers` in order (the last repeated), echoing where told."""
+    server = _EchoServer(answers)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -22,7 +22,7 @@ from engine._log_scrub import FILTER, LOGGERS, install
 
 from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios
 from ..connectors.test_scenarios import ACCESS_TOKEN, CLOCK
-from .echo import ECHOED, echo_server
+from .echo import ECHOED, Answer, echo_server
 from .leaks import card_of, secret_credentials
 
 #: One per kind of auth: bearer, Basic, an API-key header, credentials in the body, OAuth2.
@@ -95,7 +95,7 @@ def _request(scenario: Scenario) -> dict[str, Any]:
 def test_sync_debug_logs_carry_no_secret(connector: str, debug: pytest.LogCaptureFixture) -> None:
     scenario = _card_authorize(connector)
     error = {"error": {"message": "", "code": "invalid_api_key", "type": "invalid_request"}}
-    with echo_server(401, error) as server:
+    with echo_server(Answer(401, error)) as server:
         client = Client(
             connector,
             credentials_for(connector),
@@ -126,7 +126,7 @@ def test_async_debug_logs_carry_no_secret(connector: str, debug: pytest.LogCaptu
             with contextlib.suppress(ConnectorServiceError):  # a refused OAuth2 token
                 await client.call("authorize", _request(scenario))
 
-    with echo_server(401, error) as server:
+    with echo_server(Answer(401, error)) as server:
         asyncio.run(run(server.url))
         sent = [headers for headers, _ in server.seen.requests]
     assert sent, "the processor was not reached"
