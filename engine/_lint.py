@@ -227,20 +227,52 @@ def card_data_paths() -> frozenset[tuple[str, ...]]:
     return frozenset(found)
 
 
-def _url_templates(spec: LoadedSpec) -> Iterator[tuple[str, str]]:
-    """(pointer, template) of every request path and query value, defaults included."""
+def _templates(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(pointer, template) of every template string in `value`."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _templates(item, f"{pointer}/{escape_pointer_token(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templates(item, f"{pointer}/{index}")
+    elif is_template(value):
+        yield pointer, value
 
-    def leaves(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                yield from leaves(item, f"{pointer}/{escape_pointer_token(key)}")
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from leaves(item, f"{pointer}/{index}")
-        elif is_template(value):
-            yield pointer, value
 
-    yield from leaves(spec.data.get("defaults", {}).get("query"), "/defaults/query")
+def _card_read(template: str, carrying: set[str]) -> str | None:
+    """What card data `template` reads (a dotted request path, or a `let` name carrying it)."""
+    try:
+        compiled = compile_template(template)
+    except TemplateCompileError:
+        return None  # reported by the compiler
+    cards = card_data_paths()
+    for path in compiled.paths:
+        if path.root in carrying:
+            return path.dotted()
+        if path.root != "request":
+            continue
+        read = tuple(str(s) for s in path.segments)
+        if any(card[: len(read)] == read or read[: len(card)] == card for card in cards):
+            return path.dotted()
+    return None
+
+
+def _carrying(lets: Mapping[str, Any]) -> set[str]:
+    """The `let` names whose value reads card data, directly or through an earlier name."""
+    carrying: set[str] = set()
+    for name, value in lets.items():
+        if any(_card_read(t, carrying) for _, t in _templates(value, "")):
+            carrying.add(name)
+    return carrying
+
+
+def card_data_not_in_urls(spec: LoadedSpec) -> Iterator[Problem]:
+    """A path or query template never reads card data (a request field the unified schemas mark
+    `x-card-data`: the card number, the CVC), nor an object holding it, nor a `let` name made
+    from it: URLs end up in proxy, load-balancer and access logs, which are not scrubbed."""
+    defaults = spec.data.get("defaults", {})
+    default_lets = defaults.get("let") or {}
+    urls = [(_carrying(default_lets), list(_templates(defaults.get("query"), "/defaults/query")))]
     for flow, raw in spec.data["flows"].items():
         requests = [(f"/flows/{flow}/request", raw.get("request"))]
         requests += [
@@ -248,32 +280,19 @@ def _url_templates(spec: LoadedSpec) -> Iterator[tuple[str, str]]:
             for i, step in enumerate(raw.get("steps") or ())
             if isinstance(step, Mapping)
         ]
+        found: list[tuple[str, str]] = []
         for pointer, request in requests:
             if isinstance(request, Mapping):
-                yield from leaves(request.get("path"), f"{pointer}/path")
-                yield from leaves(request.get("query"), f"{pointer}/query")
-
-
-def card_data_not_in_urls(spec: LoadedSpec) -> Iterator[Problem]:
-    """A path or query template never reads card data (a request field the unified schemas mark
-    `x-card-data`: the card number, the CVC), nor an object holding it: URLs end up in proxy,
-    load-balancer and access logs, which are not scrubbed."""
-    cards = card_data_paths()
-    for pointer, template in _url_templates(spec):
-        try:
-            compiled = compile_template(template)
-        except TemplateCompileError:
-            continue  # reported by the compiler
-        for path in compiled.paths:
-            if path.root != "request":
-                continue
-            read = tuple(str(s) for s in path.segments)
-            if any(card[: len(read)] == read or read[: len(card)] == card for card in cards):
+                found += _templates(request.get("path"), f"{pointer}/path")
+                found += _templates(request.get("query"), f"{pointer}/query")
+        urls.append((_carrying({**default_lets, **(raw.get("let") or {})}), found))
+    for carrying, templates in urls:
+        for pointer, template in templates:
+            read = _card_read(template, carrying)
+            if read is not None:
                 yield spec.source.problem(
-                    pointer,
-                    f"card data ({path.dotted()}) may not be read in a URL: put it in the body",
+                    pointer, f"card data ({read}) may not be read in a URL: put it in the body"
                 )
-                break
 
 
 def event_targets(spec: LoadedSpec) -> Iterator[Problem]:

@@ -361,3 +361,18 @@ def test_card_data_sliced_in_a_query_is_refused() -> None:
     problem = only_problem(text)
     assert problem.pointer == "/flows/authorize/request/query/bin"
     assert "card data (request.payment_method.card.number)" in problem.message
+
+
+def test_card_data_through_a_let_name_is_refused() -> None:
+    text = changed(
+        "  authorize:\n    request:\n      method: POST\n      path: /v1/payments\n",
+        "  authorize:\n"
+        "    let:\n"
+        '      card: "{{ request.payment_method.card }}"\n'
+        '      bin: "{{ card.number[:6] }}"\n'
+        "    request:\n      method: POST\n      path: /v1/payments\n"
+        '      query: {ref: "{{ bin }}-{{ request.reference }}"}\n',
+    )
+    problem = only_problem(text)
+    assert problem.pointer == "/flows/authorize/request/query/ref"
+    assert "card data (bin)" in problem.message
