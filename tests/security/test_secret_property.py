@@ -171,6 +171,8 @@ def _check(scenario: Scenario, credentials: dict[str, str], token: str) -> None:
     try:
         outcome: Any = client.call(scenario.data["flow"], scenario.data["request"])
     except ConnectorServiceError as exc:
+        # The base class itself is what the boundary makes of a foreign exception raised inside.
+        assert type(exc) is not ConnectorServiceError, f"a foreign exception inside: {exc}"
         outcome = exc
     except Exception as exc:  # the property: nothing but the engine's exceptions leaves
         pytest.fail(f"a foreign {type(exc).__name__} left a public call")
