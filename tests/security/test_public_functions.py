@@ -14,7 +14,7 @@ import pytest
 import engine
 import engine._connector
 import engine._spec
-from engine import ConnectorServiceError, SpecError
+from engine import ConnectorServiceError, UnsupportedError
 
 from .leaks import exception_texts
 
@@ -70,8 +70,8 @@ def test_a_foreign_exception_leaves_as_an_engine_exception(
         assert SECRET not in repr(value)
 
 
-def test_an_unknown_connector_is_a_spec_error_naming_it() -> None:
-    with pytest.raises(SpecError) as caught:
+def test_an_unknown_connector_is_an_engine_error_naming_it() -> None:
+    with pytest.raises(UnsupportedError) as caught:
         engine.load_connector("no_such_processor")
     assert "no_such_processor" in str(caught.value)
     assert "stripe" in str(caught.value)  # the bundled ones are listed
