@@ -112,6 +112,7 @@ def test_record_writes_and_prints_no_credential(
                 credentials,
                 "--base-url",
                 server.url,
+                "--allow-undeclared-host",
                 "--out",
                 str(out),
             ]

@@ -100,6 +100,7 @@ def test_sync_debug_logs_carry_no_secret(connector: str, debug: pytest.LogCaptur
             connector,
             credentials_for(connector),
             base_url=server.url,
+            allow_undeclared_host=True,
             clock=lambda: CLOCK,
             access_token=ACCESS_TOKEN,
         )
@@ -120,6 +121,7 @@ def test_async_debug_logs_carry_no_secret(connector: str, debug: pytest.LogCaptu
             connector,
             credentials_for(connector),
             base_url=url,
+            allow_undeclared_host=True,
             clock=lambda: CLOCK,
             access_token=ACCESS_TOKEN,
         ) as client:
