@@ -134,6 +134,29 @@ def connector_secrets(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[
     )
 
 
+def event_secrets(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[str]:
+    """Connector.parse_event's (body, headers, secret, ..., credentials=): the webhook secret,
+    the key it decodes to, and the credentials' secrets."""
+    from ._webhooks import webhook_secrets  # the boundary sits below the pipeline modules
+
+    this = args[0]
+    secret = arg(args, kwargs, 3, "secret")
+    found = webhook_secrets(this.plan, secret) if isinstance(secret, str) else []
+    return found + credential_values(this.plan, kwargs.get("credentials"))
+
+
+def client_event_secrets(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[str]:
+    """Client.handle_event's (body, headers, secret): the webhook secret and its key, and the
+    Client's credentials' secrets."""
+    from ._webhooks import webhook_secrets
+
+    this = args[0]
+    secret = arg(args, kwargs, 3, "secret")
+    plan = this.connector.plan
+    found = webhook_secrets(plan, secret) if isinstance(secret, str) else []
+    return found + credential_values(plan, getattr(this, "_credentials", None))
+
+
 def arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str) -> Any:
     """The argument `name`, given by keyword or at position `index` (self counted)."""
     if name in kwargs:

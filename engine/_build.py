@@ -17,6 +17,7 @@ from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
 from ._scrub import Scrubber
+from ._signing import KeyDecodeError
 
 #: RFC 9110 §5.1 field names (tokens) and §5.5 field values, restricted to ASCII: what h11
 #: accepts and what every processor expects.
@@ -192,7 +193,10 @@ def build_request(
         rendered = {"path": path, "query": query, "headers": templated, "body": None}
     if plan.auth.sign is not None:
         clock = time.time() if now is None else now
-        signed = plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock)
+        try:
+            signed = plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock)
+        except KeyDecodeError as exc:  # a secret the spec's pattern allows, not its encoding
+            raise CredentialsError(f"{plan.id}: the signing secret: {exc}") from None
         # Only the scheme's secret headers (Signature): Host, Date and Digest are public.
         derived += [str(v) for k, v in signed.items() if k.lower() in plan.auth.header_names]
         headers.update(signed)

@@ -16,8 +16,8 @@ from typing import Any, Self
 
 import httpx
 
-from . import _transport
-from ._boundary import client_secrets, public
+from . import _log_scrub, _transport
+from ._boundary import client_event_secrets, client_secrets, public
 from ._build import check_request, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
@@ -174,7 +174,8 @@ class _Base(TokenHolder):
                 now=self._clock(),
             )
             if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
+                with _log_scrub.sending(built.scrubber):
+                    logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
             outcome = yield built
             if isinstance(outcome, Exception):
                 failure = transport_failure(plan, flow, prepared, outcome, self.limits)
@@ -185,13 +186,14 @@ class _Base(TokenHolder):
                 )
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
-                logger.debug(
-                    "%s %s response: HTTP %s %s",
-                    plan.id,
-                    flow,
-                    outcome.status_code,
-                    built.scrubber.text(text),
-                )
+                with _log_scrub.sending(built.scrubber):
+                    logger.debug(
+                        "%s %s response: HTTP %s %s",
+                        plan.id,
+                        flow,
+                        outcome.status_code,
+                        built.scrubber.text(text),
+                    )
             if outcome.status_code == 401 and token is not None and not fresh:
                 # A cached token the processor no longer accepts: a 401 means nothing was done,
                 # so ask for a new token once and send the same request again.
@@ -389,7 +391,7 @@ class Client(_Base):
         """Payments with the merchant's `reference`: `result.matches`, never a guess."""
         return self.call("find", request)
 
-    @public("Client", client_secrets)
+    @public("Client", client_event_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:
@@ -540,7 +542,7 @@ class AsyncClient(_Base):
         """Payments with the merchant's `reference`: `result.matches`, never a guess."""
         return await self.call("find", request)
 
-    @public("Client", client_secrets)
+    @public("Client", client_event_secrets)
     async def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
     ) -> WebhookResult:

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._boundary import connector_secrets, public
+from ._boundary import connector_secrets, event_secrets, public
 from ._build import build_request, request_count
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
@@ -156,7 +156,7 @@ class Connector:
             scrubber=scrubber,
         )
 
-    @public("Connector.parse_event", connector_secrets)
+    @public("Connector.parse_event", event_secrets)
     def parse_event(
         self,
         body: bytes,
@@ -194,6 +194,7 @@ def _load_bundled(path: Path) -> Connector:
     return Connector(compile_file(path, lazy_flows=path.parent == specs_dir().resolve()))
 
 
+@public("load_connector")
 def load_connector(name_or_path: str | Path) -> Connector:
     """A bundled connector by id (as `connector list` shows), or any spec file by path: a
     `Path`, or a string with a path separator or a .yaml/.yml ending. A bare id never reads a
@@ -204,5 +205,6 @@ def load_connector(name_or_path: str | Path) -> Connector:
     return _load_bundled(path)
 
 
+@public("bundled_connectors")
 def bundled_connectors() -> list[Connector]:
     return [_load_bundled(path.resolve()) for path in bundled_spec_paths()]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from ._errors import Problem
 from ._load import LoadedSpec, escape_pointer_token
+from ._requests import request_schema, resolve_ref
+from ._templates import TemplateCompileError, compile_template, is_template
 from ._unified import FLOWS, LIST_FLOWS, ErrorCode, EventType, statuses_for
 
 LintRule = Callable[[LoadedSpec], Iterator[Problem]]
@@ -191,6 +195,106 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
             yield from walk(spec.data[key], f"/{key}")
 
 
+#: The unified schemas' annotation of a field holding card data (PCI scope).
+CARD_DATA = "x-card-data"
+
+
+@cache
+def card_data_paths() -> frozenset[tuple[str, ...]]:
+    """The request field paths (below `request`) the unified schemas mark `x-card-data`."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: Any, base: str, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        if not isinstance(node, Mapping):
+            return
+        if node.get(CARD_DATA) is True:
+            found.add(path)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and f"{base}{ref}" not in seen:
+            target = urljoin(base, ref.split("#", 1)[0]) if not ref.startswith("#") else base
+            walk(resolve_ref(ref, base), target, path, seen | {f"{base}{ref}"})
+        for name, sub in (node.get("properties") or {}).items():
+            walk(sub, base, (*path, name), seen)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for sub in node.get(key) or ():
+                walk(sub, base, path, seen)
+        for key in ("if", "then", "else"):
+            walk(node.get(key), base, path, seen)
+
+    for flow in FLOWS:
+        schema = request_schema(flow)
+        walk(schema, str(schema["$id"]), (), frozenset())
+    return frozenset(found)
+
+
+def _templates(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(pointer, template) of every template string in `value`."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _templates(item, f"{pointer}/{escape_pointer_token(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templates(item, f"{pointer}/{index}")
+    elif is_template(value):
+        yield pointer, value
+
+
+def _card_read(template: str, carrying: set[str]) -> str | None:
+    """What card data `template` reads (a dotted request path, or a `let` name carrying it)."""
+    try:
+        compiled = compile_template(template)
+    except TemplateCompileError:
+        return None  # reported by the compiler
+    cards = card_data_paths()
+    for path in compiled.paths:
+        if path.root in carrying:
+            return path.dotted()
+        if path.root != "request":
+            continue
+        read = tuple(str(s) for s in path.segments)
+        if any(card[: len(read)] == read or read[: len(card)] == card for card in cards):
+            return path.dotted()
+    return None
+
+
+def _carrying(lets: Mapping[str, Any]) -> set[str]:
+    """The `let` names whose value reads card data, directly or through an earlier name."""
+    carrying: set[str] = set()
+    for name, value in lets.items():
+        if any(_card_read(t, carrying) for _, t in _templates(value, "")):
+            carrying.add(name)
+    return carrying
+
+
+def card_data_not_in_urls(spec: LoadedSpec) -> Iterator[Problem]:
+    """A path or query template never reads card data (a request field the unified schemas mark
+    `x-card-data`: the card number, the CVC), nor an object holding it, nor a `let` name made
+    from it: URLs end up in proxy, load-balancer and access logs, which are not scrubbed."""
+    defaults = spec.data.get("defaults", {})
+    default_lets = defaults.get("let") or {}
+    urls = [(_carrying(default_lets), list(_templates(defaults.get("query"), "/defaults/query")))]
+    for flow, raw in spec.data["flows"].items():
+        requests = [(f"/flows/{flow}/request", raw.get("request"))]
+        requests += [
+            (f"/flows/{flow}/steps/{i}/request", step.get("request"))
+            for i, step in enumerate(raw.get("steps") or ())
+            if isinstance(step, Mapping)
+        ]
+        found: list[tuple[str, str]] = []
+        for pointer, request in requests:
+            if isinstance(request, Mapping):
+                found += _templates(request.get("path"), f"{pointer}/path")
+                found += _templates(request.get("query"), f"{pointer}/query")
+        urls.append((_carrying({**default_lets, **(raw.get("let") or {})}), found))
+    for carrying, templates in urls:
+        for pointer, template in templates:
+            read = _card_read(template, carrying)
+            if read is not None:
+                yield spec.source.problem(
+                    pointer, f"card data ({read}) may not be read in a URL: put it in the body"
+                )
+
+
 def event_targets(spec: LoadedSpec) -> Iterator[Problem]:
     """Webhook event maps target only unified event types."""
     events = set(EventType)
@@ -289,6 +393,7 @@ LINT_RULES: tuple[LintRule, ...] = (
     capabilities_match_flows,
     fixed_hosts,
     secrets_only_in_auth,
+    card_data_not_in_urls,
     event_targets,
     signature_source,
     timestamp_source,

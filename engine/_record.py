@@ -59,7 +59,9 @@ def record(
     secrets = [*resolved.secrets, *(str(card[k]) for k in ("number", "cvc") if card.get(k))]
     if result.access_token is not None:
         secrets.append(result.access_token.token.reveal())
-    scrubber = Scrubber(secrets)
+    # What every request sent hides too: the auth headers as sent (Basic base64 of id:secret,
+    # the token request's), signatures; a processor may echo any of them in a later answer.
+    scrubber = Scrubber(secrets).joined(*(sent.scrubber for sent, _ in exchanges))
     token_path = connector.plan.auth.token.path if connector.plan.auth.token else None
     answers = [
         _answer(answer, scrubber)

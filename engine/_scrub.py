@@ -57,6 +57,10 @@ class Scrubber:
         """A scrubber that also hides `values` (and their parts)."""
         return Scrubber(self._secrets, values)
 
+    def joined(self, *others: Scrubber) -> Scrubber:
+        """A scrubber that hides what this one and each of `others` hide."""
+        return Scrubber([*self._secrets, *(s for other in others for s in other._secrets)])
+
     def known(self, text: str) -> str:
         """`text` with the known secret values replaced (no card-number heuristic)."""
         pattern = self._compiled()
@@ -141,6 +145,9 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
         # JSON-escaped both ways: \u-escaped, and with non-ASCII as is (the engine's encoder).
         variants.add(json.dumps(secret)[1:-1])
         variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        # As Python's repr writes it (httpcore logs header values as bytes reprs).
+        variants.add(repr(secret)[1:-1])
+        variants.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
     parts = []
     for variant in sorted(variants, key=len, reverse=True):
         escaped = re.escape(variant)

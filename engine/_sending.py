@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from . import _transport
+from . import _log_scrub, _transport
 from ._errors import NotSentError
 from ._http import HttpRequest, HttpResponse
 from ._parse import unresolved
@@ -133,6 +133,7 @@ def send(
     answered = False
     token = _transport.DEADLINE.set(deadline)
     line = _transport.STATUS_LINE.set(None)
+    scrubbing = _log_scrub.scrub_logs_with(built.scrubber)  # httpx/httpcore records, meanwhile
     try:
         with _exactly(http, built, limits, left) as raw:
             answered = True
@@ -148,6 +149,7 @@ def send(
     except Exception as exc:
         return exc if answered else _transport.LocalFailure(type(exc).__name__)
     finally:
+        _log_scrub.IN_FLIGHT.reset(scrubbing)
         _transport.STATUS_LINE.reset(line)
         _transport.DEADLINE.reset(token)
     return _response(raw, body)
@@ -163,6 +165,7 @@ async def send_async(
     answered = False
     token = _transport.DEADLINE.set(deadline)
     line = _transport.STATUS_LINE.set(None)
+    scrubbing = _log_scrub.scrub_logs_with(built.scrubber)  # httpx/httpcore records, meanwhile
     try:
         async with _exactly_async(http, built, limits, left) as raw:
             answered = True
@@ -179,6 +182,7 @@ async def send_async(
     except Exception as exc:
         return exc if answered else _transport.LocalFailure(type(exc).__name__)
     finally:
+        _log_scrub.IN_FLIGHT.reset(scrubbing)
         _transport.STATUS_LINE.reset(line)
         _transport.DEADLINE.reset(token)
     return _response(raw, body)

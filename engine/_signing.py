@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
@@ -37,6 +38,21 @@ def decode_key(secret: str, encoding: str) -> bytes:
         return KEY_DECODERS[encoding](secret)
     except (ValueError, binascii.Error):
         raise KeyDecodeError(f"the secret is not valid {encoding}") from None
+
+
+def key_forms(secret: str, encoding: str) -> list[str]:
+    """The secret and the key it decodes to, as text a message could quote: hex and base64 of
+    the key bytes (and the bytes themselves when they are text). Empty for an undecodable
+    secret beyond the secret itself."""
+    forms = [secret]
+    try:
+        key = decode_key(secret, encoding)
+    except KeyDecodeError:
+        return forms
+    forms += [key.hex(), base64.b64encode(key).decode("ascii")]
+    with contextlib.suppress(UnicodeDecodeError):
+        forms.append(key.decode("utf-8"))
+    return [form for form in forms if form]
 
 
 def hmac_signature(algorithm: str, key: bytes, message: bytes, output: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._boundary import public
 from ._compile import compile_spec
 from ._errors import Problem, SpecError, UnsupportedError
 from ._lint import lint_rules
@@ -34,6 +35,7 @@ def check_loaded(
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
 
+@public("lint_file")
 def lint_file(path: str | Path) -> list[Problem]:
     """Every problem of one spec file (empty when clean)."""
     try:

@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
-from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
+from ._scrub import Scrubber
+from ._signing import KeyDecodeError, decode_key, hmac_signature, key_forms, signatures_match
 from ._timestamps import read_timestamp
 from ._unified import EVENT_STATUS, Event, EventType
 
@@ -101,12 +102,22 @@ def parse_event(
     if webhooks.confirm_flow is not None:
         events = [replace(event, verified=False) for event in events]
     ack = webhooks.acknowledge or {}
-    return WebhookResult(
+    result = WebhookResult(
         events=tuple(events),
         acknowledge_status=int(ack.get("status", 200)),
         acknowledge_body=str(ack.get("body", "")),
         acknowledge_content_type=str(ack.get("content_type", "text/plain")),
     )
+    # A delivery quoting the signing secret (or the key it decodes to) back shows none of it.
+    return Scrubber(webhook_secrets(plan, secret)).result(result)
+
+
+def webhook_secrets(plan: ConnectorPlan, secret: str | None) -> list[str]:
+    """The values a webhook's output is scrubbed of: the secret and its decoded key's forms."""
+    if not secret:
+        return []
+    signature = plan.webhooks.signature if plan.webhooks is not None else None
+    return key_forms(secret, signature.key_encoding) if signature is not None else [secret]
 
 
 def _decode(kind: str, body: bytes) -> tuple[str, Any]:

@@ -149,9 +149,32 @@ def cmd_parse(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SystemExit(f"connector: cannot read response {args.response}: {exc}") from None
     response = HttpResponse(args.status, _headers(args.header), body)
-    result = connector.parse_response(args.flow, request, response)
+    scrubber = _scrubber_for(connector, args, request) if args.credentials else None
+    result = connector.parse_response(args.flow, request, response, scrubber=scrubber)
     _show_result(result.to_dict(), args.json)
     return EXIT_OK
+
+
+def _scrubber_for(connector: Connector, args: argparse.Namespace, request: Any) -> Scrubber:
+    """What the request built with --credentials would hide: the secret values and what the
+    auth scheme makes of them (a processor's answer may echo any of them)."""
+    from ._boundary import credential_values
+    from ._build import build_request
+
+    credentials = _read_json(args.credentials, "credentials")
+    secrets = Scrubber(credential_values(connector.plan, credentials))
+    try:
+        built = build_request(
+            connector.plan,
+            args.flow,
+            request,
+            credentials,
+            check_credential_patterns=False,
+            access_token="<access_token>" if connector.plan.auth.token else None,
+        )
+    except ConnectorServiceError:  # a flow of several steps, a request it refuses: the values
+        return secrets
+    return secrets.joined(built.scrubber)
 
 
 def cmd_event(args: argparse.Namespace) -> int:
@@ -164,7 +187,8 @@ def cmd_event(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SystemExit(f"connector: cannot read body {args.body}: {exc}") from None
     try:
-        result = connector.parse_event(body, _headers(args.header), secret)
+        credentials = _read_json(args.credentials, "credentials") if args.credentials else None
+        result = connector.parse_event(body, _headers(args.header), secret, credentials=credentials)
     except WebhookError as exc:
         if args.json:
             _print_json({"verified": False, "reason": exc.reason, "message": str(exc)})
@@ -299,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("response", help="a file holding the processor's response body")
     p.add_argument("--status", type=int, required=True, help="the response's HTTP status")
     p.add_argument("--header", action="append", metavar="'K: V'", help="a response header")
+    p.add_argument(
+        "--credentials",
+        help="JSON file of the credentials sent: hidden if the response echoes them",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_parse)
 
@@ -308,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--header", action="append", metavar="'K: V'", help="a webhook header")
     p.add_argument("--secret", help="the webhook signing secret")
     p.add_argument("--secret-env", help="read the secret from this environment variable")
+    p.add_argument(
+        "--credentials",
+        help="JSON file of credentials: the settings a signature covers (e.g. a notification URL)",
+    )
     p.add_argument("--json", action="store_true", help="print the events as JSON")
     p.set_defaults(func=cmd_event)
 

@@ -24,7 +24,10 @@ from hypothesis import strategies as st
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "unified"
 
 #: Keywords that only describe: they constrain nothing a generator must honour.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "format", "default"})
+#: Annotations only (`x-card-data` marks the fields lint keeps out of URLs): they constrain nothing.
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$defs", "title", "description", "format", "default", "x-card-data"}
+)
 #: Keywords this generator understands.
 _UNDERSTOOD = frozenset(
     {

@@ -145,3 +145,14 @@ def test_cli_reports_a_foreign_exception_by_class_only(
     assert code != 0
     assert "KeyError" in out.err
     assert SECRET not in out.out + out.err and BAD_CARD not in out.out + out.err
+
+
+def test_a_signing_secret_of_the_wrong_encoding_is_a_credentials_error() -> None:
+    from engine import CredentialsError
+
+    credentials = {**credentials_for("cybersource"), "shared_secret": "abcdefghijk"}  # not base64
+    connector = load_connector("cybersource")
+    with pytest.raises(CredentialsError) as caught:
+        connector.build_request("authorize", _request("4242424242424242"), credentials)
+    assert "signing secret" in str(caught.value)
+    _assert_clean(caught.value, "abcdefghijk")

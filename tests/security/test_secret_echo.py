@@ -11,37 +11,51 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 import pytest
 
-from engine import Client, Connector, HttpResponse, load_connector
+from engine import Client, Connector, HttpResponse, Result, load_connector
 
-from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios
+from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, response_body
 from ..connectors.test_scenarios import ACCESS_TOKEN, CLOCK
 from .leaks import card_of, secret_credentials
 
 ALL = flow_scenarios()
 
 
+def _answers(scenario: Scenario) -> list[dict[str, Any]]:
+    data = scenario.data
+    return list(data["responses"]) if "responses" in data else [data["response"]]
+
+
 def _error_scenario(connector: str) -> Scenario | None:
+    """The connector's first authorize scenario whose last answer is a processor's refusal with
+    a message in its body: JSON (a `body`, or `body_text` as Authorize.net sends it) or XML;
+    one whose expected result shows a message read from it, when there is one."""
+    found = []
     for scenario in ALL:
         data = scenario.data
-        answer = data.get("response") or {}
+        last = _answers(scenario)[-1]
         if (
             scenario.connector == connector
             and data["flow"] == "authorize"
-            and "responses" not in data
-            and 400 <= answer.get("status", 200) < 500
-            and isinstance(answer.get("body"), dict)
+            and data.get("expect", {}).get("status") == "failed"
+            and ("body" in last or "body_text" in last)
+            and "transport" not in last
+            and _echoing_body(last, "echo") != response_body(last)  # it holds a message
         ):
-            return scenario
-    return None
+            found.append(scenario)
+    found.sort(key=lambda s: not _is_message(str(s.data["expect"].get("error.connector_message"))))
+    return found[0] if found else None
 
 
-CONNECTORS = sorted({s.connector for s in ALL})
-SCENARIOS = [s for s in map(_error_scenario, CONNECTORS) if s is not None]
+def _is_message(value: str) -> bool:
+    # Free text (a message) rather than a code or status word the spec maps: it has a space.
+    return " " in value.strip()
 
 
 def _fill(value: Any, text: str) -> Any:
@@ -49,7 +63,52 @@ def _fill(value: Any, text: str) -> Any:
         return {k: _fill(v, text) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill(v, text) for v in value]
-    return text if isinstance(value, str) else value
+    return text if isinstance(value, str) and _is_message(value) else value
+
+
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_TEXT = re.compile(r">([^<>]*\S\s+\S[^<>]*)<")
+
+
+def _echoing_body(answer: Mapping[str, Any], text: str) -> bytes:
+    """The answer's body with every message replaced by `text` (JSON or XML, as sent)."""
+    if "body" in answer:
+        return json.dumps(_fill(answer["body"], text)).encode()
+    raw = str(answer["body_text"])
+    bom = "\ufeff" if raw.startswith("\ufeff") else ""
+    try:
+        document = json.loads(raw.removeprefix("\ufeff"))
+    except ValueError:
+        cdata = _CDATA.sub(lambda m: f"<![CDATA[{text}]]>" if _is_message(m[1]) else m[0], raw)
+        return _TEXT.sub(lambda m: f">{xml_escape(text)}<", cdata).encode()
+    return (bom + json.dumps(_fill(document, text))).encode()
+
+
+def _echoed(answers: list[dict[str, Any]], index: int, text: str) -> httpx.Response:
+    """Answer `index` as recorded, except the last one, which echoes `text`."""
+    answer = answers[index]
+    headers = dict(answer.get("headers") or {"Content-Type": "application/json"})
+    if index < len(answers) - 1:
+        return httpx.Response(
+            answer.get("status", 200), headers=headers, content=response_body(answer)
+        )
+    return httpx.Response(
+        answer.get("status", 200), headers=headers, content=_echoing_body(answer, text)
+    )
+
+
+def _assert_echo_arrived(result: Any) -> None:
+    """The echo reached the Result (scrubbed): the test exercised the scrubber."""
+    printed = json.dumps(result.to_dict(), default=str)
+    assert "Invalid API Key provided" in printed, "the echoed message was not read"
+
+
+CONNECTORS = sorted({s.connector for s in ALL})
+SCENARIOS = [s for s in map(_error_scenario, CONNECTORS) if s is not None]
+
+
+def test_every_connector_is_covered() -> None:
+    assert [s.connector for s in SCENARIOS] == CONNECTORS
 
 
 _AUTH_HEADERS = ("authorization", "signature", "x-api-key")
@@ -90,13 +149,15 @@ def _assert_clean(text: str, watched: list[str]) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_client_result_hides_an_echoed_secret(scenario: Scenario) -> None:
-    answer = scenario.data["response"]
+    answers = _answers(scenario)
     watched: list[str] = []
+    count = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
-        watched[:] = _variants(scenario) + _sent_auth_values(request.headers)
-        body = _fill(answer["body"], _echo(watched))
-        return httpx.Response(answer["status"], json=body)
+        nonlocal count
+        count += 1
+        watched.extend(_variants(scenario) + _sent_auth_values(request.headers))
+        return _echoed(answers, count - 1, _echo(watched))
 
     client = Client(
         scenario.connector,
@@ -106,8 +167,9 @@ def test_client_result_hides_an_echoed_secret(scenario: Scenario) -> None:
         access_token=ACCESS_TOKEN,
     )
     result = client.call("authorize", scenario.data["request"])
-    assert watched, "the processor was not reached"
+    assert count == len(answers), "the processor was not reached"
     assert result.error is not None
+    _assert_echo_arrived(result)
     _assert_clean(json.dumps(result.to_dict(), default=str), watched)
     _assert_clean(repr(result), watched)
 
@@ -115,17 +177,40 @@ def test_client_result_hides_an_echoed_secret(scenario: Scenario) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_sans_io_parse_with_the_sent_scrubber_hides_an_echoed_secret(scenario: Scenario) -> None:
     connector: Connector = load_connector(scenario.connector)
-    request = scenario.data["request"]
+    request = dict(scenario.data["request"])
+    answers = _answers(scenario)
     token = ACCESS_TOKEN.token.reveal() if connector.plan.auth.token is not None else None
-    built = connector.build_request(
-        "authorize", request, credentials_for(scenario.connector), access_token=token, now=CLOCK
-    )
-    watched = _variants(scenario) + _sent_auth_values(
-        {k.lower(): v for k, v in built.headers.items()}
-    )
-    answer = scenario.data["response"]
-    body = json.dumps(_fill(answer["body"], _echo(watched))).encode()
-    response = HttpResponse(answer["status"], {"Content-Type": "application/json"}, body)
-    result = connector.parse_response("authorize", request, response, scrubber=built.scrubber)
-    assert result.error is not None
+    steps: dict[str, Any] = {}
+    watched: list[str] = []
+    result: Any = None
+    for index in range(len(answers)):
+        built = connector.build_request(
+            "authorize",
+            request,
+            credentials_for(scenario.connector),
+            access_token=token,
+            now=CLOCK,
+            step=index,
+            steps=steps,
+        )
+        watched += _variants(scenario) + _sent_auth_values(
+            {k.lower(): v for k, v in built.headers.items()}
+        )
+        raw = _echoed(answers, index, _echo(watched))
+        response = HttpResponse(raw.status_code, dict(raw.headers), raw.content)
+        if index < connector.request_count("authorize") - 1:
+            answer = connector.parse_step(
+                "authorize", index, request, response, steps=steps, scrubber=built.scrubber
+            )
+            if isinstance(answer, Result):
+                result = answer
+                break
+            steps[connector.plan.flows["authorize"].steps[index].name] = answer
+            continue
+        result = connector.parse_response(
+            "authorize", request, response, steps=steps or None, scrubber=built.scrubber
+        )
+    assert isinstance(result, Result) and result.error is not None
+    _assert_echo_arrived(result)
     _assert_clean(json.dumps(result.to_dict(), default=str), watched)
+    _assert_clean(repr(result), watched)

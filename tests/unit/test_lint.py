@@ -99,6 +99,16 @@ RULE_CASES: dict[str, tuple[str, str, int, str, str]] = {
         "/flows/authorize/request/body/reference",
         "secret credential 'api_key' may only be used in /auth",
     ),
+    "card_data_not_in_urls": (
+        changed(
+            "      path: /v1/payments\n",
+            '      path: "/v1/payments/{{ request.payment_method.card.cvc }}"\n',
+        ),
+        'path: "/v1/payments/{{',
+        13,
+        "/flows/authorize/request/path",
+        "card data (request.payment_method.card.cvc) may not be read in a URL: put it in the body",
+    ),
     "event_targets": (
         changed("      refund.done: refund.succeeded", "      refund.done: refund.done"),
         "refund.done: refund.done",
@@ -342,3 +352,38 @@ def test_http_status_error_map_targets_unified_codes() -> None:
     problems = check_loaded(load_spec_text(text, "acme.yaml"))[1]
     assert [p.message for p in problems] == ["'not_allowed' is not a unified error code"]
     assert problems[0].pointer == "/defaults/response/error/http_status/403"
+
+
+def test_card_data_is_what_the_unified_schema_marks() -> None:
+    from engine._lint import card_data_paths
+
+    assert card_data_paths() == {
+        ("payment_method", "card", "number"),
+        ("payment_method", "card", "cvc"),
+    }
+
+
+def test_card_data_sliced_in_a_query_is_refused() -> None:
+    text = changed(
+        "      path: /v1/payments\n",
+        "      path: /v1/payments\n"
+        '      query: {bin: "{{ request.payment_method.card.number[:6] }}"}\n',
+    )
+    problem = only_problem(text)
+    assert problem.pointer == "/flows/authorize/request/query/bin"
+    assert "card data (request.payment_method.card.number)" in problem.message
+
+
+def test_card_data_through_a_let_name_is_refused() -> None:
+    text = changed(
+        "  authorize:\n    request:\n      method: POST\n      path: /v1/payments\n",
+        "  authorize:\n"
+        "    let:\n"
+        '      card: "{{ request.payment_method.card }}"\n'
+        '      bin: "{{ card.number[:6] }}"\n'
+        "    request:\n      method: POST\n      path: /v1/payments\n"
+        '      query: {ref: "{{ bin }}-{{ request.reference }}"}\n',
+    )
+    problem = only_problem(text)
+    assert problem.pointer == "/flows/authorize/request/query/ref"
+    assert "card data (bin)" in problem.message
