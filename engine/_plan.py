@@ -193,6 +193,9 @@ class SignaturePlan:
     key_encoding: str
     output: str
     tolerance_seconds: int | None
+    #: The non-secret settings the message and signature-key templates read (Square's
+    #: notification URL, Braintree's public key): without one no delivery can be verified.
+    settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,10 +181,12 @@ def build_token_request(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    check_credential_patterns: bool = True,
 ) -> HttpRequest:
-    """The token request: POST token_path, HTTP Basic client id and secret, form body."""
+    """The token request: POST token_path, HTTP Basic client id and secret, form body.
+    `check_credential_patterns=False` lets placeholders stand for the credentials (a render)."""
     token = _token_plan(plan)
-    resolved = resolve_credentials(plan, credentials)
+    resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     context = {"credentials": resolved.values}
     form = {"grant_type": "client_credentials"}
     if token.scope is not None and token.scope(context):

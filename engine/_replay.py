@@ -1,0 +1,241 @@
+"""A scenario (a unified request and the processor's recorded answers) → every request a flow
+would send, or the Result it would give, with no network: what `connector render` and
+`connector parse` show. The scenario format is the fixtures' (tests/connectors/README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from ._build import build_request, request_count
+from ._connector import Connector
+from ._http import HttpRequest, HttpResponse
+from ._parse import parse_step
+from ._tokens import AccessToken, TokenWanted, build_token_request
+from ._unified import READ_FLOWS, Result
+
+#: What a scenario answer's `transport:` stands for: the failure the HTTP client would raise.
+TRANSPORT_FAILURES: Mapping[str, type[Exception]] = {
+    "connect_error": httpx.ConnectError,
+    "connect_timeout": httpx.ConnectTimeout,
+    "read_timeout": httpx.ReadTimeout,
+    "write_timeout": httpx.WriteTimeout,
+    "remote_protocol_error": httpx.RemoteProtocolError,
+    "read_error": httpx.ReadError,
+}
+#: The access token shown in rendered requests of OAuth2 specs (never a real one).
+PLACEHOLDER_TOKEN = "<access_token>"  # noqa: S105 (a placeholder, shown as such)
+#: A far expiry for the placeholder token: the replay never asks for another.
+_NEVER = 4_102_444_800.0
+
+Answer = HttpResponse | Exception
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be read or replayed (the message says why and where)."""
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario fixture: the connector (named by its folder, tests/connectors/<id>/…, when
+    the file does not say), the flow, the unified request and the recorded answers."""
+
+    path: Path
+    connector: str | None
+    flow: str
+    request: dict[str, Any]
+    answers: tuple[Mapping[str, Any], ...]
+
+
+def read_scenario(path: Path) -> ScenarioFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"cannot read the scenario {path}: {type(exc).__name__}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("flow"), str):
+        raise ScenarioError(f"{path} is not a scenario: it names no flow")
+    if not isinstance(data.get("request"), dict):
+        raise ScenarioError(f"{path} is not a scenario: it holds no request object")
+    recorded = data["responses"] if "responses" in data else [data.get("response") or {}]
+    connector = data.get("connector")
+    if connector is None and path.parent.name == "scenarios":
+        connector = path.parent.parent.name
+    return ScenarioFile(
+        path=path,
+        connector=str(connector) if connector is not None else None,
+        flow=data["flow"],
+        request=data["request"],
+        answers=tuple(a for a in recorded if isinstance(a, dict)),
+    )
+
+
+def answer_of(recorded: Mapping[str, Any]) -> Answer:
+    """A scenario answer ({status, headers, body | body_text | transport}) as the client would
+    receive it: an HttpResponse, or the transport failure."""
+    if "transport" in recorded:
+        kind = str(recorded["transport"])
+        if kind not in TRANSPORT_FAILURES:
+            raise ScenarioError(f"unknown transport failure {kind!r}")
+        return TRANSPORT_FAILURES[kind](kind)
+    if "body_text" in recorded:
+        body = str(recorded["body_text"]).encode("utf-8")
+    elif "body" in recorded:
+        body = json.dumps(recorded["body"]).encode("utf-8")
+    else:
+        body = b""
+    headers = recorded.get("headers", {"Content-Type": "application/json"})
+    return HttpResponse(int(recorded.get("status", 200)), dict(headers), body)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One request of a flow, as `render` shows it: its step name, and whether it sends the
+    call's idempotency key."""
+
+    step: str
+    request: HttpRequest
+    sends_key: bool
+
+    def to_dict(self, key: str | None) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            **self.request.redacted(),
+            "idempotency_key": key if self.sends_key else None,
+        }
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Every request of a flow that could be built. `waiting_for` names the step whose answer
+    is needed to build the next one (none was given); `stopped` is the failed Result a step's
+    answer gave (the flow sends nothing after it)."""
+
+    flow: str
+    idempotency_key: str | None
+    key_generated: bool
+    requests: tuple[Shown, ...]
+    waiting_for: str | None = None
+    stopped: Result | None = None
+
+
+def keyed(flow: str, request: Mapping[str, Any], generate: str) -> tuple[dict[str, Any], bool]:
+    """The request with the idempotency key the Client would send: the caller's, or (for a
+    mutating flow without one) `generate`. Also whether it was generated."""
+    prepared = dict(request)
+    if flow not in READ_FLOWS and prepared.get("idempotency_key") is None:
+        prepared["idempotency_key"] = generate
+        return prepared, True
+    return prepared, False
+
+
+def render_flow(
+    connector: Connector,
+    flow: str,
+    request: Mapping[str, Any],
+    credentials: Mapping[str, object],
+    answers: Mapping[int, Answer],
+    *,
+    generated_key: str,
+    environment: str = "sandbox",
+    base_url: str | None = None,
+    check_credential_patterns: bool = True,
+    now: float | None = None,
+) -> Rendering:
+    """Build every request of `flow`: the token request (OAuth2 specs), then each step fed
+    with `answers[index]` (the step's recorded answer), then the flow's own request."""
+    plan = connector.plan
+    prepared, generated = keyed(flow, request, generated_key)
+    count = request_count(plan, flow)
+    names = [step.name for step in plan.flows[flow].steps] + [flow]
+    shown: list[Shown] = []
+    token = PLACEHOLDER_TOKEN if plan.auth.token is not None else None
+    if token is not None:
+        built = build_token_request(
+            plan,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            check_credential_patterns=check_credential_patterns,
+        )
+        shown.append(Shown("token", built, False))
+    steps: dict[str, Any] = {}
+    key = prepared.get("idempotency_key")
+    for index in range(count):
+        built = build_request(
+            plan,
+            flow,
+            prepared,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            check_credential_patterns=check_credential_patterns,
+            step=index,
+            steps=steps,
+            access_token=token,
+            now=now,
+        )
+        shown.append(Shown(names[index], built, built.carries_key))
+        if index == count - 1:
+            break
+        answer = answers.get(index)
+        if not isinstance(answer, HttpResponse):
+            return Rendering(flow, key, generated, tuple(shown), waiting_for=names[index])
+        decoded = parse_step(
+            plan,
+            flow,
+            index,
+            prepared,
+            answer,
+            steps=steps,
+            idempotency_key=key,
+            key_sent=built.carries_key,
+            scrubber=built.scrubber,
+        )
+        if isinstance(decoded, Result):
+            return Rendering(flow, key, generated, tuple(shown), stopped=decoded)
+        steps[names[index]] = decoded
+    return Rendering(flow, key, generated, tuple(shown))
+
+
+def replay_flow(
+    connector: Connector,
+    flow: str,
+    request: Mapping[str, Any],
+    credentials: Mapping[str, object],
+    answers: Sequence[Answer],
+) -> tuple[Result, int]:
+    """The Result the Client would give for `flow` when the processor answers `answers`, in
+    order (one per request; a standing placeholder token, so no token request), and how many
+    requests were sent. It runs the Client's own conversation (`_drive`), so steps, 401s,
+    transport failures and settling are exactly the Client's."""
+    from ._client import _Base
+
+    base = _Base(
+        connector,
+        credentials,
+        access_token=AccessToken(PLACEHOLDER_TOKEN, _NEVER),
+    )
+    exchange = base._drive(flow, request)
+    sent = 0
+    outgoing: Any = next(exchange)
+    while True:
+        answer: Any
+        if isinstance(outgoing, TokenWanted):
+            # fetched_now=True: a 401 is then the processor's answer, not a stale token.
+            answer = (AccessToken(PLACEHOLDER_TOKEN, _NEVER), True)
+        else:
+            if sent >= len(answers):
+                raise ScenarioError(f"request {sent + 1} of {flow} has no answer in the scenario")
+            answer = answers[sent]
+            sent += 1
+        try:
+            outgoing = exchange.send(answer)
+        except StopIteration as done:
+            result: Result = done.value
+            return result, sent
