@@ -347,12 +347,12 @@ def cmd_record(args: argparse.Namespace) -> int:
     from ._record import record, write_scenario
 
     connector = load_connector(args.connector)
+    out = _record_path(args, connector.id)  # a bad --name is refused before anything is sent
     request = _read_json(args.request, "request")
     credentials = _read_json(args.credentials, "credentials")
     scenario = record(
         connector, args.flow, request, credentials, environment=args.env, base_url=args.base_url
     )
-    out = _record_path(args, connector.id)
     write_scenario(scenario, out)
     print(f"wrote {out} (status {scenario['expect']['status']})")
     return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -292,3 +293,46 @@ def test_event_settings_must_be_the_connectors_non_secret_ones(tmp_path: Path) -
     for wrong in ("access_token=EAAA-not-a-setting", "notification_url=https://x", "no_equals"):
         with pytest.raises(SystemExit, match="NAME one of location_id, webhook_notification_url"):
             main(["event", "square", "--body", body, "--secret", "k", "--setting", wrong])
+
+
+# --- every command: its --help, and a reader that stops early --------------------------------------
+
+
+def test_every_command_help_shows_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    summaries = {choice.dest: choice.help for choice in commands._choices_actions}
+    assert set(summaries) == set(commands.choices) and len(summaries) == 10
+    for name, summary in summaries.items():
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = " ".join(capsys.readouterr().out.split())  # argparse wraps the text
+        assert summary and " ".join(summary.split()) in out, name
+
+
+@pytest.mark.parametrize("argv", [["matrix", "--json"], ["list"], ["render", "--help"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly(argv: list[str]) -> None:
+    # The reader is gone before the first write (`connector matrix --json | head -0`): every
+    # write, and the final flush, meets a broken pipe.
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 0
