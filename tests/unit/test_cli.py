@@ -218,7 +218,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-# --- event: the non-secret settings a signature covers --------------------------------------------
+# --- event: the non-secret settings a signature covers ---------------------------------------
 
 DELIVERIES = Path(__file__).resolve().parents[1] / "connectors"
 
@@ -295,7 +295,7 @@ def test_event_settings_must_be_the_connectors_non_secret_ones(tmp_path: Path) -
             main(["event", "square", "--body", body, "--secret", "k", "--setting", wrong])
 
 
-# --- every command: its --help, and a reader that stops early --------------------------------------
+# --- every command: its --help, and a reader that stops early -------------------------------
 
 
 def test_every_command_help_shows_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
