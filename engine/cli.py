@@ -377,7 +377,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     from ._scaffold import scaffold
 
     for path in scaffold(args.name, Path(args.root)):
-        print(f"created {path}")
+        print(f"{'updated' if path.name == 'README.md' else 'created'} {path}")
+    print(
+        f"next: edit specs/connectors/{args.name}.yaml and its scenarios, then follow "
+        "README.md, 'Writing a connector' (docs/authoring.md has the whole path)"
+    )
     return EXIT_OK
 
 

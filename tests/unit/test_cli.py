@@ -187,6 +187,8 @@ def test_list_and_matrix(capsys: pytest.CaptureFixture[str]) -> None:
 def test_new_scaffolds_a_spec_that_lints_clean(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "specs" / "connectors").mkdir(parents=True)
+    (tmp_path / "tests" / "connectors").mkdir(parents=True)
     code, out, _ = run(capsys, "new", "acme_pay", "--root", str(tmp_path))
     assert code == 0
     spec = tmp_path / "specs" / "connectors" / "acme_pay.yaml"
