@@ -58,6 +58,11 @@ def read_scenario(path: Path) -> ScenarioFile:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(f"cannot read the scenario {path}: {type(exc).__name__}") from None
+    return scenario_of(path, data)
+
+
+def scenario_of(path: Path, data: Any) -> ScenarioFile:
+    """The scenario `data` (as read from `path`)."""
     if not isinstance(data, dict) or not isinstance(data.get("flow"), str):
         raise ScenarioError(f"{path} is not a scenario: it names no flow")
     if not isinstance(data.get("request"), dict):
@@ -120,8 +125,55 @@ class Rendering:
     idempotency_key: str | None
     key_generated: bool
     requests: tuple[Shown, ...]
+    #: How many requests the flow sends in all (the token request included).
+    total: int
     waiting_for: str | None = None
     stopped: Result | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "idempotency_key": self.idempotency_key,
+            "idempotency_key_generated": self.key_generated,
+            "requests": [shown.to_dict(self.idempotency_key) for shown in self.requests],
+            "waiting_for": self.waiting_for,
+            "stopped": self.stopped.to_dict() if self.stopped else None,
+        }
+
+    def text(self) -> str:
+        """As `connector render` prints it: a `#` line before each request, then the request
+        as on the wire (redacted)."""
+        lines = []
+        if self.idempotency_key is not None:
+            generated = " (generated, as the Client would: give idempotency_key to choose it)"
+            shown_key = self.idempotency_key + (generated if self.key_generated else "")
+            lines.append(f"# idempotency key: {shown_key}")
+        for number, shown in enumerate(self.requests, 1):
+            sends = "sends the idempotency key" if shown.sends_key else "sends no idempotency key"
+            lines.append(f"# request {number}/{self.total}: {shown.step}, {sends}")
+            wire = shown.request.redacted()
+            lines.append(f"{wire['method']} {wire['url']}")
+            lines += [f"{name}: {value}" for name, value in wire["headers"].items()]
+            if wire["body"] is not None:
+                lines += ["", wire["body"]]
+            lines.append("")
+        if self.stopped is not None:
+            lines.append(f"# the flow stops here: the answer gave {self.stopped.status}")
+        return "\n".join(lines) + "\n"
+
+
+def result_text(result: Mapping[str, Any]) -> str:
+    """A Result's dict as `connector parse` prints it: `key: value`, nulls left out."""
+    lines = []
+    for key, value in result.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            lines.append(f"{key}:")
+            lines += [f"  {k}: {v}" for k, v in value.items() if v is not None]
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines) + "\n"
 
 
 def keyed(flow: str, request: Mapping[str, Any], generate: str) -> tuple[dict[str, Any], bool]:
@@ -155,6 +207,7 @@ def render_flow(
     names = [step.name for step in plan.flows[flow].steps] + [flow]
     shown: list[Shown] = []
     token = PLACEHOLDER_TOKEN if plan.auth.token is not None else None
+    total = count + (1 if token is not None else 0)
     if token is not None:
         built = build_token_request(
             plan,
@@ -185,7 +238,7 @@ def render_flow(
             break
         answer = answers.get(index)
         if not isinstance(answer, HttpResponse):
-            return Rendering(flow, key, generated, tuple(shown), waiting_for=names[index])
+            return Rendering(flow, key, generated, tuple(shown), total, waiting_for=names[index])
         decoded = parse_step(
             plan,
             flow,
@@ -198,9 +251,9 @@ def render_flow(
             scrubber=built.scrubber,
         )
         if isinstance(decoded, Result):
-            return Rendering(flow, key, generated, tuple(shown), stopped=decoded)
+            return Rendering(flow, key, generated, tuple(shown), total, stopped=decoded)
         steps[names[index]] = decoded
-    return Rendering(flow, key, generated, tuple(shown))
+    return Rendering(flow, key, generated, tuple(shown), total)
 
 
 def replay_flow(

@@ -208,6 +208,22 @@ def scenario_text(name: str) -> str:
     )
 
 
+def planned_files(name: str) -> dict[Path, str]:
+    """Each file `new` writes (relative to the project root) and its text."""
+    title = name.replace("_", " ").title()
+    tests = Path("tests") / "connectors" / name
+    files = {
+        Path("specs") / "connectors" / f"{name}.yaml": SPEC.replace("__ID__", name).replace(
+            "__TITLE__", title
+        ),
+        tests / "__init__.py": "",
+        tests / "credentials.json": json.dumps({"api_key": "test_key_not_real"}, indent=2) + "\n",
+    }
+    for scenario in SCENARIOS:
+        files[tests / "scenarios" / f"{scenario}.yaml"] = scenario_text(scenario)
+    return files
+
+
 def is_project_root(root: Path) -> bool:
     """A checkout of this project: the bundled specs and the connector tests sit under it."""
     return (root / "specs" / "connectors").is_dir() and (root / "tests" / "connectors").is_dir()
@@ -222,24 +238,17 @@ def scaffold(name: str, root: Path) -> list[Path]:
             f"connector: {root.resolve()} is not the project root (it has no specs/connectors/ "
             "and tests/connectors/): run `connector new` there, or give --root"
         )
+    files = {root / relative: text for relative, text in planned_files(name).items()}
     spec = root / "specs" / "connectors" / f"{name}.yaml"
     tests = root / "tests" / "connectors" / name
     if spec.exists() or tests.exists():
         raise SystemExit(f"connector: {spec} or {tests} already exists")
-    title = name.replace("_", " ").title()
-    files = {
-        spec: SPEC.replace("__ID__", name).replace("__TITLE__", title),
-        tests / "__init__.py": "",
-        tests / "credentials.json": json.dumps({"api_key": "test_key_not_real"}, indent=2) + "\n",
-    }
-    for scenario in SCENARIOS:
-        files[tests / "scenarios" / f"{scenario}.yaml"] = scenario_text(scenario)
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     written = list(files)
     readme = root / "README.md"
-    if readme.is_file() and _add_readme_row(readme, name, title):
+    if readme.is_file() and _add_readme_row(readme, name, name.replace("_", " ").title()):
         written.append(readme)
     return written
 

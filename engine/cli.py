@@ -182,29 +182,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         check_credential_patterns=bool(args.credentials),
     )
-    key = rendering.idempotency_key
     if args.json:
-        _print_json(
-            {
-                "flow": flow,
-                "idempotency_key": key,
-                "idempotency_key_generated": rendering.key_generated,
-                "requests": [shown.to_dict(key) for shown in rendering.requests],
-                "waiting_for": rendering.waiting_for,
-                "stopped": rendering.stopped.to_dict() if rendering.stopped else None,
-            }
-        )
+        _print_json(rendering.to_dict())
     else:
-        if key is not None:
-            generated = " (generated, as the Client would: give idempotency_key to choose it)"
-            print(f"# idempotency key: {key}{generated if rendering.key_generated else ''}")
-        total = len(rendering.requests) + (1 if rendering.waiting_for else 0)
-        for number, shown in enumerate(rendering.requests, 1):
-            sends = "sends the idempotency key" if shown.sends_key else "sends no idempotency key"
-            print(f"# request {number}/{total}: {shown.step}, {sends}")
-            _print_request(shown.request.redacted())
-        if rendering.stopped is not None:
-            print(f"# the flow stops here: the answer gave {rendering.stopped.status}")
+        print(rendering.text(), end="")
     if rendering.waiting_for is not None:
         print(
             f"connector: the requests after {rendering.waiting_for} need its answer: give "
@@ -214,30 +195,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_request(shown: Mapping[str, Any]) -> None:
-    print(f"{shown['method']} {shown['url']}")
-    for name, value in shown["headers"].items():
-        print(f"{name}: {value}")
-    if shown["body"] is not None:
-        print()
-        print(shown["body"])
-    print()
-
-
 def _show_result(result: Mapping[str, Any], as_json: bool) -> None:
+    from ._replay import result_text
+
     if as_json:
         _print_json(result)
-        return
-    for key, value in result.items():
-        if value is None:
-            continue
-        if isinstance(value, Mapping):
-            print(f"{key}:")
-            for inner, item in value.items():
-                if item is not None:
-                    print(f"  {inner}: {item}")
-        else:
-            print(f"{key}: {value}")
+    else:
+        print(result_text(result), end="")
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

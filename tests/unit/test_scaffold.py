@@ -137,3 +137,26 @@ def test_new_writes_a_scenario_per_flow_and_the_readme_row(
     }
     spec = yaml.safe_load((tmp_path / "specs" / "connectors" / "acme_pay.yaml").read_text())
     assert flows == set(spec["flows"]) == {"authorize", "capture", "void", "refund", "get"}
+
+
+def test_the_authoring_guide_is_ten_steps_with_the_scaffolds_own_examples() -> None:
+    from engine._authoring import render_authoring
+    from engine._scaffold import planned_files
+
+    guide = (ROOT / "docs" / "authoring.md").read_text()
+    assert guide == render_authoring()  # generated: `connector docs` keeps it current
+    steps = re.findall(r"^## (\d+)\. ", guide, re.M)
+    assert steps == [str(n) for n in range(1, 11)]
+    files = {str(path): text for path, text in planned_files("acme").items()}
+    assert files["specs/connectors/acme.yaml"].rstrip() in guide
+    assert files["tests/connectors/acme/scenarios/authorize_approved.yaml"].rstrip() in guide
+    for path in files:
+        assert f"created {path}\n" in guide
+    # What render and parse print for that scenario, as the engine gives it.
+    assert "POST https://api.sandbox.example.com/v1/payments\nIdempotency-Key: idem-auth-1\n" in (
+        guide
+    )
+    assert "\nstatus: captured\nconnector_status: succeeded\n" in guide
+    assert "request has no field 'curency'" in guide
+    assert "--snapshot-update" in guide and "connector docs" in guide
+    assert "(docs/authoring.md)" in (ROOT / "README.md").read_text()
