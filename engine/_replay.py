@@ -129,6 +129,8 @@ class Rendering:
     total: int
     waiting_for: str | None = None
     stopped: Result | None = None
+    #: The transport failure a step's recorded answer is (`read_timeout`): nothing follows it.
+    failed_transport: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +140,7 @@ class Rendering:
             "requests": [shown.to_dict(self.idempotency_key) for shown in self.requests],
             "waiting_for": self.waiting_for,
             "stopped": self.stopped.to_dict() if self.stopped else None,
+            "failed_transport": self.failed_transport,
         }
 
     def text(self) -> str:
@@ -159,6 +162,8 @@ class Rendering:
             lines.append("")
         if self.stopped is not None:
             lines.append(f"# the flow stops here: the answer gave {self.stopped.status}")
+        if self.failed_transport is not None:
+            lines.append(f"# the flow stops here: the answer was {self.failed_transport}")
         return "\n".join(lines) + "\n"
 
 
@@ -237,8 +242,11 @@ def render_flow(
         if index == count - 1:
             break
         answer = answers.get(index)
-        if not isinstance(answer, HttpResponse):
+        if answer is None:
             return Rendering(flow, key, generated, tuple(shown), total, waiting_for=names[index])
+        if not isinstance(answer, HttpResponse):
+            failure = type(answer).__name__
+            return Rendering(flow, key, generated, tuple(shown), total, failed_transport=failure)
         decoded = parse_step(
             plan,
             flow,

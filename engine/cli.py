@@ -425,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help='print {"flow", "idempotency_key", "requests": [{"step", "method", "url", '
-        '"headers", "body", "idempotency_key"}], "waiting_for", "stopped"}',
+        '"headers", "body", "idempotency_key"}], "waiting_for", "stopped", "failed_transport"}',
     )
     p.set_defaults(func=cmd_render)
 

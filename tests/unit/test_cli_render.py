@@ -129,6 +129,15 @@ def test_a_failed_step_answer_stops_the_flow(
     assert shown["stopped"]["status"] == scenario(refused)["expect"]["status"]
 
 
+def test_a_step_that_timed_out_stops_the_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    timed_out = SCENARIOS / "razorpay" / "scenarios" / "authorize_order_read_timeout.yaml"
+    assert scenario(timed_out)["responses"][0] == {"transport": "read_timeout"}
+    code, out, err = run(capsys, "render", str(timed_out))
+    assert code == 0 and err == ""
+    assert out.count("# request ") == 1
+    assert out.endswith("# the flow stops here: the answer was ReadTimeout\n")
+
+
 def test_render_shows_the_key_the_client_would_generate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
