@@ -105,13 +105,16 @@ class Shown:
 
     step: str
     request: HttpRequest
-    sends_key: bool
 
-    def to_dict(self, key: str | None) -> dict[str, Any]:
+    @property
+    def sends_key(self) -> bool:
+        return self.request.sent_key is not None
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "step": self.step,
             **self.request.redacted(),
-            "idempotency_key": key if self.sends_key else None,
+            "idempotency_key": self.request.sent_key,
         }
 
 
@@ -137,7 +140,7 @@ class Rendering:
             "flow": self.flow,
             "idempotency_key": self.idempotency_key,
             "idempotency_key_generated": self.key_generated,
-            "requests": [shown.to_dict(self.idempotency_key) for shown in self.requests],
+            "requests": [shown.to_dict() for shown in self.requests],
             "waiting_for": self.waiting_for,
             "stopped": self.stopped.to_dict() if self.stopped else None,
             "failed_transport": self.failed_transport,
@@ -152,7 +155,13 @@ class Rendering:
             shown_key = self.idempotency_key + (generated if self.key_generated else "")
             lines.append(f"# idempotency key: {shown_key}")
         for number, shown in enumerate(self.requests, 1):
-            sends = "sends the idempotency key" if shown.sends_key else "sends no idempotency key"
+            sent = shown.request.sent_key
+            if sent is None:
+                sends = "sends no idempotency key"
+            elif sent == self.idempotency_key:
+                sends = "sends the idempotency key"
+            else:
+                sends = f"sends the idempotency key {sent} (derived from the call's)"
             lines.append(f"# request {number}/{self.total}: {shown.step}, {sends}")
             wire = shown.request.redacted()
             lines.append(f"{wire['method']} {wire['url']}")
@@ -221,7 +230,7 @@ def render_flow(
             base_url=base_url,
             check_credential_patterns=check_credential_patterns,
         )
-        shown.append(Shown("token", built, False))
+        shown.append(Shown("token", built))
     steps: dict[str, Any] = {}
     key = prepared.get("idempotency_key")
     for index in range(count):
@@ -238,7 +247,7 @@ def render_flow(
             access_token=token,
             now=now,
         )
-        shown.append(Shown(names[index], built, built.carries_key))
+        shown.append(Shown(names[index], built))
         if index == count - 1:
             break
         answer = answers.get(index)

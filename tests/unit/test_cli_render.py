@@ -224,3 +224,32 @@ def test_parse_of_a_response_file_still_needs_its_status(
         main(["parse", "stripe", "get", str(request), str(body)])
     code, out, _ = run(capsys, "parse", "stripe", "get", str(request), str(body), "--status", "200")
     assert code == 0 and "status: voided" in out
+
+
+def test_a_step_with_its_own_derived_key_shows_that_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+    import uuid
+
+    text = (ROOT / "specs" / "connectors" / "razorpay.yaml").read_text()
+    text = text.replace("id: razorpay\n", "id: razorpay_keyed\n", 1)
+    order = "          method: POST\n          path: /v1/orders\n"
+    assert text.count(order) == 1
+    text = text.replace(
+        order,
+        order + "          headers:\n"
+        "            X-Order-Key: \"{{ request.idempotency_key | derive_key('order') }}\"\n",
+    )
+    spec = tmp_path / "razorpay_keyed.yaml"
+    spec.write_text(text)
+    code, out, err = run(capsys, "render", str(spec), str(RAZORPAY), "--json")
+    assert code == 0, err
+    key = scenario(RAZORPAY)["request"]["idempotency_key"]
+    digest = hashlib.sha256(f"{key}\x00order".encode()).digest()[:16]
+    derived = str(uuid.UUID(bytes=digest, version=4))
+    order_request, payment = json.loads(out)["requests"]
+    assert order_request["headers"]["X-Order-Key"] == derived == order_request["idempotency_key"]
+    assert payment["idempotency_key"] is None
+    code, out, _ = run(capsys, "render", str(spec), str(RAZORPAY))
+    assert f"# request 1/2: order, sends the idempotency key {derived} (derived" in out
