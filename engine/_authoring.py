@@ -117,7 +117,8 @@ def render_authoring() -> str:
             "A scenario is a unified request, the processor's documented answer (a list, "
             "`responses:`, for a flow with steps) and the expected result "
             "([tests/connectors/README.md](../tests/connectors/README.md)). The scaffold writes "
-            "one per flow, and a declined authorization:",
+            "one per flow, and two declines (a code that is already a unified one, and one "
+            "its `tables` translate):",
             "",
             _block(files[SCENARIO], "yaml"),
             "",

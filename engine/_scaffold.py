@@ -11,7 +11,7 @@ from pathlib import Path
 SPEC = """\
 # __TITLE__: replace every TODO with what the processor's API reference says, and each scenario
 # under tests/connectors/__ID__/scenarios/ with its documented responses.
-spec_version: 1
+spec_version: 2
 id: __ID__
 name: __TITLE__
 docs: https://example.com/TODO-api-reference
@@ -45,9 +45,8 @@ defaults:
     error:
       code: "error.code"
       message: "error.message"
-      map:
-        insufficient_funds: insufficient_funds
-        expired_card: expired_card
+      # Codes that already are unified codes pass through; then the processor's own table.
+      map: [passthrough, __ID___codes]
       default: card_declined
 
 flows:
@@ -126,6 +125,12 @@ flows:
     response:
       status: *payment_status
       fields: *payment_fields
+
+tables:
+  # TODO: the processor's own error codes, grouped under the unified code each means.
+  __ID___codes:
+    card_declined: [generic_decline, do_not_honour]
+    incorrect_cvc: [invalid_cvc]
 """
 
 CARD = '{number: "4242424242424242", exp_month: 12, exp_year: 2030, cvc: "123"}'
@@ -157,6 +162,14 @@ SCENARIOS: dict[str, tuple[str, str, int, str, str]] = {
         "{error: {code: insufficient_funds, message: Insufficient funds.}}",
         "{status: failed, error.code: insufficient_funds, error.connector_code: "
         "insufficient_funds}",
+    ),
+    "authorize_declined_do_not_honour": (
+        "authorize",
+        "{amount: 1099, currency: USD, reference: order-4, idempotency_key: idem-auth-4, "
+        f"payment_method: {{type: card, card: {CARD}}}}}",
+        402,
+        "{error: {code: do_not_honour, message: Do not honour.}}",
+        "{status: failed, error.code: card_declined, error.connector_code: do_not_honour}",
     ),
     "capture_full": (
         "capture",
