@@ -1,4 +1,4 @@
-"""The `connector` command: lint, list, matrix, render, parse, event, call, new, docs."""
+"""The `connector` command: lint, list, matrix, render, parse, event, call, record, new, docs."""
 
 from __future__ import annotations
 
