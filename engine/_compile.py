@@ -13,9 +13,10 @@ from jinja2 import Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from ._amounts import amount_formatter, amount_parser
-from ._auth import compile_auth, split_pointer
+from ._auth import AuthCompiler, compile_auth, split_pointer
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
+from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, closed_object
 from ._plan import (
@@ -348,6 +349,14 @@ class Compiler:
             return lambda document, context: None
         return lambda document, context: search(document)
 
+    def search(self, raw: str, pointer: str) -> Callable[[Any], Any]:
+        """A plain JMESPath expression (no template): document → value."""
+        try:
+            return compile_jmespath(raw)
+        except ExtractionSyntaxError as exc:
+            self.problem(pointer, f"invalid JMESPath expression: {str(exc).splitlines()[0]}")
+            return lambda document: None
+
     def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
         """A status/event rule: a plain value, or {if, then, else} with a Jinja condition."""
         if isinstance(raw, str):
@@ -391,13 +400,21 @@ class Compiler:
                     )
         env_roots = {"credentials": closed_object(self.setting_names)}
         environments: dict[str, Render] = {}
-        suffixes: dict[str, str] = {}
+        hosts: dict[str, HostRule] = {}
         for name, url in data["environments"].items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
-            suffixes[name] = host_suffix(url)
+            hosts[name] = host_rule(url)
         auth_roots = {"credentials": closed_object(self.credential_names)}
-        auth = compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
+        token_roots = {**auth_roots, "access_token": ANY}
+        auth = compile_auth(
+            data["auth"],
+            AuthCompiler(
+                value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
+                with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
+                search=self.search,
+            ),
+        )
         amounts = data["amounts"]
         overrides = amounts.get("exponents", {})
         caps = data["capabilities"]
@@ -429,7 +446,7 @@ class Compiler:
             file=self.spec.source.file,
             credentials=credentials,
             environments=environments,
-            environment_suffixes=suffixes,
+            environment_hosts=hosts,
             auth=auth,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
@@ -778,6 +795,7 @@ class Compiler:
             "credentials": closed_object(self.setting_names),
         }
         message = self.template(signature["message"], f"{base}/message", message_roots)
+        stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
             from_item=self.extract(signature["from"], f"{base}/from", item_roots)
@@ -800,6 +818,11 @@ class Compiler:
             output=signature["output"],
             tolerance_seconds=signature.get("tolerance_seconds"),
             settings=settings_read(signature.get("message"), parse.get("signature_key")),
+            timestamp_header=stamp.get("header"),
+            timestamp_from=self.search(stamp["from"], f"{base}/timestamp/from")
+            if "from" in stamp
+            else None,
+            timestamp_format=str(stamp.get("format", "unix_seconds")),
         )
 
 
@@ -850,12 +873,6 @@ def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, .
     for section, value in sections.items():
         visit(section, value, ())
     return tuple(found)
-
-
-def host_suffix(url_template: str) -> str:
-    """The literal tail of a base URL's host: credentials may only go to hosts ending so."""
-    host = url_template.split("://", 1)[-1].split("/", 1)[0]
-    return host.rsplit("}}", 1)[-1]
 
 
 def compile_spec(

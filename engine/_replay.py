@@ -210,6 +210,7 @@ def render_flow(
     generated_key: str,
     environment: str = "sandbox",
     base_url: str | None = None,
+    allow_undeclared_host: bool = False,
     check_credential_patterns: bool = True,
     now: float | None = None,
 ) -> Rendering:
@@ -228,6 +229,7 @@ def render_flow(
             credentials,
             environment=environment,
             base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
             check_credential_patterns=check_credential_patterns,
         )
         shown.append(Shown("token", built))
@@ -241,6 +243,7 @@ def render_flow(
             credentials,
             environment=environment,
             base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
             check_credential_patterns=check_credential_patterns,
             step=index,
             steps=steps,

@@ -90,6 +90,7 @@ def test_record_writes_a_scrubbed_scenario(
             str(credentials),
             "--base-url",
             server,
+            "--allow-undeclared-host",
             "--out",
             str(out),
         ]
@@ -130,7 +131,7 @@ def _record_args(tmp_path: Path, server: str) -> list[str]:
 def test_record_name_and_out_folder(
     server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = [*_record_args(tmp_path, server), "--base-url", server]
+    args = [*_record_args(tmp_path, server), "--base-url", server, "--allow-undeclared-host"]
     # --name names the file in the connector's scenario folder under --root ...
     root = tmp_path / "project"
     assert main([*args, "--root", str(root), "--name", "authorize_manual_recorded"]) == 0
@@ -149,7 +150,7 @@ def test_record_name_and_out_folder(
 
 @pytest.mark.parametrize("name", ["../escape", "sub/dir", "mine.yaml", ""])
 def test_record_name_is_a_plain_file_name(server: str, tmp_path: Path, name: str) -> None:
-    args = [*_record_args(tmp_path, server), "--base-url", server]
+    args = [*_record_args(tmp_path, server), "--base-url", server, "--allow-undeclared-host"]
     before = _Stripeish.requests
     with pytest.raises(SystemExit, match="--name"):
         main([*args, "--root", str(tmp_path), "--name", name])
@@ -192,6 +193,7 @@ def test_record_obeys_the_response_size_limit_on_decoded_bytes(tmp_path: Path) -
             },
             {"api_key": API_KEY},
             base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+            allow_undeclared_host=True,
         )
     finally:
         httpd.shutdown()
