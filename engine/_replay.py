@@ -15,6 +15,7 @@ import yaml
 
 from ._build import build_request, request_count
 from ._connector import Connector
+from ._errors import InputError
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step
 from ._tokens import AccessToken, TokenWanted, build_token_request
@@ -193,6 +194,8 @@ def result_text(result: Mapping[str, Any]) -> str:
 def keyed(flow: str, request: Mapping[str, Any], generate: str) -> tuple[dict[str, Any], bool]:
     """The request with the idempotency key the Client would send: the caller's, or (for a
     mutating flow without one) `generate`. Also whether it was generated."""
+    if not isinstance(request, Mapping):
+        raise InputError("/", "the request must be a JSON object")
     prepared = dict(request)
     if flow not in READ_FLOWS and prepared.get("idempotency_key") is None:
         prepared["idempotency_key"] = generate
