@@ -117,7 +117,7 @@ def test_a_token_endpoint_quoting_the_client_credentials_shows_none(
 ) -> None:
     """The token endpoint refuses (401) or fails (500) quoting the Basic credentials back: the
     exception (nothing else was sent) shows neither them nor the client secret."""
-    refusal = Answer(status, {"Content-Type": "application/json"}, token_answer().body)
+    refusal = Answer(status, {"Content-Type": "application/json"}, token_answer(case).body)
     setup = Setup(limits_for(None), fetch_token=True)
     call = call_sync(fault_server, http, case, [Echo(refusal), *case.answers], setup)
     assert isinstance(call.outcome, ConnectorServiceError), call.outcome
