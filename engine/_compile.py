@@ -820,12 +820,32 @@ class Compiler:
             key_encoding=signature["key_encoding"],
             output=signature["output"],
             tolerance_seconds=signature.get("tolerance_seconds"),
+            settings=settings_read(signature.get("message"), parse.get("signature_key")),
             timestamp_header=stamp.get("header"),
             timestamp_from=self.search(stamp["from"], f"{base}/timestamp/from")
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
         )
+
+
+def settings_read(*sources: object) -> tuple[str, ...]:
+    """The `credentials.<name>` settings the template `sources` read, in name order (a source
+    that is no template, or does not compile, reads none: its problem is reported elsewhere)."""
+    names: set[str] = set()
+    for source in sources:
+        if not is_template(source):
+            continue
+        try:
+            compiled = compile_template(str(source))
+        except TemplateCompileError:
+            continue
+        names |= {
+            str(path.segments[0])
+            for path in compiled.paths
+            if path.root == "credentials" and path.segments
+        }
+    return tuple(sorted(names))
 
 
 #: The request field whose placement makes a request safe to send again (the processor then

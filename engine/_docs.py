@@ -1,4 +1,5 @@
-"""The engine's own tables → generated docs: spec reference, feature matrix, outcome table.
+"""The engine's own tables → generated docs: spec reference, feature matrix, outcome table
+(and the authoring guide, from engine._authoring).
 Tests fail when the checked-in pages differ from what this module generates."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from ._amounts import AMOUNT_FORMATS
 from ._auth import AUTH_SCHEMES
+from ._authoring import render_authoring
 from ._connector import bundled_connectors
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES
@@ -400,6 +402,7 @@ def render_matrix_page() -> str:
 
 
 PAGES = {
+    "authoring.md": render_authoring,
     "spec-reference.md": render_spec_reference,
     "matrix.md": render_matrix_page,
     "outcomes.md": render_outcomes,

@@ -453,7 +453,9 @@ def test_webhook_needs_the_notification_url() -> None:
     """Without the webhook_notification_url setting a delivery cannot be verified: refused."""
     data = DELIVERIES["payment_updated_completed"]
     settings = {k: v for k, v in CREDENTIALS.items() if k != "webhook_notification_url"}
-    with pytest.raises(WebhookError):
+    with pytest.raises(WebhookError) as caught:
         load_connector("square").parse_event(
             data["body_text"].encode(), data["headers"], data["secret"], credentials=settings
         )
+    assert caught.value.reason == "missing_setting"  # named, not blamed on the delivery
+    assert "webhook_notification_url" in str(caught.value)
