@@ -155,9 +155,7 @@ def render_spec_reference() -> str:
     out.append(
         rule["description"] + "\n\n" + _table(_rows(rule, ""), ("key", "type", "description"))
     )
-    out.append(
-        "\n### Shared tables\n\nShipped with the engine (schemas/tables/), by name:\n\n"
-    )
+    out.append("\n### Shared tables\n\nShipped with the engine (schemas/tables/), by name:\n\n")
     out.append(
         _table(
             [(f"`{name}`", str(count), about) for name, count, about in table_rows()],

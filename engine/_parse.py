@@ -553,6 +553,8 @@ def _interpret(
     for name in _STRING_FIELDS:
         if name in fields:
             fields[name] = _text(fields[name])
+    if isinstance(fields.get("currency"), str):
+        fields["currency"] = fields["currency"].upper()  # ISO 4217, whatever the processor's case
     if "amount" in fields:
         currency = fields.get("currency") or context["request"].get("currency")
         fields["amount"] = plan.parse_amount(fields["amount"], currency)

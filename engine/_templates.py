@@ -157,6 +157,21 @@ def _minor(value: Any, exponent: Any) -> int | None:
     return int(scaled)
 
 
+def _pick(value: Any, *names: str) -> dict[str, Any] | None:
+    """`address | pick('city', 'zip=postal_code')`: the named keys of a mapping, in the order
+    written (`out=in` renames: processor name = unified name), nulls left out; null when
+    none is left."""
+    if not isinstance(value, Mapping):
+        return None
+    picked = {}
+    for name in names:
+        out, _, key = str(name).partition("=")
+        item = value.get(key or out)
+        if item is not None and not isinstance(item, Undefined):
+            picked[out] = item
+    return picked or None
+
+
 def _derive_key(value: Any, purpose: Any) -> str | None:
     """A step's own idempotency key from the call's: the same key and purpose always give the
     same UUID-shaped key (a retry resends it), different purposes different keys."""
@@ -200,6 +215,12 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         _minor,
         '`major | minor(exponent)`: a major-unit amount as whole minor units: `"10.99" | '
         "minor(2)` → 1099; more decimals than the exponent allows is an error, never rounded.",
+    ),
+    "pick": (
+        _pick,
+        "`request.billing_address | pick('city', 'zip=postal_code')`: a mapping's named keys in "
+        "the order written, `out=in` renaming one; nulls left out, null if none is left. The "
+        "keys read are checked like field paths.",
     ),
     "derive_key": (
         _derive_key,
@@ -596,6 +617,14 @@ def _free_names(every: list[nodes.Node]) -> set[str]:
 
 def _variable_paths(ast: nodes.Template, free: set[str]) -> Iterator[VariablePath]:
     def visit(node: nodes.Node) -> Iterator[VariablePath]:
+        if isinstance(node, nodes.Filter) and node.name == "pick" and node.node is not None:
+            # `x | pick('city', zip='postal_code')` reads x.city and x.postal_code: checked too.
+            base = _chain(node.node)
+            if base is not None and base.root in free:
+                for key in node.args:
+                    if isinstance(key, nodes.Const) and isinstance(key.value, str):
+                        read = key.value.partition("=")[2] or key.value
+                        yield VariablePath(base.root, (*base.segments, read))
         if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
             path = _chain(node)
             if path is not None:

@@ -266,6 +266,8 @@ def _event(
     for name in ("connector_transaction_id", "connector_refund_id", "reference", "currency"):
         if fields.get(name) is not None:
             fields[name] = str(fields[name])
+    if fields.get("currency") is not None:
+        fields["currency"] = fields["currency"].upper()  # ISO 4217, whatever the processor's case
     if "amount" in fields:
         fields["amount"] = plan.parse_amount(fields["amount"], fields.get("currency"))
     if "occurred_at" in fields:

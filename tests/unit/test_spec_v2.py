@@ -389,3 +389,31 @@ def test_an_event_lookup_rule_has_an_else_and_reads_let_names_and_its_targets_ar
         }
 
     assert any("dispute.finished" in p for p in _problems(bad)), _problems(bad)
+
+
+def test_pick_reshapes_a_mapping_in_one_template() -> None:
+    pick = FILTERS["pick"][0]
+    address = {"line1": "1 Main St", "line2": None, "city": "Oslo", "country": "NO"}
+    picked = pick(address, "street=line1", "street2=line2", "city", "zip=postal_code")
+    assert picked == {"street": "1 Main St", "city": "Oslo"}
+    assert list(picked) == ["street", "city"]  # the order written
+    assert pick(None, "city") is None and pick({"line2": None}, "line2") is None
+
+    def edit(spec: dict[str, Any]) -> None:
+        body = spec["flows"]["authorize"]["request"]["body"]
+        body["billing"] = "{{ request.billing_address | pick('city', 'zip=postal_code') }}"
+
+    plan = _compile(edit)
+    request = card_request(
+        idempotency_key="k", billing_address={"city": "Oslo", "postal_code": "0150"}
+    )
+    assert _body(plan, request)["billing"] == {"city": "Oslo", "zip": "0150"}
+    assert "billing" not in _body(plan, card_request(idempotency_key="k"))
+
+
+def test_pick_keys_are_checked_like_field_paths() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        body = spec["flows"]["authorize"]["request"]["body"]
+        body["billing"] = "{{ request.billing_address | pick('city', 'zip=postl_code') }}"
+
+    assert any("postl_code" in p for p in _problems(edit))
