@@ -358,9 +358,12 @@ class Compiler:
             return lambda document: None
 
     def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
-        """A status/event rule: a plain value, or {if, then, else} with a Jinja condition."""
+        """A status/event rule: a plain value, {if, then, else} with a Jinja condition, or (event
+        rules) {from, map, else}: the rule the item's value names in `map`."""
         if isinstance(raw, str):
             return _constant(raw)
+        if "from" in raw:
+            return self._lookup_rule(raw, pointer, roots)
         condition = self.template("{{ " + raw["if"] + " }}", f"{pointer}/if", roots)
         then = self.rule(raw["then"], f"{pointer}/then", roots)
         otherwise = self.rule(raw["else"], f"{pointer}/else", roots)
@@ -370,6 +373,24 @@ class Compiler:
             return then(context) if test(context) else otherwise(context)
 
         return choose
+
+    def _lookup_rule(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Rule:
+        """{from, map, else}: `from` read from the webhook item, its value looked up in `map`;
+        a value not there (or none) takes `else`, by default `unknown`."""
+        read = self.extract(raw["from"], f"{pointer}/from", roots)
+        cases = {
+            str(k): self.rule(v, f"{pointer}/map/{escape_pointer_token(k)}", roots)
+            for k, v in raw["map"].items()
+        }
+        otherwise = self.rule(raw.get("else", "unknown"), f"{pointer}/else", roots)
+
+        def look_up(context: Mapping[str, Any]) -> str:
+            value = read(context.get("item"), context)
+            scalar = value is not None and not isinstance(value, Mapping | list | bool)
+            found = cases.get(str(value)) if scalar else None
+            return found(context) if found is not None else otherwise(context)
+
+        return look_up
 
     # --- sections ------------------------------------------------------------------------------
 

@@ -120,6 +120,9 @@ Version 2 adds these to version 1 (a version-1 spec still loads unchanged):
   `unresolved` list (values meaning the processor does not know the outcome yet: `unresolved`
   with `processor_error`, where an unmapped value is `unresolved` with `invalid_response`). An
   `if` + `then` rule decides when its condition holds; `value` always decides.
+- **Event lookups**: a webhook event rule may be `{from, map, else}`: a value of the item (a
+  JMESPath expression or a template) looked up in `map` (`payment.updated` by the payment's
+  status); a value not there takes `else`, by default `unknown`.
 - **Unresolved error codes**: `error.unresolved` lists processor error codes after which the
   processor itself does not know the outcome: such a refusal is `unresolved`, never `failed`.
 - **Named tables**: `tables:` (written after the flows) declares code tables once; any `map`

@@ -25,6 +25,8 @@ def _rule_targets(rule: Any, pointer: str) -> Iterator[tuple[str, str]]:
     elif isinstance(rule, Mapping):
         yield from _rule_targets(rule.get("then"), f"{pointer}/then")
         yield from _rule_targets(rule.get("else"), f"{pointer}/else")
+        for key, value in (rule.get("map") or {}).items():
+            yield from _rule_targets(value, f"{pointer}/map/{escape_pointer_token(key)}")
 
 
 def status_entries(status: Any, base: str) -> Iterator[tuple[Mapping[str, Any], str]]:
