@@ -392,12 +392,30 @@ class Compiler:
         env_roots = {"credentials": closed_object(self.setting_names)}
         environments: dict[str, Render] = {}
         suffixes: dict[str, str] = {}
-        for name, url in data["environments"].items():
+        for name, url in data.get("environments", {}).items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             suffixes[name] = host_suffix(url)
         auth_roots = {"credentials": closed_object(self.credential_names)}
-        auth = compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
+        auth = (
+            compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
+            if "auth" in data
+            else None
+        )
+        flows: Mapping[str, FlowPlan]
+        if lazy_flows:
+            flows = LazyFlows(tuple(data.get("flows", {})), partial(_compile_flow, self.spec))
+        else:
+            flows = {name: self.flow(name, raw) for name, raw in data.get("flows", {}).items()}
+        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
+        if not self.spec.cut:  # a use in a part cut away by the schema check is unknown
+            for name in self.credential_names:
+                if name not in self.used_credentials and not lazy_flows:
+                    self.problem(
+                        f"/credentials/{name}", f"credential {name!r} is never used", key=True
+                    )
+        if self.problems or self.spec.cut or auth is None:
+            return None
         amounts = data["amounts"]
         overrides = amounts.get("exponents", {})
         caps = data["capabilities"]
@@ -411,17 +429,6 @@ class Compiler:
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
         )
-        flows: Mapping[str, FlowPlan]
-        if lazy_flows:
-            flows = LazyFlows(tuple(data["flows"]), partial(_compile_flow, self.spec))
-        else:
-            flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
-        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
-        for name in self.credential_names:
-            if name not in self.used_credentials and not lazy_flows:
-                self.problem(f"/credentials/{name}", f"credential {name!r} is never used", key=True)
-        if self.problems:
-            return None
         return ConnectorPlan(
             id=data["id"],
             name=data["name"],
@@ -594,7 +601,7 @@ class Compiler:
         return {**extra, **body}
 
     def _auth_in_body(self) -> bool:
-        return bool(self.data["auth"]["scheme"] == "body")
+        return bool(self.data.get("auth", {}).get("scheme") == "body")
 
     def response(
         self,

@@ -68,8 +68,21 @@ class SourceMap:
 
 @dataclass(frozen=True)
 class LoadedSpec:
+    """A loaded document and where each of its values came from. `cut`: pointers of the
+    subtrees schema validation found invalid and cut away (see _validate.checkable_part), or
+    that a schema-invalid document lacks; what remains is checked by the compiler and lint."""
+
     data: Any
     source: SourceMap
+    cut: frozenset[str] = frozenset()
+
+    def complete(self, pointer: str) -> bool:
+        """Whether nothing at, under or above `pointer` was cut: a rule that reasons about the
+        absence of something there may run."""
+        return not any(
+            c == pointer or c.startswith(pointer + "/") or pointer.startswith(c + "/")
+            for c in self.cut
+        )
 
 
 def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:

@@ -19,15 +19,18 @@ def check_loaded(
 ) -> tuple[ConnectorPlan | None, list[Problem]]:
     """Validate, compile and lint. `linted`: these exact bytes passed lint before (see
     _manifest), so schema validation and the lint rules are not run again."""
+    problems: list[Problem] = []
     if not linted:
-        from ._validate import validate_spec  # jsonschema: imported only when validating
+        from ._validate import checkable_part  # jsonschema: imported only when validating
 
-        problems = validate_spec(spec)
-        if problems:
+        problems, checkable = checkable_part(spec)
+        if checkable is None:
             return None, sorted(problems, key=lambda p: (p.line, p.col))
-    spec, problems = expand_tables(spec)
-    compiled, more = compile_spec(spec, lazy_flows=lazy_flows)
-    plan, problems = compiled, problems + more
+        # A schema problem does not hide the others: the well-formed rest is compiled and linted.
+        spec = checkable
+    spec, expanded = expand_tables(spec)
+    plan, compiled = compile_spec(spec, lazy_flows=lazy_flows)
+    problems += expanded + compiled
     if not linted:
         problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
