@@ -3,6 +3,7 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -14,6 +15,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth, split_pointer
+from ._contexts import CONTEXTS
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
 from ._load import LoadedSpec, escape_pointer_token
@@ -181,10 +183,10 @@ ECHOED_BY_DEFAULT = ("connector_transaction_id", "connector_refund_id")
 #: The key that guards a whole mapping (spec v2): `$if: <condition>` omits the subtree when false.
 GUARD = "$if"
 
-#: Names a `let` may not take: every root some template context has.
+#: Names a `let` may not take: every variable some template context has (engine._contexts),
+#: the auth schemes' `access_token`, and `let` itself.
 RESERVED_NAMES = frozenset(
-    {"request", "credentials", "amount", "steps", "response", "headers", "http_status", "item"}
-    | {"access_token", "timestamp", "body", "exponent", "minor_amount", "let"}
+    {v.name for context in CONTEXTS.values() for v in context.variables} | {"access_token", "let"}
 )
 
 
@@ -201,21 +203,43 @@ class Compiler:
         self.secret_names = frozenset(n for n, c in credentials.items() if c.get("secret"))
         self.used_credentials: set[str] = set()
         self.current_flow: str | None = None
+        self.step_names: tuple[str, ...] = ()
 
     # --- roots ---------------------------------------------------------------------------------
 
-    def build_roots(self, flow: str) -> Roots:
+    def roots(
+        self, context: str, flow: str | None = None, earlier: tuple[str, ...] | None = None
+    ) -> Roots:
+        """The variables of template context `context` (engine._contexts.CONTEXTS) and what each
+        holds; `earlier`: the steps that run before the template (None: the flow has none)."""
         return {
-            "request": Shape(request_schema(flow), request_schema(flow)["$id"]),
-            "credentials": closed_object(self.credential_names),
-            "amount": ANY,
-            "exponent": ANY,
-            "minor_amount": ANY,
+            v.name: self._shape(v.holds, flow, earlier)
+            for v in CONTEXTS[context].variables
+            if earlier is not None or not v.steps_only
         }
 
-    def parse_roots(self, flow: str | None) -> Roots:
-        request = Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
-        return {"request": request, "response": ANY, "headers": ANY, "http_status": ANY}
+    def _shape(self, holds: str, flow: str | None, earlier: tuple[str, ...] | None) -> Shape:
+        if holds == "request":
+            return Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
+        if holds == "settings":
+            return closed_object(self.setting_names)
+        if holds == "credentials":
+            return closed_object(self.credential_names)
+        if holds == "steps":
+            return closed_object(list(earlier or ()), open_members=True)
+        return ANY
+
+    def _step_message(self, name: str, roots: Roots) -> str:
+        schema = roots["steps"].schema or {}
+        earlier = ", ".join(schema.get("properties", {})) or "none"
+        if name in self.step_names:
+            return (
+                f"step {name!r} has not answered yet here (a template sees only the answers "
+                f"of the steps before it: {earlier})"
+            )
+        close = difflib.get_close_matches(name, self.step_names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"there is no step {name!r}{hint} (steps: {', '.join(self.step_names) or 'none'})"
 
     # --- primitives ----------------------------------------------------------------------------
 
@@ -249,6 +273,8 @@ class Compiler:
                 self.used_credentials.add(str(path.segments[0]))
                 continue  # reported once, by the secrets_only_in_auth lint rule, where misused
             message = check_path(path, roots)
+            if message and path.root == "steps" and "steps" in roots and path.segments:
+                message = self._step_message(str(path.segments[0]), roots)
             if message is not None:
                 if pointer.startswith("/defaults") and self.current_flow:
                     message += f" (inherited by flow {self.current_flow!r})"
@@ -389,14 +415,14 @@ class Compiler:
                         f"bad regex (patterns run in RE2, in linear time: no back-references "
                         f"or look-around): {exc}",
                     )
-        env_roots = {"credentials": closed_object(self.setting_names)}
+        env_roots = self.roots("environment")
         environments: dict[str, Render] = {}
         suffixes: dict[str, str] = {}
         for name, url in data.get("environments", {}).items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             suffixes[name] = host_suffix(url)
-        auth_roots = {"credentials": closed_object(self.credential_names)}
+        auth_roots = self.roots("auth")
         auth = (
             compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
             if "auth" in data
@@ -450,14 +476,15 @@ class Compiler:
         defaults = self.data.get("defaults", {})
         base = f"/flows/{name}"
         self.current_flow = name
-        roots = dict(self.build_roots(name))
-        response_roots = dict(self.parse_roots(name))
+        self.step_names = names = tuple(str(step["name"]) for step in raw.get("steps", ()))
+        every_step = names if "steps" in raw else None
+        roots = dict(self.roots("flow_request", name, every_step))
+        response_roots = self.roots("flow_response", name, every_step)
         steps = []
-        if "steps" in raw:
-            roots["steps"] = response_roots["steps"] = ANY
         bindings = self.bindings(
             [(defaults.get("let"), "/defaults/let"), (raw.get("let"), f"{base}/let")], roots
         )
+        lets = {name: ANY for name, _ in bindings}  # each step's requests see them too
         # A step inherits the defaults' error reading (and nothing else of the response).
         step_defaults = {"error": defaults.get("response", {}).get("error", {})}
         for index, step in enumerate(raw.get("steps", ())):
@@ -466,7 +493,11 @@ class Compiler:
                 StepPlan(
                     name=step["name"],
                     request=replace(
-                        self.request(step["request"], f"{pointer}/request", roots),
+                        self.request(
+                            step["request"],
+                            f"{pointer}/request",
+                            {**self.roots("flow_request", name, names[:index]), **lets},
+                        ),
                         bindings=bindings,
                     ),
                     response=self.response(
@@ -474,7 +505,7 @@ class Compiler:
                         step.get("response", {}),
                         step_defaults,
                         f"{pointer}/response",
-                        response_roots,
+                        self.roots("flow_response", name, names[:index]),
                     ),
                 )
             )
@@ -740,13 +771,7 @@ class Compiler:
 
     def webhooks(self, raw: Mapping[str, Any]) -> WebhookPlan:
         base = "/webhooks"
-        item_roots: Roots = {
-            "item": ANY,
-            "headers": ANY,
-            "request": ANY,
-            "response": ANY,
-            "http_status": ANY,
-        }
+        item_roots = self.roots("webhook_item")
         event = raw["event"]
         item_roots = dict(item_roots)
         bindings = self.bindings([(event.get("let"), f"{base}/event/let")], item_roots)
@@ -775,15 +800,9 @@ class Compiler:
 
     def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
         base = "/webhooks/signature"
-        item_roots: Roots = {"item": ANY, "headers": ANY}
+        item_roots = self.roots("webhook_item")
         parse = signature.get("parse", {})
-        message_roots: Roots = {
-            "body": ANY,
-            "item": ANY,
-            "headers": ANY,
-            "timestamp": ANY,
-            "credentials": closed_object(self.setting_names),
-        }
+        message_roots = self.roots("signed_message")
         message = self.template(signature["message"], f"{base}/message", message_roots)
         return SignaturePlan(
             header=signature.get("header"),
@@ -795,7 +814,7 @@ class Compiler:
             signature_key=self.value(
                 parse["signature_key"],
                 f"{base}/parse/signature_key",
-                {"credentials": closed_object(self.setting_names)},
+                self.roots("signature_key"),
             )
             if "signature_key" in parse
             else None,

@@ -10,6 +10,7 @@ from typing import Any
 from ._amounts import AMOUNT_FORMATS
 from ._auth import AUTH_SCHEMES
 from ._connector import bundled_connectors
+from ._contexts import CONTEXTS, HOLDS
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
@@ -85,12 +86,10 @@ TEMPLATE_RULES = """
   for it.
 - Inside text, a missing field is an error (the build is refused, naming the spec pointer) and an
   explicit null is written as `""`. In a URL path every `{{ }}` is percent-encoded as one segment.
-- Variables: `request` (the unified request of the flow), `amount` (the request amount in the
-  spec's format), `minor_amount` and `exponent` (the amount in the processor's minor units and
-  its exponent for the currency), `credentials` (in flows: non-secret settings only; secrets are
-  read by `auth` alone), and every `let` name in scope. Responses: `response` (the decoded
-  body), `headers` (lower-case names), `http_status`.
-  Webhooks: `item`, `headers`, and for the signed message `body` and `timestamp`.
+- The variables a template can read depend on where it is written: see the template contexts
+  below; every `let` name in scope is added to them. A variable its context does not have is a
+  lint error (a webhook field cannot read `response`), and so is a step that does not exist or
+  runs later.
 - Every variable path is checked when the spec is compiled: `request.payment_method.card.numbr` is
   a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
   the statements that make a template a program (`for`, `macro`, `call`, `include`, `import`,
@@ -163,6 +162,7 @@ def render_spec_reference() -> str:
         )
     )
     out.append(TEMPLATE_RULES.replace("BOUNDS", _rendering_bounds()))
+    out.append(render_contexts())
     out.append(
         "\n## Template filters\n\nBeyond Jinja's built-ins (templates run in Jinja's "
         "immutable sandbox with strict undefined handling):\n\n"
@@ -207,6 +207,26 @@ def render_spec_reference() -> str:
     out.append(f"- Error codes: {', '.join(f'`{c}`' for c in ErrorCode)}.\n")
     out.append(f"- Event types: {', '.join(f'`{e}`' for e in EventType)}.\n")
     return "".join(out)
+
+
+def render_contexts() -> str:
+    """The template contexts table (engine._contexts.CONTEXTS) and how each variable is checked."""
+    rows: list[tuple[str, ...]] = []
+    for name, context in CONTEXTS.items():
+        variables = "; ".join(
+            f"`{v.name}` ({v.holds}): {v.description}"
+            + (" (in a flow with `steps`)" if v.steps_only else "")
+            for v in context.variables
+        )
+        rows.append((f"`{name}`", context.where, variables))
+    legend = "".join(f"- `{kind}`: {text}.\n" for kind, text in HOLDS.items())
+    return (
+        "\n## Template contexts\n\nEach template (and each `{{ }}` extraction) reads the "
+        "variables of its context, and only those:\n\n"
+        + _table(rows, ("context", "written in", "variables"))
+        + "\nWhat a variable holds says how its paths are checked:\n\n"
+        + legend
+    )
 
 
 def render_outcomes() -> str:
