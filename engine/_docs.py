@@ -9,8 +9,9 @@ from typing import Any
 
 from ._amounts import AMOUNT_FORMATS
 from ._auth import AUTH_SCHEMES
-from ._connector import bundled_connectors
+from ._connector import Connector, bundled_connectors
 from ._contexts import CONTEXTS, HOLDS
+from ._coverage import unexercised
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
@@ -314,9 +315,11 @@ def render_faults() -> str:
     )
 
 
-def feature_matrix() -> list[dict[str, Any]]:
+def feature_matrix(connectors: list[Connector] | None = None) -> list[dict[str, Any]]:
+    """One row per connector (the bundled ones by default). `unexercised`: the declared flows no
+    scenario exercises (engine._coverage; empty when its fixtures are not known)."""
     rows = []
-    for connector in bundled_connectors():
+    for connector in bundled_connectors() if connectors is None else connectors:
         caps = connector.capabilities
         rows.append(
             {
@@ -324,6 +327,7 @@ def feature_matrix() -> list[dict[str, Any]]:
                 "name": connector.name,
                 "flows": {flow: flow in connector.flows for flow in FLOWS},
                 "parse_event": connector.has_webhooks,
+                "unexercised": unexercised(connector.plan.file, connector.plan.raw) or [],
                 "payment_methods": sorted(caps.payment_methods),
                 "capture_methods": sorted(caps.capture_methods),
                 "currencies": "any" if caps.currencies is None else sorted(caps.currencies),
@@ -337,7 +341,15 @@ def feature_matrix() -> list[dict[str, Any]]:
     return rows
 
 
-def render_matrix_markdown() -> str:
+#: The feature matrix's marks for a flow, and what each means (the legend under the table).
+MARKS = {
+    "✓": "declared by the spec and exercised by its scenario tests",
+    "○": "declared, but no scenario exercises it (a `flows_have_scenarios` lint warning)",
+    "—": "not declared (refused before sending)",
+}
+
+
+def render_matrix_markdown(connectors: list[Connector] | None = None) -> str:
     mark = {True: "✓", False: "—"}
     flows = [*FLOWS, "parse_event"]
     header = (
@@ -350,9 +362,10 @@ def render_matrix_markdown() -> str:
         "payment methods",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in feature_matrix():
+    for row in feature_matrix(connectors):
+        declared = {**row["flows"], "parse_event": row["parse_event"]}
         cells = [row["name"]]
-        cells += [mark[row["flows"][f]] for f in FLOWS] + [mark[row["parse_event"]]]
+        cells += ["○" if f in row["unexercised"] else mark[declared[f]] for f in flows]
         cells += [
             mark["manual" in row["capture_methods"]],
             mark[row["partial_capture"]],
@@ -361,6 +374,7 @@ def render_matrix_markdown() -> str:
             ", ".join(row["payment_methods"]),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "A flow's mark:", "", *(f"- {m} {text}." for m, text in MARKS.items())]
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._coverage import unexercised
 from ._errors import Problem
 from ._load import LoadedSpec, escape_pointer_token
 from ._unified import FLOWS, ErrorCode, EventType, statuses_for
@@ -243,6 +244,22 @@ def signature_source(spec: LoadedSpec) -> Iterator[Problem]:
         yield spec.source.problem("/webhooks/signature", "give exactly one of 'header' or 'from'")
 
 
+def flows_have_scenarios(spec: LoadedSpec) -> Iterator[Problem]:
+    """A warning for each declared flow (and the webhooks, as `parse_event`) that no scenario in
+    `tests/connectors/<id>/` exercises (engine._coverage); the feature matrix gives it no ✓.
+    Only for a spec in a project's `specs/connectors/`, where its fixtures are known."""
+    for flow in unexercised(spec.source.file, spec.data) or ():
+        where = "/webhooks" if flow == "parse_event" else f"/flows/{escape_pointer_token(flow)}"
+        yield spec.source.problem(
+            where,
+            f"no scenario exercises {flow!r}: add one under "
+            f"tests/connectors/{spec.data['id']}/"
+            + ("webhooks/" if flow == "parse_event" else "scenarios/"),
+            key=True,
+            severity="warning",
+        )
+
+
 #: Every lint rule, run in this order on a schema-valid spec.
 LINT_RULES: tuple[LintRule, ...] = (
     id_matches_file,
@@ -257,5 +274,13 @@ LINT_RULES: tuple[LintRule, ...] = (
 )
 
 
+#: Rules whose problems are warnings: reported by `connector lint`, never making a spec invalid.
+WARNING_RULES: tuple[LintRule, ...] = (flows_have_scenarios,)
+
+
 def lint_rules(spec: LoadedSpec) -> list[Problem]:
     return [problem for rule in LINT_RULES for problem in rule(spec)]
+
+
+def lint_warnings(spec: LoadedSpec) -> list[Problem]:
+    return [problem for rule in WARNING_RULES for problem in rule(spec)]

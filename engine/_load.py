@@ -60,10 +60,12 @@ class SourceMap:
                 return (1, 1)
             probe = probe.rsplit("/", 1)[0]
 
-    def problem(self, pointer: str, message: str, *, key: bool = False) -> Problem:
+    def problem(
+        self, pointer: str, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Problem:
         line, col = self.locate(pointer, key=key)
         source = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else None
-        return Problem(self.file, line, col, pointer, message, source)
+        return Problem(self.file, line, col, pointer, message, source, severity)
 
 
 @dataclass(frozen=True)

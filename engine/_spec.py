@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ._compile import compile_spec
 from ._errors import Problem, SpecError
-from ._lint import lint_rules
+from ._lint import lint_rules, lint_warnings
 from ._load import LoadedSpec, load_spec_file, load_spec_text
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
@@ -36,13 +36,17 @@ def check_loaded(
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
 
-def lint_file(path: str | Path) -> list[Problem]:
-    """Every problem of one spec file (empty when clean)."""
+def lint_file(path: str | Path, *, warnings: bool = False) -> list[Problem]:
+    """Every problem of one spec file (empty when clean); with `warnings`, the lint warnings too
+    (e.g. a flow no scenario exercises), which never make a spec invalid."""
     try:
         spec = load_spec_file(path)
     except SpecError as exc:
         return exc.problems
-    return check_loaded(spec)[1]
+    problems = check_loaded(spec)[1]
+    if warnings:
+        problems = sorted([*problems, *lint_warnings(spec)], key=lambda p: (p.line, p.col))
+    return problems
 
 
 def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan:
