@@ -272,6 +272,8 @@ class Compiler:
             ):
                 self.used_credentials.add(str(path.segments[0]))
                 continue  # reported once, by the secrets_only_in_auth lint rule, where misused
+            if self._cut_away(path):
+                continue
             message = check_path(path, roots)
             if message and path.root == "steps" and "steps" in roots and path.segments:
                 message = self._step_message(str(path.segments[0]), roots)
@@ -282,6 +284,16 @@ class Compiler:
             if path.root == "credentials" and path.segments:
                 self.used_credentials.add(str(path.segments[0]))
         return compiled
+
+    def _cut_away(self, path: VariablePath) -> bool:
+        """Whether what `path` names (a credential, a flow's steps) was cut away by the schema
+        check: it cannot be checked, and its absence is no problem of its own."""
+        if path.root == "credentials":
+            name = f"/{escape_pointer_token(path.segments[0])}" if path.segments else ""
+            return not self.spec.complete(f"/credentials{name}")
+        if path.root == "steps" and self.current_flow is not None:
+            return not self.spec.complete(f"/flows/{self.current_flow}/steps")
+        return False
 
     def value(self, raw: Any, pointer: str, roots: Roots) -> Render:
         """Mappings, lists, literals and templates → one Render (nulls omitted)."""
@@ -568,10 +580,10 @@ class Compiler:
         defaults = self.data.get("defaults", {})
 
         def merged_templates(key: str) -> Render | None:
-            origins = {
-                k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})
-            }
-            values = dict(defaults.get(key, {}))
+            # Defaults the flow's own (cut away) entries may override are not checked for it.
+            inherited = defaults.get(key, {}) if self.spec.complete(f"{base}/{key}") else {}
+            origins = {k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in inherited}
+            values = dict(inherited)
             for k, v in request.get(key, {}).items():
                 values[k] = v
                 origins[k] = f"{base}/{key}/{escape_pointer_token(k)}"
@@ -586,7 +598,7 @@ class Compiler:
         encoding = request.get("encoding", defaults.get("encoding", "json"))
         raw_body = self._with_default_body(request, base)
         body = self.value(raw_body, f"{base}/body", roots) if raw_body is not None else None
-        if body is not None and encoding == "none":
+        if body is not None and encoding == "none" and self.spec.complete(f"{base}/encoding"):
             self.problem(f"{base}/body", "a body is given but the encoding is 'none'")
         encoder = ENCODERS.get(encoding)
         encode = encoder[0] if encoder else None
