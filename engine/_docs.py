@@ -13,7 +13,7 @@ from ._connector import Connector, bundled_connectors
 from ._contexts import CONTEXTS, HOLDS
 from ._coverage import unexercised
 from ._encoding import ENCODERS
-from ._lint import LINT_RULES
+from ._lint import LINT_RULES, WARNING_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
@@ -194,10 +194,17 @@ def render_spec_reference() -> str:
             ("name", "kind", "description"),
         )
     )
-    out.append("\n## Lint rules\n\nRun by `connector lint` after the schema check:\n\n")
+    out.append(
+        "\n## Lint rules\n\nRun by `connector lint` with the schema check, in one pass: a schema "
+        "problem cuts away only the part of the spec it is about (an unknown key, or the smallest "
+        "enclosing mapping that is still valid without it), and everything else is still "
+        "compiled and checked, so one run reports every problem. A rule that would need a part "
+        "that was cut is skipped. A warning is printed but never fails the lint:\n\n"
+    )
     out.append(
         _table(
-            [(f"`{r.__name__}`", "rule", (r.__doc__ or "").strip()) for r in LINT_RULES],
+            [(f"`{r.__name__}`", "rule", (r.__doc__ or "").strip()) for r in LINT_RULES]
+            + [(f"`{r.__name__}`", "warning", (r.__doc__ or "").strip()) for r in WARNING_RULES],
             ("name", "kind", "description"),
         )
     )
