@@ -203,8 +203,11 @@ def render_spec_reference() -> str:
     )
     out.append(
         _table(
-            [(f"`{r.__name__}`", "rule", (r.__doc__ or "").strip()) for r in LINT_RULES]
-            + [(f"`{r.__name__}`", "warning", (r.__doc__ or "").strip()) for r in WARNING_RULES],
+            [
+                (f"`{r.__name__}`", kind, (r.__doc__ or "").strip())
+                for kind, rules in (("rule", LINT_RULES), ("warning", WARNING_RULES))
+                for r in rules
+            ],
             ("name", "kind", "description"),
         )
     )
