@@ -3,7 +3,6 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -15,11 +14,11 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import compile_auth, split_pointer
-from ._contexts import CONTEXTS
+from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
 from ._load import LoadedSpec, escape_pointer_token
-from ._paths import ANY, Shape, check_path, closed_object
+from ._paths import ANY, Shape, check_path
 from ._plan import (
     Bindings,
     Capabilities,
@@ -39,7 +38,6 @@ from ._plan import (
     WebhookPlan,
 )
 from ._regex import PatternError, compile_pattern
-from ._requests import request_schema
 from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
@@ -209,37 +207,11 @@ class Compiler:
 
     def roots(
         self, context: str, flow: str | None = None, earlier: tuple[str, ...] | None = None
-    ) -> Roots:
-        """The variables of template context `context` (engine._contexts.CONTEXTS) and what each
-        holds; `earlier`: the steps that run before the template (None: the flow has none)."""
-        return {
-            v.name: self._shape(v.holds, flow, earlier)
-            for v in CONTEXTS[context].variables
-            if earlier is not None or not v.steps_only
-        }
-
-    def _shape(self, holds: str, flow: str | None, earlier: tuple[str, ...] | None) -> Shape:
-        if holds == "request":
-            return Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
-        if holds == "settings":
-            return closed_object(self.setting_names)
-        if holds == "credentials":
-            return closed_object(self.credential_names)
-        if holds == "steps":
-            return closed_object(list(earlier or ()), open_members=True)
-        return ANY
-
-    def _step_message(self, name: str, roots: Roots) -> str:
-        schema = roots["steps"].schema or {}
-        earlier = ", ".join(schema.get("properties", {})) or "none"
-        if name in self.step_names:
-            return (
-                f"step {name!r} has not answered yet here (a template sees only the answers "
-                f"of the steps before it: {earlier})"
-            )
-        close = difflib.get_close_matches(name, self.step_names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"there is no step {name!r}{hint} (steps: {', '.join(self.step_names) or 'none'})"
+    ) -> dict[str, Shape]:
+        """The variables of template context `context` (engine._contexts); `earlier`: the steps
+        that run before the template (None: the flow has none)."""
+        names = (self.credential_names, self.setting_names)
+        return context_roots(context, flow, earlier, *names)
 
     # --- primitives ----------------------------------------------------------------------------
 
@@ -276,7 +248,8 @@ class Compiler:
                 continue
             message = check_path(path, roots)
             if message and path.root == "steps" and "steps" in roots and path.segments:
-                message = self._step_message(str(path.segments[0]), roots)
+                earlier = tuple((roots["steps"].schema or {}).get("properties", {}))
+                message = step_message(str(path.segments[0]), earlier, self.step_names)
             if message is not None:
                 if pointer.startswith("/defaults") and self.current_flow:
                     message += f" (inherited by flow {self.current_flow!r})"
@@ -496,7 +469,7 @@ class Compiler:
         bindings = self.bindings(
             [(defaults.get("let"), "/defaults/let"), (raw.get("let"), f"{base}/let")], roots
         )
-        lets = {name: ANY for name, _ in bindings}  # each step's requests see them too
+        lets = {let_name: ANY for let_name, _ in bindings}  # each step's requests see them
         # A step inherits the defaults' error reading (and nothing else of the response).
         step_defaults = {"error": defaults.get("response", {}).get("error", {})}
         for index, step in enumerate(raw.get("steps", ())):

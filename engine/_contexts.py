@@ -5,7 +5,11 @@ error at its file:line:col; the spec reference lists the table (engine._docs).""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+
+from ._paths import ANY, Shape, closed_object
+from ._requests import request_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +91,40 @@ HOLDS: dict[str, str] = {
     "steps": "by step name: a step that does not exist or runs later is an error",
     "any": "by name only (what is below comes from the processor or the delivery)",
 }
+
+
+def context_roots(
+    context: str,
+    flow: str | None,
+    earlier: tuple[str, ...] | None,
+    credentials: list[str],
+    settings: list[str],
+) -> dict[str, Shape]:
+    """The lint roots of `context`: each variable's shape, by what it holds. `earlier`: the
+    steps before the template (None: the flow has no steps, so no `steps` variable)."""
+    shapes: dict[str, Shape] = {}
+    for variable in CONTEXTS[context].variables:
+        if variable.steps_only and earlier is None:
+            continue
+        if variable.holds == "request":
+            shape = Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
+        elif variable.holds in ("settings", "credentials"):
+            shape = closed_object(settings if variable.holds == "settings" else credentials)
+        elif variable.holds == "steps":
+            shape = closed_object(list(earlier or ()), open_members=True)
+        else:
+            shape = ANY
+        shapes[variable.name] = shape
+    return shapes
+
+
+def step_message(name: str, earlier: tuple[str, ...], steps: tuple[str, ...]) -> str:
+    """What is wrong with a template reading `steps.<name>`, given the steps before it."""
+    if name in steps:
+        return (
+            f"step {name!r} has not answered yet here (a template sees only the answers of the "
+            f"steps before it: {', '.join(earlier) or 'none'})"
+        )
+    close = difflib.get_close_matches(name, steps, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"there is no step {name!r}{hint} (steps: {', '.join(steps) or 'none'})"

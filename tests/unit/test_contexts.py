@@ -164,4 +164,6 @@ def test_a_flow_without_steps_has_no_steps_variable() -> None:
         '        reference: "{{ request.reference }}"', '        reference: "{{ steps.a }}"'
     )
     (problem,) = lint(text)
-    assert problem.message == ("unknown variable 'steps' (available: amount, credentials, request)")
+    assert problem.message == (
+        "unknown variable 'steps' (available: amount, credentials, exponent, minor_amount, request)"
+    )
