@@ -6,18 +6,17 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
+from ._hosts import environment_url, override_url
 from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
 from ._scrub import Scrubber
-
-_HOST_LABELS = re.compile(r"^[a-z0-9-]+$")
 
 #: RFC 9110 §5.1 field names (tokens) and §5.5 field values, restricted to ASCII: what h11
 #: accepts and what every processor expects.
@@ -89,16 +88,22 @@ def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, An
     given = context.get("credentials") or {}
     settings = {name: value for name, value in given.items() if name not in secrets}
     url = str(plan.environments[environment]({"credentials": settings}))
-    # The whole authority, not just the hostname: a template-filled label must not smuggle in
-    # user info ("a@b-api…"), and a literal port in the spec is part of the declared host.
-    host = urlsplit(url).netloc.lower()
-    suffix = plan.environment_suffixes[environment].lower()
-    head = host[: len(host) - len(suffix)] if host.endswith(suffix) else None
-    if url.split("://", 1)[0] != "https" or head is None or (head and not _HOST_LABELS.match(head)):
-        raise CredentialsError(
-            f"{plan.id}: the {environment} base URL left the declared host *{suffix}"
-        )
-    return url
+    return environment_url(plan.id, environment, url, plan.environment_hosts[environment])
+
+
+def root_url(
+    plan: ConnectorPlan,
+    environment: str,
+    context: Mapping[str, Any],
+    base_url: str | None,
+    allow_undeclared_host: bool,
+) -> str:
+    """Where a request goes: the caller's `base_url` when given (checked: see engine._hosts),
+    else the environment's URL."""
+    if base_url is None:
+        return base_url_for(plan, environment, context)
+    rules = list(plan.environment_hosts.values())
+    return override_url(plan.id, rules, base_url, allow_undeclared_host=allow_undeclared_host)
 
 
 def build_request(
@@ -109,6 +114,7 @@ def build_request(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    allow_undeclared_host: bool = False,
     check_credential_patterns: bool = True,
     step: int = 0,
     steps: Mapping[str, Any] | None = None,
@@ -117,7 +123,8 @@ def build_request(
 ) -> HttpRequest:
     """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
     flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
-    environment URL (a local test server); it is the caller's choice, never the spec's.
+    environment URL (a local test server); it is the caller's choice, never the spec's, and must
+    name a host the spec declares unless `allow_undeclared_host` (plain http: loopback only).
 
     A flow with `steps` sends several requests: `step` is the index in that sequence (0 first,
     `request_count(...) - 1` the flow's own), and `steps` maps each earlier step's name to its
@@ -145,7 +152,7 @@ def build_request(
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
     bind(http.bindings, context)
-    root = base_url if base_url is not None else base_url_for(plan, environment, context)
+    root = root_url(plan, environment, context, base_url, allow_undeclared_host)
     path = str(http.path(context))
     url = root.rstrip("/") + path
     query = http.query(context) if http.query is not None else None

@@ -21,6 +21,7 @@ from ._build import check_request, request_count
 from ._connector import Connector, load_connector
 from ._credentials import Credentials, resolve_credentials
 from ._errors import InputError, NotSentError, WebhookError
+from ._hosts import override_url
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, unresolved
 from ._retry import Attempts
@@ -133,6 +134,7 @@ class _Base:
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        allow_undeclared_host: bool = False,
         limits: Limits | None = None,
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
@@ -141,6 +143,12 @@ class _Base:
         self.connector = (
             connector if isinstance(connector, Connector) else load_connector(connector)
         )
+        if base_url is not None:  # refused now, not at the first call (see engine._hosts)
+            hosts = list(self.connector.plan.environment_hosts.values())
+            override_url(
+                self.connector.plan.id, hosts, base_url, allow_undeclared_host=allow_undeclared_host
+            )
+        self.allow_undeclared_host = allow_undeclared_host
         # Held wrapped (secret values as Secret) and resolved once, on first use.
         self._credentials = Credentials.for_plan(self.connector.plan, credentials)
         self.environment = environment
@@ -237,6 +245,7 @@ class _Base:
                 self._credentials,
                 environment=self.environment,
                 base_url=self.base_url,
+                allow_undeclared_host=self.allow_undeclared_host,
                 step=index,
                 steps=steps,
                 access_token=token.token.reveal() if token else None,
@@ -300,7 +309,13 @@ class _Base:
         """The token cache key for this Client's credentials, environment and host."""
         plan = self.connector.plan
         resolved = resolve_credentials(plan, self._credentials)
-        url = token_url(plan, resolved, environment=self.environment, base_url=self.base_url)
+        url = token_url(
+            plan,
+            resolved,
+            environment=self.environment,
+            base_url=self.base_url,
+            allow_undeclared_host=self.allow_undeclared_host,
+        )
         return token_cache_key(plan, resolved, environment=self.environment, url=url)
 
     def _reusable_token(
@@ -331,6 +346,7 @@ class _Base:
             self._credentials,
             environment=self.environment,
             base_url=self.base_url,
+            allow_undeclared_host=self.allow_undeclared_host,
         )
 
     def _took_token(
@@ -491,7 +507,8 @@ def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
 
 class Client(_Base):
     """Sends a connector's flows over HTTP. Exceptions mean nothing was sent; any outcome after
-    sending is a Result (possibly `unresolved`)."""
+    sending is a Result (possibly `unresolved`). A `base_url` (a local server, a proxy) must
+    name a host the spec declares unless `allow_undeclared_host=True` (see engine._hosts)."""
 
     @public("Client", client_secrets)
     def __init__(
@@ -501,6 +518,7 @@ class Client(_Base):
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        allow_undeclared_host: bool = False,
         limits: Limits | None = None,
         http_client: httpx.Client | None = None,
         access_token: AccessToken | None = None,
@@ -514,6 +532,7 @@ class Client(_Base):
             credentials,
             environment=environment,
             base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
             limits=limits,
             access_token=access_token,
             token_cache=token_cache,
@@ -688,6 +707,7 @@ class AsyncClient(_Base):
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        allow_undeclared_host: bool = False,
         limits: Limits | None = None,
         http_client: httpx.AsyncClient | None = None,
         access_token: AccessToken | None = None,
@@ -701,6 +721,7 @@ class AsyncClient(_Base):
             credentials,
             environment=environment,
             base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
             limits=limits,
             access_token=access_token,
             token_cache=token_cache,

@@ -17,6 +17,7 @@ from ._auth import compile_auth, split_pointer
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
+from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path
 from ._plan import (
@@ -402,11 +403,11 @@ class Compiler:
                     )
         env_roots = self.roots("environment")
         environments: dict[str, Render] = {}
-        suffixes: dict[str, str] = {}
+        hosts: dict[str, HostRule] = {}
         for name, url in data.get("environments", {}).items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
-            suffixes[name] = host_suffix(url)
+            hosts[name] = host_rule(url)
         auth_roots = self.roots("auth")
         auth = (
             compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
@@ -447,7 +448,7 @@ class Compiler:
             file=self.spec.source.file,
             credentials=credentials,
             environments=environments,
-            environment_suffixes=suffixes,
+            environment_hosts=hosts,
             auth=auth,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
@@ -841,12 +842,6 @@ def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, .
     for section, value in sections.items():
         visit(section, value, ())
     return tuple(found)
-
-
-def host_suffix(url_template: str) -> str:
-    """The literal tail of a base URL's host: credentials may only go to hosts ending so."""
-    host = url_template.split("://", 1)[-1].split("/", 1)[0]
-    return host.rsplit("}}", 1)[-1]
 
 
 def compile_spec(

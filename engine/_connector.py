@@ -58,12 +58,14 @@ class Connector:
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        allow_undeclared_host: bool = False,
         step: int = 0,
         steps: Mapping[str, Any] | None = None,
         access_token: str | None = None,
         now: float | None = None,
     ) -> HttpRequest:
-        """The exact request (step `step` of a multi-step flow); see engine._build."""
+        """The exact request (step `step` of a multi-step flow); see engine._build. A
+        `base_url` must name a host the spec declares, unless `allow_undeclared_host`."""
         return build_request(
             self.plan,
             flow,
@@ -71,6 +73,7 @@ class Connector:
             credentials,
             environment=environment,
             base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
             step=step,
             steps=steps,
             access_token=access_token,
@@ -112,10 +115,15 @@ class Connector:
         *,
         environment: str = "sandbox",
         base_url: str | None = None,
+        allow_undeclared_host: bool = False,
     ) -> HttpRequest:
         """The OAuth2 token request, for specs whose auth needs an access token."""
         return build_token_request(
-            self.plan, credentials, environment=environment, base_url=base_url
+            self.plan,
+            credentials,
+            environment=environment,
+            base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
         )
 
     @public("Connector.parse_token_response", connector_secrets)
@@ -187,10 +195,12 @@ def _load_bundled(path: Path) -> Connector:
 
 
 def load_connector(name_or_path: str | Path) -> Connector:
-    """A bundled connector by id (as `connector list` shows), or any spec file by path.
-    Raises SpecError with every problem when the spec is invalid. A bundled connector's flows
-    are compiled the first time each is used (`Connector.compile_all` does them all now)."""
-    path = find_spec(str(name_or_path)).resolve()
+    """A bundled connector by id (as `connector list` shows), or any spec file by path: a
+    `Path`, or a string with a path separator or a .yaml/.yml ending. A bare id never reads a
+    file outside the bundle (UnsupportedError lists the bundled ids). Raises SpecError with
+    every problem when the spec is invalid. A bundled connector's flows are compiled the first
+    time each is used (`Connector.compile_all` does them all now)."""
+    path = find_spec(name_or_path).resolve()
     return _load_bundled(path)
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ._errors import CredentialsError
+from ._errors import CredentialsError, kind_of
 from ._plan import ConnectorPlan
 from ._regex import MAX_CREDENTIAL_CHARS, compile_pattern
 
@@ -63,7 +63,13 @@ class Credentials(Mapping[str, object]):
     __slots__ = ("_resolved", "_values")
 
     def __init__(self, values: Mapping[str, object] | None = None, /, **more: object) -> None:
+        wrong = shape_problem(values)
+        if wrong is not None:
+            raise CredentialsError(wrong)
         merged = {**(values or {}), **more}
+        wrong = shape_problem(merged)
+        if wrong is not None:
+            raise CredentialsError(wrong)
         self._values = {
             k: v if isinstance(v, Secret) or v is None else str(v) for k, v in merged.items()
         }
@@ -73,6 +79,9 @@ class Credentials(Mapping[str, object]):
     @classmethod
     def for_plan(cls, plan: ConnectorPlan, given: Mapping[str, object] | None) -> Credentials:
         """`given` with every value the spec declares secret wrapped in Secret."""
+        wrong = shape_problem(given, plan.id)
+        if wrong is not None:
+            raise CredentialsError(wrong)
         secret = {c.name for c in plan.credentials if c.secret}
         return cls(
             {
@@ -103,6 +112,24 @@ class Credentials(Mapping[str, object]):
 
     def __reduce__(self) -> tuple[type, tuple[str]]:
         raise TypeError("Credentials cannot be pickled")
+
+
+def shape_problem(given: object, connector: str | None = None) -> str | None:
+    """What is wrong with the shape of a credentials mapping, without any value: it must map
+    string names to strings (a Secret, or None for "not given"). A non-string key is named by
+    its position, a value of another type (bytes, a number, a list) by its name and type:
+    `str(b"sk_…")` would otherwise send "b'sk_…'" as the key."""
+    where = f"{connector}: " if connector else ""
+    if given is None:
+        return None
+    if not isinstance(given, Mapping):
+        return f"{where}credentials must be a mapping of names to strings, not {kind_of(given)}"
+    for position, (name, value) in enumerate(given.items(), 1):
+        if not isinstance(name, str):
+            return f"{where}credential key #{position} is {kind_of(name)}, not a string"
+        if value is not None and not isinstance(value, str | Secret):
+            return f"{where}credential {name!r} must be a string, not {kind_of(value)}"
+    return None
 
 
 class _Hidden(dict[str, str]):
@@ -173,7 +200,8 @@ def resolve_credentials(
         memo_plan, memo_check, memo = given._resolved
         if memo_plan is plan and memo_check == check_patterns:
             return memo
-    resolved = _resolve(plan, given or {}, check_patterns)
+    wrong = shape_problem(given, plan.id)
+    resolved = wrong if wrong is not None else _resolve(plan, given or {}, check_patterns)
     # Raised here, not inside _resolve: a traceback's frame locals then hold no revealed value.
     if isinstance(resolved, str):
         raise CredentialsError(resolved)

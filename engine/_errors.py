@@ -18,6 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def kind_of(value: object) -> str:
+    """A value's type for a message ("an int", "a tuple", "None"): never the value itself."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 class ConnectorServiceError(Exception):
     """Base of every engine exception. Nothing was sent to the processor."""
 

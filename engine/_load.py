@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,16 +89,16 @@ class LoadedSpec:
 
 
 def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
-    """Parse YAML text; raise SpecError (with positions) on syntax errors or duplicate keys."""
+    """Parse YAML text; raise SpecError (with positions) on characters YAML does not allow,
+    syntax errors, tags or duplicate keys. Whatever PyYAML raises becomes a located Problem."""
     source = SourceMap(file, tuple(text.splitlines()))
+    refused = _unprintable(text, file)
+    if refused:
+        raise SpecError(refused)
     try:
         node = yaml.compose(text, Loader=_SpecLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        text_line = source.lines[line - 1] if 0 < line <= len(source.lines) else None
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        raise SpecError([Problem(file, line, col, "", message, text_line)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([_yaml_problem(exc, text, source)]) from None
     except RecursionError:
         raise SpecError([Problem(file, 1, 1, "", "the document nests too deeply")]) from None
     if node is None:
@@ -117,13 +118,124 @@ def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
     return LoadedSpec(data, source)
 
 
-def load_spec_file(path: str | Path) -> LoadedSpec:
+def read_spec_file(path: str | Path) -> tuple[bytes, str]:
+    """A spec file's bytes and its text (UTF-8, a leading byte-order mark allowed); SpecError
+    when it cannot be read, at the line and column of the first byte that is not UTF-8."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
-    return load_spec_text(text, str(path))
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {reason}")]) from None
+    try:
+        return raw, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        start = before.rfind(b"\n") + 1
+        col = len(before[start:].decode("utf-8", "replace")) + 1
+        end = raw.find(b"\n", exc.start)
+        shown = raw[start : end if end >= 0 else len(raw)].decode("utf-8", "replace").rstrip()
+        message = f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} ({exc.reason})"
+        raise SpecError([Problem(str(path), line, col, "", message, shown)]) from None
+
+
+def load_spec_file(path: str | Path) -> LoadedSpec:
+    return load_spec_text(read_spec_file(path)[1], str(path))
+
+
+#: What YAML 1.1/1.2 lets a stream hold (PyYAML's Reader.NON_PRINTABLE, inverted): no C0
+#: control but tab, CR and LF, no DEL or C1 control but NEL, no lone surrogate, no U+FFFE/F.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Problems reported for one file's refused characters (a binary file has thousands).
+MAX_CHARACTER_PROBLEMS = 10
+
+
+def _unprintable(text: str, file: str) -> list[Problem]:
+    """A problem at each character YAML refuses (the first MAX_CHARACTER_PROBLEMS), located
+    as an editor counts lines: the parsers would report only the first, by offset."""
+    problems: list[Problem] = []
+    for match in _NOT_YAML.finditer(text):
+        if len(problems) == MAX_CHARACTER_PROBLEMS:
+            break
+        position = match.start()
+        starts = [m.end() for m in _LINE_BREAK.finditer(text, 0, position)]
+        start = starts[-1] if starts else 0
+        end = _LINE_BREAK.search(text, position)
+        shown = text[start : end.start() if end else len(text)]
+        code = ord(match.group())
+        kind = "a control character" if unicodedata.category(match.group()) == "Cc" else "not text"
+        problems.append(
+            Problem(
+                file,
+                len(starts) + 1,
+                position - start + 1,
+                "",
+                f"character U+{code:04X} ({kind}) is not allowed in YAML",
+                _NOT_YAML.sub("\N{REPLACEMENT CHARACTER}", shown).rstrip(),
+            )
+        )
+    return problems
+
+
+def _runaway_quote(text: str, mark: Any) -> tuple[int, int] | None:
+    """Where the last quoted scalar before `mark` opened, when it spans lines: the usual sign
+    of an unclosed quote. Scans tokens again (only ever after an error)."""
+    if mark is None:
+        return None
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=_SpecLoader):
+            start = token.start_mark
+            if (start.line, start.column) >= (mark.line, mark.column):
+                break
+            style = getattr(token, "style", None)
+            if style in ('"', "'"):
+                multi_line = token.end_mark.line > start.line
+                found = (start.line + 1, start.column + 1) if multi_line else None
+            elif isinstance(token, yaml.ScalarToken):
+                found = None
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, source: SourceMap) -> Problem:
+    """Any PyYAML error (scanner, parser, composer, reader, ...) as a located Problem."""
+    line, col = 1, 1
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
+        if mark is not None and context is not None and mark.line >= len(source.lines):
+            mark = context  # the end of the file: where the unclosed quote or bracket began
+        if mark is not None:
+            line, col = mark.line + 1, mark.column + 1
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        if exc.problem and exc.context:
+            began = context is not None and mark is not None and context.index != mark.index
+            at = f" at {context.line + 1}:{context.column + 1}" if began and context else ""
+            message += f" ({exc.context}{at})"
+        opened = _runaway_quote(text, mark)
+        if opened is not None and mark is not None:
+            # A missing closing quote shows up lines later, where the next quote closes it.
+            message += (
+                f"; the quoted value opened here runs on to {mark.line + 1}:{mark.column + 1}:"
+                " is its closing quote missing?"
+            )
+            line, col = opened
+    elif isinstance(exc, yaml.reader.ReaderError):
+        # libyaml counts the offset in UTF-8 bytes, PyYAML in characters.
+        offset = exc.position
+        if _BaseLoader is not yaml.SafeLoader:
+            offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+        before = text[:offset]
+        starts = [m.end() for m in _LINE_BREAK.finditer(before)]
+        line, col = len(starts) + 1, offset - (starts[-1] if starts else 0) + 1
+        message = f"YAML cannot read the text: {exc.reason}"
+    else:
+        message = f"YAML error ({type(exc).__name__})"
+    shown = source.lines[line - 1].rstrip() if 0 < line <= len(source.lines) else None
+    return Problem(source.file, line, col, "", message, shown)
 
 
 #: Values a spec may expand to once aliases are followed. The bundled specs have ~1,000; a

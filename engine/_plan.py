@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._amounts import AmountFormatter
+from ._hosts import HostRule
 
 #: A compiled value: context → rendered value (None means "omit").
 Render = Callable[[Mapping[str, Any]], Any]
@@ -230,7 +231,7 @@ class ConnectorPlan:
     file: str
     credentials: tuple[CredentialPlan, ...]
     environments: Mapping[str, Render]
-    environment_suffixes: Mapping[str, str]  # environment → literal host suffix
+    environment_hosts: Mapping[str, HostRule]  # environment → the host its URL declares
     auth: AuthPlan
     format_amount: AmountFormatter
     parse_amount: Callable[[Any, str | None], int | None]

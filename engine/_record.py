@@ -31,6 +31,7 @@ def record(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    allow_undeclared_host: bool = False,
     description: str | None = None,
 ) -> dict[str, Any]:
     """Run `flow` for real and return the scenario (request, responses, expect)."""
@@ -45,7 +46,13 @@ def record(
                 exchanges.append((built, answer))
             return answer
 
-    with _Recording(connector, credentials, environment=environment, base_url=base_url) as client:
+    with _Recording(
+        connector,
+        credentials,
+        environment=environment,
+        base_url=base_url,
+        allow_undeclared_host=allow_undeclared_host,
+    ) as client:
         result = client.call(flow, request)
     resolved = resolve_credentials(connector.plan, credentials)
     card = (request.get("payment_method") or {}).get("card") or {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
 from ._amounts import is_known_currency
-from ._errors import InputError, UnsupportedError
+from ._errors import InputError, UnsupportedError, kind_of
 from ._load import escape_pointer_token
 from ._resources import load_schema, schemas_dir
 from ._unified import FLOWS
@@ -130,6 +130,7 @@ def validate_request(flow: str, request: Any) -> None:
     a bad card number must not be echoed into an exception."""
     if not isinstance(request, Mapping):
         raise InputError("/", "the request must be a JSON object")
+    check_keys(request)
     try:
         _fast_validator(flow)(request)
     except ValueError:  # fastjsonschema's rejection (JsonSchemaValueException) is a ValueError
@@ -142,6 +143,29 @@ def validate_request(flow: str, request: Any) -> None:
     currency = request.get("currency")
     if currency is not None and not is_known_currency(currency):
         raise InputError("/currency", "is not an ISO 4217 currency code")
+
+
+def check_keys(request: Mapping[Any, Any]) -> None:
+    """InputError at the first object holding a key that is not a string (an int, a tuple,
+    None: JSON has none), named by the object's pointer and the key's position, never its
+    value. Iterative, and each object once: a deep or self-containing request cannot make it
+    recurse or loop."""
+    pending: list[tuple[str, Any]] = [("", request)]
+    seen: set[int] = set()
+    while pending:
+        pointer, value = pending.pop()
+        if id(value) in seen or not isinstance(value, Mapping | list | tuple):
+            continue
+        seen.add(id(value))
+        if isinstance(value, Mapping):
+            children = []
+            for position, key in enumerate(value, 1):
+                if not isinstance(key, str):
+                    raise InputError(pointer, f"key #{position} is {kind_of(key)}, not a string")
+                children.append((f"{pointer}/{escape_pointer_token(key)}", value[key]))
+        else:
+            children = [(f"{pointer}/{index}", item) for index, item in enumerate(value)]
+        pending.extend(reversed(children))
 
 
 def _pointer(parts: Any) -> str:

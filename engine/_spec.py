@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ._compile import compile_spec
-from ._errors import Problem, SpecError
+from ._errors import Problem, SpecError, UnsupportedError
 from ._lint import lint_rules, lint_warnings
-from ._load import LoadedSpec, load_spec_file, load_spec_text
+from ._load import LoadedSpec, load_spec_file, load_spec_text, read_spec_file
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
@@ -54,11 +55,7 @@ def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan
     compiled on first use (for specs already linted whole, such as the bundled ones), and a
     bundled spec recorded in the lint manifest is not validated again."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+    raw, text = read_spec_file(path)
     linted = lazy_flows and is_linted(path, raw)
     plan, problems = check_loaded(
         load_spec_text(text, str(path)), lazy_flows=lazy_flows, linted=linted
@@ -79,13 +76,31 @@ def bundled_spec_paths() -> list[Path]:
     return sorted(specs_dir().glob("*.yaml"))
 
 
-def find_spec(name_or_path: str) -> Path:
-    """A bundled connector id (as `connector list` shows) or a path to a spec file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        return candidate
-    path = specs_dir() / f"{name_or_path}.yaml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in bundled_spec_paths())
-        raise FileNotFoundError(f"no connector {name_or_path!r}; bundled connectors: {known}")
-    return path
+def is_spec_path(name_or_path: str | Path) -> bool:
+    """Whether the argument names a spec file rather than a bundled connector id: a path object
+    (os.PathLike), or a string with a path separator or a .yaml/.yml ending. Anything else is an
+    id, and an id only ever names a bundled spec (a file called `stripe` in the working
+    directory is not Stripe)."""
+    if isinstance(name_or_path, os.PathLike):
+        return True
+    if not isinstance(name_or_path, str):
+        return False
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    return any(s in name_or_path for s in separators) or name_or_path.endswith((".yaml", ".yml"))
+
+
+def find_spec(name_or_path: str | Path) -> Path:
+    """The spec file a connector argument names: a bundled connector id (as `connector list`
+    shows), or a path (see `is_spec_path`), the caller's explicit choice. An unknown id raises
+    UnsupportedError listing the bundled ids; the id is never joined onto a directory."""
+    if is_spec_path(name_or_path):
+        return Path(os.fspath(name_or_path))
+    bundled = {path.stem: path for path in bundled_spec_paths()}
+    if not isinstance(name_or_path, str) or name_or_path not in bundled:
+        shown = repr(name_or_path)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise UnsupportedError(
+            f"no bundled connector {shown}; bundled connectors: {', '.join(bundled)} "
+            "(a spec file is named by a path: ./acme.yaml, specs/acme.yaml)"
+        )
+    return bundled[name_or_path]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from ._build import base_url_for
+from ._build import root_url
 from ._credentials import ResolvedCredentials, Secret, resolve_credentials
 from ._errors import CredentialsError, NotSentError
 from ._http import HttpRequest, HttpResponse
@@ -94,11 +94,12 @@ def token_url(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    allow_undeclared_host: bool = False,
 ) -> str:
     """Where the token request goes (the cache key names this same URL)."""
     token = _token_plan(plan)
     context = {"credentials": resolved.settings}
-    root = base_url if base_url is not None else base_url_for(plan, environment, context)
+    root = root_url(plan, environment, context, base_url, allow_undeclared_host)
     return root.rstrip("/") + token.path
 
 
@@ -181,6 +182,7 @@ def build_token_request(
     *,
     environment: str = "sandbox",
     base_url: str | None = None,
+    allow_undeclared_host: bool = False,
 ) -> HttpRequest:
     """The token request: POST token_path, HTTP Basic client id and secret, form body."""
     token = _token_plan(plan)
@@ -193,7 +195,13 @@ def build_token_request(
     authorization = _basic(token, context)
     return HttpRequest(
         method="POST",
-        url=token_url(plan, resolved, environment=environment, base_url=base_url),
+        url=token_url(
+            plan,
+            resolved,
+            environment=environment,
+            base_url=base_url,
+            allow_undeclared_host=allow_undeclared_host,
+        ),
         headers={
             "Authorization": authorization,
             "Content-Type": "application/x-www-form-urlencoded",

@@ -19,6 +19,11 @@ from ._spec import bundled_spec_paths, lint_file
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
+CONNECTOR_HELP = (
+    "a bundled connector id (see `connector list`), or a spec file path: one with a / or "
+    "ending .yaml/.yml (a bare id never reads a file from the working directory)"
+)
+
 
 def _read_json(path: str, what: str) -> Any:
     try:
@@ -108,6 +113,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         credentials,
         environment=args.env,
         base_url=args.base_url,
+        allow_undeclared_host=args.allow_undeclared_host,
         check_credential_patterns=bool(args.credentials),
         # OAuth2 specs: the token is never printed, so a placeholder shows the request exactly.
         access_token="<access_token>" if connector.plan.auth.token else None,
@@ -185,7 +191,11 @@ def cmd_call(args: argparse.Namespace) -> int:
     request = _read_json(args.request, "request")
     credentials = _read_json(args.credentials, "credentials")
     with Client(
-        args.connector, credentials, environment=args.env, base_url=args.base_url
+        args.connector,
+        credentials,
+        environment=args.env,
+        base_url=args.base_url,
+        allow_undeclared_host=args.allow_undeclared_host,
     ) as client:
         result = client.call(args.flow, request)
     _show_result(result.to_dict(), args.json)
@@ -199,7 +209,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     request = _read_json(args.request, "request")
     credentials = _read_json(args.credentials, "credentials")
     scenario = record(
-        connector, args.flow, request, credentials, environment=args.env, base_url=args.base_url
+        connector,
+        args.flow,
+        request,
+        credentials,
+        environment=args.env,
+        base_url=args.base_url,
+        allow_undeclared_host=args.allow_undeclared_host,
     )
     out = (
         Path(args.out)
@@ -260,17 +276,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_matrix)
 
     def connector_flow_request(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "connector", help="a bundled connector id (see `connector list`) or a spec file path"
-        )
+        p.add_argument("connector", help=CONNECTOR_HELP)
         p.add_argument("flow", help="authorize, capture, void, refund, get, ...")
         p.add_argument("request", help="a JSON file holding the unified request")
+
+    def base_url_options(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument(
+            "--base-url",
+            help=f"{what}; its host must be one the spec declares, unless "
+            "--allow-undeclared-host (plain http:// only to 127.0.0.1, ::1 or localhost)",
+        )
+        p.add_argument(
+            "--allow-undeclared-host",
+            action="store_true",
+            help="let --base-url name a host the spec does not declare: the credentials go there",
+        )
 
     p = sub.add_parser("render", help="print the exact HTTP request, secrets redacted; no network")
     connector_flow_request(p)
     p.add_argument("--credentials", help="JSON file of credentials (default: placeholders)")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
-    p.add_argument("--base-url", help="use this base URL instead of the environment's")
+    base_url_options(p, "use this base URL instead of the environment's")
     p.add_argument("--json", action="store_true", help='print {"method", "url", "headers", "body"}')
     p.set_defaults(func=cmd_render)
 
@@ -283,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("event", help="verify and parse a webhook; exit 1 when it does not verify")
-    p.add_argument("connector", help="a bundled connector id or a spec file path")
+    p.add_argument("connector", help=CONNECTOR_HELP)
     p.add_argument("--body", required=True, help="a file holding the raw webhook body")
     p.add_argument("--header", action="append", metavar="'K: V'", help="a webhook header")
     p.add_argument("--secret", help="the webhook signing secret")
@@ -295,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     connector_flow_request(p)
     p.add_argument("--credentials", required=True, help="JSON file of credentials")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
-    p.add_argument("--base-url", help="send to this base URL (e.g. a local test server)")
+    base_url_options(p, "send to this base URL (e.g. a local test server)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_call)
 
@@ -305,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     connector_flow_request(p)
     p.add_argument("--credentials", required=True, help="JSON file of sandbox credentials")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
-    p.add_argument("--base-url", help="send to this base URL instead (e.g. a local server)")
+    base_url_options(p, "send to this base URL instead (e.g. a local server)")
     p.add_argument("--name", default="recorded", help="the scenario's file name (no .yaml)")
     p.add_argument("--root", default=".", help="the repository root (default: .)")
     p.add_argument("--out", help="write here instead of tests/connectors/<id>/scenarios/")

@@ -53,7 +53,9 @@ def main() -> int:
             },
             auth=(API_KEY, ""),
         ).json()["id"]
-        with Client("stripe", {"api_key": API_KEY}, base_url=base_url) as client:
+        with Client(
+            "stripe", {"api_key": API_KEY}, base_url=base_url, allow_undeclared_host=True
+        ) as client:
             auth = client.authorize(
                 {
                     "amount": 4999,

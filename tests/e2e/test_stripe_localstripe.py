@@ -18,7 +18,9 @@ CreatePM = Callable[..., str]
 
 @pytest.fixture
 def client(stripe_base_url: str) -> Any:
-    with Client("stripe", {"api_key": API_KEY}, base_url=stripe_base_url) as c:
+    with Client(
+        "stripe", {"api_key": API_KEY}, base_url=stripe_base_url, allow_undeclared_host=True
+    ) as c:
         yield c
 
 
@@ -112,7 +114,9 @@ def test_unknown_payment_is_not_found_and_its_status_unknown(client: Client) -> 
 
 @pytest.mark.asyncio
 async def test_async_client(stripe_base_url: str, payment_method: CreatePM) -> None:
-    async with AsyncClient("stripe", {"api_key": API_KEY}, base_url=stripe_base_url) as client:
+    async with AsyncClient(
+        "stripe", {"api_key": API_KEY}, base_url=stripe_base_url, allow_undeclared_host=True
+    ) as client:
         result = await client.authorize(
             {
                 "amount": 2500,
@@ -161,6 +165,7 @@ def test_cli_call_sends_and_prints_the_unified_result(
             str(credentials),
             "--base-url",
             stripe_base_url,
+            "--allow-undeclared-host",
             "--json",
         ]
     )

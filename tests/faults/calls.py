@@ -79,6 +79,7 @@ def call_sync(
         case.connector,
         case.credentials,
         base_url=_url(server, route),
+        allow_undeclared_host=True,  # the fault server, on 127.0.0.1
         http_client=http,
         sleep=slept.append,
         limits=setup.limits,
@@ -114,6 +115,7 @@ async def call_async(
         case.connector,
         case.credentials,
         base_url=_url(server, route),
+        allow_undeclared_host=True,  # the fault server, on 127.0.0.1
         http_client=http,
         sleep=sleep,
         limits=setup.limits,

@@ -256,6 +256,7 @@ def test_cli_call_prints_no_secret(
             credentials,
             "--base-url",
             server.url,
+            "--allow-undeclared-host",
             "--json",
         )
         left = len(server.queue)

@@ -269,6 +269,7 @@ def test_base_url_override_is_used_verbatim(acme: ConnectorPlan) -> None:
         {"connector_transaction_id": "pay_1"},
         {**CREDENTIALS, "region": "x.evil"},
         base_url="http://127.0.0.1:12111/prefix/",
+        allow_undeclared_host=True,
     )
     assert built.url == "http://127.0.0.1:12111/prefix/v1/payments/pay_1"
 

@@ -14,7 +14,7 @@ import pytest
 import engine._connector
 from engine._client import AsyncClient, Client, Limits
 from engine._connector import Connector
-from engine._errors import InputError, NotSentError
+from engine._errors import CredentialsError, InputError, NotSentError
 from engine._plan import ConnectorPlan
 from engine._unified import Result
 
@@ -366,12 +366,15 @@ def test_a_closed_http_client_is_not_sent(acme: ConnectorPlan) -> None:
     assert "RuntimeError" in str(caught.value)
 
 
-def test_a_url_httpx_refuses_is_not_sent(acme: ConnectorPlan) -> None:
-    sender = client(acme, Recorder())
-    sender.base_url = "http://127.0.0.1:1/a\tb"
-    with pytest.raises(NotSentError) as caught:
+def test_a_url_httpx_would_refuse_is_refused_before_sending(acme: ConnectorPlan) -> None:
+    recorder = Recorder()
+    sender = client(acme, recorder)
+    sender.base_url = "http://127.0.0.1:1/a\tb"  # set after the constructor checked it
+    sender.allow_undeclared_host = True
+    with pytest.raises(CredentialsError) as caught:
         sender.authorize(card_request())
-    assert "\t" not in str(caught.value)
+    assert "base_url may hold printable ASCII only" in str(caught.value)
+    assert "\t" not in str(caught.value) and recorder.requests == []
 
 
 def test_a_header_h11_refuses_is_not_sent_and_names_only_the_class(acme: ConnectorPlan) -> None:

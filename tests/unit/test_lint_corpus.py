@@ -43,7 +43,8 @@ CANARY_VALUE = "canary-5b1e9c0d7a"
 
 def expectations(path: Path) -> list[tuple[int, int, str]]:
     found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # Bytes, decoded leniently: a corpus file may hold bytes that are not UTF-8 on purpose.
+    for line in path.read_bytes().decode("utf-8", "replace").splitlines():
         match = _EXPECT.match(line)
         if match:
             found.append((int(match[1]), int(match[2]), match[3]))

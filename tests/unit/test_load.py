@@ -200,6 +200,15 @@ def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec_file(path)
     (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.col) == (str(path), 1, 5)  # the bad byte
+    assert problem.message.startswith("the file is not UTF-8: byte 0xff")
+
+
+def test_missing_file_is_a_spec_error(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(SpecError) as caught:
+        load_spec_file(path)
+    (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.col) == (str(path), 1, 1)
     assert problem.message.startswith("cannot read the file: ")
 

@@ -87,6 +87,7 @@ def test_record_writes_a_scrubbed_scenario(
             str(credentials),
             "--base-url",
             server,
+            "--allow-undeclared-host",
             "--out",
             str(out),
         ]
@@ -141,6 +142,7 @@ def test_record_obeys_the_response_size_limit_on_decoded_bytes(tmp_path: Path) -
             },
             {"api_key": API_KEY},
             base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+            allow_undeclared_host=True,
         )
     finally:
         httpd.shutdown()

@@ -96,7 +96,9 @@ def test_environment_and_host_separate_tokens() -> None:
     endpoint, cache = TokenEndpoint(), MemoryTokenCache()
     _client(endpoint, cache, VICTIM).authorize(card_request())
     _client(endpoint, cache, VICTIM, environment="production").authorize(card_request())
-    _client(endpoint, cache, VICTIM, base_url="https://other.example").authorize(card_request())
+    _client(
+        endpoint, cache, VICTIM, base_url="https://other.example", allow_undeclared_host=True
+    ).authorize(card_request())
     _client(endpoint, cache, VICTIM).authorize(card_request())  # cached
     hosts = [r.url.host for r in endpoint.token_requests]
     assert hosts == ["api.sandbox.acme-pay.com", "api.acme-pay.com", "other.example"]
