@@ -117,6 +117,11 @@ def _major_string(amount: int, currency: str, overrides: Mapping[str, int]) -> A
 #: amounts.format in a spec → how the engine writes an amount for that processor. Every format
 #: honours `amounts.exponents`: the unified amount is in ISO 4217 minor units, so a processor
 #: that gives a currency other decimals gets the amount rescaled exactly.
+def _major_number(amount: int, currency: str, overrides: Mapping[str, int]) -> Any:
+    # A Decimal made from the exact string: the JSON encoder writes its digits as a number.
+    return Decimal(_major_string(amount, currency, overrides))
+
+
 AMOUNT_FORMATS: Mapping[str, tuple[Callable[[int, str, Mapping[str, int]], Any], str]] = {
     "minor_integer": (
         _minor_integer,
@@ -127,6 +132,11 @@ AMOUNT_FORMATS: Mapping[str, tuple[Callable[[int, str, Mapping[str, int]], Any],
         _major_string,
         "Decimal string in major units with the currency's exact decimals: "
         '"10.99", "500", "1.234".',
+    ),
+    "major_number": (
+        _major_number,
+        "Number in major units, written exactly (a Decimal, never a float) with the currency's "
+        "decimals: 10.99, 500, 1.234 in JSON; its digits as text in form and XML bodies.",
     ),
 }
 
@@ -150,7 +160,7 @@ def amount_parser(
         if value is None or isinstance(value, bool):
             return None
         try:
-            if fmt == "major_string":
+            if fmt in ("major_string", "major_number"):
                 if currency is None:
                     return None
                 minor = from_major(value, exponent(currency, overrides))

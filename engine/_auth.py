@@ -8,28 +8,41 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from ._plan import AuthPlan, Render, TokenPlan
 from ._signing import decode_key, hmac_signature
 
-#: compile_value(raw, pointer) → Render, supplied by the compiler (it knows the context roots).
+#: compile.value(raw, pointer) → Render, supplied by the compiler (it knows the context roots).
 CompileValue = Callable[[Any, str], Render]
+#: compile_search(JMESPath, pointer) → document → value, supplied by the compiler.
+CompileSearch = Callable[[str, str], Callable[[Any], Any]]
 
 
-def _none(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+@dataclass(frozen=True, slots=True)
+class AuthCompiler:
+    """What the compiler lends an auth scheme: templates over `credentials` (`value`), the
+    same plus the `access_token` a token scheme obtained (`with_token`), and JMESPath."""
+
+    value: CompileValue
+    with_token: CompileValue
+    search: CompileSearch
+
+
+def _none(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
     return AuthPlan("none", None, None, (), frozenset())
 
 
-def _header(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    headers = compile_value(auth["headers"], "/auth/headers")
+def _header(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    headers = compile.value(auth["headers"], "/auth/headers")
     names = frozenset(name.lower() for name in auth["headers"])
     return AuthPlan("header", headers, None, (), names)
 
 
-def _bearer(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    token = compile_value(auth["token"], "/auth/token")
+def _bearer(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    token = compile.value(auth["token"], "/auth/token")
 
     def headers(context: Mapping[str, Any]) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(context)}"}
@@ -37,9 +50,9 @@ def _bearer(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     return AuthPlan("bearer", headers, None, (), frozenset({"authorization"}))
 
 
-def _basic(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    username = compile_value(auth["username"], "/auth/username")
-    password = compile_value(auth["password"], "/auth/password")
+def _basic(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    username = compile.value(auth["username"], "/auth/username")
+    password = compile.value(auth["password"], "/auth/password")
 
     def headers(context: Mapping[str, Any]) -> dict[str, str]:
         pair = f"{username(context) or ''}:{password(context) or ''}".encode()
@@ -48,30 +61,95 @@ def _basic(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
     return AuthPlan("basic", headers, None, (), frozenset({"authorization"}))
 
 
-def _oauth2(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    token = TokenPlan(
-        path=str(auth["token_path"]),
-        client_id=compile_value(auth["client_id"], "/auth/client_id"),
-        client_secret=compile_value(auth["client_secret"], "/auth/client_secret"),
-        scope=compile_value(auth["scope"], "/auth/scope") if "scope" in auth else None,
-    )
+def _bearer_token(context: Mapping[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {context['access_token']}"}
+
+
+def _oauth2(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    """The token preset RFC 6749 §4.4 describes: POST token_path with HTTP Basic client id and
+    secret and a form `grant_type=client_credentials` (+ `scope`); `access_token` and
+    `expires_in` read from the answer; sent as a bearer token."""
+    client_id = compile.value(auth["client_id"], "/auth/client_id")
+    client_secret = compile.value(auth["client_secret"], "/auth/client_secret")
+    scope = compile.value(auth["scope"], "/auth/scope") if "scope" in auth else None
 
     def headers(context: Mapping[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {context['access_token']}"}
+        return {
+            "Authorization": _basic_pair(client_id(context), client_secret(context)),
+            "Accept": "application/json",
+        }
 
-    return AuthPlan(
-        "oauth2_client_credentials", headers, None, (), frozenset({"authorization"}), token=token
+    def body(context: Mapping[str, Any]) -> dict[str, str]:
+        form = {"grant_type": "client_credentials"}
+        wanted = scope(context) if scope is not None else None
+        if wanted:
+            form["scope"] = str(wanted)
+        return form
+
+    token = TokenPlan(
+        method="POST",
+        path=str(auth["token_path"]),
+        headers=headers,
+        body=body,
+        encoding="form",
+        token=compile.search("access_token", "/auth"),
+        expires_in=compile.search("expires_in", "/auth"),
+        expires_at=None,
+        sensitive_headers=frozenset({"authorization"}),
     )
+    return AuthPlan(
+        "oauth2_client_credentials",
+        _bearer_token,
+        None,
+        (),
+        frozenset({"authorization"}),
+        token=token,
+    )
+
+
+def _basic_pair(user: Any, password: Any) -> str:
+    # Its own frame: the revealed secret is gone once the header value exists.
+    pair = f"{user or ''}:{password or ''}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _token(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    """Any login request whose JSON answer holds a token (and its lifetime or expiry)."""
+    login, answer = auth["login"], auth["answer"]
+    base = "/auth/login"
+    expires_at = answer.get("expires_at")
+    token = TokenPlan(
+        method=str(login.get("method", "POST")),
+        path=str(login["path"]),
+        headers=compile.value(login.get("headers", {}), f"{base}/headers"),
+        body=compile.value(login["body"], f"{base}/body") if "body" in login else None,
+        encoding=str(login.get("encoding", "json")) if "body" in login else None,
+        token=compile.search(answer["token"], "/auth/answer/token"),
+        expires_in=compile.search(answer["expires_in"], "/auth/answer/expires_in")
+        if "expires_in" in answer
+        else None,
+        expires_at=(
+            compile.search(expires_at["from"], "/auth/answer/expires_at/from"),
+            str(expires_at["format"]),
+        )
+        if expires_at is not None
+        else None,
+        sensitive_headers=frozenset(name.lower() for name in login.get("headers", {})),
+    )
+    sent = auth.get("headers", {"Authorization": "Bearer {{ access_token }}"})
+    headers = compile.with_token(sent, "/auth/headers")
+    names = frozenset(name.lower() for name in sent)
+    return AuthPlan("token", headers, None, (), names, token=token)
 
 
 _HMAC_LABELS = {"sha256": "HmacSHA256", "sha512": "HmacSHA512"}
 
 
-def _http_signature(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
+def _http_signature(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
     """HTTP Signatures (draft-cavage-http-signatures) with a shared HMAC key."""
-    key_id = compile_value(auth["key_id"], "/auth/key_id")
-    secret = compile_value(auth["secret"], "/auth/secret")
-    extra = compile_value(auth.get("headers", {}), "/auth/headers")
+    key_id = compile.value(auth["key_id"], "/auth/key_id")
+    secret = compile.value(auth["secret"], "/auth/secret")
+    extra = compile.value(auth.get("headers", {}), "/auth/headers")
     algorithm, key_encoding = auth["algorithm"], auth["key_encoding"]
 
     def sign(
@@ -108,21 +186,29 @@ def _http_signature(auth: Mapping[str, Any], compile_value: CompileValue) -> Aut
     return AuthPlan("http_signature", None, None, (), names, sign=sign)
 
 
-def _body(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    fields = compile_value(auth["fields"], "/auth/fields")
+def _body(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    fields = compile.value(auth["fields"], "/auth/fields")
     return AuthPlan("body", None, fields, split_pointer(str(auth.get("pointer", ""))), frozenset())
 
 
 #: scheme name → (compile, documentation).
-AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], CompileValue], AuthPlan], str]] = {
+AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], AuthCompiler], AuthPlan], str]] = {
     "none": (_none, "No authentication."),
     "header": (_header, "Headers from templates, e.g. `X-API-Key: '{{ credentials.api_key }}'`."),
     "bearer": (_bearer, "`Authorization: Bearer <token>`; `token` is a template."),
     "basic": (_basic, "HTTP Basic: `username` and `password` are templates."),
     "oauth2_client_credentials": (
         _oauth2,
-        "OAuth2 client credentials: a token from `token_path` (Basic `client_id`:`client_secret`,"
-        " form `grant_type=client_credentials`), cached until it expires, sent as a bearer token.",
+        "OAuth2 client credentials, a preset of `token`: a token from `token_path` (Basic "
+        "`client_id`:`client_secret`, form `grant_type=client_credentials`), `access_token` and "
+        "`expires_in` read from the answer, cached until it expires, sent as a bearer token.",
+    ),
+    "token": (
+        _token,
+        "An access token from any `login` request (templates that may read secrets), read from "
+        "its JSON `answer` by JMESPath with its lifetime (`expires_in`) or expiry "
+        "(`expires_at`), cached per credentials until shortly before it expires, and sent in "
+        "`headers` (templates reading `access_token`; default `Authorization: Bearer …`).",
     ),
     "http_signature": (
         _http_signature,
@@ -138,8 +224,8 @@ AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], CompileValue], Aut
 }
 
 
-def compile_auth(auth: Mapping[str, Any], compile_value: CompileValue) -> AuthPlan:
-    return AUTH_SCHEMES[auth["scheme"]][0](auth, compile_value)
+def compile_auth(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    return AUTH_SCHEMES[auth["scheme"]][0](auth, compile)
 
 
 def split_pointer(pointer: str) -> tuple[str, ...]:

@@ -128,8 +128,8 @@ def build_request(
 
     A flow with `steps` sends several requests: `step` is the index in that sequence (0 first,
     `request_count(...) - 1` the flow's own), and `steps` maps each earlier step's name to its
-    decoded answer. `access_token` is the OAuth2 token for specs whose auth needs one, and `now`
-    the clock (Unix seconds) for auth schemes that sign the date."""
+    decoded answer. `access_token` is the access token for specs whose auth needs one (the
+    token schemes), and `now` the clock (Unix seconds) for auth schemes that sign the date."""
     compiled = check_request(plan, flow, request)
     sequence = [*(s.request for s in compiled.steps), compiled.request]
     if not 0 <= step < len(sequence):
@@ -165,7 +165,7 @@ def build_request(
     auth_context = {**context, "credentials": resolved.values, "access_token": access_token}
     if plan.auth.token is not None and not access_token:
         raise CredentialsError(
-            f"{plan.id} authenticates with an OAuth2 access token: pass access_token "
+            f"{plan.id} authenticates with an access token: pass access_token "
             "(Client obtains and caches one)"
         )
     derived: list[str] = []  # what the auth scheme made of the secrets: the scrubber learns it

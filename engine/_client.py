@@ -1,5 +1,6 @@
-"""Connector + credentials → Results over HTTP (httpx, sync and async). The only module that
-does I/O: it generates idempotency keys, sends, enforces limits and maps transport failures."""
+"""Connector + credentials → Results over HTTP (httpx, sync and async). The clients: they
+generate idempotency keys, drive each call (engine._sending moves its bytes, engine._client_tokens
+gets its token), retry only where it is safe, and confirm unsigned webhooks by a fetch."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -18,68 +19,26 @@ import httpx
 from . import _transport
 from ._boundary import client_secrets, public
 from ._build import check_request, request_count
+from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
-from ._credentials import Credentials, resolve_credentials
+from ._credentials import Credentials
 from ._errors import InputError, NotSentError, WebhookError
 from ._hosts import override_url
 from ._http import HttpRequest, HttpResponse
-from ._parse import parse_step, unresolved
+from ._parse import parse_step
 from ._retry import Attempts
-from ._tokens import (
-    DEFAULT_TOKEN_CACHE,
-    AccessToken,
-    Flight,
-    TokenCache,
-    TokenWanted,
-    build_token_request,
-    flight,
-    hide_body,
-    parse_token_answer,
-    token_cache_key,
-    token_url,
-)
-from ._unified import READ_FLOWS, STATUS_EVENT, ErrorCode, Event, PaymentStatus, Result
+from ._sending import Limits, remaining, send, send_async, transport_failure
+from ._tokens import DEFAULT_TOKEN_CACHE, AccessToken, TokenCache, TokenWanted
+from ._unified import READ_FLOWS, STATUS_EVENT, Event, PaymentStatus, Result
 from ._webhooks import WebhookResult
+
+__all__ = ["AsyncClient", "Client", "Limits", "RetryPolicy"]
 
 logger = logging.getLogger("engine")
 
 #: The conversation a call is: requests out, responses (or transport exceptions) in, a Result.
-#: A TokenWanted out is answered with (AccessToken, fetched_now): see _Base._reusable_token.
+#: A TokenWanted out is answered with (AccessToken, fetched_now): see TokenHolder._reusable_token.
 Exchange = Generator[HttpRequest | TokenWanted, Any, Result]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-call limits. Timeouts are seconds; the response body is capped in bytes.
-
-    `total_timeout` bounds the whole call — every request it sends (token, steps), every
-    retry and every wait between them — so a processor that drips its answer a byte at a time
-    cannot hold a call longer than that. `None` leaves a call bounded only per read."""
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    write_timeout: float = 30.0
-    pool_timeout: float = 5.0
-    total_timeout: float | None = 60.0
-    max_response_bytes: int = 5 * 1024 * 1024
-
-    def httpx_timeout(self, remaining: float | None = None) -> httpx.Timeout:
-        """The per-operation timeouts, none longer than `remaining` seconds of the call."""
-        cap = float("inf") if remaining is None else max(remaining, 0.0)
-        return httpx.Timeout(
-            connect=min(self.connect_timeout, cap),
-            read=min(self.read_timeout, cap),
-            write=min(self.write_timeout, cap),
-            pool=min(self.pool_timeout, cap),
-        )
-
-    def deadline(self) -> float | None:
-        """The monotonic time a call starting now must end by."""
-        return None if self.total_timeout is None else time.monotonic() + self.total_timeout
-
-
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else deadline - time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +72,7 @@ def retry_after_seconds(response: HttpResponse | None, now: float) -> float | No
         return None
 
 
-_ResponseTooLarge = _transport.ResponseTooLarge
-
-
-class _OutOfTime(Exception):
-    """The call's total time limit ran out while a request was in flight."""
-
-
-class _NoTimeLeft(Exception):
-    """The call's total time limit ran out before a request was sent."""
-
-
-class _Base:
+class _Base(TokenHolder):
     retry: RetryPolicy
 
     def __init__(
@@ -180,37 +128,10 @@ class _Base:
         if attempt >= self.retry.attempts:
             return None
         wait: float = self.retry.delay(attempt, retry_after)
-        remaining = _remaining(deadline)
-        if remaining is not None and wait >= remaining:
+        left = remaining(deadline)
+        if left is not None and wait >= left:
             return None
         return wait
-
-    def _check_chunk(self, body: bytearray, deadline: float | None) -> None:
-        if len(body) > self.limits.max_response_bytes:
-            raise _ResponseTooLarge
-        if deadline is not None and time.monotonic() > deadline:
-            raise _OutOfTime
-
-    def _decoder(self, raw: httpx.Response) -> _transport.BoundedDecoder:
-        if raw.is_stream_consumed:
-            # A response a custom transport built already read (httpx.MockTransport): its
-            # bytes are decoded; only their size is left to check.
-            decoder = _transport.BoundedDecoder([], self.limits.max_response_bytes)
-            decoder.feed(raw.content)
-            return decoder
-        codings = raw.headers.get_list("content-encoding", split_commas=True)
-        return _transport.BoundedDecoder(codings, self.limits.max_response_bytes)
-
-    @staticmethod
-    def _raw_chunks(raw: httpx.Response) -> Iterator[bytes]:
-        return iter(()) if raw.is_stream_consumed else raw.iter_raw()
-
-    @staticmethod
-    def _outgoing_headers(built: HttpRequest) -> dict[str, str]:
-        # Only codings the engine decodes with bounded output are offered.
-        headers = {k: v for k, v in built.headers.items() if k.lower() != "accept-encoding"}
-        headers["Accept-Encoding"] = _transport.ACCEPT_ENCODING
-        return headers
 
     @staticmethod
     def _may_retry(result: Result) -> bool:
@@ -255,7 +176,7 @@ class _Base:
                 logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
             outcome = yield built
             if isinstance(outcome, Exception):
-                failure = self._transport_failure(flow, prepared, outcome)
+                failure = transport_failure(plan, flow, prepared, outcome, self.limits)
                 if index < count - 1:  # an earlier step moves no money: the flow failed
                     failure = replace(failure, status=str(PaymentStatus.FAILED))
                 return attempts.settle(plan, flow, failure, key_sent=built.carries_key)
@@ -305,79 +226,6 @@ class _Base:
             return self._with_token(attempts.settle(plan, flow, result, key_sent=sent), token)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _token_key(self) -> str:
-        """The token cache key for this Client's credentials, environment and host."""
-        plan = self.connector.plan
-        resolved = resolve_credentials(plan, self._credentials)
-        url = token_url(
-            plan,
-            resolved,
-            environment=self.environment,
-            base_url=self.base_url,
-            allow_undeclared_host=self.allow_undeclared_host,
-        )
-        return token_cache_key(plan, resolved, environment=self.environment, url=url)
-
-    def _reusable_token(
-        self, want: TokenWanted, flight: Flight | None = None
-    ) -> AccessToken | None:
-        """A token this Client may send without fetching: its own (the caller's or the last
-        one), the one a concurrent call just fetched, or the cache's — each only when it fits
-        the key, is usable, and is not the one the processor just refused."""
-        for candidate in self._token_candidates(want.key, flight):
-            if (
-                candidate is not None
-                and candidate.fits(want.key)
-                and candidate.usable()
-                and (want.rejected is None or candidate.token != want.rejected.token)
-            ):
-                self._access_token = candidate
-                return candidate
-        return None
-
-    def _token_candidates(self, key: str, flight: Flight | None) -> Iterator[AccessToken | None]:
-        yield self._access_token
-        yield flight.token if flight is not None else None
-        yield self.token_cache.get(key)  # last: a shared cache may be a network round trip
-
-    def _token_request(self) -> HttpRequest:
-        return build_token_request(
-            self.connector.plan,
-            self._credentials,
-            environment=self.environment,
-            base_url=self.base_url,
-            allow_undeclared_host=self.allow_undeclared_host,
-        )
-
-    def _took_token(
-        self, want: TokenWanted, flight: Flight, outcome: HttpResponse | Exception
-    ) -> AccessToken:
-        """The token endpoint's answer → a token bound to `want.key`, cached and shared with the
-        calls waiting on `flight`; or NotSentError/CredentialsError (nothing else was sent)."""
-        plan = self.connector.plan
-        if isinstance(outcome, Exception):
-            raise NotSentError(
-                f"{plan.id}: no access token ({type(outcome).__name__}); the payment request "
-                "was not sent"
-            ) from None
-        status, body = outcome.status_code, hide_body(outcome)
-        del outcome  # the answer holds the token: not left in a traceback's frame locals
-        token = replace(parse_token_answer(plan, status, body), bound_to=want.key)
-        self.token_cache.set(want.key, token)
-        flight.token = self._access_token = token
-        return token
-
-    @staticmethod
-    def _no_time_for_token(plan_id: str) -> NotSentError:
-        return NotSentError(
-            f"{plan_id}: the call's total time limit ran out waiting for an access token; "
-            "nothing was sent"
-        )
-
-    @staticmethod
-    def _with_token(result: Result, token: AccessToken | None) -> Result:
-        return replace(result, access_token=token) if token is not None else result
-
     def _parse_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None
     ) -> WebhookResult:
@@ -414,95 +262,6 @@ class _Base:
             reference=result.reference,
             occurred_at=None,  # the delivery's claim of time is as unsigned as the rest
         )
-
-    def _transport_failure(self, flow: str, prepared: Mapping[str, Any], exc: Exception) -> Result:
-        key = prepared.get("idempotency_key")
-        if isinstance(exc, _transport.LocalFailure | httpx.LocalProtocolError):
-            # Raised on this side before any byte left (a bad URL, header text h11 or the
-            # encoder refuses, a closed client): only the class is named, its text may hold
-            # a secret.
-            kind = exc.kind if isinstance(exc, _transport.LocalFailure) else type(exc).__name__
-            raise NotSentError(
-                f"{self.connector.id} {flow}: the request could not be sent ({kind}); "
-                "nothing was sent"
-            ) from None
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            raise NotSentError(
-                f"{self.connector.id} {flow}: could not connect ({type(exc).__name__}); "
-                "nothing was sent"
-            ) from None
-        if isinstance(exc, _NoTimeLeft):
-            raise NotSentError(
-                f"{self.connector.id} {flow}: the call's total time limit "
-                f"({self.limits.total_timeout}s) ran out before the request was sent"
-            ) from None
-        if isinstance(exc, _OutOfTime):
-            return unresolved(
-                self.connector.plan,
-                flow,
-                ErrorCode.TIMEOUT,
-                f"the call's total time limit ({self.limits.total_timeout}s) ran out after the "
-                "request was sent",
-                idempotency_key=key,
-                request=prepared,
-            )
-        if isinstance(exc, _ResponseTooLarge):
-            return unresolved(
-                self.connector.plan,
-                flow,
-                ErrorCode.INVALID_RESPONSE,
-                f"the response exceeded {self.limits.max_response_bytes} bytes",
-                idempotency_key=key,
-                request=prepared,
-            )
-        if isinstance(exc, httpx.DecodingError | _transport.UndecodableResponse):
-            return unresolved(
-                self.connector.plan,
-                flow,
-                ErrorCode.INVALID_RESPONSE,
-                f"the response could not be decompressed ({type(exc).__name__})",
-                idempotency_key=key,
-                request=prepared,
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return unresolved(
-                self.connector.plan,
-                flow,
-                ErrorCode.TIMEOUT,
-                f"no answer in time after the request was sent ({type(exc).__name__})",
-                idempotency_key=key,
-                request=prepared,
-            )
-        return unresolved(
-            self.connector.plan,
-            flow,
-            ErrorCode.NETWORK_ERROR,
-            f"the connection failed after the request was sent ({type(exc).__name__})",
-            idempotency_key=key,
-            request=prepared,
-        )
-
-
-_TRANSPORT_FAILURES = (
-    httpx.TransportError,
-    httpx.DecodingError,
-    _ResponseTooLarge,
-    _OutOfTime,
-    _transport.UndecodableResponse,
-)
-
-
-def _timed_out(exc: Exception, deadline: float | None) -> Exception:
-    """A read or write that timed out because the call's deadline (not the per-operation
-    timeout) ran out is the total time limit's doing."""
-    timed_out = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
-    if timed_out and deadline is not None and deadline - time.monotonic() < 0.05:
-        return _OutOfTime()
-    return exc
-
-
-def _response(raw: httpx.Response, body: bytes) -> HttpResponse:
-    return HttpResponse(raw.status_code, dict(raw.headers), body)
 
 
 class Client(_Base):
@@ -590,52 +349,10 @@ class Client(_Base):
                 return done.value, last
 
     def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
-        """A token for `want.key`: one token request per key, however many threads wait."""
-        reusable = self._reusable_token(want)
-        if reusable is not None:
-            return reusable, False
-        shared = flight(want.key)
-        remaining = _remaining(deadline)
-        if not shared.lock.acquire(timeout=-1 if remaining is None else max(remaining, 0.0)):
-            raise self._no_time_for_token(self.connector.id)
-        try:
-            reusable = self._reusable_token(want, shared)
-            if reusable is not None:
-                return reusable, False
-            # Passed on, never a local: the answer holds the token.
-            return self._took_token(want, shared, self._send(self._token_request(), deadline)), True
-        finally:
-            shared.lock.release()
+        return token_for(self, want, deadline, self._send)
 
     def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
-        remaining = _remaining(deadline)
-        if remaining is not None and remaining <= 0:
-            return _NoTimeLeft()
-        answered = False
-        token = _transport.DEADLINE.set(deadline)
-        try:
-            with self._http.stream(
-                built.method,
-                built.url,
-                headers=self._outgoing_headers(built),
-                content=built.body,
-                timeout=self.limits.httpx_timeout(remaining),
-            ) as raw:
-                answered = True
-                owner = _transport.owner_of(self._http, raw)
-                decoder = self._decoder(raw)
-                for chunk in self._raw_chunks(raw):
-                    decoder.feed(chunk)
-                    self._check_chunk(decoder.body, deadline)
-                body = decoder.finish()
-                _transport.close_if_doubtful(owner, raw)
-        except _TRANSPORT_FAILURES as exc:
-            return _timed_out(exc, deadline)
-        except Exception as exc:
-            return exc if answered else _transport.LocalFailure(type(exc).__name__)
-        finally:
-            _transport.DEADLINE.reset(token)
-        return _response(raw, body)
+        return send(self._http, built, self.limits, deadline)
 
     def authorize(self, request: Mapping[str, Any]) -> Result:
         return self.call("authorize", request)
@@ -779,58 +496,10 @@ class AsyncClient(_Base):
                 return done.value, last
 
     async def _token(self, want: TokenWanted, deadline: float | None) -> tuple[AccessToken, bool]:
-        """A token for `want.key`: one token request per key, however many tasks wait."""
-        reusable = self._reusable_token(want)
-        if reusable is not None:
-            return reusable, False
-        shared = flight(want.key)
-        lock = shared.task_lock()
-        try:
-            async with asyncio.timeout(_remaining(deadline)):
-                await lock.acquire()
-        except TimeoutError:
-            raise self._no_time_for_token(self.connector.id) from None
-        try:
-            reusable = self._reusable_token(want, shared)
-            if reusable is not None:
-                return reusable, False
-            answer = self._took_token(
-                want, shared, await self._send(self._token_request(), deadline)
-            )
-            return answer, True
-        finally:
-            lock.release()
+        return await token_for_async(self, want, deadline, self._send)
 
     async def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
-        remaining = _remaining(deadline)
-        if remaining is not None and remaining <= 0:
-            return _NoTimeLeft()
-        answered = False
-        token = _transport.DEADLINE.set(deadline)
-        try:
-            async with self._http.stream(
-                built.method,
-                built.url,
-                headers=self._outgoing_headers(built),
-                content=built.body,
-                timeout=self.limits.httpx_timeout(remaining),
-            ) as raw:
-                answered = True
-                owner = _transport.owner_of(self._http, raw)
-                decoder = self._decoder(raw)
-                if not raw.is_stream_consumed:
-                    async for chunk in raw.aiter_raw():
-                        decoder.feed(chunk)
-                        self._check_chunk(decoder.body, deadline)
-                body = decoder.finish()
-                _transport.close_if_doubtful(owner, raw)
-        except _TRANSPORT_FAILURES as exc:
-            return _timed_out(exc, deadline)
-        except Exception as exc:
-            return exc if answered else _transport.LocalFailure(type(exc).__name__)
-        finally:
-            _transport.DEADLINE.reset(token)
-        return _response(raw, body)
+        return await send_async(self._http, built, self.limits, deadline)
 
     async def authorize(self, request: Mapping[str, Any]) -> Result:
         return await self.call("authorize", request)

@@ -13,7 +13,7 @@ from jinja2 import Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from ._amounts import amount_formatter, amount_parser
-from ._auth import compile_auth, split_pointer
+from ._auth import AuthCompiler, compile_auth, split_pointer
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
@@ -360,6 +360,14 @@ class Compiler:
             return lambda document, context: None
         return lambda document, context: search(document)
 
+    def search(self, raw: str, pointer: str) -> Callable[[Any], Any]:
+        """A plain JMESPath expression (no template): document → value."""
+        try:
+            return compile_jmespath(raw)
+        except ExtractionSyntaxError as exc:
+            self.problem(pointer, f"invalid JMESPath expression: {str(exc).splitlines()[0]}")
+            return lambda document: None
+
     def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
         """A status/event rule: a plain value, or {if, then, else} with a Jinja condition."""
         if isinstance(raw, str):
@@ -409,8 +417,16 @@ class Compiler:
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
         auth_roots = self.roots("auth")
+        token_roots = self.roots("auth_with_token")
         auth = (
-            compile_auth(data["auth"], lambda raw, ptr: self.value(raw, ptr, auth_roots))
+            compile_auth(
+                data["auth"],
+                AuthCompiler(
+                    value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
+                    with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
+                    search=self.search,
+                ),
+            )
             if "auth" in data
             else None
         )
@@ -790,6 +806,7 @@ class Compiler:
         parse = signature.get("parse", {})
         message_roots = self.roots("signed_message")
         message = self.template(signature["message"], f"{base}/message", message_roots)
+        stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
             from_item=self.extract(signature["from"], f"{base}/from", item_roots)
@@ -811,6 +828,11 @@ class Compiler:
             key_encoding=signature["key_encoding"],
             output=signature["output"],
             tolerance_seconds=signature.get("tolerance_seconds"),
+            timestamp_header=stamp.get("header"),
+            timestamp_from=self.search(stamp["from"], f"{base}/timestamp/from")
+            if "from" in stamp
+            else None,
+            timestamp_format=str(stamp.get("format", "unix_seconds")),
         )
 
 

@@ -117,7 +117,7 @@ class Connector:
         base_url: str | None = None,
         allow_undeclared_host: bool = False,
     ) -> HttpRequest:
-        """The OAuth2 token request, for specs whose auth needs an access token."""
+        """The token (login) request, for specs whose auth needs an access token."""
         return build_token_request(
             self.plan,
             credentials,

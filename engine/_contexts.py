@@ -43,6 +43,13 @@ CONTEXTS: dict[str, Context] = {
         "`auth` (and its token request)",
         (Variable("credentials", "credentials", "every credential, secret or not"),),
     ),
+    "auth_with_token": Context(
+        "`auth` templates sent with a token (the token scheme's headers)",
+        (
+            Variable("credentials", "credentials", "every credential, secret or not"),
+            Variable("access_token", "any", "the token the token request returned"),
+        ),
+    ),
     "flow_request": Context(
         "`flows.<flow>.request`, `steps[].request`, `defaults` headers/query, `required_fields`",
         (

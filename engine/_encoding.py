@@ -11,6 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 from xml.parsers.expat import ExpatError
@@ -38,7 +39,55 @@ def flatten_form(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _encode_json(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except TypeError:
+        if not _holds_decimal(body):
+            raise
+    # A major-unit amount (amounts.format major_number) is a Decimal: json writes no Decimal,
+    # and a float would round it, so its digits go out as they are (the slow path, taken only
+    # by bodies that hold one).
+    return "".join(_exact_json(body)).encode("utf-8")
+
+
+def _holds_decimal(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_decimal(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_decimal(v) for v in value)
+    return False
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _exact_json(value: Any) -> Iterator[str]:
+    """The same text json.dumps writes (compact, non-ASCII kept), and a finite Decimal as the
+    JSON number of its digits (plain notation, never an exponent)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("a non-finite Decimal is no JSON number")
+        yield format(value, "f")
+    elif isinstance(value, Mapping):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            # json.dumps writes a non-string key as the text of its JSON value ("1", "true").
+            text = key if isinstance(key, str) else _dump(key).strip('"')
+            yield ("," if index else "") + _dump(text) + ":"
+            yield from _exact_json(item)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _exact_json(item)
+        yield "]"
+    else:
+        yield _dump(value)
 
 
 def _encode_form(body: Any) -> bytes:

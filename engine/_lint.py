@@ -262,6 +262,31 @@ def flows_have_scenarios(spec: LoadedSpec) -> Iterator[Problem]:
         )
 
 
+def timestamp_source(spec: LoadedSpec) -> Iterator[Problem]:
+    """A signature's timestamp has exactly one source when it is checked or signed: without one,
+    `tolerance_seconds` would reject every delivery."""
+    signature = spec.data.get("webhooks", {}).get("signature")
+    if signature is None or not spec.complete("/webhooks/signature"):
+        return  # a source may be what the schema check cut away
+    keyed = "timestamp_key" in signature.get("parse", {})
+    stamp = signature.get("timestamp")
+    if stamp is not None and ("header" in stamp) == ("from" in stamp):
+        yield spec.source.problem(
+            "/webhooks/signature/timestamp", "give exactly one of 'header' or 'from'"
+        )
+    if "timestamp" in signature and keyed:
+        yield spec.source.problem(
+            "/webhooks/signature/timestamp",
+            "give the timestamp in one place: 'timestamp' or 'parse.timestamp_key', not both",
+        )
+    if "tolerance_seconds" in signature and "timestamp" not in signature and not keyed:
+        yield spec.source.problem(
+            "/webhooks/signature/tolerance_seconds",
+            "tolerance_seconds needs a timestamp source ('timestamp' or "
+            "'parse.timestamp_key'): without one every delivery is rejected",
+        )
+
+
 #: Every lint rule, run in this order on a schema-valid spec.
 LINT_RULES: tuple[LintRule, ...] = (
     id_matches_file,
@@ -273,6 +298,7 @@ LINT_RULES: tuple[LintRule, ...] = (
     secrets_only_in_auth,
     event_targets,
     signature_source,
+    timestamp_source,
 )
 
 

@@ -101,6 +101,8 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
 NOT_SENT = "NotSentError"
 #: The outcome column for "what the answer itself says", as if nothing had gone wrong.
 AS_ANSWERED = "as answered"
+#: The outcome column where a fault cannot happen (an id echo on an answer nothing checks).
+NOT_APPLICABLE = "not applicable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,29 @@ FAULTS: Mapping[str, FaultOutcome] = {
         AS_ANSWERED,
     ),
     "empty_body": _unreadable("the real answer's 2xx status with an empty body"),
+    "http_600": _sent(
+        "the real success body with HTTP status 600 (outside 100-599: not an HTTP status)",
+        ErrorCode.INVALID_RESPONSE,
+    ),
+    "http_99": _sent(
+        "the real success body with HTTP status 99 (not three digits: the HTTP parser refuses "
+        "the status line, and the engine reads why)",
+        ErrorCode.INVALID_RESPONSE,
+    ),
+    "http_1000": _sent(
+        "the real success body with HTTP status 1000 (refused by the HTTP parser, as 99)",
+        ErrorCode.INVALID_RESPONSE,
+    ),
+    "another_id": FaultOutcome(
+        "the real answer naming another payment or refund than the request's (its id "
+        "changed where `response.echo` reads it; checked on the flow's own answer, not on "
+        "steps' answers)",
+        "unresolved",
+        ErrorCode.INVALID_RESPONSE,
+        "unresolved",
+        NOT_APPLICABLE,
+        NOT_APPLICABLE,
+    ),
     "oversized_body": _sent("a body over `Limits.max_response_bytes`", ErrorCode.INVALID_RESPONSE),
     "slow_drip": _sent(
         "headers, then a byte every 50 ms, forever (only `Limits.total_timeout` ends it)",
@@ -522,6 +547,12 @@ def parse_step(
     if body is None and 200 <= status_code < 300:
         error = _unified_error(
             ErrorCode.INVALID_RESPONSE, f"step {step.name!r}: unreadable answer", status_code
+        )
+    if not 100 <= status_code <= 599:  # no HTTP status: its body says nothing either
+        error = _unified_error(
+            ErrorCode.INVALID_RESPONSE,
+            f"HTTP status {status_code} is not an HTTP status",
+            status_code,
         )
     failed = Result(
         flow=flow,

@@ -70,12 +70,25 @@ Sign = Callable[
 
 @dataclass(frozen=True, slots=True)
 class TokenPlan:
-    """OAuth2 client credentials: how to ask for an access token."""
+    """How to obtain an access token: the login request (its templates see `credentials`),
+    and where its JSON answer holds the token and when it expires. The OAuth2
+    client-credentials scheme is one preset of it."""
 
+    method: str
     path: str
-    client_id: Render
-    client_secret: Render
-    scope: Render | None
+    #: context → the login request's headers; their values are scrubbed (they carry secrets).
+    headers: Render
+    #: context → the login body, or None for a request without one.
+    body: Render | None
+    #: encoding name (json, form) of `body`.
+    encoding: str | None
+    #: decoded answer → the token.
+    token: Callable[[Any], Any]
+    #: decoded answer → seconds from now; or (decoded answer → timestamp, its format).
+    expires_in: Callable[[Any], Any] | None
+    expires_at: tuple[Callable[[Any], Any], str] | None
+    #: Login header names redacted in echoes (those that carry credentials).
+    sensitive_headers: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +207,11 @@ class SignaturePlan:
     key_encoding: str
     output: str
     tolerance_seconds: int | None
+    #: Where the timestamp is when not in a structured signature value (`timestamp_key`): a
+    #: header, or a JMESPath over the event item (the decoded body); and how it is written.
+    timestamp_header: str | None = None
+    timestamp_from: Callable[[Any], Any] | None = None
+    timestamp_format: str = "unix_seconds"
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,10 +121,11 @@ def _decimal(value: Any) -> Decimal | None:
     """An amount exactly as written ("10.99", 1099, "1e2"): never through a float."""
     if value is None or isinstance(value, Undefined | bool):
         return None
-    if isinstance(value, float):
-        raise ValueError("a float amount is not exact: read the decimal text instead")
+    # A float (a JSON number, as decoded) is read through its shortest round-trip text, which is
+    # the text the processor wrote for any amount of up to 15 significant digits.
+    text = repr(value) if isinstance(value, float) else str(value).strip()
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except ArithmeticError:
         raise ValueError(f"{str(value)[:20]!r} is not a decimal amount") from None
     if not number.is_finite() or abs(number.adjusted()) > 30:
@@ -203,8 +204,9 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
     "compact": (_compact, "A list without its null and empty-string items: `[a, b] | compact`."),
     "decimal": (
         _decimal,
-        'An amount as an exact decimal ("10.99" → 10.99) for comparing or computing: never a '
-        "float (lint warns on `| float` near an amount; a float input is refused).",
+        'An amount as an exact decimal ("10.99" → 10.99) for comparing or computing, never a '
+        "binary float (a JSON number is read through its shortest text); lint warns on "
+        "`| float` near an amount.",
     ),
     "money": (
         _money,

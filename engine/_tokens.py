@@ -1,6 +1,6 @@
-"""OAuth2 client-credentials tokens: the token request (pure), its answer → AccessToken, the
-cache that reuses a token until shortly before it expires, and the per-key flights that make
-concurrent calls share one token request.
+"""Access tokens (the `token` auth scheme and its OAuth2 client-credentials preset): the login
+request (pure), its answer → AccessToken, the cache that reuses a token until shortly before it
+expires, and the per-key flights that make concurrent calls share one token request.
 
 A token belongs to exactly the credentials that fetched it: the cache key is a SHA-256
 fingerprint of every credential value (secret or not), the connector, the environment and the
@@ -13,23 +13,24 @@ keep the AccessToken a Result returns and pass it back to the next Client.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
+import math
 import threading
 import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 from ._build import root_url
 from ._credentials import ResolvedCredentials, Secret, resolve_credentials
+from ._encoding import ENCODERS
 from ._errors import CredentialsError, NotSentError
 from ._http import HttpRequest, HttpResponse
 from ._plan import ConnectorPlan, TokenPlan
 from ._scrub import Scrubber
+from ._timestamps import read_timestamp
 
 #: A token is not used in its last seconds: the request may take that long to arrive.
 EXPIRY_MARGIN_SECONDS = 60
@@ -37,7 +38,7 @@ EXPIRY_MARGIN_SECONDS = 60
 
 @dataclass(frozen=True, slots=True, init=False)
 class AccessToken:
-    """An OAuth2 access token (a Secret: `.token.reveal()` gives it) and when it expires (Unix
+    """An access token (a Secret: `.token.reveal()` gives it) and when it expires (Unix
     seconds). `bound_to` is the token cache key it was fetched for: a Client whose credentials
     give another key ignores it. A token the caller builds (`bound_to` None) is the caller's
     word that it belongs to the Client's credentials. Prints, copies and `asdict`s without the
@@ -172,7 +173,7 @@ def flight(key: str) -> Flight:
 
 def _token_plan(plan: ConnectorPlan) -> TokenPlan:
     if plan.auth.token is None:
-        raise CredentialsError(f"{plan.id} does not use OAuth2 access tokens")
+        raise CredentialsError(f"{plan.id} does not use access tokens")
     return plan.auth.token
 
 
@@ -184,17 +185,21 @@ def build_token_request(
     base_url: str | None = None,
     allow_undeclared_host: bool = False,
 ) -> HttpRequest:
-    """The token request: POST token_path, HTTP Basic client id and secret, form body."""
+    """The login (token) request the spec's token scheme describes: its headers and body are
+    templates over the credentials; every header value it renders is scrubbed from echoes."""
     token = _token_plan(plan)
     resolved = resolve_credentials(plan, credentials)
     context = {"credentials": resolved.values}
-    form = {"grant_type": "client_credentials"}
-    if token.scope is not None and token.scope(context):
-        form["scope"] = str(token.scope(context))
-    client_id = str(token.client_id(context))
-    authorization = _basic(token, context)
+    rendered = token.headers(context) or {}
+    headers = {str(k): str(v) for k, v in rendered.items() if v is not None}  # null: omitted
+    body: bytes | None = None
+    if token.body is not None and token.encoding is not None:
+        encode, content_type, _ = ENCODERS[token.encoding]
+        body = encode(token.body(context) or {})
+        headers.setdefault("Content-Type", content_type)
+    derived = [v for k, v in headers.items() if k.lower() in token.sensitive_headers]
     return HttpRequest(
-        method="POST",
+        method=token.method,
         url=token_url(
             plan,
             resolved,
@@ -202,21 +207,11 @@ def build_token_request(
             base_url=base_url,
             allow_undeclared_host=allow_undeclared_host,
         ),
-        headers={
-            "Authorization": authorization,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        },
-        body=urlencode(form).encode("ascii"),
-        scrubber=Scrubber([*resolved.secrets, client_id], [authorization]),
-        sensitive_headers=frozenset({"authorization"}),
+        headers=headers,
+        body=body,
+        scrubber=Scrubber(resolved.secrets, derived),
+        sensitive_headers=token.sensitive_headers,
     )
-
-
-def _basic(token: TokenPlan, context: Mapping[str, Any]) -> str:
-    # Its own frame: the revealed secret is gone once the header value exists.
-    pair = f"{token.client_id(context)}:{token.client_secret(context)}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
 def parse_token_response(
@@ -240,23 +235,49 @@ def parse_token_answer(
             f"{plan.id}: the token endpoint refused the client credentials "
             f"(HTTP {status_code}); nothing else was sent"
         )
-    grant = _read_grant(body)
+    clock = time.time() if now is None else now
+    grant = _read_grant(_token_plan(plan), body, clock)
     if grant is None:
         raise NotSentError(
             f"{plan.id}: no access token could be read (HTTP {status_code}); "
             "the payment request was not sent"
         )
-    token, lifetime = grant
+    token, expires_at = grant
     if status_code >= 300 or not token.reveal():
-        raise NotSentError(f"{plan.id}: the token endpoint answered HTTP {status_code}")
-    return AccessToken(token, (time.time() if now is None else now) + lifetime)
+        raise NotSentError(
+            f"{plan.id}: the token endpoint answered HTTP {status_code}; the payment request "
+            "was not sent"
+        )
+    return AccessToken(token, expires_at)
 
 
-def _read_grant(body: Secret) -> tuple[Secret, float] | None:
-    """The token (wrapped at once) and its lifetime; its own frame, so the decoded answer is
-    never among a traceback's locals."""
+def _read_grant(plan: TokenPlan, body: Secret, now: float) -> tuple[Secret, float] | None:
+    """The token (wrapped at once) and when it expires (Unix seconds); its own frame, so the
+    decoded answer is never among a traceback's locals. No expiry in the answer: the token
+    serves this call and is not reused."""
     try:
         data: Any = json.loads(body.reveal().encode("latin-1").decode("utf-8-sig"))
-        return Secret(str(data["access_token"])), float(data.get("expires_in", 0))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        value = plan.token(data)
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return None
+        expires_at = now
+        if plan.expires_in is not None:
+            lifetime = plan.expires_in(data)
+            if lifetime is not None:
+                if isinstance(lifetime, bool):
+                    return None
+                seconds = float(lifetime)
+                if not math.isfinite(seconds):
+                    return None
+                expires_at = now + seconds
+        elif plan.expires_at is not None:
+            search, fmt = plan.expires_at
+            when = search(data)
+            if when is not None:
+                read = read_timestamp(when, fmt)
+                if read is None:
+                    return None
+                expires_at = read
+        return Secret(str(value)), expires_at
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

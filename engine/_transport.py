@@ -4,6 +4,8 @@ raw response bytes, and closing of pooled connections whose framing is in doubt.
 from __future__ import annotations
 
 import contextvars
+import http.cookiejar
+import re
 import ssl
 import time
 import typing
@@ -17,6 +19,15 @@ import httpx
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "connector_deadline", default=None
 )
+
+#: The first line of the answer read last on the exchange in flight (set by the streams), so
+#: that a status line the HTTP parser refuses can be told from a broken connection.
+STATUS_LINE: contextvars.ContextVar[bytes | None] = contextvars.ContextVar(
+    "connector_status_line", default=None
+)
+#: No status line worth reading is longer; the rest of a longer one is not kept.
+STATUS_LINE_CAP = 64
+_STATUS_CODE = re.compile(rb"HTTP/[0-9.]+ +([^ \r\n]*)")
 
 #: Content-codings the engine decodes with bounded output, as sent in Accept-Encoding.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -40,6 +51,30 @@ class LocalFailure(Exception):
         self.kind = kind
 
 
+def refused_status(line: bytes | None) -> str | None:
+    """For an HTTP status line whose code an HTTP parser refuses (not three digits, or under
+    100): that code when it is digits, else ""; None for any other line."""
+    match = _STATUS_CODE.match(line or b"")
+    if match is None:
+        return None
+    code = match[1]
+    if len(code) == 3 and code.isdigit() and int(code) >= 100:
+        return None
+    return code.decode("ascii") if code.isdigit() else ""  # the processor's text: only digits
+
+
+def _noted(head: bytearray | None, data: bytes) -> bytearray | None:
+    """Collect the start of an answer until its first line is complete, then publish it
+    (STATUS_LINE); None once published."""
+    if head is None:
+        return None
+    head += data[: max(STATUS_LINE_CAP - len(head), 0)]
+    if b"\n" in head or len(head) >= STATUS_LINE_CAP:
+        STATUS_LINE.set(bytes(head.split(b"\n", 1)[0]))
+        return None
+    return head
+
+
 def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
     deadline = DEADLINE.get()
     if deadline is None:
@@ -57,11 +92,15 @@ class _Stream(httpcore.NetworkStream):
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
         self.doubt = False
+        self._head: bytearray | None = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        data = self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        self._head = _noted(self._head, data)
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._head = bytearray()  # a request goes out: the next bytes read start its answer
         self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
@@ -121,11 +160,15 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self.doubt = False
+        self._head: bytearray | None = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        data = await self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        self._head = _noted(self._head, data)
+        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._head = bytearray()
         await self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
 
     async def aclose(self) -> None:
@@ -212,15 +255,29 @@ def install(client: httpx.Client | httpx.AsyncClient) -> bool:
     return False
 
 
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that keeps nothing: a processor's cookie must never reach the next call (another
+    tenant's, on a shared client)."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
 def new_client() -> httpx.Client:
-    client = httpx.Client(transport=httpx.HTTPTransport(), follow_redirects=False, trust_env=False)
+    client = httpx.Client(
+        transport=httpx.HTTPTransport(),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=_no_cookies(),
+    )
     install(client)
     return client
 
 
 def new_async_client() -> httpx.AsyncClient:
     client = httpx.AsyncClient(
-        transport=httpx.AsyncHTTPTransport(), follow_redirects=False, trust_env=False
+        transport=httpx.AsyncHTTPTransport(),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=_no_cookies(),
     )
     install(client)
     return client

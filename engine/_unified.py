@@ -188,7 +188,7 @@ class Result:
     error: ErrorInfo | None = None
     http_status: int | None = None
     idempotency_key: str | None = None
-    access_token: Any = None  # an AccessToken (OAuth2 specs): pass it back to the next Client
+    access_token: Any = None  # an AccessToken (token specs): pass it back to the next Client
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked

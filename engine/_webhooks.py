@@ -14,6 +14,7 @@ from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
 from ._signing import KeyDecodeError, decode_key, hmac_signature, signatures_match
+from ._timestamps import read_timestamp
 from ._unified import EVENT_STATUS, Event, EventType
 
 #: WebhookError.reason values.
@@ -88,10 +89,10 @@ def parse_event(
     events = []
     try:
         if signature is not None and signature.from_item is None:
-            _verify(signature, key, text, None, lowered, clock, settings)
+            _verify(signature, key, text, None, lowered, clock, settings, document)
         for item in items:
             if signature is not None and signature.from_item is not None:
-                _verify(signature, key, text, item, lowered, clock, settings)
+                _verify(signature, key, text, item, lowered, clock, settings, item)
             events.append(_event(plan, webhooks, item, lowered, verified=signature is not None))
     except RenderError as exc:
         # A template failed on this delivery (a body too large to sign, an odd item shape):
@@ -151,7 +152,10 @@ def _verify(
     headers: Mapping[str, str],
     now: float,
     settings: Mapping[str, str],
+    document: Any,
 ) -> None:
+    """`document` is what a body timestamp is read from: the event item, or the whole body
+    when one signature covers it."""
     timestamp: str | None = None
     if signature.header is not None:
         raw = headers.get(signature.header.lower())
@@ -167,11 +171,12 @@ def _verify(
             candidates = [found]
         else:  # a structured value in the body (`pub1|sig1&pub2|sig2`)
             candidates, timestamp = _parse_header(signature, found, settings)
+    if signature.timestamp_header is not None or signature.timestamp_from is not None:
+        timestamp = _declared_timestamp(signature, headers, document)
     if signature.tolerance_seconds is not None:
-        try:
-            stamp = int(timestamp or "")
-        except ValueError:
-            raise WebhookError("missing_signature", "the signature has no timestamp") from None
+        stamp = None if timestamp is None else read_timestamp(timestamp, signature.timestamp_format)
+        if stamp is None:
+            raise WebhookError("missing_signature", "the signature has no timestamp")
         if abs(now - stamp) > signature.tolerance_seconds:
             raise WebhookError(
                 "stale_timestamp",
@@ -192,6 +197,21 @@ def _verify(
         matched |= signatures_match(expected, candidate, signature.output)
     if not matched:
         raise WebhookError("bad_signature", "the signature does not match")
+
+
+def _declared_timestamp(signature: SignaturePlan, headers: Mapping[str, str], document: Any) -> str:
+    """The timestamp from the spec's `timestamp` source, as received (the signed text): a
+    delivery without it is rejected, since the signed message includes it."""
+    if signature.timestamp_header is not None:
+        found: Any = headers.get(signature.timestamp_header.lower())
+        where = f"no {signature.timestamp_header} header"
+    else:
+        assert signature.timestamp_from is not None
+        found = signature.timestamp_from(document)
+        where = "the event carries no timestamp"
+    if isinstance(found, bool) or not isinstance(found, str | int) or found == "":
+        raise WebhookError("missing_signature", where)
+    return str(found)
 
 
 def _parse_header(

@@ -115,7 +115,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         allow_undeclared_host=args.allow_undeclared_host,
         check_credential_patterns=bool(args.credentials),
-        # OAuth2 specs: the token is never printed, so a placeholder shows the request exactly.
+        # Token specs: the token is never printed, so a placeholder shows the request exactly.
         access_token="<access_token>" if connector.plan.auth.token else None,
     )
     shown = built.redacted()

@@ -22,8 +22,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs" / "connectors"
-#: `wc -l` of the 11 specs when issue 9 was filed.
+#: `wc -l` of the 11 specs when issue 9 was filed, and their ids (the target is measured on them).
 BASELINE_LINES = 5371
+BASELINE_SPECS = frozenset(
+    {
+        *("adyen", "authorize_net", "braintree", "checkout_com", "cybersource", "mollie"),
+        *("paypal", "razorpay", "square", "stripe", "worldpay"),
+    }
+)
 
 _INLINE_IF = re.compile(r"\bif\s+(.+?)\s*(?:\belse\b|\}\}|$)", re.S)
 
@@ -128,11 +134,12 @@ def measure(paths: list[Path]) -> dict[str, Any]:
             common = pairs[a] & pairs[b]
             if len(common) >= 5:
                 duplicated.append({"specs": [a, b], "pairs": len(common)})
-    total = sum(s["lines"] for s in specs.values())
+    total = sum(s["lines"] for name, s in specs.items() if name in BASELINE_SPECS)
     return {
         "specs": specs,
         "lines": total,
-        "code_lines": sum(s["code_lines"] for s in specs.values()),
+        "code_lines": sum(s["code_lines"] for k, s in specs.items() if k in BASELINE_SPECS),
+        "all_lines": sum(s["lines"] for s in specs.values()),
         "baseline_lines": BASELINE_LINES,
         "change": round(total / BASELINE_LINES - 1, 3),
         "specs_with_repeated_guards": sorted(k for k, s in specs.items() if s["repeated_guards"]),
@@ -157,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  guards repeated 3+: {len(spec['repeated_guards'])} (most {worst}x)"
         )
     print(
-        f"{'all':16} {report['lines']:5} lines {report['code_lines']:5} without comments"
-        f"  ({report['change']:+.1%} against {report['baseline_lines']})"
+        f"{'the 11 of #9':16} {report['lines']:5} lines {report['code_lines']:5} without comments"
+        f"  ({report['change']:+.1%} against {report['baseline_lines']});"
+        f" all specs: {report['all_lines']}"
     )
     for dup in report["duplicated_tables"]:
         print(f"duplicated error pairs: {' & '.join(dup['specs'])}: {dup['pairs']}")

@@ -62,6 +62,49 @@ def credentials_for(connector: str) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+#: The token endpoint answer OAuth2 (RFC 6749 §5.1) describes, as PayPal's docs show it.
+OAUTH2_TOKEN_ANSWER: dict[str, Any] = {
+    "status": 200,
+    "headers": {"Content-Type": "application/json"},
+    "body": {
+        "scope": "https://uri.paypal.com/services/payments/payment",
+        "access_token": "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68el",
+        "token_type": "Bearer",
+        "app_id": "APP-80W284485P519543T",
+        "expires_in": 31668,
+        "nonce": "2026-01-01T00:00:00Z5L6vQ6",
+    },
+}
+
+
+def token_answer_for(connector: str, token: str | None = None) -> dict[str, Any]:
+    """The answer of `connector`'s token endpoint, {status, headers, body}: its own documented
+    shape (tests/connectors/<id>/token_answer.json) or OAuth2's; with `token`, that token in
+    place of the recorded one (found by reading the answer as the spec does)."""
+    path = ROOT / connector / "token_answer.json"
+    answer: dict[str, Any] = (
+        json.loads(path.read_text(encoding="utf-8"))
+        if path.exists()
+        else json.loads(json.dumps(OAUTH2_TOKEN_ANSWER))
+    )
+    if token is None:
+        return answer
+    from engine import HttpResponse, load_connector
+    from engine._tokens import parse_token_response
+
+    recorded = HttpResponse(200, {}, json.dumps(answer["body"]).encode())
+    old = parse_token_response(load_connector(connector).plan, recorded).token.reveal()
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return token if value == old else value
+
+    return {**answer, "body": swap(answer["body"])}
+
+
 def response_body(response: dict[str, Any]) -> bytes:
     if "body_text" in response:
         return str(response["body_text"]).encode("utf-8")

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Literal
 
 from engine import Limits, load_connector
+from engine._build import flow_plan
 from engine._connector import bundled_connectors
 from engine._encoding import DECODERS
-from engine._parse import AS_ANSWERED, FAULTS, NOT_SENT, FaultOutcome
+from engine._parse import AS_ANSWERED, FAULTS, NOT_APPLICABLE, NOT_SENT, FaultOutcome
 from engine._tokens import AccessToken
 from engine._unified import READ_FLOWS
 
-from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, response_body
+from ..connectors.scenarios import (
+    Scenario,
+    credentials_for,
+    flow_scenarios,
+    response_body,
+    token_answer_for,
+)
 from .fault_server import Action, Answer, Fault, Misbehave
 
 #: A standing token for OAuth2 specs, so no token request is made (token faults: test_token).
@@ -61,6 +68,10 @@ def limits_for(fault: Fault | None, answered_before: int = 0, *, patient: bool =
         total_timeout=base.total_timeout,
         max_response_bytes=SIZE_LIMIT,
     )
+
+
+#: Where the fault hits: the flow's own request, an earlier step, the OAuth2 token request.
+Where = Literal["last", "step", "token"]
 
 
 @dataclass(frozen=True)
@@ -111,13 +122,72 @@ class FlowCase:
         decode = load_connector(self.connector).plan.flows[self.flow].response.decode
         return decode in (DECODERS["none"], DECODERS["text"])
 
+    @cached_property
+    def id_swap(self) -> tuple[bytes, bytes] | None:
+        """(the request's id, another id) when the flow's spec checks that its own answer
+        echoes that id (`response.echo`, by default the id the request names and `fields`
+        reads) and the recorded answer does echo it where the check reads; else None."""
+        response = flow_plan(load_connector(self.connector).plan, self.flow).response
+        answer = self.answers[-1]
+        for name, extract in response.echo:
+            sent = self.request.get(name)
+            if name not in ECHOED_IDS or not isinstance(sent, str) or not sent:
+                continue
+            swap = (sent.encode(), another_id(sent).encode())
+            before = _echoed(response.decode, extract, answer, self.request)
+            after = _echoed(response.decode, extract, _swapped(answer, swap), self.request)
+            if before == sent and after == another_id(sent):
+                return swap
+        return None
+
     def script(self, fault: Fault, *, at: int = -1) -> list[Action]:
         """The recorded answers with the one at index `at` (of the flow's requests) replaced
         by `fault`, which distorts that very answer."""
         answers: list[Action] = list(self.answers)
         index = at % len(answers)
-        answers[index] = Misbehave(fault, self.answers[index])
+        swap = self.id_swap if fault == Fault.ANOTHER_ID else None
+        answers[index] = Misbehave(fault, self.answers[index], swap=swap)
         return answers
+
+
+#: The request's ids an answer can be checked to echo.
+ECHOED_IDS = ("connector_transaction_id", "connector_refund_id")
+
+
+def another_id(value: str) -> str:
+    """An id of the same shape as `value` that is not `value`: its last letter or digit
+    moved on by one (9 → 0, z → a)."""
+    for index in range(len(value) - 1, -1, -1):
+        char = value[index]
+        for alphabet in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+            if char in alphabet:
+                moved = alphabet[(alphabet.index(char) + 1) % len(alphabet)]
+                return value[:index] + moved + value[index + 1 :]
+    return value + "0"
+
+
+def _swapped(answer: Answer, swap: tuple[bytes, bytes]) -> Answer:
+    return Answer(answer.status, answer.headers, answer.body.replace(*swap))
+
+
+def _echoed(decode: Any, extract: Any, answer: Answer, request: dict[str, Any]) -> str | None:
+    """What the spec's echo check reads from `answer` (None: nothing, or it cannot read it)."""
+    try:
+        body = decode(answer.body)
+        headers = {k.lower(): v for k, v in answer.headers.items()}
+        context = {"request": request, "response": body, "headers": headers}
+        value = extract(body, {**context, "http_status": answer.status})
+    except Exception:
+        return None
+    return None if value is None else str(value)
+
+
+def applies(case: FlowCase, fault: Fault, where: Where = "last") -> bool:
+    """Whether `fault` can happen to this flow there: a fault about what an answer says (its
+    id) only where the spec checks that, on the flow's own answer."""
+    if fault == Fault.ANOTHER_ID:
+        return where == "last" and case.id_swap is not None
+    return True
 
 
 def _is_clean_success(scenario: Scenario) -> bool:
@@ -173,10 +243,6 @@ class Expected:
         return not self.raises and self.code is None
 
 
-#: Where the fault hits: the flow's own request, an earlier step, the OAuth2 token request.
-Where = Literal["last", "step", "token"]
-
-
 def expected(case: FlowCase, fault: Fault, *, where: Where = "last") -> Expected:
     """What FAULTS says `fault` gives for this flow: on the flow's own request (`last`), on an
     earlier step (`step`) or on the OAuth2 token request (`token`)."""
@@ -191,6 +257,8 @@ def expected(case: FlowCase, fault: Fault, *, where: Where = "last") -> Expected
         status = row.status
     if row.bodyless_status is not None and case.reads_no_body and where == "last":
         status = row.bodyless_status
+    if status == NOT_APPLICABLE:
+        raise ValueError(f"{fault} cannot happen to {case.id} there ({where})")
     if status == AS_ANSWERED:
         return Expected(case.expected_status, None)
     return Expected(status, None if status == NOT_SENT else row.code)
@@ -213,12 +281,9 @@ def describe(outcome: object) -> str:
     return f"{status} ({getattr(error, 'code', None)}: {getattr(error, 'message', None)})"
 
 
-def token_answer() -> Answer:
-    """A token endpoint's answer as OAuth2 (RFC 6749 §5.1) and PayPal's docs show it."""
-    body = (
-        b'{"scope": "https://uri.paypal.com/services/payments/payment", '
-        b'"access_token": "A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVDESseMHBYXVJYE8ovjj68el", '
-        b'"token_type": "Bearer", "app_id": "APP-80W284485P519543T", "expires_in": 31668, '
-        b'"nonce": "2026-01-01T00:00:00Z5L6vQ6"}'
-    )
-    return Answer(200, {"Content-Type": "application/json"}, body)
+def token_answer(case: FlowCase, token: str | None = None, status: int | None = None) -> Answer:
+    """The processor's token endpoint answer, in its documented shape (with `token` in place of
+    the recorded one, and another HTTP `status`, when given)."""
+    answer = token_answer_for(case.connector, token)
+    code = int(answer["status"]) if status is None else status
+    return Answer(code, dict(answer["headers"]), response_body(answer))

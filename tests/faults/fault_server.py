@@ -15,7 +15,10 @@ how long the server waits — only the client's own limits end a hold.
 
 from __future__ import annotations
 
+import base64
 import enum
+import json
+import re
 import select
 import socket
 import struct
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 
 #: No hold outlives this, even if a client never closes (a bug in a test, not in the engine).
 SAFETY_CAP_SECONDS = 20.0
@@ -57,6 +61,10 @@ class Fault(enum.StrEnum):
     EMPTY_BODY = "empty_body"
     OVERSIZED_BODY = "oversized_body"
     SLOW_DRIP = "slow_drip"
+    HTTP_600 = "http_600"
+    HTTP_99 = "http_99"
+    HTTP_1000 = "http_1000"
+    ANOTHER_ID = "another_id"
 
 
 @dataclass(frozen=True)
@@ -71,13 +79,16 @@ class Answer:
 @dataclass(frozen=True)
 class Misbehave:
     """A fault. `model` is the recorded answer the fault distorts (its body is truncated,
-    relabelled, padded); `retry_after` is sent with HTTP 429; `oversize_to` is the length an
-    oversized body is padded to (leading whitespace, so only the size limit can refuse it)."""
+    relabelled, padded, given an impossible status or another payment's id); `retry_after` is
+    sent with HTTP 429; `oversize_to` is the length an oversized body is padded to (leading
+    whitespace, so only the size limit can refuse it)."""
 
     fault: Fault
     model: Answer | None = None
     retry_after: str = "7"
     oversize_to: int = 64 * 1024
+    #: For ANOTHER_ID: (the request's id, another) — every occurrence in the body is replaced.
+    swap: tuple[bytes, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,16 @@ class Raw:
     keep_alive: bool = False
 
 
-Action = Answer | Misbehave | Drip | Raw
+@dataclass(frozen=True)
+class Echo:
+    """The recorded answer `model`, quoting back what arrived: every header value (Basic
+    credentials decoded too) and the body, appended to each string of the answer (JSON string
+    values, XML text), as a processor does that says "Invalid API Key provided: sk_test_…"."""
+
+    model: Answer
+
+
+Action = Answer | Misbehave | Drip | Raw | Echo
 
 
 def raw_answer(
@@ -218,6 +238,8 @@ class Route:
             _send(conn, action)
         elif isinstance(action, Drip):
             self._server.drip(conn, action)
+        elif isinstance(action, Echo):
+            _send(conn, echoed(action.model, arrival))
         elif isinstance(action, Raw):
             for index in range(action.drip_head):
                 if self._server.stopping.wait(action.byte_interval):
@@ -314,6 +336,8 @@ _FAULT_STATUS = {
     Fault.HTTP_504: 504,
     Fault.HTML_5XX: 502,
 }
+#: Statuses no HTTP answer has, sent with the real success body.
+_IMPOSSIBLE_STATUS = {Fault.HTTP_600: 600, Fault.HTTP_99: 99, Fault.HTTP_1000: 1000}
 
 
 def _model(model: Answer | None) -> Answer:
@@ -343,7 +367,56 @@ def _faulty_answer(action: Misbehave) -> Answer:
     if fault == Fault.OVERSIZED_BODY:
         padding = b" " * max(action.oversize_to - len(model.body), 0)
         return Answer(model.status, model.headers, padding + model.body)
+    if fault in _IMPOSSIBLE_STATUS:
+        return Answer(_IMPOSSIBLE_STATUS[fault], model.headers, model.body)
+    if fault == Fault.ANOTHER_ID:
+        if action.swap is None:
+            raise ValueError("another_id needs the id to swap")
+        return Answer(model.status, model.headers, model.body.replace(*action.swap))
     raise ValueError(f"{fault} is not a complete answer")
+
+
+def quoted(arrival: Arrival) -> str:
+    """What a processor quoting the request back would say: its header values, the Basic
+    credentials decoded, and its body."""
+    values = list(arrival.headers.values())
+    for value in arrival.headers.values():
+        scheme, _, credentials = value.partition(" ")
+        if scheme.lower() == "basic":
+            with suppress(ValueError):
+                values.append(base64.b64decode(credentials).decode("latin-1"))
+    values.append(arrival.body.decode("utf-8", "replace"))
+    return "Invalid API Key provided: " + " | ".join(values)
+
+
+def echoed(model: Answer, arrival: Arrival) -> Answer:
+    """`model` with `quoted(arrival)` appended to each of its strings: JSON string values,
+    else XML text; a body that is neither (or empty) becomes the quote itself."""
+    quote = quoted(arrival)
+    try:
+        decoded = json.loads(model.body.decode("utf-8-sig"))
+    except ValueError:
+        decoded = None
+    if decoded is not None:
+        body = json.dumps(_append(decoded, " " + quote)).encode()
+    elif model.body.lstrip().startswith(b"<"):
+        text = " " + xml_escape(quote)
+        body = re.sub(
+            rb">(\s*[^<>\s][^<>]*)<", lambda m: b">" + m[1] + text.encode() + b"<", model.body
+        )
+    else:
+        body = quote.encode()
+    return Answer(model.status, model.headers, body)
+
+
+def _append(value: object, text: str) -> object:
+    if isinstance(value, str):
+        return value + text
+    if isinstance(value, dict):
+        return {k: _append(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_append(v, text) for v in value]
+    return value
 
 
 def _without_type(headers: Mapping[str, str]) -> dict[str, str]:

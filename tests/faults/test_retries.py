@@ -13,7 +13,7 @@ from engine import NotSentError, Result, RetryPolicy, load_connector
 from engine._unified import READ_FLOWS
 
 from .calls import Setup, call_sync, outcome_problems
-from .cases import FlowCase, expected, flow_cases, limits_for, requests_made
+from .cases import FlowCase, applies, expected, flow_cases, limits_for, requests_made
 from .fault_server import Action, Fault, FaultServer, Misbehave, Route
 
 POLICY = RetryPolicy(attempts=3, backoff=0.25, max_delay=10.0)
@@ -24,7 +24,7 @@ def _honours_keys(case: FlowCase) -> bool:
 
 
 NON_IDEMPOTENT = [c for c in flow_cases() if c.flow == "authorize" and not _honours_keys(c)]
-NEVER_TWICE = [(case, fault) for case in NON_IDEMPOTENT for fault in Fault]
+NEVER_TWICE = [(case, fault) for case in NON_IDEMPOTENT for fault in Fault if applies(case, fault)]
 IDEMPOTENT = [c for c in flow_cases() if c.flow not in READ_FLOWS and _honours_keys(c)]
 #: One fault of each kind that leaves the outcome unresolved (and retryable).
 UNRESOLVING = (

@@ -11,12 +11,20 @@ import pytest
 from engine import CredentialsError, NotSentError
 
 from .calls import Setup, call_sync, outcome_problems
-from .cases import FlowCase, expected, flow_cases, limits_for, requests_made, token_answer
+from .cases import (
+    FlowCase,
+    applies,
+    expected,
+    flow_cases,
+    limits_for,
+    requests_made,
+    token_answer,
+)
 from .fault_server import Action, Answer, Fault, FaultServer, Misbehave
 
 #: One flow per processor that authenticates with OAuth2 tokens: its authorize.
 TOKEN_CASES = [c for c in flow_cases() if c.uses_token and c.flow == "authorize"]
-MATRIX = [(case, fault) for case in TOKEN_CASES for fault in Fault]
+MATRIX = [(case, fault) for case in TOKEN_CASES for fault in Fault if applies(case, fault, "token")]
 
 
 def test_some_processor_uses_tokens() -> None:
@@ -30,7 +38,7 @@ def test_fault_on_the_token_request(
     want = expected(case, fault, where="token")
     script: list[Action] | None = None
     if fault != Fault.REFUSE:
-        script = [Misbehave(fault, token_answer()), *case.answers]
+        script = [Misbehave(fault, token_answer(case)), *case.answers]
     setup = Setup(limits_for(fault), fetch_token=True)
     call = call_sync(fault_server, http, case, script, setup)
     assert outcome_problems(case, want, call, requests_made(case, want, 0, token=True)) == []
@@ -58,9 +66,7 @@ def test_a_token_failure_leaves_no_secret_in_frame_locals(
 ) -> None:
     # A Sentry-style capture of the exception's frames (repr of every local) shows no secret
     # and not the token an error answer carried.
-    broken = Answer(
-        502, {"Content-Type": "application/json"}, b'{"access_token": "tok_in_error_answer"}'
-    )
+    broken = token_answer(case, "tok_in_error_answer", status=502)
     setup = Setup(limits_for(None), fetch_token=True)
     call = call_sync(fault_server, http, case, [broken, *case.answers], setup)
     assert isinstance(call.outcome, NotSentError), call.outcome

@@ -21,7 +21,7 @@ import pytest
 from engine import ConnectorServiceError, Result, load_connector
 from engine.cli import main
 
-from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios
+from ..connectors.scenarios import Scenario, credentials_for, flow_scenarios, token_answer_for
 from ..connectors.test_scenarios import ACCESS_TOKEN
 from .leaks import (
     Watched,
@@ -241,8 +241,7 @@ def test_cli_call_prints_no_secret(
     token = None
     if _uses_token(scenario.connector):
         token = CLI_ACCESS_TOKEN
-        grant = {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
-        answers.insert(0, canned({"status": 200, "body": grant}))
+        answers.insert(0, canned(token_answer_for(scenario.connector, token)))
     watched = watched_for(scenario, access_token=token)
     with replay_server() as server:
         server.load(answers)

@@ -1,16 +1,17 @@
-"""Webhook rejections, for every processor whose spec signs its webhooks: adyen, authorize_net,
-braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid delivery
-fixture of that processor, each attack is rejected with its own reason:
+"""Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
+authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
+delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
 - the body tampered (one digit of the amount) → `bad_signature`;
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
-- a replay outside the tolerance window → `stale_timestamp`, for Stripe only: its signature
-  covers a timestamp (`t=`). The other six schemes sign no timestamp (Adyen and Authorize.net,
-  Checkout.com, Razorpay and Square sign the body or its fields; Braintree's payload carries one
-  but the scheme defines no window), so a replayed delivery verifies and protection against
-  replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
+- a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
+  signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
+  other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
+  Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
+  window), so a replayed delivery verifies and protection against replays is the merchant's
+  de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
@@ -194,8 +195,34 @@ BRAINTREE = Scheme(
     tamper=_braintree_tamper,
 )
 
+
+def _airwallex_timestamp(d: Delivery) -> int:
+    """x-timestamp is Unix milliseconds; the scheme works in seconds (whole ones)."""
+    stamp = int({k.lower(): v for k, v in d.headers.items()}["x-timestamp"])
+    assert stamp % 1000 == 0, "the base fixture is stamped on a whole second"
+    return stamp // 1000
+
+
+AIRWALLEX = Scheme(
+    # hex(HMAC-SHA256(secret, x-timestamp + body)), x-timestamp in milliseconds, the signature
+    # alone in x-signature; 300 s tolerance (the spec's, as the docs' examples check it).
+    sign=lambda d, secret, _, t: _hmac(
+        "sha256", secret.encode(), f"{t * 1000}".encode() + d.body
+    ).hex(),
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("x-signature"),
+    put=lambda d, signature, t: d.with_header("x-timestamp", f"{t * 1000}").with_header(
+        "x-signature", signature
+    ),
+    remove=lambda d: d.with_header("x-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
+    tolerance=300,
+    timestamp=_airwallex_timestamp,
+)
+
+
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
+    "airwallex": AIRWALLEX,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
@@ -292,6 +319,7 @@ BASE = {
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
     "razorpay": "payment_captured",
+    "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -119,7 +120,7 @@ def test_minor_formats_rescale_to_the_processors_decimals() -> None:
 
 
 def test_every_format_is_documented() -> None:
-    assert set(AMOUNT_FORMATS) == {"minor_integer", "minor_string", "major_string"}
+    assert set(AMOUNT_FORMATS) == {"minor_integer", "minor_string", "major_string", "major_number"}
     assert all(doc for _, doc in AMOUNT_FORMATS.values())
 
 
@@ -192,3 +193,53 @@ def test_a_spec_override_changes_the_built_amount() -> None:
     request = card_request(amount=1099, currency="JPY")
     body = json.loads(build_request(plan, "authorize", request, {"api_key": API_KEY}).body or b"")
     assert body["amount"] == "1099.00"
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "written"),
+    [
+        ("USD", 1099, "10.99"),
+        ("JPY", 1099, "1099"),
+        ("KWD", 1099, "1.099"),
+        ("EUR", 5, "0.05"),
+        ("USD", 1000, "10.00"),
+        ("USD", 999999999999, "9999999999.99"),  # the largest amount a request may carry
+        ("KWD", 999999999999, "999999999.999"),
+    ],
+)
+def test_major_number_is_an_exact_json_number(currency: str, amount: int, written: str) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["amounts"] = {"format": "major_number"}
+
+    plan = acme_variant(edit)
+    request = card_request(amount=amount, currency=currency)
+    body = build_request(plan, "authorize", request, {"api_key": API_KEY}).body or b""
+    assert f'"amount":{written},'.encode() in body  # a number, not a string, digits exact
+    parsed = json.loads(body, parse_float=Decimal)
+    assert str(parsed["amount"]) == written
+    assert parsed["currency"] == currency  # the rest of the body is json.dumps's text
+
+
+def test_major_number_writes_the_same_digits_as_major_string() -> None:
+    number, string = amount_formatter("major_number", {}), amount_formatter("major_string", {})
+    for amount, currency in [(1, "USD"), (0, "USD"), (99999, "KWD"), (7, "JPY"), (-1050, "EUR")]:
+        value = number(amount, currency)
+        assert isinstance(value, Decimal) and format(value, "f") == string(amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(10.99, 1099), ("10.99", 1099), (Decimal("10.99"), 1099), (10, 1000), (10.999, None)],
+)
+def test_major_number_parser(value: Any, expected: int | None) -> None:
+    assert amount_parser("major_number", {})(value, "USD") == expected
+
+
+def test_major_number_in_a_form_body_is_its_digits() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["amounts"] = {"format": "major_number"}
+        spec["defaults"]["encoding"] = "form"
+
+    plan = acme_variant(edit)
+    body = build_request(plan, "authorize", card_request(), {"api_key": API_KEY}).body or b""
+    assert b"amount=10.99&" in body

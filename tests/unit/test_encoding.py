@@ -138,3 +138,19 @@ def test_decode_none_ignores_the_body() -> None:
 
     assert DECODERS["none"](b"") is None
     assert DECODERS["none"](b"<html>anything</html>") is None
+
+
+def test_json_writes_a_decimal_as_its_exact_digits() -> None:
+    from decimal import Decimal
+
+    encode = ENCODERS["json"][0]
+    body = {"amount": Decimal("10.10"), "n": [1, True, None, "é\n"], "o": {"x": Decimal("5")}, 2: 1}
+    text = encode(body).decode()
+    assert text == '{"amount":10.10,"n":[1,true,null,"é\\n"],"o":{"x":5},"2":1}'
+    # the same text json.dumps writes once the Decimals are plain numbers
+    plain = {"amount": 10.1, "n": [1, True, None, "é\n"], "o": {"x": 5}, 2: 1}
+    assert text.replace("10.10", "10.1") == encode(plain).decode()
+    with pytest.raises(ValueError):
+        encode({"amount": Decimal("NaN")})
+    with pytest.raises(TypeError):
+        encode({"amount": {1, 2}})  # still refused: only Decimals take the exact path

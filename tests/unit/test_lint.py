@@ -113,6 +113,18 @@ RULE_CASES: dict[str, tuple[str, str, int, str, str]] = {
         "/webhooks/signature",
         "give exactly one of 'header' or 'from'",
     ),
+    "timestamp_source": (
+        changed(
+            '    parse: {pair_separator: ",", value_separator: "=", signature_key: v1, '
+            "timestamp_key: t}\n",
+            "",
+        ),
+        "tolerance_seconds: 300",
+        24,
+        "/webhooks/signature/tolerance_seconds",
+        "tolerance_seconds needs a timestamp source ('timestamp' or 'parse.timestamp_key'): "
+        "without one every delivery is rejected",
+    ),
 }
 
 

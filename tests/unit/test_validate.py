@@ -85,8 +85,8 @@ def test_a_bad_value_is_reported_at_the_value() -> None:
         11,
     )
     assert (
-        problem.message
-        == "'minor_int' is not one of ['minor_integer', 'minor_string', 'major_string']"
+        problem.message == "'minor_int' is not one of "
+        "['minor_integer', 'minor_string', 'major_string', 'major_number']"
     )
 
 
@@ -114,7 +114,8 @@ def test_every_problem_of_a_file_is_collected() -> None:
         ("", "missing required key 'name'"),
         (
             "/amounts/format",
-            "'minor_int' is not one of ['minor_integer', 'minor_string', 'major_string']",
+            "'minor_int' is not one of "
+            "['minor_integer', 'minor_string', 'major_string', 'major_number']",
         ),
         (
             "/capabilities/partial_captur",
