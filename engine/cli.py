@@ -69,10 +69,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    problems = [problem for file in files for problem in lint_file(file)]
-    for problem in problems:
+    found = [problem for file in files for problem in lint_file(file, warnings=True)]
+    for problem in found:
         print(problem.format())
-    print(f"{len(files)} spec(s) checked, {len(problems)} problem(s)", file=sys.stderr)
+    problems = [p for p in found if p.severity != "warning"]
+    warnings = len(found) - len(problems)
+    print(
+        f"{len(files)} spec(s) checked, {len(problems)} problem(s)"
+        + (f", {warnings} warning(s)" if warnings else ""),
+        file=sys.stderr,
+    )
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
