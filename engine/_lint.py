@@ -423,6 +423,48 @@ def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
                 )
 
 
+_FLOAT = re.compile(r"\|\s*float\b|\bfloat\(")
+_MONEY_WORDS = re.compile(r"amount|value|total|price|money|balance", re.I)
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(item, f"{pointer}/{escape_pointer_token(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{index}")
+    elif isinstance(value, str):
+        yield pointer, value
+
+
+def no_float_money(spec: LoadedSpec) -> Iterator[Problem]:
+    """A warning for `| float` in a template that reads an amount: a binary float is not an
+    exact amount (0.1 + 0.2 != 0.3); `| decimal` compares and computes exactly."""
+    for section in ("defaults", "flows", "webhooks"):
+        for pointer, text in _strings(spec.data.get(section), f"/{section}"):
+            jinja = "{{" in text or "{%" in text or pointer.rsplit("/", 1)[-1] in ("if", "$if")
+            if jinja and _FLOAT.search(text) and _MONEY_WORDS.search(text):
+                yield spec.source.problem(
+                    pointer,
+                    "`float` near an amount: binary floats are not exact; use `| decimal`",
+                    severity="warning",
+                )
+
+
+def tables_after_flows(spec: LoadedSpec) -> Iterator[Problem]:
+    """`tables` come after the flows (and webhooks): a reader meets the flows first."""
+    if "tables" not in spec.data:
+        return
+    tables = spec.source.locate("/tables", key=True)
+    for section in ("flows", "webhooks"):
+        if section in spec.data and spec.source.locate(f"/{section}", key=True) > tables:
+            yield spec.source.problem(
+                "/tables", f"`tables` belong after `{section}`: move them below it", key=True
+            )
+            return
+
+
 #: Every lint rule, run in this order on a schema-valid spec.
 LINT_RULES: tuple[LintRule, ...] = (
     id_matches_file,
@@ -437,11 +479,12 @@ LINT_RULES: tuple[LintRule, ...] = (
     signature_source,
     timestamp_source,
     matches_only_in_list_flows,
+    tables_after_flows,
 )
 
 
 #: Rules whose problems are warnings: reported by `connector lint`, never making a spec invalid.
-WARNING_RULES: tuple[LintRule, ...] = (flows_have_scenarios,)
+WARNING_RULES: tuple[LintRule, ...] = (flows_have_scenarios, no_float_money)
 
 
 def lint_rules(spec: LoadedSpec) -> list[Problem]:

@@ -416,3 +416,38 @@ def test_pick_keys_are_checked_like_field_paths() -> None:
         body["billing"] = "{{ request.billing_address | pick('city', 'zip=postl_code') }}"
 
     assert any("postl_code" in p for p in _problems(edit))
+
+
+def test_tables_before_the_flows_are_a_lint_error() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = "acme_codes"
+        tables = {"acme_codes": {"insufficient_funds": ["nsf"]}}
+        reordered = {k: v for k, v in spec.items() if k in ("spec_version", "id")}
+        reordered["tables"] = tables
+        reordered.update({k: v for k, v in spec.items() if k not in reordered})
+        spec.clear()
+        spec.update(reordered)
+
+    assert any("`tables` belong after `flows`" in p for p in _problems(edit))
+    assert not any("belong after" in p for p in _problems(lambda s: s.update(tables={})))
+
+
+def test_float_near_an_amount_is_a_lint_warning() -> None:
+    from engine._lint import lint_warnings
+
+    data = acme_dict()
+    data["spec_version"] = 2
+    status = data["flows"]["capture"]["response"]["status"]
+    status["map"]["captured"] = {
+        "if": "response.amount | float < request.amount | float",
+        "then": "partially_captured",
+        "else": "captured",
+    }
+    spec = load_spec_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
+    warnings = [p.message for p in lint_warnings(spec)]
+    assert any("`float` near an amount" in w for w in warnings), warnings
+    data["flows"]["capture"]["response"]["status"]["map"]["captured"]["if"] = (
+        "response.amount | decimal < request.amount"
+    )
+    spec = load_spec_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
+    assert not any("float" in p.message for p in lint_warnings(spec))
