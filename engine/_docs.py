@@ -210,7 +210,7 @@ def render_spec_reference() -> str:
     out.append(
         _table(
             [
-                (f"`{r.__name__}`", kind, (r.__doc__ or "").strip())
+                (f"`{r.__name__}`", kind, " ".join((r.__doc__ or "").split()))
                 for kind, rules in (("rule", LINT_RULES), ("warning", WARNING_RULES))
                 for r in rules
             ],
