@@ -540,8 +540,14 @@ def parse_step(
         refused = step.response.error_when is not None and step.response.error_when(body, context)
     except Exception:
         refused = True
+    contradiction = None
     if 200 <= status_code < 300 and body is not None and not refused:
-        return body
+        try:
+            contradiction = _contradiction(plan, step.response, body, context)
+        except Exception:
+            contradiction = "its answer could not be compared with the request"
+        if contradiction is None:
+            return body
     scrubber = scrubber or Scrubber()
     try:
         error = _read_error(step.response.error, body, context, status_code, scrubber)
@@ -550,6 +556,12 @@ def parse_step(
     if body is None and 200 <= status_code < 300:
         error = _unified_error(
             ErrorCode.INVALID_RESPONSE, f"step {step.name!r}: unreadable answer", status_code
+        )
+    if contradiction is not None:  # a stale or misrouted answer: nothing later may build on it
+        error = _unified_error(
+            ErrorCode.INVALID_RESPONSE,
+            f"the answer is not about this request: {contradiction}",
+            status_code,
         )
     if not 100 <= status_code <= 599:  # no HTTP status: its body says nothing either
         error = _unified_error(

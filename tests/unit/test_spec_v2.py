@@ -451,3 +451,33 @@ def test_float_near_an_amount_is_a_lint_warning() -> None:
     )
     spec = load_spec_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
     assert not any("float" in p.message for p in lint_warnings(spec))
+
+
+def test_a_step_answer_about_another_payment_ends_the_flow_before_money_moves() -> None:
+    """A step's `response.echo` is checked like a flow's: a stale answer naming another payment
+    never feeds the request that moves money."""
+    from engine._parse import parse_step
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["capture"]["steps"] = [
+            {
+                "name": "payment",
+                "request": {
+                    "method": "GET",
+                    "path": "/v1/payments/{{ request.connector_transaction_id }}",
+                },
+                "response": {"echo": {"connector_transaction_id": "id"}},
+            }
+        ]
+
+    plan = _compile(edit)
+    request = {"connector_transaction_id": "pay_1", "idempotency_key": "k"}
+
+    def step(body: dict[str, Any]) -> Any:
+        answer = HttpResponse(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+        return parse_step(plan, "capture", 0, request, answer)
+
+    assert step({"id": "pay_1", "amount": 500}) == {"id": "pay_1", "amount": 500}
+    stale = step({"id": "pay_2", "amount": 900})
+    assert stale.status == "failed" and stale.error.code == "invalid_response"
+    assert "pay_2" in stale.error.message
