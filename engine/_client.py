@@ -25,7 +25,7 @@ from ._credentials import Credentials
 from ._errors import InputError, NotSentError, WebhookError
 from ._hosts import override_url
 from ._http import HttpRequest, HttpResponse
-from ._parse import parse_step
+from ._parse import parse_step, with_step_ids
 from ._retry import Attempts
 from ._sending import Limits, remaining, send, send_async, transport_failure
 from ._tokens import DEFAULT_TOKEN_CACHE, AccessToken, TokenCache, TokenWanted
@@ -181,9 +181,10 @@ class _Base(TokenHolder):
                 failure = transport_failure(plan, flow, prepared, outcome, self.limits)
                 if index < count - 1:  # an earlier step moves no money: the flow failed
                     failure = replace(failure, status=str(PaymentStatus.FAILED))
-                return attempts.settle(
+                settled = attempts.settle(
                     plan, flow, failure, key_sent=built.carries_key, reference=reference
                 )
+                return with_step_ids(plan, flow, settled, prepared, steps)
             if logger.isEnabledFor(logging.DEBUG):
                 text = outcome.body.decode("utf-8", "replace")
                 with _log_scrub.sending(built.scrubber):
@@ -229,6 +230,7 @@ class _Base(TokenHolder):
                 scrubber=built.scrubber,
             )
             settled = attempts.settle(plan, flow, result, key_sent=sent, reference=reference)
+            settled = with_step_ids(plan, flow, settled, prepared, steps)
             return self._with_token(settled, token)
         raise AssertionError("unreachable")  # pragma: no cover
 

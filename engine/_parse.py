@@ -778,3 +778,36 @@ def _found(
         matches=tuple(matches),
         **common,
     )
+
+
+#: The Result fields an earlier step's answer may supply to an unresolved outcome.
+_STEP_IDS = ("connector_transaction_id", "connector_reference", "reference")
+
+
+def with_step_ids(
+    plan: ConnectorPlan,
+    flow: str,
+    result: Result,
+    request: Mapping[str, Any],
+    steps: Mapping[str, Any],
+) -> Result:
+    """An unresolved Result with the ids earlier steps' answers gave (a step's `response.fields`:
+    the payment it created, its order), where the Result has none: what `get` needs to settle
+    a payment whose last request was lost."""
+    if result.status != PaymentStatus.UNRESOLVED or not steps:
+        return result
+    found: dict[str, Any] = {}
+    for step in flow_plan(plan, flow).steps:
+        answer = steps.get(step.name)
+        if answer is None:
+            continue
+        context = {"request": request, "response": answer, "steps": steps}
+        for name, extract in step.response.fields:
+            if name in _STEP_IDS and getattr(result, name) is None and name not in found:
+                try:
+                    value = _text(extract(answer, context))
+                except Exception:  # an odd answer supplies nothing
+                    value = None
+                if value:
+                    found[name] = value
+    return replace(result, **found) if found else result
