@@ -211,6 +211,7 @@ def build_request(
     secrets = list(resolved.secrets) + ([access_token] if access_token else [])
     card = (request.get("payment_method") or {}).get("card") or {}
     secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]
+    sent = key_sent(http, request, rendered)
     return HttpRequest(
         method=http.method,
         url=url,
@@ -218,7 +219,8 @@ def build_request(
         body=body_bytes,
         scrubber=Scrubber(secrets, _secret_derived(derived, resolved.settings)),
         sensitive_headers=plan.auth.header_names,
-        carries_key=carries_key(http, request, rendered),
+        carries_key=sent is not None,
+        sent_key=sent,
     )
 
 
@@ -226,16 +228,24 @@ def carries_key(http: RequestPlan, request: Mapping[str, Any], rendered: Mapping
     """Whether the built request sent the idempotency key: the request has one, and a template
     the spec placed to read it (`RequestPlan.key_placements`) rendered a value at its place in
     the `rendered` sections (before auth and encoding)."""
+    return key_sent(http, request, rendered) is not None
+
+
+def key_sent(
+    http: RequestPlan, request: Mapping[str, Any], rendered: Mapping[str, Any]
+) -> str | None:
+    """The idempotency key the built request sends, as rendered at the first of its placements
+    (the call's key, or what a step derived from it: `derive_key`); None when it sends none."""
     key = request.get("idempotency_key")
     if key is None or key == "":
-        return False
+        return None
     for section, parts in http.key_placements:
         value: Any = rendered.get(section)
         for part in parts:
             value = value.get(part) if isinstance(value, Mapping) else None
         if value is not None and value not in ("", {}):
-            return True
-    return False
+            return str(value) if isinstance(value, str | int) else str(key)
+    return None
 
 
 def request_count(plan: ConnectorPlan, flow: str) -> int:

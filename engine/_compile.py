@@ -3,22 +3,19 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from jinja2 import Undefined
-from jinja2.exceptions import SecurityError, UndefinedError
-
 from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
+from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
-from ._errors import Problem, RenderError, SpecError
+from ._errors import Problem, SpecError
 from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
-from ._paths import ANY, Shape, check_path, closed_object
+from ._paths import ANY, Shape, check_path
 from ._plan import (
     Bindings,
     Capabilities,
@@ -38,7 +35,18 @@ from ._plan import (
     WebhookPlan,
 )
 from ._regex import PatternError, compile_pattern
-from ._requests import request_schema
+from ._renders import (
+    ECHOED_BY_DEFAULT,
+    ExtractionSyntaxError,
+    _constant,
+    _located,
+    _omit_nulls_list,
+    _omit_nulls_mapping,
+    _skipped_when_absent,
+    compile_jmespath,
+    key_placements,
+    settings_read,
+)
 from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
@@ -53,139 +61,13 @@ from ._templates import (
 Roots = Mapping[str, Shape]
 
 
-def _render_error(pointer: str, exc: Exception) -> RenderError:
-    """A template's runtime failure as a RenderError naming the spec pointer. Only Jinja's own
-    messages are kept: other exceptions' texts can quote values (card data)."""
-    if isinstance(exc, RenderError):
-        return exc
-    if isinstance(exc, UndefinedError | SecurityError):
-        return RenderError(pointer, str(exc.message))
-    return RenderError(pointer, f"template failed ({type(exc).__name__})")
-
-
-#: (key, render, pointer): `render` may return Undefined, which counts as null.
-Item = tuple[str, Render, str]
-
-
-def _omit_nulls_mapping(items: tuple[Item, ...]) -> Render:
-    def render(context: Mapping[str, Any]) -> Any:
-        out = {}
-        for key, item, pointer in items:
-            try:  # free in Python 3.11 unless it raises
-                value = item(context)
-            except Exception as exc:
-                raise _render_error(pointer, exc) from None
-            if value is not None and not isinstance(value, Undefined):
-                out[key] = value
-        # A mapping whose every key was omitted is omitted too (documented in the reference).
-        return out if out or not items else None
-
-    return render
-
-
-def _omit_nulls_list(items: tuple[tuple[Render, str], ...]) -> Render:
-    def render(context: Mapping[str, Any]) -> Any:
-        out = []
-        for item, pointer in items:
-            try:
-                value = item(context)
-            except Exception as exc:
-                raise _render_error(pointer, exc) from None
-            if value is not None and not isinstance(value, Undefined):
-                out.append(value)
-        return out
-
-    return render
-
-
-def _located(render: Render, pointer: str) -> Render:
-    def guarded(context: Mapping[str, Any]) -> Any:
-        try:
-            return render(context)
-        except Exception as exc:
-            raise _render_error(pointer, exc) from None
-
-    return guarded
-
-
-class ExtractionSyntaxError(ValueError):
-    """A JMESPath expression that does not parse."""
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_jmespath(source: str) -> Callable[[Any], Any]:
-    """A JMESPath expression → a search function. A plain field path (`a.b.c`, the common case)
-    becomes a direct lookup with JMESPath's semantics (a field of a non-object is null)."""
-    import jmespath  # imported on first use (a bundled spec compiles its flows lazily)
-    from jmespath.exceptions import JMESPathError
-
-    try:
-        expression = jmespath.compile(source)
-    except JMESPathError as exc:
-        raise ExtractionSyntaxError(str(exc)) from None
-    names = _field_chain(expression.parsed)
-    if names is None:
-        from ._extraction import bounded_search
-
-        return bounded_search(expression)
-
-    def lookup(document: Any) -> Any:
-        for name in names:
-            if not isinstance(document, dict):
-                return None
-            document = document.get(name)
-        return document
-
-    return lookup
-
-
-def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
-    if node.get("type") == "field":
-        return (node["value"],)
-    if node.get("type") != "subexpression":
-        return None
-    names: list[str] = []
-    for child in node["children"]:
-        chain = _field_chain(child)
-        if chain is None:
-            return None
-        names.extend(chain)
-    return tuple(names)
-
-
-def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:
-    """`render`, or null without evaluating it when `path` is absent or null in the context."""
-    root, *segments = path
-
-    def guarded(context: Mapping[str, Any]) -> Any:
-        value = context.get(str(root))
-        for segment in segments:
-            if isinstance(value, Mapping):
-                value = value.get(segment)
-            elif isinstance(value, list) and isinstance(segment, int):
-                value = value[segment] if -len(value) <= segment < len(value) else None
-            else:
-                return None
-        return None if value is None else render(context)
-
-    return guarded
-
-
-def _constant(value: Any) -> Render:
-    return lambda context: value
-
-
-#: The request's ids an answer must agree with, by default, wherever the request names them.
-ECHOED_BY_DEFAULT = ("connector_transaction_id", "connector_refund_id")
-
-
 #: The key that guards a whole mapping (spec v2): `$if: <condition>` omits the subtree when false.
 GUARD = "$if"
 
-#: Names a `let` may not take: every root some template context has.
+#: Names a `let` may not take: every variable some template context has (engine._contexts),
+#: the auth schemes' `access_token`, and `let` itself.
 RESERVED_NAMES = frozenset(
-    {"request", "credentials", "amount", "steps", "response", "headers", "http_status", "item"}
-    | {"access_token", "timestamp", "body", "exponent", "minor_amount", "let"}
+    {v.name for context in CONTEXTS.values() for v in context.variables} | {"access_token", "let"}
 )
 
 
@@ -202,21 +84,17 @@ class Compiler:
         self.secret_names = frozenset(n for n, c in credentials.items() if c.get("secret"))
         self.used_credentials: set[str] = set()
         self.current_flow: str | None = None
+        self.step_names: tuple[str, ...] = ()
 
     # --- roots ---------------------------------------------------------------------------------
 
-    def build_roots(self, flow: str) -> Roots:
-        return {
-            "request": Shape(request_schema(flow), request_schema(flow)["$id"]),
-            "credentials": closed_object(self.credential_names),
-            "amount": ANY,
-            "exponent": ANY,
-            "minor_amount": ANY,
-        }
-
-    def parse_roots(self, flow: str | None) -> Roots:
-        request = Shape(request_schema(flow), request_schema(flow)["$id"]) if flow else ANY
-        return {"request": request, "response": ANY, "headers": ANY, "http_status": ANY}
+    def roots(
+        self, context: str, flow: str | None = None, earlier: tuple[str, ...] | None = None
+    ) -> dict[str, Shape]:
+        """The variables of template context `context` (engine._contexts); `earlier`: the steps
+        that run before the template (None: the flow has none)."""
+        names = (self.credential_names, self.setting_names)
+        return context_roots(context, flow, earlier, *names)
 
     # --- primitives ----------------------------------------------------------------------------
 
@@ -249,7 +127,12 @@ class Compiler:
             ):
                 self.used_credentials.add(str(path.segments[0]))
                 continue  # reported once, by the secrets_only_in_auth lint rule, where misused
+            if self._cut_away(path):
+                continue
             message = check_path(path, roots)
+            if message and path.root == "steps" and "steps" in roots and path.segments:
+                earlier = tuple((roots["steps"].schema or {}).get("properties", {}))
+                message = step_message(str(path.segments[0]), earlier, self.step_names)
             if message is not None:
                 if pointer.startswith("/defaults") and self.current_flow:
                     message += f" (inherited by flow {self.current_flow!r})"
@@ -257,6 +140,16 @@ class Compiler:
             if path.root == "credentials" and path.segments:
                 self.used_credentials.add(str(path.segments[0]))
         return compiled
+
+    def _cut_away(self, path: VariablePath) -> bool:
+        """Whether what `path` names (a credential, a flow's steps) was cut away by the schema
+        check: it cannot be checked, and its absence is no problem of its own."""
+        if path.root == "credentials":
+            name = f"/{escape_pointer_token(path.segments[0])}" if path.segments else ""
+            return not self.spec.complete(f"/credentials{name}")
+        if path.root == "steps" and self.current_flow is not None:
+            return not self.spec.complete(f"/flows/{self.current_flow}/steps")
+        return False
 
     def value(self, raw: Any, pointer: str, roots: Roots) -> Render:
         """Mappings, lists, literals and templates → one Render (nulls omitted)."""
@@ -358,9 +251,12 @@ class Compiler:
             return lambda document: None
 
     def rule(self, raw: Any, pointer: str, roots: Roots) -> Rule:
-        """A status/event rule: a plain value, or {if, then, else} with a Jinja condition."""
+        """A status/event rule: a plain value, {if, then, else} with a Jinja condition, or (event
+        rules) {from, map, else}: the rule the item's value names in `map`."""
         if isinstance(raw, str):
             return _constant(raw)
+        if "from" in raw:
+            return self._lookup_rule(raw, pointer, roots)
         condition = self.template("{{ " + raw["if"] + " }}", f"{pointer}/if", roots)
         then = self.rule(raw["then"], f"{pointer}/then", roots)
         otherwise = self.rule(raw["else"], f"{pointer}/else", roots)
@@ -370,6 +266,24 @@ class Compiler:
             return then(context) if test(context) else otherwise(context)
 
         return choose
+
+    def _lookup_rule(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Rule:
+        """{from, map, else}: `from` read from the webhook item, its value looked up in `map`;
+        a value not there (or none) takes `else`, by default `unknown`."""
+        read = self.extract(raw["from"], f"{pointer}/from", roots)
+        cases = {
+            str(k): self.rule(v, f"{pointer}/map/{escape_pointer_token(k)}", roots)
+            for k, v in raw["map"].items()
+        }
+        otherwise = self.rule(raw.get("else", "unknown"), f"{pointer}/else", roots)
+
+        def look_up(context: Mapping[str, Any]) -> str:
+            value = read(context.get("item"), context)
+            scalar = value is not None and not isinstance(value, Mapping | list | bool)
+            found = cases.get(str(value)) if scalar else None
+            return found(context) if found is not None else otherwise(context)
+
+        return look_up
 
     # --- sections ------------------------------------------------------------------------------
 
@@ -398,23 +312,41 @@ class Compiler:
                         f"bad regex (patterns run in RE2, in linear time: no back-references "
                         f"or look-around): {exc}",
                     )
-        env_roots = {"credentials": closed_object(self.setting_names)}
+        env_roots = self.roots("environment")
         environments: dict[str, Render] = {}
         hosts: dict[str, HostRule] = {}
-        for name, url in data["environments"].items():
+        for name, url in data.get("environments", {}).items():
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
-        auth_roots = {"credentials": closed_object(self.credential_names)}
-        token_roots = {**auth_roots, "access_token": ANY}
-        auth = compile_auth(
-            data["auth"],
-            AuthCompiler(
-                value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
-                with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
-                search=self.search,
-            ),
+        auth_roots = self.roots("auth")
+        token_roots = self.roots("auth_with_token")
+        auth = (
+            compile_auth(
+                data["auth"],
+                AuthCompiler(
+                    value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
+                    with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
+                    search=self.search,
+                ),
+            )
+            if "auth" in data
+            else None
         )
+        flows: Mapping[str, FlowPlan]
+        if lazy_flows:
+            flows = LazyFlows(tuple(data.get("flows", {})), partial(_compile_flow, self.spec))
+        else:
+            flows = {name: self.flow(name, raw) for name, raw in data.get("flows", {}).items()}
+        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
+        if not self.spec.cut:  # a use in a part cut away by the schema check is unknown
+            for name in self.credential_names:
+                if name not in self.used_credentials and not lazy_flows:
+                    self.problem(
+                        f"/credentials/{name}", f"credential {name!r} is never used", key=True
+                    )
+        if self.problems or self.spec.cut or auth is None:
+            return None
         amounts = data["amounts"]
         overrides = amounts.get("exponents", {})
         caps = data["capabilities"]
@@ -428,17 +360,6 @@ class Compiler:
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
         )
-        flows: Mapping[str, FlowPlan]
-        if lazy_flows:
-            flows = LazyFlows(tuple(data["flows"]), partial(_compile_flow, self.spec))
-        else:
-            flows = {name: self.flow(name, raw) for name, raw in data["flows"].items()}
-        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
-        for name in self.credential_names:
-            if name not in self.used_credentials and not lazy_flows:
-                self.problem(f"/credentials/{name}", f"credential {name!r} is never used", key=True)
-        if self.problems:
-            return None
         return ConnectorPlan(
             id=data["id"],
             name=data["name"],
@@ -460,14 +381,15 @@ class Compiler:
         defaults = self.data.get("defaults", {})
         base = f"/flows/{name}"
         self.current_flow = name
-        roots = dict(self.build_roots(name))
-        response_roots = dict(self.parse_roots(name))
+        self.step_names = names = tuple(str(step["name"]) for step in raw.get("steps", ()))
+        every_step = names if "steps" in raw else None
+        roots = dict(self.roots("flow_request", name, every_step))
+        response_roots = self.roots("flow_response", name, every_step)
         steps = []
-        if "steps" in raw:
-            roots["steps"] = response_roots["steps"] = ANY
         bindings = self.bindings(
             [(defaults.get("let"), "/defaults/let"), (raw.get("let"), f"{base}/let")], roots
         )
+        lets = {let_name: ANY for let_name, _ in bindings}  # each step's requests see them
         # A step inherits the defaults' error reading (and nothing else of the response).
         step_defaults = {"error": defaults.get("response", {}).get("error", {})}
         for index, step in enumerate(raw.get("steps", ())):
@@ -476,7 +398,11 @@ class Compiler:
                 StepPlan(
                     name=step["name"],
                     request=replace(
-                        self.request(step["request"], f"{pointer}/request", roots),
+                        self.request(
+                            step["request"],
+                            f"{pointer}/request",
+                            {**self.roots("flow_request", name, names[:index]), **lets},
+                        ),
                         bindings=bindings,
                     ),
                     response=self.response(
@@ -484,7 +410,7 @@ class Compiler:
                         step.get("response", {}),
                         step_defaults,
                         f"{pointer}/response",
-                        response_roots,
+                        self.roots("flow_response", name, names[:index]),
                     ),
                 )
             )
@@ -547,10 +473,10 @@ class Compiler:
         defaults = self.data.get("defaults", {})
 
         def merged_templates(key: str) -> Render | None:
-            origins = {
-                k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in defaults.get(key, {})
-            }
-            values = dict(defaults.get(key, {}))
+            # Defaults the flow's own (cut away) entries may override are not checked for it.
+            inherited = defaults.get(key, {}) if self.spec.complete(f"{base}/{key}") else {}
+            origins = {k: f"/defaults/{key}/{escape_pointer_token(k)}" for k in inherited}
+            values = dict(inherited)
             for k, v in request.get(key, {}).items():
                 values[k] = v
                 origins[k] = f"{base}/{key}/{escape_pointer_token(k)}"
@@ -565,7 +491,7 @@ class Compiler:
         encoding = request.get("encoding", defaults.get("encoding", "json"))
         raw_body = self._with_default_body(request, base)
         body = self.value(raw_body, f"{base}/body", roots) if raw_body is not None else None
-        if body is not None and encoding == "none":
+        if body is not None and encoding == "none" and self.spec.complete(f"{base}/encoding"):
             self.problem(f"{base}/body", "a body is given but the encoding is 'none'")
         encoder = ENCODERS.get(encoding)
         encode = encoder[0] if encoder else None
@@ -611,7 +537,7 @@ class Compiler:
         return {**extra, **body}
 
     def _auth_in_body(self) -> bool:
-        return bool(self.data["auth"]["scheme"] == "body")
+        return bool(self.data.get("auth", {}).get("scheme") == "body")
 
     def response(
         self,
@@ -753,13 +679,7 @@ class Compiler:
 
     def webhooks(self, raw: Mapping[str, Any]) -> WebhookPlan:
         base = "/webhooks"
-        item_roots: Roots = {
-            "item": ANY,
-            "headers": ANY,
-            "request": ANY,
-            "response": ANY,
-            "http_status": ANY,
-        }
+        item_roots = self.roots("webhook_item")
         event = raw["event"]
         item_roots = dict(item_roots)
         bindings = self.bindings([(event.get("let"), f"{base}/event/let")], item_roots)
@@ -788,15 +708,9 @@ class Compiler:
 
     def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
         base = "/webhooks/signature"
-        item_roots: Roots = {"item": ANY, "headers": ANY}
+        item_roots = self.roots("webhook_item")
         parse = signature.get("parse", {})
-        message_roots: Roots = {
-            "body": ANY,
-            "item": ANY,
-            "headers": ANY,
-            "timestamp": ANY,
-            "credentials": closed_object(self.setting_names),
-        }
+        message_roots = self.roots("signed_message")
         message = self.template(signature["message"], f"{base}/message", message_roots)
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
@@ -809,7 +723,7 @@ class Compiler:
             signature_key=self.value(
                 parse["signature_key"],
                 f"{base}/parse/signature_key",
-                {"credentials": closed_object(self.setting_names)},
+                self.roots("signature_key"),
             )
             if "signature_key" in parse
             else None,
@@ -820,42 +734,13 @@ class Compiler:
             key_encoding=signature["key_encoding"],
             output=signature["output"],
             tolerance_seconds=signature.get("tolerance_seconds"),
+            settings=settings_read(signature.get("message"), parse.get("signature_key")),
             timestamp_header=stamp.get("header"),
             timestamp_from=self.search(stamp["from"], f"{base}/timestamp/from")
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
         )
-
-
-#: The request field whose placement makes a request safe to send again (the processor then
-#: answers the first request's outcome instead of acting twice).
-IDEMPOTENCY_KEY = ("idempotency_key",)
-
-
-def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Where, in a request's sections as written ({"path", "query", "headers", "body"}, the
-    defaults merged in), a template reads `request.idempotency_key`: (section, keys inside it).
-    Neither a template reading the whole `request` nor one inside a list (whose nulls are
-    omitted, so positions shift) is a placement: what either sent cannot be pinned down."""
-    found: list[tuple[str, tuple[str, ...]]] = []
-
-    def visit(section: str, value: Any, at: tuple[str, ...]) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                visit(section, item, (*at, str(key)))
-        elif is_template(value):
-            environment = PATH_ENVIRONMENT if section == "path" else ENVIRONMENT
-            try:
-                paths = compile_template(value, environment).paths
-            except TemplateCompileError:  # reported where the template itself is compiled
-                return
-            if any(p.root == "request" and p.segments[:1] == IDEMPOTENCY_KEY for p in paths):
-                found.append((section, at))
-
-    for section, value in sections.items():
-        visit(section, value, ())
-    return tuple(found)
 
 
 def compile_spec(

@@ -1,4 +1,5 @@
-"""The engine's own tables → generated docs: spec reference, feature matrix, outcome table.
+"""The engine's own tables → generated docs: spec reference, feature matrix, outcome table
+(and the authoring guide, from engine._authoring).
 Tests fail when the checked-in pages differ from what this module generates."""
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from typing import Any
 
 from ._amounts import AMOUNT_FORMATS
 from ._auth import AUTH_SCHEMES
-from ._connector import bundled_connectors
+from ._authoring import render_authoring
+from ._connector import Connector, bundled_connectors
+from ._contexts import CONTEXTS, HOLDS
+from ._coverage import unexercised
 from ._encoding import ENCODERS
-from ._lint import LINT_RULES
+from ._lint import LINT_RULES, WARNING_RULES
 from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
@@ -86,12 +90,10 @@ TEMPLATE_RULES = """
   for it.
 - Inside text, a missing field is an error (the build is refused, naming the spec pointer) and an
   explicit null is written as `""`. In a URL path every `{{ }}` is percent-encoded as one segment.
-- Variables: `request` (the unified request of the flow), `amount` (the request amount in the
-  spec's format), `minor_amount` and `exponent` (the amount in the processor's minor units and
-  its exponent for the currency), `credentials` (in flows: non-secret settings only; secrets are
-  read by `auth` alone), and every `let` name in scope. Responses: `response` (the decoded
-  body), `headers` (lower-case names), `http_status`.
-  Webhooks: `item`, `headers`, and for the signed message `body` and `timestamp`.
+- The variables a template can read depend on where it is written: see the template contexts
+  below; every `let` name in scope is added to them. A variable its context does not have is a
+  lint error (a webhook field cannot read `response`), and so is a step that does not exist or
+  runs later.
 - Every variable path is checked when the spec is compiled: `request.payment_method.card.numbr` is
   a lint error with a suggestion. Attribute or key names starting with `__` are refused, and so are
   the statements that make a template a program (`for`, `macro`, `call`, `include`, `import`,
@@ -118,6 +120,9 @@ Version 2 adds these to version 1 (a version-1 spec still loads unchanged):
   `unresolved` list (values meaning the processor does not know the outcome yet: `unresolved`
   with `processor_error`, where an unmapped value is `unresolved` with `invalid_response`). An
   `if` + `then` rule decides when its condition holds; `value` always decides.
+- **Event lookups**: a webhook event rule may be `{from, map, else}`: a value of the item (a
+  JMESPath expression or a template) looked up in `map` (`payment.updated` by the payment's
+  status); a value not there takes `else`, by default `unknown`.
 - **Unresolved error codes**: `error.unresolved` lists processor error codes after which the
   processor itself does not know the outcome: such a refusal is `unresolved`, never `failed`.
 - **Named tables**: `tables:` (written after the flows) declares code tables once; any `map`
@@ -164,6 +169,7 @@ def render_spec_reference() -> str:
         )
     )
     out.append(TEMPLATE_RULES.replace("BOUNDS", _rendering_bounds()))
+    out.append(render_contexts())
     out.append(
         "\n## Template filters\n\nBeyond Jinja's built-ins (templates run in Jinja's "
         "immutable sandbox with strict undefined handling):\n\n"
@@ -194,10 +200,20 @@ def render_spec_reference() -> str:
             ("name", "kind", "description"),
         )
     )
-    out.append("\n## Lint rules\n\nRun by `connector lint` after the schema check:\n\n")
+    out.append(
+        "\n## Lint rules\n\nRun by `connector lint` with the schema check, in one pass: a schema "
+        "problem cuts away only the part of the spec it is about (an unknown key, or the smallest "
+        "enclosing mapping that is still valid without it), and everything else is still "
+        "compiled and checked, so one run reports every problem. A rule that would need a part "
+        "that was cut is skipped. A warning is printed but never fails the lint:\n\n"
+    )
     out.append(
         _table(
-            [(f"`{r.__name__}`", "rule", (r.__doc__ or "").strip()) for r in LINT_RULES],
+            [
+                (f"`{r.__name__}`", kind, " ".join((r.__doc__ or "").split()))
+                for kind, rules in (("rule", LINT_RULES), ("warning", WARNING_RULES))
+                for r in rules
+            ],
             ("name", "kind", "description"),
         )
     )
@@ -208,6 +224,26 @@ def render_spec_reference() -> str:
     out.append(f"- Error codes: {', '.join(f'`{c}`' for c in ErrorCode)}.\n")
     out.append(f"- Event types: {', '.join(f'`{e}`' for e in EventType)}.\n")
     return "".join(out)
+
+
+def render_contexts() -> str:
+    """The template contexts table (engine._contexts.CONTEXTS) and how each variable is checked."""
+    rows: list[tuple[str, ...]] = []
+    for name, context in CONTEXTS.items():
+        variables = "; ".join(
+            f"`{v.name}` ({v.holds}): {v.description}"
+            + (" (in a flow with `steps`)" if v.steps_only else "")
+            for v in context.variables
+        )
+        rows.append((f"`{name}`", context.where, variables))
+    legend = "".join(f"- `{kind}`: {text}.\n" for kind, text in HOLDS.items())
+    return (
+        "\n## Template contexts\n\nEach template (and each `{{ }}` extraction) reads the "
+        "variables of its context, and only those:\n\n"
+        + _table(rows, ("context", "written in", "variables"))
+        + "\nWhat a variable holds says how its paths are checked:\n\n"
+        + legend
+    )
 
 
 def render_outcomes() -> str:
@@ -307,9 +343,11 @@ def render_faults() -> str:
     )
 
 
-def feature_matrix() -> list[dict[str, Any]]:
+def feature_matrix(connectors: list[Connector] | None = None) -> list[dict[str, Any]]:
+    """One row per connector (the bundled ones by default). `unexercised`: the declared flows no
+    scenario exercises (engine._coverage; empty when its fixtures are not known)."""
     rows = []
-    for connector in bundled_connectors():
+    for connector in bundled_connectors() if connectors is None else connectors:
         caps = connector.capabilities
         rows.append(
             {
@@ -317,6 +355,7 @@ def feature_matrix() -> list[dict[str, Any]]:
                 "name": connector.name,
                 "flows": {flow: flow in connector.flows for flow in FLOWS},
                 "parse_event": connector.has_webhooks,
+                "unexercised": unexercised(connector.plan.file, connector.plan.raw) or [],
                 "payment_methods": sorted(caps.payment_methods),
                 "capture_methods": sorted(caps.capture_methods),
                 "currencies": "any" if caps.currencies is None else sorted(caps.currencies),
@@ -330,7 +369,15 @@ def feature_matrix() -> list[dict[str, Any]]:
     return rows
 
 
-def render_matrix_markdown() -> str:
+#: The feature matrix's marks for a flow, and what each means (the legend under the table).
+MARKS = {
+    "✓": "declared by the spec and exercised by its scenario tests",
+    "○": "declared, but no scenario exercises it (a `flows_have_scenarios` lint warning)",
+    "—": "not declared (refused before sending)",
+}
+
+
+def render_matrix_markdown(connectors: list[Connector] | None = None) -> str:
     mark = {True: "✓", False: "—"}
     flows = [*FLOWS, "parse_event"]
     header = (
@@ -343,9 +390,10 @@ def render_matrix_markdown() -> str:
         "payment methods",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in feature_matrix():
+    for row in feature_matrix(connectors):
+        declared = {**row["flows"], "parse_event": row["parse_event"]}
         cells = [row["name"]]
-        cells += [mark[row["flows"][f]] for f in FLOWS] + [mark[row["parse_event"]]]
+        cells += ["○" if f in row["unexercised"] else mark[declared[f]] for f in flows]
         cells += [
             mark["manual" in row["capture_methods"]],
             mark[row["partial_capture"]],
@@ -354,6 +402,7 @@ def render_matrix_markdown() -> str:
             ", ".join(row["payment_methods"]),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "A flow's mark:", "", *(f"- {m} {text}." for m, text in MARKS.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -400,6 +449,7 @@ def render_matrix_page() -> str:
 
 
 PAGES = {
+    "authoring.md": render_authoring,
     "spec-reference.md": render_spec_reference,
     "matrix.md": render_matrix_page,
     "outcomes.md": render_outcomes,

@@ -32,7 +32,8 @@ class ConnectorServiceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem in a spec file, located by line, column and JSON pointer."""
+    """One problem in a spec file, located by line, column and JSON pointer. A `warning` (lint
+    only: `lint_file(..., warnings=True)`) never makes a spec invalid."""
 
     file: str
     line: int
@@ -40,9 +41,11 @@ class Problem:
     pointer: str
     message: str
     source_line: str | None = None
+    severity: str = "error"  # or "warning"
 
     def format(self) -> str:
-        head = f"{self.file}:{self.line}:{self.col}: {self.message} ({self.pointer or '/'})"
+        kind = "warning: " if self.severity == "warning" else ""
+        head = f"{self.file}:{self.line}:{self.col}: {kind}{self.message} ({self.pointer or '/'})"
         if self.source_line is None:
             return head
         caret = " " * (max(self.col, 1) - 1) + "^"

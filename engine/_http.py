@@ -22,6 +22,8 @@ class HttpRequest:
     #: Whether it sends the call's idempotency key: a template the spec placed to read the key
     #: rendered a value (known from the compiled templates, never from searching the bytes).
     carries_key: bool = field(default=False, repr=False, compare=False)
+    #: The idempotency key it sends (the call's, or one a step derived from it), when it does.
+    sent_key: str | None = field(default=None, repr=False, compare=False)
 
     def redacted(self) -> dict[str, Any]:
         """{"method", "url", "headers", "body"} with secrets and card data replaced."""

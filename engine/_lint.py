@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from ._coverage import unexercised
 from ._errors import Problem
 from ._load import LoadedSpec, escape_pointer_token
 from ._requests import request_schema, resolve_ref
@@ -25,6 +26,8 @@ def _rule_targets(rule: Any, pointer: str) -> Iterator[tuple[str, str]]:
     elif isinstance(rule, Mapping):
         yield from _rule_targets(rule.get("then"), f"{pointer}/then")
         yield from _rule_targets(rule.get("else"), f"{pointer}/else")
+        for key, value in (rule.get("map") or {}).items():
+            yield from _rule_targets(value, f"{pointer}/map/{escape_pointer_token(key)}")
 
 
 def status_entries(status: Any, base: str) -> Iterator[tuple[Mapping[str, Any], str]]:
@@ -39,7 +42,7 @@ def status_entries(status: Any, base: str) -> Iterator[tuple[Mapping[str, Any], 
 
 def status_targets(spec: LoadedSpec) -> Iterator[Problem]:
     """Status maps target only the unified statuses of the flow's kind (payment or refund)."""
-    for flow, raw in spec.data["flows"].items():
+    for flow, raw in spec.data.get("flows", {}).items():
         allowed = statuses_for(flow)
         status = raw["response"].get("status", {})
         rules = []
@@ -66,7 +69,7 @@ def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
     codes = set(ErrorCode)
     sections = [("/defaults/response/error", spec.data.get("defaults", {}).get("response", {}))]
     sections += [
-        (f"/flows/{f}/response/error", r["response"]) for f, r in spec.data["flows"].items()
+        (f"/flows/{f}/response/error", r["response"]) for f, r in spec.data.get("flows", {}).items()
     ]
     for base, response in sections:
         error = response.get("error", {})
@@ -90,7 +93,9 @@ def error_targets(spec: LoadedSpec) -> Iterator[Problem]:
 def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:
     """Every flow says how its status is read (`status.from` + `map`, or `status.value`)."""
     default_status = spec.data.get("defaults", {}).get("response", {}).get("status")
-    for flow, raw in spec.data["flows"].items():
+    for flow, raw in spec.data.get("flows", {}).items():
+        if not (spec.complete(f"/flows/{flow}/response") and spec.complete("/defaults/response")):
+            continue  # its status may be what the schema check cut away
         status = raw["response"].get("status", default_status)
         if isinstance(status, list):
             continue  # ordered rules: each one's shape is checked by the schema
@@ -108,8 +113,11 @@ def flows_have_status(spec: LoadedSpec) -> Iterator[Problem]:
 
 def capabilities_match_flows(spec: LoadedSpec) -> Iterator[Problem]:
     """Declared capabilities agree with the flows that implement them."""
+    if not spec.complete("/capabilities"):
+        return
     caps = spec.data["capabilities"]
-    flows = spec.data["flows"]
+    flows = set(spec.data.get("flows", {}))
+    flows |= {name for name in FLOWS if not _flow_known(spec, name)}  # cut: assume it is there
     where = "/capabilities"
     if "authorize" not in flows:
         yield spec.source.problem("/flows", "every connector needs an authorize flow", key=True)
@@ -131,7 +139,14 @@ def capabilities_match_flows(spec: LoadedSpec) -> Iterator[Problem]:
             yield spec.source.problem(
                 f"{where}/{flag}", f"{flag} is declared but there is no refund flow"
             )
-    if caps.get("three_ds") and "next_action" not in _merged_response(spec, "authorize"):
+    responses_known = spec.complete("/flows/authorize/response") and spec.complete(
+        "/defaults/response"
+    )
+    if (
+        caps.get("three_ds")
+        and responses_known
+        and "next_action" not in _merged_response(spec, "authorize")
+    ):
         yield spec.source.problem(
             f"{where}/three_ds", "three_ds is declared but authorize has no next_action"
         )
@@ -139,7 +154,13 @@ def capabilities_match_flows(spec: LoadedSpec) -> Iterator[Problem]:
 
 def _merged_response(spec: LoadedSpec, flow: str) -> Mapping[str, Any]:
     defaults = spec.data.get("defaults", {}).get("response", {})
-    return {**defaults, **spec.data["flows"].get(flow, {}).get("response", {})}
+    return {**defaults, **spec.data.get("flows", {}).get(flow, {}).get("response", {})}
+
+
+def _flow_known(spec: LoadedSpec, name: str) -> bool:
+    """Whether the spec's having flow `name` or not is known (the schema check did not cut the
+    flows, or that flow, away)."""
+    return not ({"/flows", f"/flows/{escape_pointer_token(name)}"} & spec.cut)
 
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -148,7 +169,7 @@ _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 def fixed_hosts(spec: LoadedSpec) -> Iterator[Problem]:
     """Base URLs are https with a literal registrable domain; a template may only fill a host
     label (never the domain), so credentials cannot be steered to another host."""
-    for env, url in spec.data["environments"].items():
+    for env, url in spec.data.get("environments", {}).items():
         pointer = f"/environments/{env}"
         rest = url.split("://", 1)[-1]
         host = rest.split("/", 1)[0]
@@ -308,7 +329,7 @@ def event_targets(spec: LoadedSpec) -> Iterator[Problem]:
 def id_matches_file(spec: LoadedSpec) -> Iterator[Problem]:
     """The spec's id is its file name, so `connector render <id>` finds it."""
     stem = Path(spec.source.file).stem
-    if spec.source.file.endswith((".yaml", ".yml")) and spec.data["id"] != stem:
+    if spec.source.file.endswith((".yaml", ".yml")) and spec.data.get("id", stem) != stem:
         yield spec.source.problem(
             "/id", f"id {spec.data['id']!r} does not match the file name {stem!r}"
         )
@@ -318,23 +339,41 @@ def signature_source(spec: LoadedSpec) -> Iterator[Problem]:
     """Webhooks are verified by a signature or confirmed by a fetch; a signature is read from a
     header or from the body, exactly one of them."""
     webhooks = spec.data.get("webhooks")
-    if webhooks is not None and "signature" not in webhooks and "confirm" not in webhooks:
+    bare = webhooks is not None and "signature" not in webhooks and "confirm" not in webhooks
+    if bare and spec.complete("/webhooks"):
         yield spec.source.problem("/webhooks", "give a signature, a confirm, or both")
     if webhooks is not None and "confirm" in webhooks:
         flow = webhooks["confirm"]["flow"]
-        if flow not in spec.data["flows"]:
+        if _flow_known(spec, flow) and flow not in spec.data.get("flows", {}):
             yield spec.source.problem("/webhooks/confirm/flow", f"there is no {flow!r} flow")
     signature = spec.data.get("webhooks", {}).get("signature")
-    if signature is not None and ("header" in signature) == ("from" in signature):
+    exactly_one = ("header" in signature) != ("from" in signature) if signature else True
+    if not exactly_one and spec.complete("/webhooks/signature"):
         yield spec.source.problem("/webhooks/signature", "give exactly one of 'header' or 'from'")
+
+
+def flows_have_scenarios(spec: LoadedSpec) -> Iterator[Problem]:
+    """A warning for each declared flow (and the webhooks, as `parse_event`) that no scenario in
+    `tests/connectors/<id>/` exercises (engine._coverage); the feature matrix gives it no ✓.
+    Only for a spec in a project's `specs/connectors/`, where its fixtures are known."""
+    for flow in unexercised(spec.source.file, spec.data) or ():
+        where = "/webhooks" if flow == "parse_event" else f"/flows/{escape_pointer_token(flow)}"
+        yield spec.source.problem(
+            where,
+            f"no scenario exercises {flow!r}: add one under "
+            f"tests/connectors/{spec.data['id']}/"
+            + ("webhooks/" if flow == "parse_event" else "scenarios/"),
+            key=True,
+            severity="warning",
+        )
 
 
 def timestamp_source(spec: LoadedSpec) -> Iterator[Problem]:
     """A signature's timestamp has exactly one source when it is checked or signed: without one,
     `tolerance_seconds` would reject every delivery."""
     signature = spec.data.get("webhooks", {}).get("signature")
-    if signature is None:
-        return
+    if signature is None or not spec.complete("/webhooks/signature"):
+        return  # a source may be what the schema check cut away
     keyed = "timestamp_key" in signature.get("parse", {})
     stamp = signature.get("timestamp")
     if stamp is not None and ("header" in stamp) == ("from" in stamp):
@@ -384,6 +423,48 @@ def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
                 )
 
 
+_FLOAT = re.compile(r"\|\s*float\b|\bfloat\(")
+_MONEY_WORDS = re.compile(r"amount|value|total|price|money|balance", re.I)
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(item, f"{pointer}/{escape_pointer_token(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{index}")
+    elif isinstance(value, str):
+        yield pointer, value
+
+
+def no_float_money(spec: LoadedSpec) -> Iterator[Problem]:
+    """A warning for `| float` in a template that reads an amount: a binary float is not an
+    exact amount (0.1 + 0.2 != 0.3); `| decimal` compares and computes exactly."""
+    for section in ("defaults", "flows", "webhooks"):
+        for pointer, text in _strings(spec.data.get(section), f"/{section}"):
+            jinja = "{{" in text or "{%" in text or pointer.rsplit("/", 1)[-1] in ("if", "$if")
+            if jinja and _FLOAT.search(text) and _MONEY_WORDS.search(text):
+                yield spec.source.problem(
+                    pointer,
+                    "`float` near an amount: binary floats are not exact; use `| decimal`",
+                    severity="warning",
+                )
+
+
+def tables_after_flows(spec: LoadedSpec) -> Iterator[Problem]:
+    """`tables` come after the flows (and webhooks): a reader meets the flows first."""
+    if "tables" not in spec.data:
+        return
+    tables = spec.source.locate("/tables", key=True)
+    for section in ("flows", "webhooks"):
+        if section in spec.data and spec.source.locate(f"/{section}", key=True) > tables:
+            yield spec.source.problem(
+                "/tables", f"`tables` belong after `{section}`: move them below it", key=True
+            )
+            return
+
+
 #: Every lint rule, run in this order on a schema-valid spec.
 LINT_RULES: tuple[LintRule, ...] = (
     id_matches_file,
@@ -398,8 +479,17 @@ LINT_RULES: tuple[LintRule, ...] = (
     signature_source,
     timestamp_source,
     matches_only_in_list_flows,
+    tables_after_flows,
 )
+
+
+#: Rules whose problems are warnings: reported by `connector lint`, never making a spec invalid.
+WARNING_RULES: tuple[LintRule, ...] = (flows_have_scenarios, no_float_money)
 
 
 def lint_rules(spec: LoadedSpec) -> list[Problem]:
     return [problem for rule in LINT_RULES for problem in rule(spec)]
+
+
+def lint_warnings(spec: LoadedSpec) -> list[Problem]:
+    return [problem for rule in WARNING_RULES for problem in rule(spec)]

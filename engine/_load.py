@@ -61,16 +61,31 @@ class SourceMap:
                 return (1, 1)
             probe = probe.rsplit("/", 1)[0]
 
-    def problem(self, pointer: str, message: str, *, key: bool = False) -> Problem:
+    def problem(
+        self, pointer: str, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Problem:
         line, col = self.locate(pointer, key=key)
         source = self.lines[line - 1].rstrip() if 0 < line <= len(self.lines) else None
-        return Problem(self.file, line, col, pointer, message, source)
+        return Problem(self.file, line, col, pointer, message, source, severity)
 
 
 @dataclass(frozen=True)
 class LoadedSpec:
+    """A loaded document and where each of its values came from. `cut`: pointers of the
+    subtrees schema validation found invalid and cut away (see _validate.checkable_part), or
+    that a schema-invalid document lacks; what remains is checked by the compiler and lint."""
+
     data: Any
     source: SourceMap
+    cut: frozenset[str] = frozenset()
+
+    def complete(self, pointer: str) -> bool:
+        """Whether nothing at, under or above `pointer` was cut: a rule that reasons about the
+        absence of something there may run."""
+        return not any(
+            c == pointer or c.startswith(pointer + "/") or pointer.startswith(c + "/")
+            for c in self.cut
+        )
 
 
 def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:

@@ -731,7 +731,7 @@ def _found(
         )
     matches = []
     for item in items:
-        item_context = {**context, "response": item}
+        item_context = bind(compiled.bindings, {**context, "response": item})
         fields = _read_fields(plan, compiled, item, item_context)
         status, connector_status, _ = _status_of(compiled, item, item_context)
         reference = fields.get("reference")

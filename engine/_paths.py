@@ -25,12 +25,14 @@ class Shape:
 ANY = Shape(None)
 
 
-def closed_object(names: list[str]) -> Shape:
+def closed_object(names: list[str], *, open_members: bool = False) -> Shape:
+    """An object with exactly these members; with `open_members`, each holds anything (a step's
+    answer), else a plain value (a credential)."""
     return Shape(
         {
             "type": "object",
             "additionalProperties": False,
-            "properties": {n: {} for n in names},
+            "properties": {n: None if open_members else {} for n in names},
         }
     )
 

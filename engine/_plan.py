@@ -209,6 +209,9 @@ class SignaturePlan:
     key_encoding: str
     output: str
     tolerance_seconds: int | None
+    #: The non-secret settings the message and signature-key templates read (Square's
+    #: notification URL, Braintree's public key): without one no delivery can be verified.
+    settings: tuple[str, ...] = ()
     #: Where the timestamp is when not in a structured signature value (`timestamp_key`): a
     #: header, or a JMESPath over the event item (the decoded body); and how it is written.
     timestamp_header: str | None = None

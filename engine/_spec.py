@@ -8,7 +8,7 @@ from pathlib import Path
 from ._boundary import public
 from ._compile import compile_spec
 from ._errors import Problem, SpecError, UnsupportedError
-from ._lint import lint_rules
+from ._lint import lint_rules, lint_warnings
 from ._load import LoadedSpec, load_spec_file, load_spec_text, read_spec_file
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
@@ -21,28 +21,35 @@ def check_loaded(
 ) -> tuple[ConnectorPlan | None, list[Problem]]:
     """Validate, compile and lint. `linted`: these exact bytes passed lint before (see
     _manifest), so schema validation and the lint rules are not run again."""
+    problems: list[Problem] = []
     if not linted:
-        from ._validate import validate_spec  # jsonschema: imported only when validating
+        from ._validate import checkable_part  # jsonschema: imported only when validating
 
-        problems = validate_spec(spec)
-        if problems:
+        problems, checkable = checkable_part(spec)
+        if checkable is None:
             return None, sorted(problems, key=lambda p: (p.line, p.col))
-    spec, problems = expand_tables(spec)
-    compiled, more = compile_spec(spec, lazy_flows=lazy_flows)
-    plan, problems = compiled, problems + more
+        # A schema problem does not hide the others: the well-formed rest is compiled and linted.
+        spec = checkable
+    spec, expanded = expand_tables(spec)
+    plan, compiled = compile_spec(spec, lazy_flows=lazy_flows)
+    problems += expanded + compiled
     if not linted:
         problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
 
 @public("lint_file")
-def lint_file(path: str | Path) -> list[Problem]:
-    """Every problem of one spec file (empty when clean)."""
+def lint_file(path: str | Path, *, warnings: bool = False) -> list[Problem]:
+    """Every problem of one spec file (empty when clean); with `warnings`, the lint warnings too
+    (e.g. a flow no scenario exercises), which never make a spec invalid."""
     try:
         spec = load_spec_file(path)
     except SpecError as exc:
         return exc.problems
-    return check_loaded(spec)[1]
+    problems = check_loaded(spec)[1]
+    if warnings:
+        problems = sorted([*problems, *lint_warnings(spec)], key=lambda p: (p.line, p.col))
+    return problems
 
 
 def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan:

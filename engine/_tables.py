@@ -136,7 +136,7 @@ def expand_tables(spec: LoadedSpec) -> tuple[LoadedSpec, list[Problem]]:
             for code, position in placed.items():
                 source.values[f"{pointer}/{escape_pointer_token(code)}"] = position
         parent["map"] = merged
-    for name in own:
+    for name in own if not spec.cut else ():  # a use in a part cut away is unknown
         if name not in used:
             problems.append(
                 source.problem(

@@ -184,11 +184,13 @@ def build_token_request(
     environment: str = "sandbox",
     base_url: str | None = None,
     allow_undeclared_host: bool = False,
+    check_credential_patterns: bool = True,
 ) -> HttpRequest:
     """The login (token) request the spec's token scheme describes: its headers and body are
-    templates over the credentials; every header value it renders is scrubbed from echoes."""
+    templates over the credentials; every header value it renders is scrubbed from echoes.
+    `check_credential_patterns=False` lets placeholders stand for the credentials (a render)."""
     token = _token_plan(plan)
-    resolved = resolve_credentials(plan, credentials)
+    resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     context = {"credentials": resolved.values}
     rendered = token.headers(context) or {}
     headers = {str(k): str(v) for k, v in rendered.items() if v is not None}  # null: omitted

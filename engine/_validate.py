@@ -1,7 +1,10 @@
-"""Loaded spec data → every schema problem, located at file:line:col with a "did you mean"."""
+"""Loaded spec data → every schema problem, located at file:line:col with a "did you mean", and
+the part of the spec that is still well-formed enough for the compiler and lint rules to check
+(so one schema problem does not hide the template and path problems of the rest)."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from collections.abc import Iterator, Mapping
@@ -24,11 +27,99 @@ def spec_validator() -> Draft202012Validator:
 
 
 def validate_spec(spec: LoadedSpec) -> list[Problem]:
+    return checkable_part(spec)[0]
+
+
+def checkable_part(spec: LoadedSpec) -> tuple[list[Problem], LoadedSpec | None]:
+    """Every schema problem, and the spec with each invalid subtree cut away (None when the
+    document itself is unusable, e.g. not a mapping).
+
+    The cut is a fixed point: remove every subtree an error is about (an unknown key alone, not
+    its parent mapping; a list as a whole, so the pointers of what remains do not shift), then
+    validate again, since removing a required member makes its parent invalid in turn. A top-level
+    section that is missing is not an invalid root: it is recorded as cut, and the compiler and
+    lint rules skip what they cannot check without it. Only the first pass's errors are reported:
+    the later ones are consequences of the cut."""
+    errors = list(spec_validator().iter_errors(spec.data))
     problems: dict[tuple[str, str], Problem] = {}
-    for error in spec_validator().iter_errors(spec.data):
+    for error in errors:
         for problem in _problems(error, spec):
             problems.setdefault((problem.pointer, problem.message), problem)
-    return list(problems.values())
+    found = list(problems.values())
+    if not errors:
+        return found, spec
+    if not isinstance(spec.data, dict):
+        return found, None
+    data = copy.deepcopy(spec.data)
+    cut: set[str] = set()
+    while True:
+        targets: set[tuple[str | int, ...]] = set()
+        for error in errors:
+            targets |= _invalid_parts(error, data, cut)
+        if not targets:  # only missing sections remain
+            break
+        if () in targets:
+            return found, None
+        removed = False
+        for target in sorted(targets, key=len):
+            removed |= _remove(data, target)
+            cut.add(_pointer(target))
+        if not removed:  # nothing left to cut but errors remain: the rest is not checkable
+            return found, None
+        errors = list(spec_validator().iter_errors(data))
+    return found, LoadedSpec(data, spec.source, frozenset(cut))
+
+
+def _missing_section(error: ValidationError) -> bool:
+    return error.validator == "required" and not error.absolute_path
+
+
+def _invalid_parts(error: ValidationError, data: Any, cut: set[str]) -> set[tuple[str | int, ...]]:
+    """The subtrees `error` is about, lifted out of lists (an item's removal would shift the
+    pointers after it). A missing top-level section adds its pointer to `cut` instead."""
+    path = tuple(error.absolute_path)
+    instance: Any = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if _missing_section(error):
+        missing: Any = error.validator_value
+        cut.update(f"/{escape_pointer_token(n)}" for n in missing if n not in data)
+        return set()
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        known = schema.get("properties", {})
+        parts = {(*path, name) for name in instance if name not in known}
+    elif len(error.schema_path) >= 2 and error.schema_path[-2] == "propertyNames":
+        parts = {(*path, str(instance))}
+    else:
+        parts = {path}
+    return {_outside_lists(part, data) for part in parts}
+
+
+def _outside_lists(path: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
+    parents = [data]
+    for token in path[:-1]:
+        parents.append(_child(parents[-1], token))
+    while path and isinstance(parents[len(path) - 1], list):
+        path = path[:-1]
+    return path
+
+
+def _child(parent: Any, token: str | int) -> Any:
+    if isinstance(parent, dict):
+        return parent.get(token)
+    if isinstance(parent, list) and isinstance(token, int) and 0 <= token < len(parent):
+        return parent[token]
+    return None
+
+
+def _remove(data: Any, path: tuple[str | int, ...]) -> bool:
+    """Delete the mapping member at `path`; False when it is already gone."""
+    parent = data
+    for token in path[:-1]:
+        parent = _child(parent, token)
+    if isinstance(parent, dict) and path[-1] in parent:
+        del parent[path[-1]]
+        return True
+    return False
 
 
 def _pointer(parts: Any) -> str:

@@ -26,6 +26,7 @@ REJECTIONS = (
     "bad_secret",
     "unreadable_body",
     "unconfirmed",
+    "missing_setting",
 )
 
 
@@ -73,10 +74,20 @@ def parse_event(
             f"{plan.id} webhooks must be confirmed by running {webhooks.confirm_flow!r}: "
             "use Client.handle_event",
         )
+    signature = webhooks.signature
+    settings = _settings(plan, credentials)
+    if signature is not None:
+        missing = [name for name in signature.settings if name not in settings]
+        if missing:
+            # The receiver's configuration, not the delivery, is at fault: say what to pass.
+            names = ", ".join(missing)
+            raise WebhookError(
+                "missing_setting",
+                f"{plan.id} webhook signatures cover the {names} setting: pass it in credentials",
+            )
     lowered = {k.lower(): v for k, v in headers.items()}
     text, document = _decode(webhooks.decode, body)
     items = _items(webhooks, document, lowered)
-    signature = webhooks.signature
     key = b""
     if signature is not None:
         if not secret:
@@ -85,7 +96,6 @@ def parse_event(
             key = decode_key(secret, signature.key_encoding)
         except KeyDecodeError as exc:
             raise WebhookError("bad_secret", str(exc)) from None
-    settings = _settings(plan, credentials)
     clock = time.time() if now is None else now
     events = []
     try:

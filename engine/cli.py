@@ -1,14 +1,15 @@
-"""The `connector` command: lint, list, matrix, render, parse, event, call, new, docs."""
+"""The `connector` command: lint, list, matrix, render, parse, event, call, record, new, docs."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._boundary import sanitised
 from ._connector import Connector, bundled_connectors, load_connector
@@ -17,7 +18,17 @@ from ._http import HttpResponse
 from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, lint_file
 
+if TYPE_CHECKING:
+    from ._replay import ScenarioFile
+
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+#: The positional forms of the commands that take a request or a scenario.
+USAGE = {
+    "render": "give CONNECTOR FLOW REQUEST.json, or a SCENARIO.yaml (optionally after CONNECTOR)",
+    "parse": "give CONNECTOR FLOW REQUEST.json RESPONSE_FILE --status N, or a SCENARIO.yaml "
+    "(optionally after CONNECTOR)",
+}
 
 CONNECTOR_HELP = (
     "a bundled connector id (see `connector list`), or a spec file path: one with a / or "
@@ -58,10 +69,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    problems = [problem for file in files for problem in lint_file(file)]
-    for problem in problems:
+    found = [problem for file in files for problem in lint_file(file, warnings=True)]
+    for problem in found:
         print(problem.format())
-    print(f"{len(files)} spec(s) checked, {len(problems)} problem(s)", file=sys.stderr)
+    problems = [p for p in found if p.severity != "warning"]
+    warnings = len(found) - len(problems)
+    print(
+        f"{len(files)} spec(s) checked, {len(problems)} problem(s)"
+        + (f", {warnings} warning(s)" if warnings else ""),
+        file=sys.stderr,
+    )
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
@@ -91,71 +108,159 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _target(
+    args: argparse.Namespace, plain: int, what: str
+) -> tuple[Connector, str, dict[str, Any], ScenarioFile | None, list[str]]:
+    """The positional arguments as (connector, flow, request, scenario, the rest): either
+    CONNECTOR FLOW REQUEST.json (and `plain - 3` more), or a scenario file, optionally after
+    CONNECTOR (the connector is otherwise its folder's name, tests/connectors/<id>/scenarios/)."""
+    from ._replay import ScenarioError, read_scenario
+
+    given = list(args.target)
+    if len(given) in (1, 2) and given[-1].endswith((".yaml", ".yml")):
+        try:
+            scenario = read_scenario(Path(given[-1]))
+        except ScenarioError as exc:
+            raise SystemExit(f"connector: {exc}") from None
+        name = given[0] if len(given) == 2 else scenario.connector
+        if name is None:
+            raise SystemExit(
+                f"connector: name the connector: connector {what} CONNECTOR {given[-1]}"
+            )
+        return load_connector(name), scenario.flow, scenario.request, scenario, []
+    if len(given) != plain:
+        raise SystemExit(f"connector {what}: {USAGE[what]}")
+    connector = load_connector(given[0])
+    return connector, given[1], _read_json(given[2], "request"), None, given[3:]
+
+
+def _answers(
+    connector: Connector, flow: str, scenario: ScenarioFile | None, pairs: Sequence[str] | None
+) -> dict[int, HttpResponse | Exception]:
+    """Step index → its answer: the scenario's recorded answers, then each --answer STEP=FILE
+    (STEP a step's name, as the spec's `steps` give it; FILE the response body, HTTP 200)."""
+    from ._replay import ScenarioError, answer_of
+
+    answers: dict[int, HttpResponse | Exception] = {}
+    try:
+        for index, recorded in enumerate(scenario.answers if scenario else ()):
+            answers[index] = answer_of(recorded)
+    except ScenarioError as exc:
+        raise SystemExit(f"connector: {exc}") from None
+    names = [step.name for step in connector.plan.flows[flow].steps]
+    for pair in pairs or ():
+        step, sep, file = pair.partition("=")
+        if not sep or step not in names:
+            choices = ", ".join(names) or f"none: {flow} sends one request"
+            raise SystemExit(f"connector: --answer must be STEP=FILE, STEP one of {choices}")
+        try:
+            body = Path(file).read_bytes()
+        except OSError as exc:
+            raise SystemExit(f"connector: cannot read answer {file}: {exc}") from None
+        answers[names.index(step)] = HttpResponse(200, {"Content-Type": _content_type(body)}, body)
+    return answers
+
+
+def _content_type(body: bytes) -> str:
+    text = body.lstrip()
+    if text.startswith(b"<"):
+        return "application/xml"
+    try:
+        json.loads(body)
+    except ValueError:
+        return "text/plain"
+    return "application/json"
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    connector = load_connector(args.connector)
-    request = _read_json(args.request, "request")
+    import uuid
+
+    from ._replay import render_flow
+
+    connector, flow, request, scenario, _ = _target(args, 3, "render")
     if args.credentials:
         credentials = _read_json(args.credentials, "credentials")
     else:
         credentials = _placeholder_credentials(connector)
-    from ._build import build_request
-
-    built = build_request(
-        connector.plan,
-        args.flow,
+    rendering = render_flow(
+        connector,
+        flow,
         request,
         credentials,
+        _answers(connector, flow, scenario, args.answer),
+        generated_key=uuid.uuid4().hex,  # as the Client does when the request gives none
         environment=args.env,
         base_url=args.base_url,
         allow_undeclared_host=args.allow_undeclared_host,
         check_credential_patterns=bool(args.credentials),
-        # Token specs: the token is never printed, so a placeholder shows the request exactly.
-        access_token="<access_token>" if connector.plan.auth.token else None,
     )
-    shown = built.redacted()
     if args.json:
-        _print_json(shown)
+        _print_json(rendering.to_dict())
     else:
-        print(f"{shown['method']} {shown['url']}")
-        for name, value in shown["headers"].items():
-            print(f"{name}: {value}")
-        if shown["body"] is not None:
-            print()
-            print(shown["body"])
+        print(rendering.text(), end="")
+    if rendering.waiting_for is not None:
+        print(
+            f"connector: the requests after {rendering.waiting_for} need its answer: give "
+            f"--answer {rendering.waiting_for}=FILE, or render a scenario that has it",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def _show_result(result: Mapping[str, Any], as_json: bool) -> None:
+    from ._replay import result_text
+
     if as_json:
         _print_json(result)
-        return
-    for key, value in result.items():
-        if value is None:
-            continue
-        if isinstance(value, Mapping):
-            print(f"{key}:")
-            for inner, item in value.items():
-                if item is not None:
-                    print(f"  {inner}: {item}")
-        else:
-            print(f"{key}: {value}")
+    else:
+        print(result_text(result), end="")
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    connector = load_connector(args.connector)
-    request = _read_json(args.request, "request")
+    connector, flow, request, scenario, rest = _target(args, 4, "parse")
+    if scenario is not None:
+        return _parse_scenario(connector, flow, request, scenario, args)
+    if args.status is None:
+        raise SystemExit("connector parse: --status N is required with a RESPONSE_FILE")
     try:
-        body = Path(args.response).read_bytes()
+        body = Path(rest[0]).read_bytes()
     except OSError as exc:
-        raise SystemExit(f"connector: cannot read response {args.response}: {exc}") from None
+        raise SystemExit(f"connector: cannot read response {rest[0]}: {exc}") from None
     response = HttpResponse(args.status, _headers(args.header), body)
-    scrubber = _scrubber_for(connector, args, request) if args.credentials else None
-    result = connector.parse_response(args.flow, request, response, scrubber=scrubber)
+    scrubber = _scrubber_for(connector, args, request, flow) if args.credentials else None
+    result = connector.parse_response(flow, request, response, scrubber=scrubber)
     _show_result(result.to_dict(), args.json)
     return EXIT_OK
 
 
-def _scrubber_for(connector: Connector, args: argparse.Namespace, request: Any) -> Scrubber:
+def _parse_scenario(
+    connector: Connector,
+    flow: str,
+    request: dict[str, Any],
+    scenario: ScenarioFile,
+    args: argparse.Namespace,
+) -> int:
+    """The Result the Client gives when the processor answers as the scenario recorded."""
+    from ._replay import ScenarioError, answer_of, replay_flow
+
+    if args.credentials:
+        credentials = _read_json(args.credentials, "credentials")
+    elif (scenario.path.parent.parent / "credentials.json").is_file():
+        credentials = _read_json(str(scenario.path.parent.parent / "credentials.json"), "creds")
+    else:
+        credentials = _placeholder_credentials(connector)
+    try:
+        answers = [answer_of(recorded) for recorded in scenario.answers]
+        result, _ = replay_flow(connector, flow, request, credentials, answers)
+    except ScenarioError as exc:
+        raise SystemExit(f"connector: {exc}") from None
+    _show_result(result.to_dict(), args.json)
+    return EXIT_OK
+
+
+def _scrubber_for(
+    connector: Connector, args: argparse.Namespace, request: Any, flow: str
+) -> Scrubber:
     """What the request built with --credentials would hide: the secret values and what the
     auth scheme makes of them (a processor's answer may echo any of them)."""
     from ._boundary import credential_values
@@ -166,7 +271,7 @@ def _scrubber_for(connector: Connector, args: argparse.Namespace, request: Any) 
     try:
         built = build_request(
             connector.plan,
-            args.flow,
+            flow,
             request,
             credentials,
             check_credential_patterns=False,
@@ -186,14 +291,26 @@ def cmd_event(args: argparse.Namespace) -> int:
         body = Path(args.body).read_bytes()
     except OSError as exc:
         raise SystemExit(f"connector: cannot read body {args.body}: {exc}") from None
+    settings = _settings(connector, args.setting)
     try:
-        credentials = _read_json(args.credentials, "credentials") if args.credentials else None
-        result = connector.parse_event(body, _headers(args.header), secret, credentials=credentials)
+        credentials = _read_json(args.credentials, "credentials") if args.credentials else {}
+        settings = {**credentials, **settings}
+        result = connector.parse_event(body, _headers(args.header), secret, credentials=settings)
     except WebhookError as exc:
+        signature = connector.plan.webhooks.signature if connector.plan.webhooks else None
+        defaults = {c.name for c in connector.plan.credentials if c.default is not None}
+        needed = signature.settings if signature else ()
+        missing = [n for n in needed if n not in settings and n not in defaults]
         if args.json:
-            _print_json({"verified": False, "reason": exc.reason, "message": str(exc)})
+            shown: dict[str, Any] = {"verified": False, "reason": exc.reason, "message": str(exc)}
+            if exc.reason == "missing_setting":
+                shown["missing_settings"] = missing
+            _print_json(shown)
         else:
             print(f"rejected: {exc}", file=sys.stderr)
+            if exc.reason == "missing_setting":
+                hint = " ".join(f"--setting {name}=VALUE" for name in missing)
+                print(f"connector: give {hint}", file=sys.stderr)
         return EXIT_PROBLEMS
     if args.json:
         _print_json(result.to_dict())
@@ -201,6 +318,19 @@ def cmd_event(args: argparse.Namespace) -> int:
         for event in result.events:
             _show_result(event.to_dict(), False)
     return EXIT_OK
+
+
+def _settings(connector: Connector, pairs: Sequence[str] | None) -> dict[str, str]:
+    """--setting NAME=VALUE pairs: the connector's non-secret settings, by name."""
+    names = sorted(c.name for c in connector.plan.credentials if not c.secret)
+    settings: dict[str, str] = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        if not sep or name not in names:
+            known = ", ".join(names) or f"none: {connector.id} has no settings"
+            raise SystemExit(f"connector: --setting must be NAME=VALUE, NAME one of {known}")
+        settings[name] = value
+    return settings
 
 
 def cmd_call(args: argparse.Namespace) -> int:
@@ -224,6 +354,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from ._record import record, write_scenario
 
     connector = load_connector(args.connector)
+    out = _record_path(args, connector.id)  # a bad --name is refused before anything is sent
     request = _read_json(args.request, "request")
     credentials = _read_json(args.credentials, "credentials")
     scenario = record(
@@ -235,28 +366,35 @@ def cmd_record(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         allow_undeclared_host=args.allow_undeclared_host,
     )
-    out = (
-        Path(args.out)
-        if args.out
-        else (
-            Path(args.root)
-            / "tests"
-            / "connectors"
-            / connector.id
-            / "scenarios"
-            / f"{args.name}.yaml"
-        )
-    )
     write_scenario(scenario, out)
     print(f"wrote {out} (status {scenario['expect']['status']})")
     return EXIT_OK
+
+
+def _record_path(args: argparse.Namespace, connector: str) -> Path:
+    """--out FILE.yaml as given; else NAME.yaml in --out DIR, by default in the connector's
+    scenario folder under --root."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.name) or args.name.endswith(".yaml"):
+        raise SystemExit("connector: --name is a file name without .yaml (letters, digits, _.-)")
+    if args.out and args.out.endswith((".yaml", ".yml")):
+        return Path(args.out)
+    folder = (
+        Path(args.out)
+        if args.out
+        else Path(args.root) / "tests" / "connectors" / connector / "scenarios"
+    )
+    return folder / f"{args.name}.yaml"
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from ._scaffold import scaffold
 
     for path in scaffold(args.name, Path(args.root)):
-        print(f"created {path}")
+        print(f"{'updated' if path.name == 'README.md' else 'created'} {path}")
+    print(
+        f"next: edit specs/connectors/{args.name}.yaml and its scenarios, then follow "
+        "README.md, 'Writing a connector' (docs/authoring.md has the whole path)"
+    )
     return EXIT_OK
 
 
@@ -281,15 +419,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("lint", help="check spec files; exit 1 when any problem is found")
+    def command(name: str, summary: str, **extra: Any) -> argparse.ArgumentParser:
+        # The one-line summary is both the COMMAND list's entry and the command's --help.
+        return sub.add_parser(name, help=summary, description=summary, **extra)
+
+    p = command("lint", "check spec files; exit 1 when any problem is found")
     p.add_argument("paths", nargs="*", help="spec files or folders (default: every bundled spec)")
     p.set_defaults(func=cmd_lint)
 
-    p = sub.add_parser("list", help="the bundled processors and their flows")
+    p = command("list", "the bundled processors and their flows")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("matrix", help="the feature matrix generated from the specs")
+    p = command("matrix", "the feature matrix generated from the specs")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_matrix)
 
@@ -310,27 +452,62 @@ def build_parser() -> argparse.ArgumentParser:
             help="let --base-url name a host the spec does not declare: the credentials go there",
         )
 
-    p = sub.add_parser("render", help="print the exact HTTP request, secrets redacted; no network")
-    connector_flow_request(p)
+    def target(p: argparse.ArgumentParser, plain: str) -> None:
+        p.add_argument(
+            "target",
+            nargs="+",
+            metavar="ARG",
+            help=f"{plain}; or a scenario file (tests/connectors/<id>/scenarios/NAME.yaml: "
+            "its flow, request and recorded answers), optionally after CONNECTOR",
+        )
+
+    p = command(
+        "render",
+        "print every HTTP request a flow sends (token, steps, its own), secrets redacted, and "
+        "the idempotency key each sends; no network",
+        usage="connector render (CONNECTOR FLOW REQUEST.json | [CONNECTOR] SCENARIO.yaml) "
+        "[--answer STEP=FILE]... [options]",
+    )
+    target(p, "CONNECTOR FLOW REQUEST.json")
+    p.add_argument(
+        "--answer",
+        action="append",
+        metavar="STEP=FILE",
+        help="the answer the step named STEP (in the spec's `steps`) got: a file holding the "
+        "response body (HTTP 200), from which the requests after it are built (default: the "
+        "scenario's recorded answers)",
+    )
     p.add_argument("--credentials", help="JSON file of credentials (default: placeholders)")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
     base_url_options(p, "use this base URL instead of the environment's")
-    p.add_argument("--json", action="store_true", help='print {"method", "url", "headers", "body"}')
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"flow", "idempotency_key", "requests": [{"step", "method", "url", '
+        '"headers", "body", "idempotency_key"}], "waiting_for", "stopped", "failed_transport"}',
+    )
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("parse", help="the unified result for a processor response; no network")
-    connector_flow_request(p)
-    p.add_argument("response", help="a file holding the processor's response body")
-    p.add_argument("--status", type=int, required=True, help="the response's HTTP status")
+    p = command(
+        "parse",
+        "the unified result for a processor response, or for a scenario's recorded answers; "
+        "no network",
+        usage="connector parse (CONNECTOR FLOW REQUEST.json RESPONSE_FILE --status N | "
+        "[CONNECTOR] SCENARIO.yaml) [options]",
+    )
+    target(p, "CONNECTOR FLOW REQUEST.json RESPONSE_FILE (the processor's response body)")
+    p.add_argument("--status", type=int, help="the response's HTTP status (with RESPONSE_FILE)")
     p.add_argument("--header", action="append", metavar="'K: V'", help="a response header")
     p.add_argument(
         "--credentials",
-        help="JSON file of the credentials sent: hidden if the response echoes them",
+        help="JSON file of the credentials: an echo of them in the response is hidden, and a "
+        "scenario's steps are built with them (default: the scenario folder's credentials.json, "
+        "else placeholders)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("event", help="verify and parse a webhook; exit 1 when it does not verify")
+    p = command("event", "verify and parse a webhook; exit 1 when it does not verify")
     p.add_argument("connector", help=CONNECTOR_HELP)
     p.add_argument("--body", required=True, help="a file holding the raw webhook body")
     p.add_argument("--header", action="append", metavar="'K: V'", help="a webhook header")
@@ -340,10 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--credentials",
         help="JSON file of credentials: the settings a signature covers (e.g. a notification URL)",
     )
+    p.add_argument(
+        "--setting",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a non-secret setting the signature covers (e.g. Square's "
+        "webhook_notification_url, Braintree's public_key); repeat for several",
+    )
     p.add_argument("--json", action="store_true", help="print the events as JSON")
     p.set_defaults(func=cmd_event)
 
-    p = sub.add_parser("call", help="send a flow to the processor and print the unified result")
+    p = command("call", "send a flow to the processor and print the unified result")
     connector_flow_request(p)
     p.add_argument("--credentials", required=True, help="JSON file of credentials")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
@@ -351,26 +535,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_call)
 
-    p = sub.add_parser(
-        "record", help="call a sandbox and write a scenario fixture, scrubbed of card data"
-    )
+    p = command("record", "call a sandbox and write a scenario fixture, scrubbed of card data")
     connector_flow_request(p)
     p.add_argument("--credentials", required=True, help="JSON file of sandbox credentials")
     p.add_argument("--env", default="sandbox", help="environment (default: sandbox)")
     base_url_options(p, "send to this base URL instead (e.g. a local server)")
-    p.add_argument("--name", default="recorded", help="the scenario's file name (no .yaml)")
+    p.add_argument(
+        "--name",
+        default="recorded",
+        help="the scenario's file name, without .yaml (default: recorded)",
+    )
     p.add_argument("--root", default=".", help="the repository root (default: .)")
-    p.add_argument("--out", help="write here instead of tests/connectors/<id>/scenarios/")
+    p.add_argument(
+        "--out",
+        help="a .yaml file to write, or a folder to write NAME.yaml in (default: "
+        "ROOT/tests/connectors/<id>/scenarios/)",
+    )
     p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser("new", help="scaffold a spec and its test folder (they lint clean)")
+    p = command(
+        "new",
+        "scaffold, in a project root, a spec and a passing scenario for each flow it declares",
+    )
     p.add_argument("name", help="the new connector's id: lower case, digits, underscores")
-    p.add_argument("--root", default=".", help="the repository root (default: .)")
+    p.add_argument("--root", default=".", help="the project root (default: .)")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser(
+    p = command(
         "docs",
-        help="regenerate the generated files: docs/ (spec reference, matrix, outcomes) and "
+        "regenerate the generated files: docs/ (spec reference, matrix, outcomes) and "
         "specs/linted.json (fingerprints of the bundled specs lint passed)",
     )
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
@@ -382,9 +575,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        code = _run(args)
+        sys.stdout.flush()  # inside the guard: a reader gone at exit is a broken pipe too
+    except BrokenPipeError:
+        # The reader stopped reading (`connector matrix --json | head -1`): that is its choice,
+        # not a failure. Later writes, and the interpreter's final flush, go nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         try:
             code: int = args.func(args)
-        except (ConnectorServiceError, FileNotFoundError):
+        except (BrokenPipeError, ConnectorServiceError, FileNotFoundError):
             raise
         except Exception as exc:  # a foreign exception: its class only, never its text
             raise sanitised(exc, f"connector {args.command}") from None

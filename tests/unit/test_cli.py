@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import base64
 import hashlib
 import hmac
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+import yaml
 
 from engine import lint_file
 from engine.cli import main
@@ -71,8 +75,9 @@ def test_render_json_is_exact_and_redacted(
         capsys, "render", "stripe", "authorize", request, "--credentials", creds, "--json"
     )
     assert code == 0
-    shown = json.loads(out)
-    assert set(shown) == {"method", "url", "headers", "body"}
+    [shown] = json.loads(out)["requests"]
+    assert set(shown) == {"step", "method", "url", "headers", "body", "idempotency_key"}
+    assert shown["idempotency_key"] == "idem-cli-1"
     assert shown["method"] == "POST" and shown["url"] == "https://api.stripe.com/v1/payment_intents"
     assert shown["headers"]["Authorization"] == "[REDACTED]"
     assert shown["headers"]["Idempotency-Key"] == "idem-cli-1"
@@ -87,7 +92,8 @@ def test_render_without_credentials_uses_placeholders(
     request = _write(tmp_path, "req.json", REQUEST)
     code, out, _ = run(capsys, "render", "stripe", "authorize", request)
     assert code == 0
-    assert out.startswith("POST https://api.stripe.com/v1/payment_intents\n")
+    assert "\nPOST https://api.stripe.com/v1/payment_intents\n" in out
+    assert "Authorization: [REDACTED]\n" in out
 
 
 def test_render_refuses_bad_input_naming_the_pointer(
@@ -181,6 +187,8 @@ def test_list_and_matrix(capsys: pytest.CaptureFixture[str]) -> None:
 def test_new_scaffolds_a_spec_that_lints_clean(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "specs" / "connectors").mkdir(parents=True)
+    (tmp_path / "tests" / "connectors").mkdir(parents=True)
     code, out, _ = run(capsys, "new", "acme_pay", "--root", str(tmp_path))
     assert code == 0
     spec = tmp_path / "specs" / "connectors" / "acme_pay.yaml"
@@ -210,3 +218,123 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         "docs",
     ):
         assert command in out
+
+
+# --- event: the non-secret settings a signature covers ---------------------------------------
+
+DELIVERIES = Path(__file__).resolve().parents[1] / "connectors"
+
+
+def _delivery(connector: str, name: str) -> dict[str, Any]:
+    path = DELIVERIES / connector / "webhook_deliveries" / f"{name}.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+def test_event_verifies_a_square_delivery_with_its_notification_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Signed as the squareup SDK's WebhooksHelper checks: base64(HMAC-SHA256(signature key,
+    # notification URL + body)), with our own key and URL.
+    body_text = _delivery("square", "payment_updated_completed")["body_text"]
+    key, url = "sq0wss-cliSignatureKey-7Hd2", "https://shop.example.com/hooks/square?shop=7"
+    mac = hmac.new(key.encode(), (url + body_text).encode(), hashlib.sha256).digest()
+    header = f"x-square-hmacsha256-signature: {base64.b64encode(mac).decode()}"
+    body = _write(tmp_path, "square.json", body_text)
+    event = ["event", "square", "--body", body, "--header", header, "--secret", key]
+
+    code, out, err = run(capsys, *event, "--json")
+    assert code == 1
+    assert json.loads(out)["reason"] == "missing_setting"
+    assert json.loads(out)["missing_settings"] == ["webhook_notification_url"]
+    code, out, err = run(capsys, *event)
+    assert code == 1 and "--setting webhook_notification_url=VALUE" in err
+
+    code, out, _ = run(capsys, *event, "--setting", f"webhook_notification_url={url}", "--json")
+    assert code == 0
+    [verified] = json.loads(out)["events"]
+    assert verified["verified"] is True and verified["type"] == "payment.captured"
+    assert verified["connector_transaction_id"] == json.loads(body_text)["data"]["id"]
+
+    wrong = f"webhook_notification_url={url}&shop=8"
+    code, out, _ = run(capsys, *event, "--setting", wrong, "--json")
+    assert code == 1 and json.loads(out)["reason"] == "bad_signature"
+
+
+def test_event_verifies_a_braintree_delivery_with_its_public_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Signed as the braintree SDKs' WebhookTestingGateway does: "public_key|hex(HMAC-SHA1(
+    # SHA-1(private key), bt_payload))", one pair per API key, joined by "&".
+    form = dict(parse_qsl(_delivery("braintree", "transaction_settled")["body_text"]))
+    payload = form["bt_payload"]
+    private_key, public_key = "c1ipr1vateKey0000000000000000042", "c1ipub1ickey0042"
+    digest = hashlib.sha1(private_key.encode()).digest()  # noqa: S324 (Braintree's scheme)
+    ours = hmac.new(digest, payload.encode(), hashlib.sha1).hexdigest()
+    signature = f"otherpublickey01|{'0' * 40}&{public_key}|{ours}"
+    body = _write(
+        tmp_path, "braintree.txt", urlencode({"bt_signature": signature, "bt_payload": payload})
+    )
+    event = ["event", "braintree", "--body", body, "--secret", private_key, "--json"]
+    header = ["--header", "Content-Type: application/x-www-form-urlencoded"]
+
+    code, out, _ = run(capsys, *event, *header)
+    assert code == 1
+    assert json.loads(out)["reason"] == "missing_setting"
+    assert json.loads(out)["missing_settings"] == ["public_key"]
+    code, out, _ = run(capsys, *event, *header, "--setting", f"public_key={public_key}")
+    assert code == 0
+    [verified] = json.loads(out)["events"]
+    assert verified["type"] == "payment.captured" and verified["verified"] is True
+    code, out, _ = run(capsys, *event, *header, "--setting", "public_key=otherpublickey01")
+    assert code == 1 and json.loads(out)["reason"] == "bad_signature"
+
+
+def test_event_settings_must_be_the_connectors_non_secret_ones(tmp_path: Path) -> None:
+    body = _write(tmp_path, "event.json", "{}")
+    for wrong in ("access_token=EAAA-not-a-setting", "notification_url=https://x", "no_equals"):
+        with pytest.raises(SystemExit, match="NAME one of location_id, webhook_notification_url"):
+            main(["event", "square", "--body", body, "--secret", "k", "--setting", wrong])
+
+
+# --- every command: its --help, and a reader that stops early -------------------------------
+
+
+def test_every_command_help_shows_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    summaries = {choice.dest: choice.help for choice in commands._choices_actions}
+    assert set(summaries) == set(commands.choices) and len(summaries) == 10
+    for name, summary in summaries.items():
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = " ".join(capsys.readouterr().out.split())  # argparse wraps the text
+        assert summary and " ".join(summary.split()) in out, name
+
+
+@pytest.mark.parametrize("argv", [["matrix", "--json"], ["list"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly(argv: list[str]) -> None:
+    # The reader is gone before the first write (`connector matrix --json | head -0`): every
+    # write, and the final flush, meets a broken pipe.
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 0

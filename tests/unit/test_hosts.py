@@ -233,7 +233,8 @@ def test_the_cli_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "CredentialsError: stripe: base_url names a host" in err
     assert "--allow-undeclared-host" in err
     assert main([*local, "--allow-undeclared-host", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["url"] == "http://127.0.0.1:9/v1/payment_intents"
+    [shown] = json.loads(capsys.readouterr().out)["requests"]
+    assert shown["url"] == "http://127.0.0.1:9/v1/payment_intents"
     credentials = tmp_path / "credentials.json"
     credentials.write_text(json.dumps(STRIPE_KEY))
     call = ["call", "stripe", "authorize", str(request), "--credentials", str(credentials)]

@@ -22,7 +22,10 @@ CARD = "4000056655665556"
 
 
 class _Stripeish(BaseHTTPRequestHandler):
+    requests = 0  # how many requests reached the server (all instances)
+
     def do_POST(self) -> None:
+        type(self).requests += 1
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
         body = {
@@ -105,6 +108,54 @@ def test_record_writes_a_scrubbed_scenario(
     assert scenario["expect"] == {"status": "authorized", "connector_transaction_id": "pi_rec_1"}
     # The fixture is usable as it is: its request builds.
     load_connector("stripe").build_request("authorize", scenario["request"], {"api_key": API_KEY})
+
+
+def _record_args(tmp_path: Path, server: str) -> list[str]:
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "amount": 1099,
+                "currency": "EUR",
+                "capture_method": "manual",
+                "idempotency_key": "idem-rec-1",
+                "payment_method": {"type": "token", "token": "pm_card_visa"},
+            }
+        )
+    )
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps({"api_key": API_KEY}))
+    return ["record", "stripe", "authorize", str(request), "--credentials", str(credentials)]
+
+
+def test_record_name_and_out_folder(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [*_record_args(tmp_path, server), "--base-url", server, "--allow-undeclared-host"]
+    # --name names the file in the connector's scenario folder under --root ...
+    root = tmp_path / "project"
+    assert main([*args, "--root", str(root), "--name", "authorize_manual_recorded"]) == 0
+    written = (
+        root / "tests" / "connectors" / "stripe" / "scenarios" / "authorize_manual_recorded.yaml"
+    )
+    assert f"wrote {written}" in capsys.readouterr().out
+    assert yaml.safe_load(written.read_text())["response"]["body"]["id"] == "pi_rec_1"
+    # ... or in the folder --out gives; a .yaml --out is the file itself.
+    folder = tmp_path / "fixtures"
+    assert main([*args, "--out", str(folder), "--name", "mine"]) == 0
+    assert yaml.safe_load((folder / "mine.yaml").read_text())["flow"] == "authorize"
+    assert main([*args, "--out", str(folder)]) == 0
+    assert (folder / "recorded.yaml").exists()  # the default name
+
+
+@pytest.mark.parametrize("name", ["../escape", "sub/dir", "mine.yaml", ""])
+def test_record_name_is_a_plain_file_name(server: str, tmp_path: Path, name: str) -> None:
+    args = [*_record_args(tmp_path, server), "--base-url", server, "--allow-undeclared-host"]
+    before = _Stripeish.requests
+    with pytest.raises(SystemExit, match="--name"):
+        main([*args, "--root", str(tmp_path), "--name", name])
+    assert not list(tmp_path.rglob("*.yaml"))
+    assert _Stripeish.requests == before  # refused before anything was sent
 
 
 class _Bomb(BaseHTTPRequestHandler):

@@ -107,10 +107,11 @@ def test_the_cli_follows_the_same_rule(
     (tmp_path / "request.json").write_text(json.dumps(REQUEST))
     monkeypatch.chdir(tmp_path)
     assert main(["render", "stripe", "authorize", "request.json", "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
+    [shown] = json.loads(capsys.readouterr().out)["requests"]
     assert shown["url"].startswith("https://api.stripe.com/")
     assert main(["render", "./stripe", "authorize", "request.json", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["url"].startswith("https://collector.example.net/")
+    [shown] = json.loads(capsys.readouterr().out)["requests"]
+    assert shown["url"].startswith("https://collector.example.net/")
     assert main(["render", "strpe", "authorize", "request.json"]) == 2
     err = capsys.readouterr().err
     assert "UnsupportedError: no bundled connector 'strpe'" in err

@@ -4,12 +4,15 @@ the defaults' error reading, and the money and key filters."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import pytest
 import yaml
 
+from engine import Connector
 from engine._build import build_request
 from engine._errors import SpecError
 from engine._http import HttpResponse
@@ -313,6 +316,80 @@ def test_a_spec_using_v2_constructs_compiles_clean() -> None:
         _compile(lambda spec: spec.update(spec_version=3))
 
 
+def _lookup_events(edit_map: Any) -> Any:
+    """The acme spec whose `payment.updated` event is decided by the payment's status."""
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["webhooks"]["signature"] = {
+            "header": "X-Sig",
+            "message": "{{ body }}",
+            "algorithm": "sha256",
+            "key_encoding": "utf8",
+            "output": "hex",
+        }
+        spec["webhooks"]["event"]["map"]["payment.updated"] = edit_map
+
+    return Connector(_compile(edit))
+
+
+def _event_type(connector: Any, payload: dict[str, Any]) -> str:
+    body = json.dumps(payload).encode()
+    signature = hmac.new(b"whk", body, hashlib.sha256).hexdigest()
+    [event] = connector.parse_event(body, {"X-Sig": signature}, "whk").events
+    return str(event.type)
+
+
+def test_an_event_rule_looks_up_a_value_of_the_item() -> None:
+    connector = _lookup_events(
+        {
+            "from": "data.status",
+            "map": {
+                "COMPLETED": "payment.captured",
+                "APPROVED": {
+                    "if": "item.data.manual",
+                    "then": "payment.authorized",
+                    "else": "payment.pending",
+                },
+            },
+        }
+    )
+
+    def typed(data: dict[str, Any]) -> str:
+        return _event_type(connector, {"type": "payment.updated", "data": data})
+
+    assert typed({"status": "COMPLETED"}) == "payment.captured"
+    assert typed({"status": "APPROVED", "manual": True}) == "payment.authorized"
+    assert typed({"status": "APPROVED"}) == "payment.pending"
+    # A value not in the map, no value, or a mapping: `unknown` by default.
+    assert typed({"status": "SOMETHING_NEW"}) == "unknown"
+    assert typed({}) == "unknown"
+    assert typed({"status": {"COMPLETED": 1}}) == "unknown"
+
+
+def test_an_event_lookup_rule_has_an_else_and_reads_let_names_and_its_targets_are_linted() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["webhooks"]["event"]["let"] = {"state": "{{ item.data.state | lower }}"}
+        spec["webhooks"]["event"]["map"]["payment.updated"] = {
+            "from": "{{ state }}",
+            "map": {"won": "dispute.closed"},
+            "else": "dispute.opened",
+        }
+
+    plan = _compile(edit)
+    rule = plan.webhooks.event_map["payment.updated"] if plan.webhooks else None
+    assert rule is not None
+    assert rule({"item": {}, "state": "won"}) == "dispute.closed"
+    assert rule({"item": {}, "state": "open"}) == "dispute.opened"
+
+    def bad(spec: dict[str, Any]) -> None:
+        spec["webhooks"]["event"]["map"]["payment.updated"] = {
+            "from": "data.state",
+            "map": {"won": "dispute.finished"},
+        }
+
+    assert any("dispute.finished" in p for p in _problems(bad)), _problems(bad)
+
+
 def test_pick_reshapes_a_mapping_in_one_template() -> None:
     pick = FILTERS["pick"][0]
     address = {"line1": "1 Main St", "line2": None, "city": "Oslo", "country": "NO"}
@@ -339,3 +416,38 @@ def test_pick_keys_are_checked_like_field_paths() -> None:
         body["billing"] = "{{ request.billing_address | pick('city', 'zip=postl_code') }}"
 
     assert any("postl_code" in p for p in _problems(edit))
+
+
+def test_tables_before_the_flows_are_a_lint_error() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["defaults"]["response"]["error"]["map"] = "acme_codes"
+        tables = {"acme_codes": {"insufficient_funds": ["nsf"]}}
+        reordered = {k: v for k, v in spec.items() if k in ("spec_version", "id")}
+        reordered["tables"] = tables
+        reordered.update({k: v for k, v in spec.items() if k not in reordered})
+        spec.clear()
+        spec.update(reordered)
+
+    assert any("`tables` belong after `flows`" in p for p in _problems(edit))
+    assert not any("belong after" in p for p in _problems(lambda s: s.update(tables={})))
+
+
+def test_float_near_an_amount_is_a_lint_warning() -> None:
+    from engine._lint import lint_warnings
+
+    data = acme_dict()
+    data["spec_version"] = 2
+    status = data["flows"]["capture"]["response"]["status"]
+    status["map"]["captured"] = {
+        "if": "response.amount | float < request.amount | float",
+        "then": "partially_captured",
+        "else": "captured",
+    }
+    spec = load_spec_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
+    warnings = [p.message for p in lint_warnings(spec)]
+    assert any("`float` near an amount" in w for w in warnings), warnings
+    data["flows"]["capture"]["response"]["status"]["map"]["captured"]["if"] = (
+        "response.amount | decimal < request.amount"
+    )
+    spec = load_spec_text(yaml.safe_dump(data, sort_keys=False), "acme.yaml")
+    assert not any("float" in p.message for p in lint_warnings(spec))

@@ -7,7 +7,7 @@ import pytest
 from engine._errors import Problem, SpecError
 from engine._load import load_spec_text
 from engine._spec import check_loaded, compile_text
-from engine._validate import validate_spec
+from engine._validate import checkable_part, validate_spec
 
 from .conftest import ACME_SPEC
 
@@ -172,3 +172,61 @@ def test_a_status_rule_missing_else_names_the_missing_key() -> None:
     assert problem.pointer == "/flows/authorize/response/status/map/approved"
     assert (problem.line, problem.col) == (line_of(text, "approved:"), 11)
     assert problem.message == "missing required key 'else'"
+
+
+# --- what a schema problem leaves checkable ------------------------------------------------------
+
+
+def test_a_schema_problem_does_not_hide_a_template_problem_elsewhere() -> None:
+    # The example: a misspelled top-level key used to hide `request.curency` until fixed.
+    text = ACME_SPEC.replace("name: Acme Pay\n", "name: Acme Pay\nnmae: Acme\n", 1).replace(
+        'currency: "{{ request.currency }}"', 'currency: "{{ request.curency }}"', 1
+    )
+    problems = check_loaded(load_spec_text(text, "acme.yaml"))[1]
+    assert [(p.line, p.message) for p in problems] == [
+        (line_of(text, "nmae:"), "unknown key 'nmae'; did you mean 'name'?"),
+        (
+            line_of(text, "request.curency"),
+            "request has no field 'curency'; did you mean 'request.currency'?",
+        ),
+    ]
+
+
+def test_the_cut_is_each_invalid_subtree_and_what_it_leaves_invalid() -> None:
+    text = (
+        ACME_SPEC.replace("name: Acme Pay\n", "name: Acme Pay\nnmae: Acme\n", 1)
+        .replace(
+            "      method: POST\n      path: /v1/payments\n",
+            "      method: PUSH\n      path: /v1/payments\n",
+            1,
+        )
+        .replace("  capture_methods: [automatic, manual]", "  capture_methods: [automatic, manul]")
+    )
+    problems, checkable = checkable_part(load_spec_text(text, "acme.yaml"))
+    assert len(problems) == 3
+    assert checkable is not None
+    # An unknown key alone; a bad method makes the request, then the (required) request makes
+    # the flow invalid; a bad list item cuts the list, then capabilities (which require it),
+    # which the document then lacks.
+    assert checkable.cut == {
+        "/nmae",
+        "/flows/authorize/request/method",
+        "/flows/authorize/request",
+        "/flows/authorize",
+        "/capabilities/capture_methods",
+        "/capabilities",
+    }
+    assert "authorize" not in checkable.data["flows"] and "capture" in checkable.data["flows"]
+    assert "capabilities" not in checkable.data and "nmae" not in checkable.data
+    assert checkable.complete("/flows/capture") and not checkable.complete("/flows")
+    assert not checkable.complete("/flows/authorize/response")
+
+
+def test_a_document_that_is_not_a_mapping_leaves_nothing_to_check() -> None:
+    problems, checkable = checkable_part(load_spec_text("- a\n- b\n", "acme.yaml"))
+    assert problems and checkable is None
+
+
+def test_a_valid_spec_is_checked_as_it_is() -> None:
+    spec = load_spec_text(ACME_SPEC, "acme.yaml")
+    assert checkable_part(spec) == ([], spec)

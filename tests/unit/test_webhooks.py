@@ -356,3 +356,64 @@ def test_a_body_without_items_is_rejected(document: Any) -> None:
 def test_a_bad_base64_secret() -> None:
     body = json.dumps({"notifications": [signed_item("n1", "CAPTURE", 500)]}).encode()
     assert rejection(item_plan(), body, {}, "not base64!") == "bad_secret"
+
+
+# --- settings the signature covers ---------------------------------------------------------------
+
+
+def settings_signed_plan(*, default: str | None = None) -> ConnectorPlan:
+    """Square-like: the message is a non-secret setting (the notification URL) and the body."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["credentials"]["notification_url"] = {
+            "secret": False,
+            "required": False,
+            "description": "The webhook subscription's URL, as registered.",
+            **({"default": default} if default is not None else {}),
+        }
+        data["webhooks"]["signature"] = {
+            "header": "Acme-Signature",
+            "message": "{{ credentials.notification_url }}{{ body }}",
+            "algorithm": "sha256",
+            "key_encoding": "utf8",
+            "output": "base64",
+        }
+
+    return acme_variant(edit)
+
+
+def url_signed(url: str, body: str) -> str:
+    mac = hmac.new(WEBHOOK_SECRET.encode(), (url + body).encode(), hashlib.sha256).digest()
+    return base64.b64encode(mac).decode()
+
+
+def test_the_signature_knows_the_settings_it_reads() -> None:
+    plan = settings_signed_plan()
+    assert plan.webhooks is not None and plan.webhooks.signature is not None
+    assert plan.webhooks.signature.settings == ("notification_url",)
+    acme = acme_variant(lambda data: None)
+    assert acme.webhooks is not None and acme.webhooks.signature is not None
+    assert acme.webhooks.signature.settings == ()
+
+
+def test_a_missing_setting_is_named_not_blamed_on_the_body() -> None:
+    plan = settings_signed_plan()
+    body = json.dumps(EVENT)
+    url = "https://shop.example.com/hooks/acme"
+    headers = {"Acme-Signature": url_signed(url, body)}
+    with pytest.raises(WebhookError) as caught:
+        parse_event(plan, body.encode(), headers, WEBHOOK_SECRET)
+    assert caught.value.reason == "missing_setting"
+    assert "notification_url" in str(caught.value)
+    result = parse_event(
+        plan, body.encode(), headers, WEBHOOK_SECRET, credentials={"notification_url": url}
+    )
+    assert [e.connector_transaction_id for e in result.events] == ["pay_1"]
+
+
+def test_a_setting_with_a_default_is_not_missing() -> None:
+    url = "https://shop.example.com/hooks/default"
+    plan = settings_signed_plan(default=url)
+    body = json.dumps(EVENT)
+    headers = {"Acme-Signature": url_signed(url, body)}
+    assert len(parse_event(plan, body.encode(), headers, WEBHOOK_SECRET).events) == 1

@@ -1,0 +1,197 @@
+"""The small pieces a compiled spec is made of: renders that omit nulls, locate errors and skip
+absent subtrees; JMESPath compiled once into the bounded interpreter; and what a request's
+templates read (settings, where the idempotency key is placed)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import Undefined
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from ._errors import RenderError
+from ._plan import Render
+from ._templates import (
+    ENVIRONMENT,
+    PATH_ENVIRONMENT,
+    TemplateCompileError,
+    compile_template,
+    is_template,
+)
+
+
+def _render_error(pointer: str, exc: Exception) -> RenderError:
+    """A template's runtime failure as a RenderError naming the spec pointer. Only Jinja's own
+    messages are kept: other exceptions' texts can quote values (card data)."""
+    if isinstance(exc, RenderError):
+        return exc
+    if isinstance(exc, UndefinedError | SecurityError):
+        return RenderError(pointer, str(exc.message))
+    return RenderError(pointer, f"template failed ({type(exc).__name__})")
+
+
+#: (key, render, pointer): `render` may return Undefined, which counts as null.
+Item = tuple[str, Render, str]
+
+
+def _omit_nulls_mapping(items: tuple[Item, ...]) -> Render:
+    def render(context: Mapping[str, Any]) -> Any:
+        out = {}
+        for key, item, pointer in items:
+            try:  # free in Python 3.11 unless it raises
+                value = item(context)
+            except Exception as exc:
+                raise _render_error(pointer, exc) from None
+            if value is not None and not isinstance(value, Undefined):
+                out[key] = value
+        # A mapping whose every key was omitted is omitted too (documented in the reference).
+        return out if out or not items else None
+
+    return render
+
+
+def _omit_nulls_list(items: tuple[tuple[Render, str], ...]) -> Render:
+    def render(context: Mapping[str, Any]) -> Any:
+        out = []
+        for item, pointer in items:
+            try:
+                value = item(context)
+            except Exception as exc:
+                raise _render_error(pointer, exc) from None
+            if value is not None and not isinstance(value, Undefined):
+                out.append(value)
+        return out
+
+    return render
+
+
+def _located(render: Render, pointer: str) -> Render:
+    def guarded(context: Mapping[str, Any]) -> Any:
+        try:
+            return render(context)
+        except Exception as exc:
+            raise _render_error(pointer, exc) from None
+
+    return guarded
+
+
+class ExtractionSyntaxError(ValueError):
+    """A JMESPath expression that does not parse."""
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_jmespath(source: str) -> Callable[[Any], Any]:
+    """A JMESPath expression → a search function. A plain field path (`a.b.c`, the common case)
+    becomes a direct lookup with JMESPath's semantics (a field of a non-object is null)."""
+    import jmespath  # imported on first use (a bundled spec compiles its flows lazily)
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        expression = jmespath.compile(source)
+    except JMESPathError as exc:
+        raise ExtractionSyntaxError(str(exc)) from None
+    names = _field_chain(expression.parsed)
+    if names is None:
+        from ._extraction import bounded_search
+
+        return bounded_search(expression)
+
+    def lookup(document: Any) -> Any:
+        for name in names:
+            if not isinstance(document, dict):
+                return None
+            document = document.get(name)
+        return document
+
+    return lookup
+
+
+def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if node.get("type") == "field":
+        return (node["value"],)
+    if node.get("type") != "subexpression":
+        return None
+    names: list[str] = []
+    for child in node["children"]:
+        chain = _field_chain(child)
+        if chain is None:
+            return None
+        names.extend(chain)
+    return tuple(names)
+
+
+def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:
+    """`render`, or null without evaluating it when `path` is absent or null in the context."""
+    root, *segments = path
+
+    def guarded(context: Mapping[str, Any]) -> Any:
+        value = context.get(str(root))
+        for segment in segments:
+            if isinstance(value, Mapping):
+                value = value.get(segment)
+            elif isinstance(value, list) and isinstance(segment, int):
+                value = value[segment] if -len(value) <= segment < len(value) else None
+            else:
+                return None
+        return None if value is None else render(context)
+
+    return guarded
+
+
+def _constant(value: Any) -> Render:
+    return lambda context: value
+
+
+#: The request's ids an answer must agree with, by default, wherever the request names them.
+ECHOED_BY_DEFAULT = ("connector_transaction_id", "connector_refund_id")
+
+
+def settings_read(*sources: object) -> tuple[str, ...]:
+    """The `credentials.<name>` settings the template `sources` read, in name order (a source
+    that is no template, or does not compile, reads none: its problem is reported elsewhere)."""
+    names: set[str] = set()
+    for source in sources:
+        if not is_template(source):
+            continue
+        try:
+            compiled = compile_template(str(source))
+        except TemplateCompileError:
+            continue
+        names |= {
+            str(path.segments[0])
+            for path in compiled.paths
+            if path.root == "credentials" and path.segments
+        }
+    return tuple(sorted(names))
+
+
+#: The request field whose placement makes a request safe to send again (the processor then
+#: answers the first request's outcome instead of acting twice).
+IDEMPOTENCY_KEY = ("idempotency_key",)
+
+
+def key_placements(sections: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Where, in a request's sections as written ({"path", "query", "headers", "body"}, the
+    defaults merged in), a template reads `request.idempotency_key`: (section, keys inside it).
+    Neither a template reading the whole `request` nor one inside a list (whose nulls are
+    omitted, so positions shift) is a placement: what either sent cannot be pinned down."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def visit(section: str, value: Any, at: tuple[str, ...]) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                visit(section, item, (*at, str(key)))
+        elif is_template(value):
+            environment = PATH_ENVIRONMENT if section == "path" else ENVIRONMENT
+            try:
+                paths = compile_template(value, environment).paths
+            except TemplateCompileError:  # reported where the template itself is compiled
+                return
+            if any(p.root == "request" and p.segments[:1] == IDEMPOTENCY_KEY for p in paths):
+                found.append((section, at))
+
+    for section, value in sections.items():
+        visit(section, value, ())
+    return tuple(found)
