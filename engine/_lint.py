@@ -294,7 +294,7 @@ def card_data_not_in_urls(spec: LoadedSpec) -> Iterator[Problem]:
     defaults = spec.data.get("defaults", {})
     default_lets = defaults.get("let") or {}
     urls = [(_carrying(default_lets), list(_templates(defaults.get("query"), "/defaults/query")))]
-    for flow, raw in spec.data["flows"].items():
+    for flow, raw in spec.data.get("flows", {}).items():
         requests = [(f"/flows/{flow}/request", raw.get("request"))]
         requests += [
             (f"/flows/{flow}/steps/{i}/request", step.get("request"))
@@ -400,7 +400,7 @@ def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
         yield spec.source.problem(
             "/defaults/response/matches", "`matches` belongs to a list flow, not defaults", key=True
         )
-    for flow, raw in spec.data["flows"].items():
+    for flow, raw in spec.data.get("flows", {}).items():
         base = f"/flows/{flow}"
         has = "matches" in raw["response"]
         if flow in LIST_FLOWS and not has:

@@ -146,6 +146,20 @@ RULE_CASES: dict[str, tuple[str, str, int, str, str]] = {
         "tolerance_seconds needs a timestamp source ('timestamp' or 'parse.timestamp_key'): "
         "without one every delivery is rejected",
     ),
+    "tables_after_flows": (
+        changed(
+            "flows:\n  authorize:\n",
+            "tables:\n  acme_events: {payment.captured: payment.captured, refund.done: "
+            "refund.succeeded}\nflows:\n  authorize:\n",
+        ).replace(
+            "    map:\n      payment.captured: payment.captured\n      refund.done: refund.succeeded\n",
+            "    map: acme_events\n",
+        ),
+        "tables:",
+        1,
+        "/tables",
+        "`tables` belong after `flows`: move them below it",
+    ),
 }
 
 
