@@ -152,7 +152,8 @@ RULE_CASES: dict[str, tuple[str, str, int, str, str]] = {
             "tables:\n  acme_events: {payment.captured: payment.captured, refund.done: "
             "refund.succeeded}\nflows:\n  authorize:\n",
         ).replace(
-            "    map:\n      payment.captured: payment.captured\n      refund.done: refund.succeeded\n",
+            "    map:\n      payment.captured: payment.captured\n"
+            "      refund.done: refund.succeeded\n",
             "    map: acme_events\n",
         ),
         "tables:",
