@@ -7,8 +7,8 @@ credentials go with it, so it must name a declared host too unless the caller op
 `allow_undeclared_host=True`; even then plain `http://` is accepted only to loopback.
 
 A declared host matches exactly, or, where the spec templates a label, as `<label><tail>`
-with `tail` starting at a label boundary ("-checkout-live.adyenpayments.com", ".example.com"):
-`evilstripe.com` never matches `stripe.com`.
+with `tail` starting at a label boundary ("-api-live.pay.example", ".example.com"):
+`evilexample.com` never matches `example.com`.
 """
 
 from __future__ import annotations

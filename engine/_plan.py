@@ -209,8 +209,8 @@ class SignaturePlan:
     key_encoding: str
     output: str
     tolerance_seconds: int | None
-    #: The non-secret settings the message and signature-key templates read (Square's
-    #: notification URL, Braintree's public key): without one no delivery can be verified.
+    #: The non-secret settings the message and signature-key templates read (a notification
+    #: URL, a public key): without one no delivery can be verified.
     settings: tuple[str, ...] = ()
     #: Where the timestamp is when not in a structured signature value (`timestamp_key`): a
     #: header, or a JMESPath over the event item (the decoded body); and how it is written.

@@ -81,8 +81,8 @@ def bundled_spec_paths() -> list[Path]:
 def is_spec_path(name_or_path: str | Path) -> bool:
     """Whether the argument names a spec file rather than a bundled connector id: a path object
     (os.PathLike), or a string with a path separator or a .yaml/.yml ending. Anything else is an
-    id, and an id only ever names a bundled spec (a file called `stripe` in the working
-    directory is not Stripe)."""
+    id, and an id only ever names a bundled spec (a file named like a bundled id in the working
+    directory is not that spec)."""
     if isinstance(name_or_path, os.PathLike):
         return True
     if not isinstance(name_or_path, str):

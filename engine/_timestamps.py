@@ -14,7 +14,7 @@ from typing import Any
 #: Digits only: `int()` would also take " 12", "+12" and "1_2", which no processor sends.
 _DIGITS = re.compile(r"[0-9]{1,18}").fullmatch
 #: RFC 3339 date-time: a date, `T` (or a space, as some processors write it), a time with
-#: optional fraction, and a zone (`Z`, `±hh:mm`, or `±hhmm` as Airwallex-style APIs write it).
+#: optional fraction, and a zone (`Z`, `±hh:mm`, or `±hhmm` as some APIs write it).
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
     r"([Zz]|[+-][0-9]{2}:?[0-9]{2})"

@@ -521,8 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--setting",
         action="append",
         metavar="NAME=VALUE",
-        help="a non-secret setting the signature covers (e.g. Square's "
-        "webhook_notification_url, Braintree's public_key); repeat for several",
+        help="a non-secret setting the signature covers (e.g. a notification URL or a public "
+        "key the spec declares); repeat for several",
     )
     p.add_argument("--json", action="store_true", help="print the events as JSON")
     p.set_defaults(func=cmd_event)
