@@ -160,7 +160,8 @@ def render_authoring() -> str:
             f"`tests/connectors/{NAME}/webhook_deliveries/`, and an independent signer for the "
             "scheme in `tests/security/test_webhook_rejections.py` (`SCHEMES`), which then "
             "checks every attack is rejected. Check a delivery by hand; a non-secret setting "
-            "the signature covers (here a `notification_url` the spec would declare) is given with `--setting` (the rejection names one left out):",
+            "the signature covers (here a `notification_url` the spec would declare) is given "
+            "with `--setting` (the rejection names one left out):",
             "",
             _block(
                 f"connector event {NAME} --body delivery.json --header 'Acme-Signature: …' "

@@ -122,6 +122,22 @@ async def _exactly_async(
         await response.aclose()
 
 
+@contextlib.contextmanager
+def _in_flight(built: HttpRequest, deadline: float | None) -> Iterator[None]:
+    """The exchange's context for the layers below: its deadline (the network backends), the
+    status line seen (send tells a refused code from a broken connection), and the scrubber
+    httpx/httpcore log records go through meanwhile."""
+    token = _transport.DEADLINE.set(deadline)
+    line = _transport.STATUS_LINE.set(None)
+    scrubbing = _log_scrub.scrub_logs_with(built.scrubber)
+    try:
+        yield
+    finally:
+        _log_scrub.IN_FLIGHT.reset(scrubbing)
+        _transport.STATUS_LINE.reset(line)
+        _transport.DEADLINE.reset(token)
+
+
 def send(
     http: httpx.Client, built: HttpRequest, limits: Limits, deadline: float | None
 ) -> HttpResponse | Exception:
@@ -131,27 +147,21 @@ def send(
     if left is not None and left <= 0:
         return NoTimeLeft()
     answered = False
-    token = _transport.DEADLINE.set(deadline)
-    line = _transport.STATUS_LINE.set(None)
-    scrubbing = _log_scrub.scrub_logs_with(built.scrubber)  # httpx/httpcore records, meanwhile
-    try:
-        with _exactly(http, built, limits, left) as raw:
-            answered = True
-            owner = _transport.owner_of(http, raw)
-            decoder = _decoder(raw, limits)
-            for chunk in _raw_chunks(raw):
-                decoder.feed(chunk)
-                _check_chunk(decoder.body, limits, deadline)
-            body = decoder.finish()
-            _transport.close_if_doubtful(owner, raw)
-    except TRANSPORT_FAILURES as exc:
-        return _timed_out(_refused_status(exc), deadline)
-    except Exception as exc:
-        return exc if answered else _transport.LocalFailure(type(exc).__name__)
-    finally:
-        _log_scrub.IN_FLIGHT.reset(scrubbing)
-        _transport.STATUS_LINE.reset(line)
-        _transport.DEADLINE.reset(token)
+    with _in_flight(built, deadline):  # still set while a failure is classified
+        try:
+            with _exactly(http, built, limits, left) as raw:
+                answered = True
+                owner = _transport.owner_of(http, raw)
+                decoder = _decoder(raw, limits)
+                for chunk in _raw_chunks(raw):
+                    decoder.feed(chunk)
+                    _check_chunk(decoder.body, limits, deadline)
+                body = decoder.finish()
+                _transport.close_if_doubtful(owner, raw)
+        except TRANSPORT_FAILURES as exc:
+            return _timed_out(_refused_status(exc), deadline)
+        except Exception as exc:
+            return exc if answered else _transport.LocalFailure(type(exc).__name__)
     return _response(raw, body)
 
 
@@ -163,28 +173,22 @@ async def send_async(
     if left is not None and left <= 0:
         return NoTimeLeft()
     answered = False
-    token = _transport.DEADLINE.set(deadline)
-    line = _transport.STATUS_LINE.set(None)
-    scrubbing = _log_scrub.scrub_logs_with(built.scrubber)  # httpx/httpcore records, meanwhile
-    try:
-        async with _exactly_async(http, built, limits, left) as raw:
-            answered = True
-            owner = _transport.owner_of(http, raw)
-            decoder = _decoder(raw, limits)
-            if not raw.is_stream_consumed:
-                async for chunk in raw.aiter_raw():
-                    decoder.feed(chunk)
-                    _check_chunk(decoder.body, limits, deadline)
-            body = decoder.finish()
-            _transport.close_if_doubtful(owner, raw)
-    except TRANSPORT_FAILURES as exc:
-        return _timed_out(_refused_status(exc), deadline)
-    except Exception as exc:
-        return exc if answered else _transport.LocalFailure(type(exc).__name__)
-    finally:
-        _log_scrub.IN_FLIGHT.reset(scrubbing)
-        _transport.STATUS_LINE.reset(line)
-        _transport.DEADLINE.reset(token)
+    with _in_flight(built, deadline):  # still set while a failure is classified
+        try:
+            async with _exactly_async(http, built, limits, left) as raw:
+                answered = True
+                owner = _transport.owner_of(http, raw)
+                decoder = _decoder(raw, limits)
+                if not raw.is_stream_consumed:
+                    async for chunk in raw.aiter_raw():
+                        decoder.feed(chunk)
+                        _check_chunk(decoder.body, limits, deadline)
+                body = decoder.finish()
+                _transport.close_if_doubtful(owner, raw)
+        except TRANSPORT_FAILURES as exc:
+            return _timed_out(_refused_status(exc), deadline)
+        except Exception as exc:
+            return exc if answered else _transport.LocalFailure(type(exc).__name__)
     return _response(raw, body)
 
 
