@@ -16,7 +16,7 @@ from ._contexts import CONTEXTS, HOLDS
 from ._coverage import unexercised
 from ._encoding import ENCODERS
 from ._lint import LINT_RULES, WARNING_RULES
-from ._parse import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
+from ._outcomes import FAULTS, HTTP_ERROR_CODES, NOT_SENT, OUTCOMES
 from ._recovery import NONE, RECOVERED_FLOWS, WAYS, recovery_table
 from ._resources import load_schema
 from ._retry import KEY_REFUSALS

@@ -17,7 +17,7 @@ from engine import Limits, load_connector
 from engine._build import flow_plan
 from engine._connector import bundled_connectors
 from engine._encoding import DECODERS
-from engine._parse import AS_ANSWERED, FAULTS, NOT_APPLICABLE, NOT_SENT, FaultOutcome
+from engine._outcomes import AS_ANSWERED, FAULTS, NOT_APPLICABLE, NOT_SENT, FaultOutcome
 from engine._tokens import AccessToken
 from engine._unified import READ_FLOWS
 

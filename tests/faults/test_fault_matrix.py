@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import pytest
 
-from engine._parse import FAULTS
+from engine._outcomes import FAULTS
 
 from .calls import Call, Setup, call_async, call_sync, outcome_problems
 from .cases import (

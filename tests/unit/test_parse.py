@@ -10,7 +10,8 @@ import pytest
 
 from engine._errors import UnsupportedError
 from engine._http import HttpResponse
-from engine._parse import HTTP_ERROR_CODES, OUTCOMES, UNCERTAIN_HTTP, parse_response
+from engine._outcomes import HTTP_ERROR_CODES, OUTCOMES, UNCERTAIN_HTTP
+from engine._parse import parse_response
 from engine._plan import ConnectorPlan
 from engine._unified import RETRYABLE_CODES, NextAction, PaymentStatus, RefundStatus, Result
 
