@@ -248,16 +248,21 @@ def card_data_paths() -> frozenset[tuple[str, ...]]:
     return frozenset(found)
 
 
-def _templates(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
-    """(pointer, template) of every template string in `value`."""
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(pointer, text) of every string in `value`."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _templates(item, f"{pointer}/{escape_pointer_token(key)}")
+            yield from _strings(item, f"{pointer}/{escape_pointer_token(key)}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _templates(item, f"{pointer}/{index}")
-    elif is_template(value):
+            yield from _strings(item, f"{pointer}/{index}")
+    elif isinstance(value, str):
         yield pointer, value
+
+
+def _templates(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(pointer, template) of every template string in `value`."""
+    return ((at, text) for at, text in _strings(value, pointer) if is_template(text))
 
 
 def _card_read(template: str, carrying: set[str]) -> str | None:
@@ -425,17 +430,6 @@ def matches_only_in_list_flows(spec: LoadedSpec) -> Iterator[Problem]:
 
 _FLOAT = re.compile(r"\|\s*float\b|\bfloat\(")
 _MONEY_WORDS = re.compile(r"amount|value|total|price|money|balance", re.I)
-
-
-def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _strings(item, f"{pointer}/{escape_pointer_token(key)}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{pointer}/{index}")
-    elif isinstance(value, str):
-        yield pointer, value
 
 
 def no_float_money(spec: LoadedSpec) -> Iterator[Problem]:
