@@ -600,10 +600,6 @@ def _found(
     )
 
 
-#: The Result fields an earlier step's answer may supply to an unresolved outcome.
-_STEP_IDS = ("connector_transaction_id", "connector_reference", "reference")
-
-
 def with_step_ids(
     plan: ConnectorPlan,
     flow: str,
@@ -623,7 +619,7 @@ def with_step_ids(
             continue
         context = {"request": request, "response": answer, "steps": steps}
         for name, extract in step.response.fields:
-            if name in _STEP_IDS and getattr(result, name) is None and name not in found:
+            if name in _ID_FIELDS and getattr(result, name) is None and name not in found:
                 try:
                     value = _text(extract(answer, context))
                 except Exception:  # an odd answer supplies nothing
