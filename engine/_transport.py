@@ -261,9 +261,13 @@ def _no_cookies() -> http.cookiejar.CookieJar:
     return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
-def new_client() -> httpx.Client:
+#: httpx's own default pool limits.
+_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def new_client(limits: httpx.Limits | None = None) -> httpx.Client:
     client = httpx.Client(
-        transport=httpx.HTTPTransport(),
+        transport=httpx.HTTPTransport(limits=limits or _DEFAULT_LIMITS),
         follow_redirects=False,
         trust_env=False,
         cookies=_no_cookies(),
@@ -272,9 +276,9 @@ def new_client() -> httpx.Client:
     return client
 
 
-def new_async_client() -> httpx.AsyncClient:
+def new_async_client(limits: httpx.Limits | None = None) -> httpx.AsyncClient:
     client = httpx.AsyncClient(
-        transport=httpx.AsyncHTTPTransport(),
+        transport=httpx.AsyncHTTPTransport(limits=limits or _DEFAULT_LIMITS),
         follow_redirects=False,
         trust_env=False,
         cookies=_no_cookies(),

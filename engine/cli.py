@@ -1,4 +1,5 @@
-"""The `connector` command: lint, list, matrix, render, parse, event, call, record, new, docs."""
+"""The `connector` command: lint, list, matrix, render, parse, event, call, record, new, docs,
+serve."""
 
 from __future__ import annotations
 
@@ -408,6 +409,28 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if (args.check and stale) else EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .service._config import load_config
+        from .service._serve import serve
+    except ImportError as exc:  # the service extra is not installed
+        raise SystemExit(
+            f"connector serve: {exc.name} is missing; install connector-service[service]"
+        ) from None
+    config = load_config(args.config)
+    if args.allow_base_url:
+        from dataclasses import replace
+
+        config = replace(config, allow_base_url=True)
+    if not config.api_keys:
+        raise SystemExit(
+            "connector serve: no API key configured: give api_keys in --config, or set "
+            "CONNECTOR_SERVICE_API_KEYS (comma-separated)"
+        )
+    serve(config, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -569,6 +592,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is stale")
     p.set_defaults(func=cmd_docs)
+
+    p = command(
+        "serve",
+        "run the stateless HTTP service: POST /v1/{connector}/{flow}, webhooks, /openapi.json, "
+        "/docs, /metrics (see docs/service.md)",
+        epilog="Environment: CONNECTOR_SERVICE_CONFIG (the config file), "
+        "CONNECTOR_SERVICE_API_KEYS (comma-separated bearer keys), "
+        "CONNECTOR_SERVICE_PROFILES_DIR (a folder of profile files), "
+        "CONNECTOR_SERVICE_REDIS_URL (the shared token cache). SIGTERM drains: calls in flight "
+        "finish, or are answered unresolved after shutdown_grace.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="the port (8080)")
+    p.add_argument("--config", help="a YAML or JSON config (schemas/service-config.schema.json)")
+    p.add_argument(
+        "--allow-base-url",
+        action="store_true",
+        help="test mode: honour X-Connector-Base-Url (send to a local fake processor)",
+    )
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
