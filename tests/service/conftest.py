@@ -10,9 +10,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from engine._credentials import Secret
 from engine.service import ServiceConfig, create_app
 from engine.service._config import ApiKey, Profile, _digest
-from engine._credentials import Secret
 
 from .fake_processor import FakeProcessor, fake_processor, scenario
 
