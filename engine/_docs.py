@@ -4,6 +4,7 @@ Tests fail when the checked-in pages differ from what this module generates."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -448,8 +449,50 @@ def render_matrix_page() -> str:
     )
 
 
+def render_problems() -> str:
+    """The service's problem types (engine/service/_problems.py), as a table."""
+    from .service._problems import PROBLEM_TYPES
+
+    rows = [
+        (
+            f"`{p.slug}`",
+            str(p.status),
+            p.title,
+            p.description,
+            f"`{p.exception.__name__}`" if p.exception else "the service",
+        )
+        for p in PROBLEM_TYPES
+    ]
+    header = (
+        "type (after `https://connector-service.dev/problems/`)",
+        "HTTP",
+        "title",
+        "meaning",
+        "raised by",
+    )
+    return (
+        GENERATED
+        + "# The service's problem types\n\nEvery refusal of `connector serve` is an RFC 9457 "
+        "problem document (`application/problem+json`) of one of these types, and means that "
+        "**nothing was sent** to the processor. Every call that reached the processor answers "
+        "HTTP 200 with a Result instead, `failed` and `unresolved` included. See "
+        "[service.md](service.md).\n\n" + _table(rows, header)
+    )
+
+
+def render_openapi() -> str:
+    """The service's OpenAPI document, checked in so the clients' generated types can be
+    compared with it (and reviewed in a diff when the unified schemas change)."""
+    from .service._openapi import openapi_document
+
+    document = {"x-generated-by": GENERATED.strip(), **openapi_document()}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 PAGES = {
     "authoring.md": render_authoring,
+    "service-problems.md": render_problems,
+    "openapi.json": render_openapi,
     "spec-reference.md": render_spec_reference,
     "matrix.md": render_matrix_page,
     "outcomes.md": render_outcomes,
