@@ -453,7 +453,7 @@ def render_problems() -> str:
     """The service's problem types (engine/service/_problems.py), as a table."""
     from .service._problems import PROBLEM_TYPES
 
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             f"`{p.slug}`",
             str(p.status),

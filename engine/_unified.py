@@ -203,6 +203,28 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """One candidate a router considered (schemas/unified/result.json#/$defs/attempt)."""
+
+    profile: str
+    connector: str
+    outcome: str  # a Result status, or not_sent / unsupported / credentials / circuit_open
+    error_code: str | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """How a router reached this result: the profile that answered (None when no candidate
+    could be sent), the rule that chose, every attempt in order, and why it stopped."""
+
+    profile: str | None
+    rule: str
+    attempts: tuple[Attempt, ...]
+    stopped: str
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The unified outcome of a payment or refund flow (schemas/unified/result.json)."""
 
@@ -224,6 +246,7 @@ class Result:
     idempotency_key: str | None = None
     access_token: Any = None  # an AccessToken (token specs): pass it back to the next Client
     matches: tuple[Match, ...] | None = None  # `find` only: every payment found, in order
+    routing: Routing | None = None  # a Router's result only: which profile, every attempt
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked
@@ -232,13 +255,15 @@ class Result:
         data = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("access_token", "matches")
+            if f.name not in ("access_token", "matches", "routing")
         }
         for name in ("next_action", "error"):
             if data[name] is not None:
                 data[name] = dataclasses.asdict(data[name])
         if self.matches is not None:  # a list flow's: other results leave the key out
             data["matches"] = [dataclasses.asdict(match) for match in self.matches]
+        if self.routing is not None:  # a router's: other results leave the key out
+            data["routing"] = dataclasses.asdict(self.routing)
         token = self.access_token
         data["access_token"] = (
             None
