@@ -1,5 +1,5 @@
 """The `connector` command: lint, list, matrix, render, parse, event, call, record, new, docs,
-serve."""
+route, serve."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._boundary import sanitised
 from ._connector import Connector, bundled_connectors, load_connector
-from ._errors import ConnectorServiceError, SpecError, WebhookError
+from ._errors import ConnectorServiceError, Problem, SpecError, WebhookError
 from ._http import HttpResponse
 from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, lint_file
@@ -65,12 +65,27 @@ def _placeholder_credentials(connector: Connector) -> dict[str, str]:
 # --- commands ----------------------------------------------------------------------------------
 
 
+def _lint_any(path: Path) -> list[Problem]:
+    """A connector spec's problems, or a routing rules file's (it has `routing_version`)."""
+    from ._load import load_spec_file
+
+    try:
+        loaded = load_spec_file(path)
+    except SpecError as exc:
+        return exc.problems
+    if isinstance(loaded.data, Mapping) and "routing_version" in loaded.data:
+        from .routing import lint_rules
+
+        return lint_rules(loaded)
+    return lint_file(path, warnings=True)
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or bundled_spec_paths()
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    found = [problem for file in files for problem in lint_file(file, warnings=True)]
+    found = [problem for file in files for problem in _lint_any(file)]
     for problem in found:
         print(problem.format())
     problems = [p for p in found if p.severity != "warning"]
@@ -409,6 +424,31 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if (args.check and stale) else EXIT_OK
 
 
+def cmd_route(args: argparse.Namespace) -> int:
+    from .routing import load_rules, plan
+
+    rules = load_rules(args.rules)
+    request = _read_json(args.request, "request")
+    if not isinstance(request, Mapping):
+        raise SystemExit("connector route: the request must be a JSON object")
+    route = plan(rules, args.flow, request)
+    if args.json:
+        _print_json(
+            {
+                "rule": route.rule,
+                "candidates": [
+                    {"profile": c.profile, "connector": c.connector, "why": c.why}
+                    for c in route.candidates
+                ],
+                "skipped": [{"profile": s.profile, "why": s.why} for s in route.skipped],
+                "failover": sorted(route.choice.failover),
+            }
+        )
+    else:
+        print("\n".join(route.explain()))
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from .service._config import load_config
@@ -592,6 +632,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is stale")
     p.set_defaults(func=cmd_docs)
+
+    p = command(
+        "route",
+        "print the ordered candidates a routing rules file gives a request, and why each was "
+        "chosen or skipped (docs/routing.md); no network",
+    )
+    p.add_argument("rules", help="a routing rules file (YAML or JSON)")
+    p.add_argument("request", help="a JSON file holding the unified request")
+    p.add_argument("--flow", default="authorize", help="the flow (default: authorize)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_route)
 
     p = command(
         "serve",

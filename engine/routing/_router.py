@@ -59,8 +59,10 @@ Conversation = Generator[tuple[str, dict[str, Any]], Result | Exception, Result]
 class _Caller(Protocol):
     """A Client or AsyncClient (what the router needs of one)."""
 
-    connector: Any
-    call: Any
+    @property
+    def connector(self) -> Any: ...
+
+    def call(self, flow: str, request: Mapping[str, Any]) -> Any: ...
 
 
 def _kind(exc: Exception) -> str | None:
@@ -125,7 +127,7 @@ class _Core:
 
     def _check_profiles(self) -> None:
         for name, profile in self.rules.profiles.items():
-            if not isinstance(self.clients, _LazyClients) and name not in self.clients:
+            if name not in self.clients:
                 raise CredentialsError(f"routing profile {name!r} has no client (credentials)")
             if name in self.clients and self.clients[name].connector.id != profile.connector:
                 raise CredentialsError(
@@ -176,7 +178,8 @@ class _Core:
                 )
             last = outcome
         if last is not None:  # every candidate refused definitely: the last refusal stands
-            held = attempts[-1].profile if attempts else None
+            held = next(a.profile for a in reversed(attempts) if a.outcome == last.status)
+            self._holders.remember(last, held)
             return replace(
                 last,
                 routing=Routing(held, route.rule, tuple(attempts), "no candidate left"),
@@ -209,10 +212,6 @@ class _Core:
         why = "a follow-up goes to the profile that holds the payment"
         attempt = Attempt(name, connector, outcome.status, code, why)
         return replace(outcome, routing=Routing(name, "follow-up", (attempt,), why))
-
-
-class _LazyClients(dict[str, Any]):
-    """A marker base for mappings that build clients on first use (the service's)."""
 
 
 class Router(_Core):

@@ -30,4 +30,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_NAMES})
 
 
-__all__ = sorted(_NAMES)
+__all__ = ["PROBLEM_TYPES", "ServiceConfig", "create_app", "load_config", "openapi_document"]

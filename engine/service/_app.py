@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections import Counter as Tally
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +33,8 @@ from .._credentials import Secret
 from .._docs import feature_matrix
 from .._errors import ConnectorServiceError
 from .._tokens import DEFAULT_TOKEN_CACHE, TokenCache
-from .._unified import READ_FLOWS, ErrorInfo, Result
+from .._unified import FLOWS, READ_FLOWS, ErrorInfo, Result
+from ..routing import AsyncRouter
 from . import _problems
 from ._config import ApiKey, ServiceConfig
 from ._docs_page import INIT_SCRIPT, STATIC_ROUTE, docs_page, static_dir
@@ -90,6 +91,9 @@ class Service:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._grace_over: asyncio.Event | None = None
         self._drain_task: asyncio.Task[None] | None = None
+        self.router: AsyncRouter | None = None
+        if config.routing is not None:
+            self.router = AsyncRouter(config.routing, _ProfileClients(self))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -130,19 +134,9 @@ class Service:
 
     # --- a call ----------------------------------------------------------------------------
 
-    async def run(
-        self, connector: Connector, flow: str, body: dict[str, Any], tenant: Tenant
-    ) -> Result:
-        if self.draining:
-            raise Refusal("shutting-down", "this replica is shutting down; nothing was sent")
-        if self.in_flight[connector.id] >= self.config.concurrency_per_connector:
-            raise Refusal(
-                "overloaded",
-                f"{self.config.concurrency_per_connector} calls to {connector.id} are in flight; "
-                "nothing was sent",
-                headers={"Retry-After": "1"},
-            )
-        client = AsyncClient(
+    def client(self, connector: Connector, tenant: Tenant) -> AsyncClient:
+        """A fresh engine client for this tenant, over the shared pool and token cache."""
+        return AsyncClient(
             connector,
             tenant.credentials,
             environment=tenant.environment,
@@ -152,24 +146,48 @@ class Service:
             http_client=self.http,
             token_cache=self.tokens,
         )
-        self.in_flight[connector.id] += 1
-        gauge = self.metrics.in_flight.labels(connector.id)
+
+    async def run(
+        self, connector: Connector, flow: str, body: dict[str, Any], tenant: Tenant
+    ) -> Result:
+        client = self.client(connector, tenant)
+        return await self.guarded(connector.id, flow, body, lambda: client.call(flow, body))
+
+    async def guarded(
+        self,
+        slot: str,
+        flow: str,
+        body: dict[str, Any],
+        call: Callable[[], Coroutine[Any, Any, Result]],
+    ) -> Result:
+        """Run an engine call within the limits: refused (nothing sent) while draining or past
+        the slot's concurrency limit; answered `unresolved` if the replica stops before it
+        ends."""
+        if self.draining:
+            raise Refusal("shutting-down", "this replica is shutting down; nothing was sent")
+        if self.in_flight[slot] >= self.config.concurrency_per_connector:
+            raise Refusal(
+                "overloaded",
+                f"{self.config.concurrency_per_connector} calls to {slot} are in flight; "
+                "nothing was sent",
+                headers={"Retry-After": "1"},
+            )
+        self.in_flight[slot] += 1
+        gauge = self.metrics.in_flight.labels(slot)
         gauge.inc()
         started = time.perf_counter()
-        task = asyncio.ensure_future(client.call(flow, body))
+        task = asyncio.ensure_future(call())
         self.calls.add(task)
         try:
-            return await self._outcome(task, connector, flow, body)
+            return await self._outcome(task, slot, flow, body)
         finally:
             self.calls.discard(task)
-            self.in_flight[connector.id] -= 1
+            self.in_flight[slot] -= 1
             gauge.dec()
-            self.metrics.call_latency.labels(connector.id, flow).observe(
-                time.perf_counter() - started
-            )
+            self.metrics.call_latency.labels(slot, flow).observe(time.perf_counter() - started)
 
     async def _outcome(
-        self, task: asyncio.Task[Result], connector: Connector, flow: str, body: dict[str, Any]
+        self, task: asyncio.Task[Result], connector: str, flow: str, body: dict[str, Any]
     ) -> Result:
         assert self._grace_over is not None
         grace = asyncio.ensure_future(self._grace_over.wait())
@@ -182,7 +200,7 @@ class Service:
         task.cancel()  # the replica is stopping and the processor has not answered
         return Result(
             flow=flow,
-            connector=connector.id,
+            connector=connector,
             status="unresolved",
             idempotency_key=body.get("idempotency_key"),
             error=ErrorInfo(
@@ -268,6 +286,25 @@ class Service:
         credentials = {name: Secret(value) for name, value in parsed.items()}
         del parsed, raw
         return Tenant(credentials, environment, None, base_url)
+
+
+class _ProfileClients(Mapping[str, AsyncClient]):
+    """The router's clients: a fresh engine client per call, for each config profile."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+
+    def __getitem__(self, name: str) -> AsyncClient:
+        profile = self._service.config.profiles[name]
+        connector = self._service.connector(profile.connector)
+        tenant = Tenant(profile.credentials, profile.environment, name)
+        return self._service.client(connector, tenant)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._service.config.profiles)
+
+    def __len__(self) -> int:
+        return len(self._service.config.profiles)
 
 
 def _token_cache(config: ServiceConfig) -> TokenCache:
@@ -436,6 +473,51 @@ async def call_flow(request: Request) -> Response:
     return _done(request, rid, route, response, started, outcome=result.status, **fields)
 
 
+async def route_flow(request: Request) -> Response:
+    """POST /v1/route/{flow}: the config's routing rules choose the profile (follow-ups:
+    X-Connector-Profile names the profile that holds the payment, from routing.profile)."""
+    started = time.perf_counter()
+    rid = request_id(request)
+    service = _service(request)
+    flow = request.path_params["flow"]
+    route = "/v1/route/{flow}"
+    fields: dict[str, Any] = {"connector": "route", "flow": flow}
+    try:
+        key = service.authenticate(request)
+        fields["api_key"] = key.id
+        router = service.router
+        if router is None:
+            raise Refusal("unknown-flow", "this service has no routing rules", allowed=[])
+        if flow not in FLOWS:
+            raise Refusal("unknown-flow", f"no flow {flow[:64]!r}", allowed=list(FLOWS))
+        if key.profiles is not None and not set(router.rules.profiles) <= key.profiles:
+            raise Refusal("profile-not-allowed", "this API key may not use every routed profile")
+        holder = request.headers.get("x-connector-profile")
+        if holder is not None and holder not in router.rules.profiles:
+            raise Refusal("profile-not-allowed", f"no routed profile {holder[:64]!r}")
+        fields["profile"] = holder
+        body = keyed(
+            flow,
+            parse_json(await read_body(request, service.config.max_body_bytes)),
+            request.headers.get("idempotency-key"),
+        )
+        result = await service.guarded(
+            "route", flow, body, lambda: router.call(flow, body, profile=holder)
+        )
+    except Refusal as refusal:
+        fields["problem"] = refusal.slug
+        return _done(request, rid, route, refusal_response(refusal, rid), started, **fields)
+    except ConnectorServiceError as exc:
+        document = _problems.exception_document(exc, rid)
+        fields["problem"] = document["type"].removeprefix(_problems.TYPE_BASE)
+        return _done(request, rid, route, problem_response(document), started, **fields)
+    service.metrics.outcomes.labels(result.connector, flow, result.status).inc()
+    headers = {"Idempotency-Key": result.idempotency_key} if result.idempotency_key else {}
+    fields["profile"] = result.routing.profile if result.routing is not None else holder
+    response = _json(result.to_dict(), headers=headers)
+    return _done(request, rid, route, response, started, outcome=result.status, **fields)
+
+
 #: Headers that are the service's, not the processor's: never passed on as the delivery's.
 _OWN_HEADERS = frozenset(
     {"authorization", "x-connector-profile", "x-connector-credentials", "x-request-id", "host"}
@@ -567,6 +649,7 @@ def create_app(config: ServiceConfig, *, token_cache: TokenCache | None = None) 
 
     routes = [
         Route("/v1/connectors", list_connectors, methods=["GET"]),
+        Route("/v1/route/{flow}", route_flow, methods=["POST"]),
         Route("/v1/{connector}/events", handle_event, methods=["POST"]),
         Route("/v1/{connector}/{flow}", call_flow, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),

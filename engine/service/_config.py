@@ -66,6 +66,7 @@ class ServiceConfig:
     shutdown_grace: float = 20.0
     allow_base_url: bool = False
     log_level: str = "info"
+    routing: str | None = None  # a routing rules file
 
     def authenticate(self, presented: str) -> ApiKey | None:
         """The key whose digest matches, compared in constant time against every key (the time
@@ -227,4 +228,24 @@ def load_config(
         shutdown_grace=float(data.get("shutdown_grace", 20.0)),
         allow_base_url=data.get("allow_base_url", False),
         log_level=data.get("log_level", "info"),
+        routing=_routing(loaded, data.get("routing"), profiles),
     )
+
+
+def _routing(loaded: LoadedSpec, path: str | None, profiles: Mapping[str, Profile]) -> str | None:
+    """The rules file, checked now: linted, and each of its profiles one of this config's, of
+    the same connector."""
+    if path is None:
+        return None
+    from ..routing import load_rules
+
+    rules = load_rules(path)
+    for name, routed in rules.profiles.items():
+        mine = profiles.get(name)
+        if mine is None or mine.connector != routed.connector:
+            raise _problem(
+                loaded,
+                "/routing",
+                f"routing profile {name!r} ({routed.connector}) is not a profile of this config",
+            )
+    return path

@@ -196,6 +196,32 @@ def _flow_operation(flow: str, connectors: list[str]) -> dict[str, Any]:
     }
 
 
+def _route_operation(flow: str) -> dict[str, Any]:
+    """The routed twin of a flow: the config's routing rules choose the profile."""
+    operation = _flow_operation(flow, [])
+    operation["operationId"] = f"route_{flow}"
+    operation["tags"] = ["routing"]
+    operation["summary"] = f"{operation['summary']} (routed)"
+    operation["description"] = (
+        "The service's routing rules choose the profile and fail over only when nothing can "
+        "have been charged (docs/routing.md); the Result's `routing` says which profile "
+        "answered and every attempt. A follow-up (capture, void, refund, get, ...) names the "
+        "profile that holds the payment in X-Connector-Profile."
+    )
+    operation["parameters"] = [
+        p
+        for p in operation["parameters"]
+        if p["name"]
+        not in (
+            "connector",
+            "X-Connector-Credentials",
+            "X-Connector-Environment",
+            "X-Connector-Base-Url",
+        )
+    ]
+    return operation
+
+
 def _events_operation(connectors: list[str]) -> dict[str, Any]:
     return {
         "operationId": "handle_event",
@@ -257,6 +283,9 @@ def _document() -> dict[str, Any]:
         having = [c.id for c in connectors if flow in c.flows]
         if having:
             paths[f"/v1/{{connector}}/{flow}"] = {"post": _flow_operation(flow, having)}
+    for flow in FLOWS:
+        if flow in {f for c in connectors for f in c.flows}:
+            paths[f"/v1/route/{flow}"] = {"post": _route_operation(flow)}
     webhooks = [c.id for c in connectors if c.has_webhooks]
     paths["/v1/{connector}/events"] = {"post": _events_operation(webhooks)}
     paths["/v1/connectors"] = _plain(
