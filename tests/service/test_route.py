@@ -43,8 +43,8 @@ async def test_routed_calls_fail_over_and_follow_ups_reach_the_holder(
         "down": Profile("down", "stripe", "sandbox", key),
         "up": Profile("up", "stripe", "sandbox", key),
     }
-    from engine.service._config import _routing
     from engine._load import load_spec_text
+    from engine.service._config import _routing
 
     assert _routing(load_spec_text("{}\n"), str(rules), profiles) == str(rules)
     app, http = await started(processor, config(profiles=profiles, routing=str(rules)))
