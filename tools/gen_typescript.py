@@ -137,7 +137,7 @@ def _variants(all_of: Sequence[Any]) -> tuple[str, list[tuple[Any, list[str]]]] 
         properties = condition.get("properties", {})
         if set(condition) - {"properties", "required"} or len(properties) != 1:
             return None
-        (name, rule), = properties.items()
+        ((name, rule),) = properties.items()
         if set(rule) != {"const"} or set(then) != {"required"}:
             return None
         if discriminant not in (None, name):
@@ -375,10 +375,8 @@ def problems_ts(document: Mapping[str, Any]) -> str:
         'import type { ProblemSlug } from "./types.js";\n\n',
     ]
     for p in problems:
-        doc = _jsdoc(
-            {"description": f"{p['title']} (HTTP {p['status']}, `{p['slug']}`).\n{p['description']}"},
-            "",
-        )
+        summary = f"{p['title']} (HTTP {p['status']}, `{p['slug']}`)."
+        doc = _jsdoc({"description": f"{summary}\n{p['description']}"}, "")
         parts.append(
             f"{doc}export class {error_class(p['slug'])} extends ConnectorServiceError {{\n"
             f"  static override readonly slug = {_literal(p['slug'])};\n"
@@ -417,9 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             stale += 1
             rel = target.relative_to(ROOT)
-            diff = difflib.unified_diff(
-                current.splitlines(keepends=True), text.splitlines(keepends=True), str(rel), str(rel)
-            )
+            old, new = current.splitlines(keepends=True), text.splitlines(keepends=True)
+            diff = difflib.unified_diff(old, new, str(rel), str(rel))
             sys.stdout.writelines(list(diff)[:200])
             print(f"{rel} is stale: run python tools/gen_typescript.py", file=sys.stderr)
         else:
