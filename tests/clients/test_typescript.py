@@ -4,7 +4,9 @@ front of localstripe (tools/service_harness.py). Needs node >= 18 and npm: fails
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,6 +89,31 @@ def test_error_class_names() -> None:
 
 def test_compile_time_type_checks(built: Path) -> None:
     _run([_tool("npm"), "run", "typecheck"])
+
+
+def test_the_readme_examples_compile(built: Path, tmp_path: Path) -> None:
+    """The README's ts blocks, in order, as one module type-checked against dist/."""
+    readme = (CLIENT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```ts\n(.*?)^```", readme, flags=re.M | re.S)
+    assert blocks, "the README has TypeScript examples"
+    example = tmp_path / "readme.mts"
+    example.write_text(
+        "declare const process: { env: Record<string, string | undefined> };\n" + "\n".join(blocks),
+        encoding="utf-8",
+    )
+    config = {
+        "extends": str(CLIENT / "tsconfig.json"),
+        "compilerOptions": {
+            "noEmit": True,
+            "rootDir": str(tmp_path),
+            "noUnusedLocals": False,
+            "paths": {"@connector-service/client": [str(built / "index.d.ts")]},
+        },
+        "files": [str(example)],
+        "include": [],
+    }
+    (tmp_path / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    _run([str(CLIENT / "node_modules" / ".bin" / "tsc"), "-p", str(tmp_path / "tsconfig.json")])
 
 
 @pytest.mark.e2e
