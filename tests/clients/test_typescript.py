@@ -123,7 +123,7 @@ def test_node_tests_against_the_real_service(built: Path) -> None:
     assert len(tests) >= 3, tests
     with service_harness.running() as env:
         done = subprocess.run(
-            [node, "--test", *tests],
+            [node, "--test", "--test-reporter=tap", *tests],
             cwd=CLIENT,
             env={**os.environ, **env},
             capture_output=True,
