@@ -703,6 +703,10 @@ export interface Result {
    * find only (absent otherwise, and absent or null when the find is unresolved): every payment the processor found for the reference, in the processor's order.
    */
   matches?: null | ResultMatch[];
+  /**
+   * A router's result only (absent otherwise): the profile that answered, the rule that chose the candidates, every attempt in order, and why the router stopped. Follow-up flows (capture, void, refund, get, ...) go to `profile`.
+   */
+  routing?: ResultRouting;
 }
 
 export interface ResultNextAction {
@@ -764,6 +768,25 @@ export interface ResultAccessToken {
 }
 
 /**
+ * A router's result only (absent otherwise): the profile that answered, the rule that chose the candidates, every attempt in order, and why the router stopped. Follow-up flows (capture, void, refund, get, ...) go to `profile`.
+ */
+export interface ResultRouting {
+  /**
+   * The profile whose processor answered; null when no candidate could be sent.
+   */
+  profile: string | null;
+  /**
+   * The matching rule's name, `default`, or `follow-up`.
+   */
+  rule: string;
+  attempts: ResultAttempt[];
+  /**
+   * Why the router stopped (the last decision).
+   */
+  stopped: string;
+}
+
+/**
  * One payment a find found.
  */
 export interface ResultMatch {
@@ -791,6 +814,26 @@ export interface ResultMatch {
    * The currency of `amount`.
    */
   currency?: string | null;
+}
+
+/**
+ * One candidate the router considered.
+ */
+export interface ResultAttempt {
+  profile: string;
+  connector: string;
+  /**
+   * The Result's status, or not_sent, unsupported, credentials, circuit_open (nothing sent).
+   */
+  outcome: string;
+  /**
+   * The Result's unified error code, if any.
+   */
+  error_code?: string | null;
+  /**
+   * Why the router moved on or stopped after it.
+   */
+  why: string;
 }
 
 /**
