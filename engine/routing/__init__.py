@@ -10,6 +10,7 @@
 from ._failover import OPT_IN, STOP_STATUSES
 from ._health import HealthPolicy, HealthStore, MemoryHealth
 from ._plan import RoutePlan, plan
+from ._redis_health import RedisHealth
 from ._router import FOLLOW_UPS, AsyncRouter, Router
 from ._rules import RoutingRules, lint_rules, load_rules
 
@@ -21,6 +22,7 @@ __all__ = [
     "HealthPolicy",
     "HealthStore",
     "MemoryHealth",
+    "RedisHealth",
     "RoutePlan",
     "Router",
     "RoutingRules",

@@ -34,7 +34,7 @@ from .._docs import feature_matrix
 from .._errors import ConnectorServiceError
 from .._tokens import DEFAULT_TOKEN_CACHE, TokenCache
 from .._unified import FLOWS, READ_FLOWS, ErrorInfo, Result
-from ..routing import AsyncRouter
+from ..routing import AsyncRouter, RedisHealth, load_rules
 from . import _problems
 from ._config import ApiKey, ServiceConfig
 from ._docs_page import INIT_SCRIPT, STATIC_ROUTE, docs_page, static_dir
@@ -93,7 +93,13 @@ class Service:
         self._drain_task: asyncio.Task[None] | None = None
         self.router: AsyncRouter | None = None
         if config.routing is not None:
-            self.router = AsyncRouter(config.routing, _ProfileClients(self))
+            rules = load_rules(config.routing)
+            health = (  # replicas sharing a Redis share their circuits too
+                RedisHealth(config.redis_url, rules.health)
+                if config.cache_backend == "redis" and config.redis_url
+                else None
+            )
+            self.router = AsyncRouter(rules, _ProfileClients(self), health=health)
 
     # --- lifecycle -------------------------------------------------------------------------
 
