@@ -56,8 +56,12 @@ class Scripted:
             raise CredentialsError("bad")
         error = ErrorInfo(code, "x", False) if code else None
         return Result(
-            flow, "stripe", status, connector_transaction_id=f"pi_{len(self.calls)}_{id(self)}",
-            error=error, idempotency_key=request.get("idempotency_key"),
+            flow,
+            "stripe",
+            status,
+            connector_transaction_id=f"pi_{len(self.calls)}_{id(self)}",
+            error=error,
+            idempotency_key=request.get("idempotency_key"),
         )
 
 
@@ -114,7 +118,9 @@ def test_failover_never_follows_an_outcome_that_might_have_charged(
         # Follow-ups reach the profile that answered, whoever is asked next.
         for flow in ("capture", "refund", "get", "void"):
             before = {p: len(c.calls) for p, c in clients.items()}
-            follow = router.call(flow, {"connector_transaction_id": result.connector_transaction_id})
+            follow = router.call(
+                flow, {"connector_transaction_id": result.connector_transaction_id}
+            )
             assert follow.routing is not None
             assert follow.routing.profile == result.routing.profile
             after = {p: len(c.calls) for p, c in clients.items()}

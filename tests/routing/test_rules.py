@@ -59,14 +59,12 @@ def test_good_rules_load(tmp_path: Path) -> None:
         ("failover: [rate_limited]", "failover: [lost_or_stolen_card]", 10, "lost_or_stolen"),
     ],
 )
-def test_problems_are_located(
-    tmp_path: Path, old: str, new: str, line: int, message: str
-) -> None:
+def test_problems_are_located(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
     assert old in RULES
     path = _write(tmp_path, RULES.replace(old, new))
     with pytest.raises(SpecError) as raised:
         load_rules(path)
-    problem = [p for p in raised.value.problems if message in p.message][0]
+    problem = next(p for p in raised.value.problems if message in p.message)
     assert problem.file == str(path) and problem.line == line
 
 
@@ -89,7 +87,15 @@ def test_connector_route_explains(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "rule: eu-cards" in out
     assert out.index("adyen-eu") < out.index("stripe-us")
     assert "4000056655665556" not in out
-    request.write_text(json.dumps({"amount": 5000, "currency": "JPY", "payment_method": {"type": "token", "token": "pm_x"}}))
+    request.write_text(
+        json.dumps(
+            {
+                "amount": 5000,
+                "currency": "JPY",
+                "payment_method": {"type": "token", "token": "pm_x"},
+            }
+        )
+    )
     assert main(["route", str(rules), str(request), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["rule"] == "default"
