@@ -156,6 +156,53 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
     assert _wrong_tokens(token_server) == []
 
 
+def test_asyncio_calls_talk_to_redis_without_blocking_their_loop(
+    redis_url: str, token_server: TokenServer
+) -> None:
+    async def pay_in_a_fresh_process_view() -> str:
+        cache = RedisTokenCache(redis_url)
+        cache._command = _no_blocking_redis  # type: ignore[method-assign]
+        try:
+            async with async_client("alpha", token_server.url, cache) as payer:
+                return str((await payer.authorize(payment("alpha"))).status)
+        finally:
+            await cache.aclose()
+
+    assert asyncio.run(pay_in_a_fresh_process_view()) == "captured"
+    assert asyncio.run(pay_in_a_fresh_process_view()) == "captured"
+    assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 1
+
+
+def _no_blocking_redis(step: object) -> object:
+    raise AssertionError("an asyncio call used the blocking Redis client")
+
+
+def test_a_token_the_processor_refuses_is_replaced_once_for_every_process(
+    redis_url: str, token_server: TokenServer
+) -> None:
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    token_server.revoked.update(token_server.issued)  # the processor no longer takes it
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 2
+    first, second = sorted(token_server.issued)
+    assert [bearer for _, bearer in token_server.paid] == [first, second, second]
+
+
+def test_counts_say_what_the_cache_did(redis_url: str, token_server: TokenServer) -> None:
+    first, second = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
+    for cache in [first, first, second]:
+        assert _pay("alpha", token_server, cache) == "captured"
+    assert first.counts() == {
+        "local_hits": 1,
+        "shared_hits": 0,
+        "fetches": 1,
+        "waits": 0,
+        "unreachable": 0,
+    }
+    assert second.counts()["shared_hits"] == 1 and second.counts()["fetches"] == 0
+
+
 def _everything_redis_holds(store: redis.Redis, redis_url: str, tmp_path: Path) -> bytes:
     """Every key and value (GET, DUMP), and a full RDB snapshot taken by redis-cli --rdb."""
     held = b""

@@ -24,6 +24,7 @@ class TokenServer:
         self.token_requests: list[str] = []  # the client secret of each token request
         self.issued: dict[str, str] = {}  # token → the client secret it was issued to
         self.paid: list[tuple[int, str]] = []  # (amount, bearer token) per order
+        self.revoked: set[str] = set()  # tokens an order is refused with (HTTP 401)
         self.released = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -74,15 +75,18 @@ def _handler(fake: TokenServer) -> type[BaseHTTPRequestHandler]:
                 self._answer({"access_token": token, "expires_in": 3600})
             elif self.path == "/v1/orders":
                 bearer = self.headers["Authorization"].removeprefix("Bearer ")
+                if bearer in fake.revoked:
+                    self._answer({"error": {"code": "expired", "message": "no"}}, 401)
+                    return
                 with fake.lock:
                     fake.paid.append((json.loads(body)["amount"], bearer))
                 self._answer({"id": "ord_1"})
             else:
                 self._answer({"id": "pay_1", "status": "approved", "amount": 1, "currency": "USD"})
 
-        def _answer(self, data: dict[str, Any]) -> None:
+        def _answer(self, data: dict[str, Any], status: int = 200) -> None:
             raw = json.dumps(data).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
