@@ -319,7 +319,7 @@ def test_a_dead_lock_holder_is_taken_over_after_the_lock_expires(
         "redis_url": redis_url,
         "base_url": hanging.url,
         "tenants": ["alpha"],
-        "lock_seconds": 2.0,
+        "lock_seconds": 3.0,
     }
     try:
         holder = _worker(order)
