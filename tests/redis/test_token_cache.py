@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,24 @@ def test_redis_down_and_no_token_sends_no_payment(caplog: pytest.LogCaptureFixtu
         assert refusing.paid == []
     finally:
         refusing.stop()
+
+
+def test_a_failed_fetch_releases_the_lock_and_leaves_no_secret_in_frame_locals(
+    redis_url: str, store: redis.Redis
+) -> None:
+    failing = TokenServer(fail_status=502)
+    try:
+        with pytest.raises(NotSentError) as raised:
+            _pay("alpha", failing, RedisTokenCache(redis_url))
+        assert failing.paid == [] and store.keys("*") == []  # no lock left, nothing stored
+        shown = traceback.TracebackException.from_exception(raised.value, capture_locals=True)
+        frames = [f for f in shown.stack if "/engine/" in f.filename]
+        assert any("_redis_tokens" in f.filename for f in frames)
+        text = "".join(repr(f.locals) for f in frames)
+        secrets = [*failing.issued, *failing.token_requests, "ISSUED_SECRET_VALUE"]
+        assert [s for s in secrets if s in text] == []
+    finally:
+        failing.stop()
 
 
 def test_a_dead_lock_holder_is_taken_over_after_the_lock_expires(

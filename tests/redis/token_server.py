@@ -15,10 +15,14 @@ from typing import Any
 
 class TokenServer:
     """`delay` slows every token answer (concurrent callers overlap while it answers);
-    `hang_first` never answers the first token request (until `stop`)."""
+    `hang_first` never answers the first token request (until `stop`); `fail_status` answers
+    every token request with that status and a token in the body."""
 
-    def __init__(self, *, delay: float = 0.0, hang_first: bool = False) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, hang_first: bool = False, fail_status: int | None = None
+    ) -> None:
         self.delay = delay
+        self.fail_status = fail_status
         self.hang_first = hang_first
         self.lock = threading.Lock()
         self.token_requests: list[str] = []  # the client secret of each token request
@@ -72,7 +76,7 @@ def _handler(fake: TokenServer) -> type[BaseHTTPRequestHandler]:
                     fake.released.wait()
                     return
                 time.sleep(fake.delay)
-                self._answer({"access_token": token, "expires_in": 3600})
+                self._answer({"access_token": token, "expires_in": 3600}, fake.fail_status or 200)
             elif self.path == "/v1/orders":
                 bearer = self.headers["Authorization"].removeprefix("Bearer ")
                 if bearer in fake.revoked:
