@@ -71,6 +71,12 @@ def _worker(order: dict[str, Any]) -> subprocess.Popen[str]:
     return worker
 
 
+def _go(worker: subprocess.Popen[str]) -> None:
+    assert worker.stdin is not None
+    worker.stdin.write("go\n")
+    worker.stdin.flush()
+
+
 def _finish(worker: subprocess.Popen[str]) -> list[str]:
     out, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0
@@ -94,7 +100,7 @@ def test_two_processes_with_the_same_credentials_share_one_token(
     order = {"redis_url": redis_url, "base_url": token_server.url, "tenants": ["alpha"]}
     for _ in range(2):
         worker = _worker(order)
-        worker.stdin.write("go\n")  # type: ignore[union-attr]
+        _go(worker)
         assert _finish(worker) == ["captured"]
     assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 1
     assert _wrong_tokens(token_server) == []
@@ -141,8 +147,7 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
 
     pool = [threading.Thread(target=pay, args=(t,)) for t in tenants for _ in range(threads)]
     for worker in workers:
-        worker.stdin.write("go\n")  # type: ignore[union-attr]
-        worker.stdin.flush()  # type: ignore[union-attr]
+        _go(worker)
     for thread in pool:
         thread.start()
     statuses += asyncio.run(tasks())
@@ -342,8 +347,7 @@ def test_a_dead_lock_holder_is_taken_over_after_the_lock_expires(
     }
     try:
         holder = _worker(order)
-        holder.stdin.write("go\n")  # type: ignore[union-attr]
-        holder.stdin.flush()  # type: ignore[union-attr]
+        _go(holder)
         while not hanging.token_requests:
             time.sleep(0.01)
         (lock,) = store.keys("connector-service:lock:*")
