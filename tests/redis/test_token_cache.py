@@ -128,7 +128,8 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
         "tenants": tenants,
         "threads": threads,
     }
-    workers = [_worker(order) for _ in range(3)]  # each ready, waiting for the word
+    # Three OS processes, each ready and waiting for the word: two with threads, one asyncio.
+    workers = [_worker(order), _worker(order), _worker({**order, "asyncio": True})]
     thread_cache, task_cache = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
     statuses: list[str] = []
 
