@@ -81,9 +81,8 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.connectors: dict[str, Connector] = {c.id: c for c in bundled_connectors()}
-        self.tokens: TokenCache = CountingTokenCache(
-            token_cache or _token_cache(config), self.metrics
-        )
+        self._cache = token_cache or _token_cache(config)
+        self.tokens: TokenCache = CountingTokenCache(self._cache, self.metrics)
         self.http: httpx.AsyncClient | None = None
         self.in_flight: Tally[str] = Tally()
         self.calls: set[asyncio.Task[Result]] = set()
@@ -117,6 +116,10 @@ class Service:
         await (self._drain_task or self.drain())
         if self.http is not None:
             await self.http.aclose()
+        aclose = getattr(self._cache, "aclose", None)
+        if aclose is not None:  # a shared cache's connections, closed on this event loop
+            await aclose()
+            self._cache.close()  # type: ignore[attr-defined]
 
     def start_drain(self) -> None:
         """Begin draining now, on the event loop (the signal handler's way in)."""

@@ -4,7 +4,12 @@ from the config — never a value from a request."""
 
 from __future__ import annotations
 
+from collections import Counter as Counter_
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from .._tokens import AccessToken, TokenCache
 
@@ -54,21 +59,29 @@ class Metrics:
             ["connector"],
             registry=r,
         )
-        self.token_cache = Counter(
-            "connector_service_token_cache",
-            "Token cache lookups: hit (a usable token) or miss.",
-            ["result"],
-            registry=r,
-        )
-        self.token_fetches = Counter(
-            "connector_service_token_fetches",
-            "Access tokens fetched from processors (stored in the token cache).",
-            [],
-            registry=r,
-        )
+        self.token_counts: Callable[[], dict[str, int]] = dict
+        r.register(_TokenCollector(self))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _TokenCollector(Collector):
+    """connector_service_token_cache_total{result=...}: the token cache's own counts, read at
+    each scrape (hits in this process, hits in the shared cache, fetches, waits, ...)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "connector_service_token_cache",
+            "Access-token cache lookups and fetches, by result.",
+            labels=["result"],
+        )
+        for result, count in sorted(self._metrics.token_counts().items()):
+            family.add_metric([result], count)
+        yield family
 
 
 class CountingTokenCache:
@@ -77,20 +90,23 @@ class CountingTokenCache:
 
     def __init__(self, inner: TokenCache, metrics: Metrics) -> None:
         self._inner = inner
-        self._metrics = metrics
+        self._counts: Counter_[str] = Counter_()
+        metrics.token_counts = self.counts
 
     def get(self, key: str) -> AccessToken | None:
         token = self._inner.get(key)
-        self._count(token)
+        self._counts["hit" if token is not None and token.usable() else "miss"] += 1
         return token
 
     def set(self, key: str, token: AccessToken) -> None:
-        self._metrics.token_fetches.inc()
+        self._counts["stored"] += 1
         self._inner.set(key, token)
 
-    def _count(self, token: AccessToken | None) -> None:
-        hit = token is not None and token.usable()
-        self._metrics.token_cache.labels("hit" if hit else "miss").inc()
+    def counts(self) -> dict[str, int]:
+        """This wrapper's hits, misses and stores, with the cache's own counts (a shared
+        cache's hits across processes, fetches, waits) where it keeps them."""
+        own = getattr(self._inner, "counts", None)
+        return {**self._counts, **(own() if callable(own) else {})}
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)

@@ -39,6 +39,8 @@ class FakeProcessor:
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    #: Answers by exact path (e.g. an OAuth token endpoint), before the default answer.
+    routes: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
     def answer(self, recorded: dict[str, Any], delay: float = 0.0) -> None:
         self.status = recorded["response"]["status"]
@@ -61,14 +63,15 @@ def fake_processor() -> Iterator[FakeProcessor]:
                 fake.received.append(
                     Received(self.command, self.path, dict(self.headers.items()), body)
                 )
-            if fake.delay:
+            status, answer = fake.routes.get(self.path.split("?")[0], (fake.status, fake.body))
+            if fake.delay and self.path not in fake.routes:
                 time.sleep(fake.delay)
             try:
-                self.send_response(fake.status)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(fake.body)
+                self.wfile.write(answer)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the caller gave up waiting (a drained call): nothing to answer
 
