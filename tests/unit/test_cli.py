@@ -306,7 +306,7 @@ def test_every_command_help_shows_its_one_line_summary(capsys: pytest.CaptureFix
     parser = build_parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     summaries = {choice.dest: choice.help for choice in commands._choices_actions}
-    assert set(summaries) == set(commands.choices) and len(summaries) == 10
+    assert set(summaries) == set(commands.choices) and len(summaries) == 12
     for name, summary in summaries.items():
         with pytest.raises(SystemExit):
             main([name, "--help"])
