@@ -73,6 +73,7 @@ def container() -> dict[str, Any]:
     (found,) = [
         c for c in deployment()["spec"]["template"]["spec"]["containers"] if c["name"] == NAME
     ]
+    assert isinstance(found, dict)
     return found
 
 
@@ -352,7 +353,10 @@ def test_the_pod_loads_its_secrets_and_answers_its_probes(pod: dict[str, str]) -
     assert config.cache_backend == "memory"  # no redis.yaml applied
     key = {"Authorization": f"Bearer {first_key}"}
     probes = [container()[p]["httpGet"]["path"] for p in PROBES]
-    asked = [(path, {}) for path in probes] + [("/v1/connectors", {}), ("/v1/connectors", key)]
+    asked: list[tuple[str, dict[str, str]]] = [(path, {}) for path in probes] + [
+        ("/v1/connectors", {}),
+        ("/v1/connectors", key),
+    ]
     statuses = asyncio.run(ask(create_app(config), asked))
     assert statuses == [200] * len(probes) + [401, 200]
 
@@ -445,6 +449,7 @@ def test_redis_is_optional_and_wired(tmp_path: Path) -> None:
     assert ref["optional"] is True
     secret = secret_values(objects[("Secret", ref["name"])])
     url = urlsplit(secret[ref["key"]])
+    assert url.hostname is not None
     (port,) = objects[("Service", url.hostname)]["spec"]["ports"]
     assert url.port == port["port"]
     assert url.password == secret["password"]

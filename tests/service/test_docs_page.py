@@ -21,7 +21,7 @@ from engine._unified import FLOWS
 from .cdp import Browser, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from service_harness import running
+from service_harness import running  # type: ignore[import-not-found]
 
 OPERATION = "#operations-payments-authorize"
 BODY = {
@@ -32,7 +32,7 @@ BODY = {
 
 
 @pytest.fixture(scope="module")
-def service() -> Iterator[dict[str, str]]:
+def harness() -> Iterator[dict[str, str]]:
     with running() as env:
         yield env
 
@@ -44,9 +44,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, service: dict[str, str]) -> Page:
+def page(browser: Browser, harness: dict[str, str]) -> Page:
     tab = browser.new_page()
-    tab.goto(f"{service['CONNECTOR_SERVICE_URL']}/docs")
+    tab.goto(f"{harness['CONNECTOR_SERVICE_URL']}/docs")
     tab.wait_for("document.querySelectorAll('.opblock').length > 0", "the operation list")
     return tab
 
@@ -69,9 +69,9 @@ def assert_only_the_service_was_asked(page: Page, service_url: str) -> list[str]
 
 
 def test_the_page_loads_from_the_service_alone_and_lists_every_flow(
-    page: Page, service: dict[str, str]
+    page: Page, harness: dict[str, str]
 ) -> None:
-    paths = assert_only_the_service_was_asked(page, service["CONNECTOR_SERVICE_URL"])
+    paths = assert_only_the_service_was_asked(page, harness["CONNECTOR_SERVICE_URL"])
     assert {"/docs", "/openapi.json", "/docs/static/swagger-ui-bundle.js"} <= set(paths)
     loaded = {
         urlsplit(event["response"]["url"]).path: event["response"]["status"]
@@ -99,10 +99,10 @@ def test_the_page_loads_from_the_service_alone_and_lists_every_flow(
     assert not errors, errors  # a Content-Security-Policy refusal would be one
 
 
-def test_try_it_out_authorizes_a_payment(page: Page, service: dict[str, str]) -> None:
+def test_try_it_out_authorizes_a_payment(page: Page, harness: dict[str, str]) -> None:
     # the bearer key, in Swagger UI's Authorize dialog
     page.click(".btn.authorize")
-    page.fill("#auth-bearer-value", service["CONNECTOR_SERVICE_API_KEY"])
+    page.fill("#auth-bearer-value", harness["CONNECTOR_SERVICE_API_KEY"])
     page.click(".modal-ux .auth-btn-wrapper button.authorize")
     page.click(".modal-ux .auth-btn-wrapper .btn-done")
     page.wait_for_selector(".btn.authorize.locked")
@@ -112,11 +112,11 @@ def test_try_it_out_authorizes_a_payment(page: Page, service: dict[str, str]) ->
     page.choose(f'{OPERATION} tr[data-param-name="connector"] select', "stripe")
     page.fill(
         f'{OPERATION} tr[data-param-name="X-Connector-Profile"] input',
-        service["CONNECTOR_SERVICE_PROFILE"],
+        harness["CONNECTOR_SERVICE_PROFILE"],
     )
     page.fill(
         f'{OPERATION} tr[data-param-name="X-Connector-Base-Url"] input',
-        service["CONNECTOR_STRIPE_BASE_URL"],
+        harness["CONNECTOR_STRIPE_BASE_URL"],
     )
     page.fill(f"{OPERATION} textarea.body-param__text", json.dumps(BODY))
     page.click(f"{OPERATION} .execute")
@@ -132,10 +132,10 @@ def test_try_it_out_authorizes_a_payment(page: Page, service: dict[str, str]) ->
     ), result
     assert result["connector_transaction_id"].startswith("pi_")  # localstripe's PaymentIntent
     # what the browser sent: to the service only, with what was typed in
-    assert_only_the_service_was_asked(page, service["CONNECTOR_SERVICE_URL"])
+    assert_only_the_service_was_asked(page, harness["CONNECTOR_SERVICE_URL"])
     (call,) = [r for r in requested(page) if urlsplit(r["url"]).path == "/v1/stripe/authorize"]
     headers = {k.lower(): v for k, v in call["headers"].items()}
     assert call["method"] == "POST"
-    assert headers["authorization"] == f"Bearer {service['CONNECTOR_SERVICE_API_KEY']}"
-    assert headers["x-connector-profile"] == service["CONNECTOR_SERVICE_PROFILE"]
+    assert headers["authorization"] == f"Bearer {harness['CONNECTOR_SERVICE_API_KEY']}"
+    assert headers["x-connector-profile"] == harness["CONNECTOR_SERVICE_PROFILE"]
     assert json.loads(call["postData"]) == BODY
