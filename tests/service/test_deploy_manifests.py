@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import shlex
 import shutil
@@ -465,9 +466,9 @@ def test_redis_is_optional_and_wired(tmp_path: Path) -> None:
 # --- the image's build context -----------------------------------------------------------------
 
 
-def ignore_rules() -> list[tuple[bool, re.Pattern[str]]]:
-    """.dockerignore as (excluded?, pattern): `**` any depth, `*` within one name, `!` admits;
-    the last rule matching a path (or one of its folders) decides."""
+def ignore_rules() -> list[tuple[bool, str, re.Pattern[str]]]:
+    """.dockerignore as (excluded?, pattern, regex): `**` any depth, `*` within one name, `!`
+    admits; the last rule matching a path (or one of its folders) decides."""
     rules = []
     for raw in (ROOT / ".dockerignore").read_text("utf-8").splitlines():
         line = raw.strip()
@@ -479,27 +480,40 @@ def ignore_rules() -> list[tuple[bool, re.Pattern[str]]]:
             ".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
             for part in re.split(r"(\*\*|\*)", pattern)
         )
-        rules.append((not admit, re.compile(regex.replace(".*/", "(.*/)?") + "$")))
+        rules.append((not admit, pattern, re.compile(regex.replace(".*/", "(.*/)?") + "$")))
     return rules
 
 
-def in_context(relative: str) -> bool:
-    parts = relative.split("/")
-    prefixes = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
-    excluded = False
-    for exclude, regex in ignore_rules():
-        if any(regex.match(prefix) for prefix in prefixes):
-            excluded = exclude
-    return not excluded
+def build_context() -> Iterator[str]:
+    """The files (relative to the root) `docker build .` would send."""
+    rules = ignore_rules()
+
+    def admitted(relative: str) -> bool:
+        parts = relative.split("/")
+        prefixes = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        excluded = False
+        for exclude, _, regex in rules:
+            if any(regex.match(prefix) for prefix in prefixes):
+                excluded = exclude
+        return not excluded
+
+    def may_hold_admitted(relative: str) -> bool:
+        return admitted(relative) or any(
+            not exclude and pattern.startswith(relative + "/") for exclude, pattern, _ in rules
+        )
+
+    for folder, subfolders, files in os.walk(ROOT):
+        here = Path(folder).relative_to(ROOT).as_posix()
+        prefix = "" if here == "." else here + "/"
+        subfolders[:] = [d for d in subfolders if may_hold_admitted(prefix + d)]
+        yield from (prefix + name for name in files if admitted(prefix + name))
 
 
 def test_the_build_context_is_what_the_wheel_needs(tmp_path: Path) -> None:
     context = tmp_path / "context"
-    for path in sorted(ROOT.rglob("*")):
-        relative = path.relative_to(ROOT).as_posix()
-        if path.is_file() and in_context(relative):
-            (context / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, context / relative)
+    for relative in build_context():
+        (context / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / relative, context / relative)
     copied = {p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file()}
     assert not any(name.startswith((".git/", "tests/", "tools/", ".venv/")) for name in copied)
     assert not any("__pycache__" in name for name in copied)
@@ -516,7 +530,7 @@ def test_the_build_context_is_what_the_wheel_needs(tmp_path: Path) -> None:
     assert "engine/_bundled/specs/connectors/stripe.yaml" in names
     assert "engine/_bundled/schemas/service-config.schema.json" in names
     install = next(rest for name, rest in dockerfile() if name == "RUN" and "pip install" in rest)
-    assert '".[service]"' in install or "'.[service]'" in install or ".[service]" in install.split()
+    assert ".[service]" in shlex.split(install)
 
 
 def test_docs_explain_every_file_and_variable() -> None:
