@@ -16,6 +16,7 @@ from ._errors import (
     NotSentError,
     Problem,
     RenderError,
+    ServiceError,
     SpecError,
     UnsupportedError,
     WebhookError,
@@ -38,10 +39,12 @@ from ._webhooks import WebhookResult
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client, Limits, RetryPolicy
+    from .remote import AsyncRemoteClient, RemoteClient
 
 #: Imported on first use: the HTTP stack (httpx, asyncio) is most of the engine's import time,
 #: and building, parsing and linting never need it.
 _HTTP_NAMES = frozenset({"AsyncClient", "Client", "Limits", "RetryPolicy"})
+_REMOTE_NAMES = frozenset({"AsyncRemoteClient", "RemoteClient"})
 
 
 def __getattr__(name: str) -> Any:
@@ -49,15 +52,20 @@ def __getattr__(name: str) -> Any:
         from . import _client
 
         return getattr(_client, name)
+    if name in _REMOTE_NAMES:
+        from . import remote
+
+        return getattr(remote, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HTTP_NAMES})
+    return sorted({*globals(), *_HTTP_NAMES, *_REMOTE_NAMES})
 
 
 __all__ = [
     "AsyncClient",
+    "AsyncRemoteClient",
     "Client",
     "Connector",
     "ConnectorServiceError",
@@ -78,10 +86,12 @@ __all__ = [
     "PaymentStatus",
     "Problem",
     "RefundStatus",
+    "RemoteClient",
     "RenderError",
     "Result",
     "RetryPolicy",
     "Secret",
+    "ServiceError",
     "SpecError",
     "UnsupportedError",
     "WebhookError",

@@ -6,6 +6,7 @@ import engine
 
 PUBLIC = [
     "AsyncClient",
+    "AsyncRemoteClient",
     "Client",
     "Connector",
     "ConnectorServiceError",
@@ -26,10 +27,12 @@ PUBLIC = [
     "PaymentStatus",
     "Problem",
     "RefundStatus",
+    "RemoteClient",
     "RenderError",
     "Result",
     "RetryPolicy",
     "Secret",
+    "ServiceError",
     "SpecError",
     "UnsupportedError",
     "WebhookError",
