@@ -178,7 +178,7 @@ def test_the_same_scenario_embedded_and_remote_gives_the_same_results(
     assert [comparable(r) for r in got] == [comparable(r) for r in expected]
     assert [comparable(r) for r in by_profile] == [comparable(r) for r in expected]
     assert all(isinstance(r, Result) for r in got)
-    # localstripe gives no next_action URL and no search: tests/unit/test_from_dict.py
+    # localstripe gives no next_action URL and no search: tests/property/test_from_dict.py
     # round-trips both shapes.
     assert got[7].error is not None and got[7].error.code == "card_declined"
 
