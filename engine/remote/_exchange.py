@@ -31,7 +31,15 @@ from .._errors import (
     UnsupportedError,
     WebhookError,
 )
-from .._unified import READ_FLOWS, ErrorCode, ErrorInfo, PaymentStatus, Result
+from .._unified import (
+    FLOWS,
+    READ_FLOWS,
+    ErrorCode,
+    ErrorInfo,
+    PaymentStatus,
+    Result,
+    result_statuses,
+)
 from .._webhooks import WebhookResult
 from ..service import _problems  # the table only: it imports without the service extra
 
@@ -163,7 +171,7 @@ def read_result(call: Call, response: httpx.Response) -> Result:
             result = Result.from_dict(json.loads(response.content))
         except (ValueError, TypeError, KeyError, RecursionError):
             result = None
-        if result is not None and result.flow == call.flow and result.connector == call.connector:
+        if result is not None and _answers(call, result):
             return result
         return unresolved(
             call, ErrorCode.INVALID_RESPONSE, "the connector service's answer is not a Result"
@@ -173,6 +181,15 @@ def read_result(call: Call, response: httpx.Response) -> Result:
     else:
         what = f"the connector service answered HTTP {status} without a problem document"
     return unresolved(call, ErrorCode.INVALID_RESPONSE, what)
+
+
+def _answers(call: Call, result: Result) -> bool:
+    """Whether `result` is an answer to `call`: its connector, its flow, a status it may have."""
+    return (
+        result.connector == call.connector
+        and result.flow == call.flow
+        and (call.flow not in FLOWS or result.status in result_statuses(call.flow))
+    )
 
 
 def read_events(call: Call, response: httpx.Response) -> WebhookResult:

@@ -427,6 +427,10 @@ def test_a_callers_key_is_kept_and_a_read_may_be_retried() -> None:
             "invalid_response",
         ),
         (
+            http_answer(200, b'{"flow":"authorize","connector":"stripe","status":"paid"}'),
+            "invalid_response",
+        ),
+        (
             http_answer(
                 500,
                 json.dumps(
@@ -456,6 +460,7 @@ def test_a_callers_key_is_kept_and_a_read_may_be_retried() -> None:
         "not-json",
         "not-a-result",
         "another-flow",
+        "not-a-status",
         "internal",
         "foreign-problem",
     ],
