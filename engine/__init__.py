@@ -3,6 +3,8 @@
 >>> from engine import Client
 >>> with Client("<connector id>", {"api_key": "..."}) as client:
 ...     result = client.authorize({...})
+
+RemoteClient (engine.remote) has the same interface over a running connector service.
 """
 
 from typing import TYPE_CHECKING, Any

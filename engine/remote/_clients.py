@@ -179,12 +179,15 @@ class _Base:
         if not isinstance(body, bytes | bytearray):
             raise UnsupportedError("the webhook body must be the delivery's raw bytes")
         call = Call(self.connector_id, "events", {}, _exchange.new_request_id())
-        delivery = {
-            name: value
-            for name, value in headers.items()
-            if name.lower() not in _NOT_FORWARDED and not name.lower().startswith("x-connector-")
-        }
-        sent = {**delivery, **self._headers(call)}
+        sent = httpx.Headers(
+            {
+                name: value
+                for name, value in headers.items()
+                if name.lower() not in _NOT_FORWARDED
+                and not name.lower().startswith("x-connector-")
+            }
+        )
+        sent.update(self._headers(call))  # by name, whatever the delivery's letter case
         return call, self._built(http, call, "POST", self._url("events"), sent, bytes(body))
 
     def _built(
@@ -193,7 +196,7 @@ class _Base:
         call: Call,
         method: str,
         url: str,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | httpx.Headers,
         body: bytes,
     ) -> httpx.Request:
         try:
@@ -234,8 +237,11 @@ class RemoteClient(_Base):
     mode only). An exception means nothing was sent to the processor; any outcome the client
     cannot know — no answer in time after sending, a broken connection, an answer that is not
     the service's — is an `unresolved` Result with the idempotency key generated here. The
-    client never sends a request twice by itself. Webhooks are verified by the service with a
-    profile's secret. `http_client` (an httpx.Client) is used as given and not closed."""
+    client never sends a request twice by itself. A call abandoned midway (a thread killed, an
+    asyncio task cancelled) ends without a Result: a caller who may abandon calls passes its
+    own `idempotency_key`, so it knows the key to look up or resend with. Webhooks are
+    verified by the service with a profile's secret. `http_client` (an httpx.Client) is used
+    as given and not closed."""
 
     @public("RemoteClient", _init_secrets)
     def __init__(

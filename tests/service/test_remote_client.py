@@ -488,10 +488,21 @@ def test_a_webhook_without_an_answer_is_unconfirmed() -> None:
             "stripe", service_url=service.url, api_key="svc_fake", profile="p", timeout=QUICK
         )
         with client, pytest.raises(WebhookError) as caught:
-            client.handle_event(b"{}", {"Stripe-Signature": "t=1,v1=x", "Host": "evil"})
+            client.handle_event(
+                b"{}",
+                {
+                    "Stripe-Signature": "t=1,v1=x",
+                    "Host": "evil",
+                    "x-connector-base-url": "http://evil",
+                    "x-connector-profile": "other",
+                    "authorization": "Bearer evil",
+                },
+            )
     assert caught.value.reason == "unconfirmed"
     forwarded = service.received[0].lower()
-    assert b"stripe-signature: t=1,v1=x" in forwarded and b"host: evil" not in forwarded
+    assert b"stripe-signature: t=1,v1=x" in forwarded
+    assert b"evil" not in forwarded and b"other" not in forwarded
+    assert forwarded.count(b"x-connector-profile: p\r\n") == 1
 
 
 @pytest.mark.asyncio
