@@ -212,7 +212,7 @@ async def test_the_async_twin_gives_the_same_results(
         assert caught.value.pointer == "/currency"
 
 
-def test_the_generated_key_is_the_one_the_service_used(
+def test_a_callers_key_is_the_one_the_service_used(
     client: RemoteClient, payment_method: Callable[..., str]
 ) -> None:
     mine = client.authorize(
