@@ -3,6 +3,8 @@
 >>> from engine import Client
 >>> with Client("<connector id>", {"api_key": "..."}) as client:
 ...     result = client.authorize({...})
+
+RemoteClient (engine.remote) has the same interface over a running connector service.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from ._errors import (
     NotSentError,
     Problem,
     RenderError,
+    ServiceError,
     SpecError,
     UnsupportedError,
     WebhookError,
@@ -39,12 +42,14 @@ from ._webhooks import WebhookResult
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client, Limits, RetryPolicy
     from ._redis_tokens import RedisTokenCache
+    from .remote import AsyncRemoteClient, RemoteClient
 
 #: Imported on first use: the HTTP stack (httpx, asyncio) is most of the engine's import time,
 #: and building, parsing and linting never need it.
 _HTTP_NAMES = frozenset({"AsyncClient", "Client", "Limits", "RetryPolicy"})
 #: Imported on first use too: redis and cryptography (the `service` extra) are optional.
 _REDIS_NAMES = frozenset({"RedisTokenCache"})
+_REMOTE_NAMES = frozenset({"AsyncRemoteClient", "RemoteClient"})
 
 
 def __getattr__(name: str) -> Any:
@@ -56,15 +61,20 @@ def __getattr__(name: str) -> Any:
         from . import _redis_tokens
 
         return getattr(_redis_tokens, name)
+    if name in _REMOTE_NAMES:
+        from . import remote
+
+        return getattr(remote, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HTTP_NAMES, *_REDIS_NAMES})
+    return sorted({*globals(), *_HTTP_NAMES, *_REDIS_NAMES, *_REMOTE_NAMES})
 
 
 __all__ = [
     "AsyncClient",
+    "AsyncRemoteClient",
     "Client",
     "Connector",
     "ConnectorServiceError",
@@ -86,10 +96,12 @@ __all__ = [
     "Problem",
     "RedisTokenCache",
     "RefundStatus",
+    "RemoteClient",
     "RenderError",
     "Result",
     "RetryPolicy",
     "Secret",
+    "ServiceError",
     "SpecError",
     "UnsupportedError",
     "WebhookError",

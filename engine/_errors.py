@@ -7,7 +7,9 @@
     ├── CredentialsError     a credential the spec needs is missing, or a host check failed
     ├── RenderError          a template failed while building the request (a spec bug)
     ├── NotSentError         the connection could not be made: the request never left
-    └── WebhookError         a webhook could not be verified or read
+    ├── WebhookError         a webhook could not be verified or read
+    └── ServiceError         the connector service refused the call (engine.remote): its API
+                             key, a profile, a limit, a shutdown; carries the problem document
 
 When the processor may have seen the request, the outcome is data (a Result whose status may be
 `unresolved`), never an exception.
@@ -27,7 +29,12 @@ def kind_of(value: object) -> str:
 
 
 class ConnectorServiceError(Exception):
-    """Base of every engine exception. Nothing was sent to the processor."""
+    """Base of every engine exception. Nothing was sent to the processor. Raised by the remote
+    client (engine.remote) for a problem document, it also names the service's `request_id`
+    (its log has the call under it) and the document's `problem_type` URI."""
+
+    request_id: str | None = None
+    problem_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +109,30 @@ class WebhookError(ConnectorServiceError):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(f"{reason}: {message}")
+
+
+class ServiceError(ConnectorServiceError):
+    """The connector service refused a call itself, before anything was sent (engine.remote):
+    a problem document (RFC 9457) of one of the service's own types. `type` is its URI, `slug`
+    its last part (`unauthenticated`, `profile-not-allowed`, `payload-too-large`, `overloaded`,
+    `shutting-down`, ...), `status` the HTTP status, `detail` the service's explanation,
+    `request_id` the id its log has the call under, `retry_after` the seconds a 503 asks to
+    wait (None when it does not say)."""
+
+    def __init__(
+        self,
+        type: str,
+        status: int,
+        detail: str,
+        *,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.type = type
+        self.slug = type.rstrip("/").rsplit("/", 1)[-1]
+        self.status = status
+        self.detail = detail
+        self.request_id = request_id
+        self.retry_after = retry_after
+        where = f"; request id {request_id}" if request_id else ""
+        super().__init__(f"{self.slug} (HTTP {status}): {detail}{where}")

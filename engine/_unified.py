@@ -7,7 +7,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+_D = TypeVar("_D")
 
 
 class PaymentStatus(StrEnum):
@@ -167,6 +169,42 @@ def statuses_for(flow: str) -> frozenset[str]:
     return frozenset(PaymentStatus if kind == "payment" else RefundStatus)
 
 
+#: The scalar annotations `_built` checks a JSON value against (others are built or passed).
+_SCALARS: Mapping[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "bool": bool,
+    "float": (int, float),
+}
+
+
+def _is(value: Any, wanted: type | tuple[type, ...]) -> bool:
+    """isinstance, except that a JSON boolean is no number."""
+    return isinstance(value, wanted) and not (isinstance(value, bool) and wanted is not bool)
+
+
+def _built(cls: type[_D], data: Any, where: str) -> _D:
+    """An instance of the dataclass `cls` from the JSON object `data`: its known members only
+    (a newer service may add some), each required one present, each scalar of its type.
+    KeyError or TypeError (naming the member, never its value) otherwise."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{where} must be a JSON object")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            if f.default is dataclasses.MISSING:
+                raise KeyError(f"{where} lacks {f.name}")
+            continue
+        value = data[f.name]
+        kinds = [part.strip() for part in str(f.type).split("|")]
+        wanted = _SCALARS.get(kinds[0])
+        absent = value is None and "None" in kinds
+        if wanted is not None and not absent and not _is(value, wanted):
+            raise TypeError(f"{where}: {f.name} must be {kinds[0]}")
+        values[f.name] = value
+    return cls(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     """Why an operation failed or could not be confirmed."""
@@ -179,6 +217,10 @@ class ErrorInfo:
     decline_code: str | None = None
     http_status: int | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ErrorInfo:
+        return _built(cls, data, "error")
+
 
 @dataclass(frozen=True, slots=True)
 class NextAction:
@@ -188,6 +230,10 @@ class NextAction:
     url: str
     method: Literal["GET", "POST"] = "GET"
     data: Mapping[str, str] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NextAction:
+        return _built(cls, data, "next_action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +246,19 @@ class Match:
     reference: str | None = None
     amount: int | None = None
     currency: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Match:
+        return _built(cls, data, "a match")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenExpiry:
+    """When a Result's access token expires, without the token: what a Result read from JSON
+    holds when the token's value was left out (`to_dict()` without `reveal_access_token`, as
+    the service answers). It cannot be passed back to a Client: it has no token to send."""
+
+    expires_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,15 +324,38 @@ class Result:
         if self.routing is not None:  # a router's: other results leave the key out
             data["routing"] = dataclasses.asdict(self.routing)
         token = self.access_token
+        secret = getattr(token, "token", None)  # a TokenExpiry has none
         data["access_token"] = (
             None
             if token is None
             else {
                 "expires_at": token.expires_at,
-                **({"token": token.token.reveal()} if reveal_access_token else {}),
+                **({"token": secret.reveal()} if reveal_access_token and secret else {}),
             }
         )
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """The Result `to_dict` gave (e.g. the service's JSON answer): its inverse. An access
+        token with its value comes back as an AccessToken, one without as a TokenExpiry.
+        Members the Result does not know are ignored (a newer service may add some); a
+        missing required member or a nested member that is not an object raises
+        KeyError/TypeError."""
+        if not isinstance(data, Mapping):
+            raise TypeError("the result must be a JSON object")
+        nested: dict[str, Any] = {}
+        if data.get("next_action") is not None:
+            nested["next_action"] = NextAction.from_dict(data["next_action"])
+        if data.get("error") is not None:
+            nested["error"] = ErrorInfo.from_dict(data["error"])
+        if data.get("matches") is not None:
+            if not isinstance(data["matches"], list | tuple):
+                raise TypeError("the result: matches must be a list")
+            nested["matches"] = tuple(Match.from_dict(m) for m in data["matches"])
+        if data.get("access_token") is not None:
+            nested["access_token"] = _access_token(data["access_token"])
+        return _built(cls, {**data, **nested}, "the result")
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,3 +377,20 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        """The Event `to_dict` gave: its inverse (unknown members ignored)."""
+        return _built(cls, data, "an event")
+
+
+def _access_token(data: Any) -> Any:
+    """An AccessToken (with its value) or a TokenExpiry (without) from result JSON."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("expires_at"), int | float):
+        raise TypeError("access_token must be an object with a numeric expires_at")
+    token = data.get("token")
+    if token is None:
+        return TokenExpiry(data["expires_at"])
+    from ._tokens import AccessToken  # the token layer sits above the contract types
+
+    return AccessToken(str(token), data["expires_at"])

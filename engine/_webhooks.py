@@ -49,6 +49,26 @@ class WebhookResult:
             },
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WebhookResult:
+        """The WebhookResult `to_dict` gave (e.g. the service's answer): its inverse."""
+        if not isinstance(data, Mapping):
+            raise TypeError("the webhook result must be a JSON object")
+        events, ack = data["events"], data["acknowledge"]
+        if not isinstance(events, list | tuple) or not isinstance(ack, Mapping):
+            raise TypeError("the webhook result: events must be a list, acknowledge an object")
+        status, body, content_type = ack["status"], ack["body"], ack["content_type"]
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TypeError("the webhook result: acknowledge.status must be an integer")
+        if not isinstance(body, str) or not isinstance(content_type, str):
+            raise TypeError("the webhook result: acknowledge body and content_type are strings")
+        return cls(
+            events=tuple(Event.from_dict(e) for e in events),
+            acknowledge_status=status,
+            acknowledge_body=body,
+            acknowledge_content_type=content_type,
+        )
+
 
 def parse_event(
     plan: ConnectorPlan,

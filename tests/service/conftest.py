@@ -3,7 +3,9 @@ recording fake processor."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +17,9 @@ from engine.service import ServiceConfig, create_app
 from engine.service._config import ApiKey, Profile, _digest
 
 from .fake_processor import FakeProcessor, fake_processor, scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import service_harness
 
 API_KEY = "svc_test_key_0123456789"
 LIMITED_KEY = "svc_test_limited_987654"
@@ -99,3 +104,11 @@ AUTHORIZE = {
     },
     "reference": "order-1001",
 }
+
+
+@pytest.fixture(scope="session")
+def remote_service() -> Iterator[dict[str, str]]:
+    """The real service (`connector serve`) in front of localstripe, once per session: the
+    environment the clients' tests read (see tools/service_harness.py)."""
+    with service_harness.running() as env:
+        yield env

@@ -6,6 +6,7 @@ import engine
 
 PUBLIC = [
     "AsyncClient",
+    "AsyncRemoteClient",
     "Client",
     "Connector",
     "ConnectorServiceError",
@@ -27,10 +28,12 @@ PUBLIC = [
     "Problem",
     "RedisTokenCache",
     "RefundStatus",
+    "RemoteClient",
     "RenderError",
     "Result",
     "RetryPolicy",
     "Secret",
+    "ServiceError",
     "SpecError",
     "UnsupportedError",
     "WebhookError",
