@@ -271,6 +271,10 @@ class Attempt:
     error_code: str | None = None
     why: str = ""
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Attempt:
+        return _built(cls, data, "an attempt")
+
 
 @dataclass(frozen=True, slots=True)
 class Routing:
@@ -281,6 +285,13 @@ class Routing:
     rule: str
     attempts: tuple[Attempt, ...]
     stopped: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Routing:
+        if not isinstance(data, Mapping) or not isinstance(data.get("attempts"), list | tuple):
+            raise TypeError("the routing must be an object with a list of attempts")
+        attempts = tuple(Attempt.from_dict(a) for a in data["attempts"])
+        return _built(cls, {**data, "attempts": attempts}, "the routing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +366,8 @@ class Result:
             nested["matches"] = tuple(Match.from_dict(m) for m in data["matches"])
         if data.get("access_token") is not None:
             nested["access_token"] = _access_token(data["access_token"])
+        if data.get("routing") is not None:
+            nested["routing"] = Routing.from_dict(data["routing"])
         return _built(cls, {**data, **nested}, "the result")
 
 

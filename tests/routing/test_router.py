@@ -116,3 +116,14 @@ def test_cheapest_first_and_a_deterministic_split(processors: dict[str, FakeProc
     assert 250 < firsts.count("a") < 350  # about 80%
     again = router.explain("authorize", {**PAYMENT, "idempotency_key": "k7"}).candidates[0]
     assert again.profile == firsts[7]
+
+
+def test_a_routed_result_reads_back_from_its_json(processors: dict[str, FakeProcessor]) -> None:
+    from engine import Result
+
+    urls = {n: f.url for n, f in processors.items()}
+    urls["a"] = closed_port()
+    result = Router(rules(), clients(urls)).authorize(PAYMENT)
+    again = Result.from_dict(result.to_dict())
+    assert again.routing == result.routing
+    assert again == result
