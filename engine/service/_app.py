@@ -405,6 +405,30 @@ def refusal_response(refusal: Refusal, rid: str) -> Response:
     return problem_response(document, {**refusal.headers, "X-Request-Id": rid})
 
 
+def _result_response(result: Result) -> Response:
+    """A Result as HTTP 200. The request was sent: should the Result not serialise (a bug),
+    the answer is still a Result — `unresolved` with the call's key — never a problem
+    document, which would say that nothing was sent."""
+    headers = {"Idempotency-Key": result.idempotency_key} if result.idempotency_key else {}
+    try:
+        return _json(result.to_dict(), headers=headers)
+    except Exception as exc:  # a bug after sending: the outcome is not known to the caller
+        logger.error("a result did not serialise: %s", type(exc).__name__)
+        fallback = {
+            "flow": result.flow,
+            "connector": result.connector,
+            "status": "unresolved",
+            "idempotency_key": result.idempotency_key,
+            "error": {
+                "code": "invalid_response",
+                "message": "the service could not write the processor's outcome: look the "
+                "payment up (get, find) before sending again",
+                "retryable": False,
+            },
+        }
+        return _json(fallback, headers=headers)
+
+
 # --- routes ------------------------------------------------------------------------------------
 
 
@@ -477,9 +501,9 @@ async def call_flow(request: Request) -> Response:
         fields["problem"] = slug
         return _done(request, rid, route, problem_response(document), started, **fields)
     service.metrics.outcomes.labels(connector.id, flow, result.status).inc()
-    headers = {"Idempotency-Key": result.idempotency_key} if result.idempotency_key else {}
-    response = _json(result.to_dict(), headers=headers)
-    return _done(request, rid, route, response, started, outcome=result.status, **fields)
+    return _done(
+        request, rid, route, _result_response(result), started, outcome=result.status, **fields
+    )
 
 
 async def route_flow(request: Request) -> Response:
@@ -521,10 +545,10 @@ async def route_flow(request: Request) -> Response:
         fields["problem"] = document["type"].removeprefix(_problems.TYPE_BASE)
         return _done(request, rid, route, problem_response(document), started, **fields)
     service.metrics.outcomes.labels(result.connector, flow, result.status).inc()
-    headers = {"Idempotency-Key": result.idempotency_key} if result.idempotency_key else {}
     fields["profile"] = result.routing.profile if result.routing is not None else holder
-    response = _json(result.to_dict(), headers=headers)
-    return _done(request, rid, route, response, started, outcome=result.status, **fields)
+    return _done(
+        request, rid, route, _result_response(result), started, outcome=result.status, **fields
+    )
 
 
 #: Headers that are the service's, not the processor's: never passed on as the delivery's.

@@ -100,8 +100,10 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
         "internal",
         500,
         "Internal error",
-        "An unexpected error before anything was sent. Its details are in the service's log "
-        "under the request id, never in the answer.",
+        "An unexpected error inside the service (its details are in the service's log under "
+        "the request id, never in the answer). Raised by the engine, it came before anything "
+        "was sent; the service's own last-resort handler cannot always say so, so a careful "
+        "caller (engine.remote does) treats it as unresolved and looks the payment up.",
         ConnectorServiceError,
     ),
     ProblemType(

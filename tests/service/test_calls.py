@@ -100,3 +100,19 @@ async def test_request_id_is_echoed_when_well_formed(service: Service) -> None:
     response = await service.post("/v1/stripe/authorize", AUTHORIZE, headers=headers)
     assert response.headers["X-Request-Id"] != "x" * 200
     assert len(response.headers["X-Request-Id"]) == 32
+
+
+async def test_a_result_that_cannot_be_written_is_still_a_result(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import Result
+
+    def broken(self: Result, **_: object) -> dict[str, object]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Result, "to_dict", broken)
+    response = await service.post("/v1/stripe/authorize", AUTHORIZE, headers=service.headers())
+    assert response.status_code == 200  # it was sent: never a problem document
+    assert response.json()["status"] == "unresolved"
+    assert response.json()["idempotency_key"] == response.headers["Idempotency-Key"]
+    assert len(service.processor.received) == 1

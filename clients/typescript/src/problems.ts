@@ -70,7 +70,7 @@ export class RenderError extends ConnectorServiceError {
 
 /**
  * Internal error (HTTP 500, `internal`).
- * An unexpected error before anything was sent. Its details are in the service's log under the request id, never in the answer.
+ * An unexpected error inside the service (its details are in the service's log under the request id, never in the answer). Raised by the engine, it came before anything was sent; the service's own last-resort handler cannot always say so, so a careful caller (engine.remote does) treats it as unresolved and looks the payment up.
  */
 export class InternalError extends ConnectorServiceError {
   static override readonly slug = "internal";

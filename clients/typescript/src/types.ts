@@ -1102,7 +1102,7 @@ export const PROBLEM_TYPES: readonly ProblemTypeInfo[] = [
     slug: "internal",
     status: 500,
     title: "Internal error",
-    description: "An unexpected error before anything was sent. Its details are in the service's log under the request id, never in the answer.",
+    description: "An unexpected error inside the service (its details are in the service's log under the request id, never in the answer). Raised by the engine, it came before anything was sent; the service's own last-resort handler cannot always say so, so a careful caller (engine.remote does) treats it as unresolved and looks the payment up.",
   },
   {
     type: "https://connector-service.dev/problems/unauthenticated",
