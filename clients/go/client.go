@@ -72,7 +72,7 @@ func WithUserAgent(userAgent string) Option {
 func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	base, err := url.Parse(baseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("connector: the base URL must be an absolute http(s) URL, not %q", baseURL)
+		return nil, errors.New("connector: the base URL must be an absolute http(s) URL (scheme and host)")
 	}
 	if base.User != nil {
 		return nil, errors.New("connector: the base URL must not hold a user or password")
