@@ -40,9 +40,7 @@ WIDTH = 100
 REF_PREFIX = "#/components/schemas/"
 
 #: Words Go spells in capitals (the usual lint list, plus the payment ones found here).
-INITIALISMS = frozenset(
-    {"api", "cvc", "http", "id", "ip", "json", "upi", "uri", "url", "vpa"}
-)
+INITIALISMS = frozenset({"api", "cvc", "http", "id", "ip", "json", "upi", "uri", "url", "vpa"})
 
 _GO_KINDS = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
 
@@ -67,12 +65,12 @@ def comment(text: str, indent: str = "") -> list[str]:
     lines = textwrap.wrap(words, room, break_long_words=False, break_on_hyphens=False)
     merged: list[str] = []
     for line in lines:
+        rest = line
         if merged and re.match(r"([-*+#]|[0-9]+[.)])(\s|$)", line):
             head, _, rest = line.partition(" ")
             merged[-1] += " " + head
-            line = rest
-        if line:
-            merged.append(line)
+        if rest:
+            merged.append(rest)
     return [f"{indent}// {line}" for line in merged]
 
 
@@ -213,7 +211,9 @@ class Generator:
         if "$ref" in schema:
             decl = self.component(schema["$ref"])
             return GoType(decl.name, decl.kind)
-        options = [o for o in schema.get("oneOf", schema.get("anyOf", [])) if o.get("type") != "null"]
+        options = [
+            o for o in schema.get("oneOf", schema.get("anyOf", [])) if o.get("type") != "null"
+        ]
         if len(options) == 1:
             return self.type_of(owner, prop, options[0])
         if options and all("$ref" in o or "enum" in o for o in options):
@@ -289,8 +289,7 @@ def _values(schema: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _walk_properties(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     if isinstance(node, Mapping):
-        for prop, sub in (node.get("properties") or {}).items():
-            yield prop, sub
+        yield from (node.get("properties") or {}).items()
         for value in node.values():
             yield from _walk_properties(value)
     elif isinstance(node, list):
@@ -301,11 +300,11 @@ def _walk_properties(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
 def _shared_enums(schemas: Mapping[str, Any]) -> dict[tuple[str, tuple[str, ...]], str]:
     """Inline enums that several schemas declare alike under one property name: named for the
     property alone (capture_method → CaptureMethod)."""
-    seen = Counter(
-        (prop, _values(sub)) for prop, sub in _walk_properties(schemas) if "enum" in sub
-    )
+    seen = Counter((prop, _values(sub)) for prop, sub in _walk_properties(schemas) if "enum" in sub)
     by_prop = Counter(prop for prop, _ in seen)
-    return {key: go_name(key[0]) for key, count in seen.items() if count > 1 and by_prop[key[0]] == 1}
+    return {
+        key: go_name(key[0]) for key, count in seen.items() if count > 1 and by_prop[key[0]] == 1
+    }
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -328,7 +327,7 @@ def render_decl(decl: Decl) -> list[str]:
     lines.append(f"type {decl.name} struct {{")
     run: list[tuple[str, str, str]] = []
     for item in decl.fields:
-        tag = f"`json:\"{item.json}{',omitempty' if item.omitempty else ''}\"`"
+        tag = f'`json:"{item.json}{",omitempty" if item.omitempty else ""}"`'
         if item.doc:  # a comment ends gofmt's alignment run; its field starts the next one
             lines.extend(align(run) if run else [])
             run = []
@@ -359,29 +358,37 @@ def render_masking(name: str, fields: Sequence[Field]) -> list[str]:
 
 
 def render_problems(types: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = ["// The problem types of the service (its OpenAPI document's x-problem-types)."]
-    lines.append("const (")
-    rows = [("ProblemType" + go_name(t["slug"]), "ProblemType", "= " + quote(t["type"])) for t in types]
-    lines.extend(align(rows))
-    lines += [")", ""]
-    lines.append("// Each problem type as a sentinel error: errors.Is(err, ErrInvalidInput) holds when")
-    lines.append("// err is (or wraps) a *ProblemError of that type.")
-    lines.append("var (")
-    for i, t in enumerate(types):
-        name = "Err" + go_name(t["slug"])
-        if i:
-            lines.append("")
-        lines.extend(comment(f"{name}: {t['title']} (HTTP {t['status']}). {t['description']}", "\t"))
-        fields = (
-            f"Type: ProblemType{go_name(t['slug'])}, Slug: {quote(t['slug'])}, "
-            f"Status: {int(t['status'])}, Title: {quote(t['title'])}"
-        )
-        lines.append(f"\t{name} = &ProblemKind{{{fields}}}")
-    lines += [")", ""]
-    lines.append("// problemKinds lists every sentinel, in the service's order.")
-    lines.append("var problemKinds = []*ProblemKind{")
-    lines.extend(f"\tErr{go_name(t['slug'])}," for t in types)
-    lines.append("}")
+    """The problem types (x-problem-types): a ProblemType constant and a sentinel per type."""
+    names = [go_name(t["slug"]) for t in types]
+    lines = [
+        "// The problem types of the service (its OpenAPI document's x-problem-types).",
+        "const (",
+    ]
+    lines += align(
+        [
+            (f"ProblemType{n}", "ProblemType", "= " + quote(t["type"]))
+            for n, t in zip(names, types, strict=True)
+        ]
+    )
+    lines += [
+        ")",
+        "",
+        "// Each problem type as a sentinel error: errors.Is(err, ErrInvalidInput) holds when err",
+        "// is (or wraps) a *ProblemError of that type.",
+        "var (",
+    ]
+    for i, (name, t) in enumerate(zip(names, types, strict=True)):
+        said = f"Err{name}: {t['title']} (HTTP {t['status']}). {t['description']}"
+        lines += ([""] if i else []) + comment(said, "\t")
+        fields = [
+            f"Type: ProblemType{name}",
+            f"Slug: {quote(t['slug'])}",
+            f"Status: {int(t['status'])}",
+            f"Title: {quote(t['title'])}",
+        ]
+        lines.append(f"\tErr{name} = &ProblemKind{{{', '.join(fields)}}}")
+    lines += [")", "", "// problemKinds lists every sentinel, in the service's order."]
+    lines += ["var problemKinds = []*ProblemKind{", *(f"\tErr{n}," for n in names), "}"]
     return lines
 
 
@@ -413,27 +420,31 @@ def flow_operations(document: Mapping[str, Any]) -> list[tuple[str, Mapping[str,
 def render_flows(document: Mapping[str, Any]) -> str:
     parts = [HEADER, "package connector", "", 'import "context"', ""]
     for flow, operation in flow_operations(document):
-        request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-        result = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        request = _schema_name(operation["requestBody"]["content"]["application/json"]["schema"])
+        result = _schema_name(
+            operation["responses"]["200"]["content"]["application/json"]["schema"]
+        )
         keyed = any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
         method = go_name(flow)
-        said = dict.fromkeys(_sentence(str(s)) for s in (operation["summary"], operation.get("description")) if s)
-        text = f"{method} calls POST /v1/{{connector}}/{flow}: " + " ".join(said)
+        said = [operation["summary"], operation.get("description")]
+        text = f"{method} calls POST /v1/{{connector}}/{flow}: "
+        text += " ".join(dict.fromkeys(_sentence(str(s)) for s in said if s))
         text += (
             " WithIdempotencyKey sets its idempotency key (one is generated otherwise, and "
             "returned in the Result)."
             if keyed
             else " A read: it takes no idempotency key."
         )
-        parts.extend(comment(text))
-        parts.append(
-            f"func (c *Connector) {method}(ctx context.Context, req *{go_name(request.removeprefix(REF_PREFIX))}, "
-            f"opts ...CallOption) (*{go_name(result.removeprefix(REF_PREFIX))}, error) {{"
-        )
-        parts.append(f"\treturn callFlow[{go_name(result.removeprefix(REF_PREFIX))}](ctx, c, {quote(flow)}, req, opts)")
-        parts.append("}")
-        parts.append("")
+        parts += comment(text)
+        signature = f"ctx context.Context, req *{request}, opts ...CallOption"
+        parts.append(f"func (c *Connector) {method}({signature}) (*{result}, error) {{")
+        parts.append(f"\treturn callFlow[{result}](ctx, c, {quote(flow)}, req, opts)")
+        parts += ["}", ""]
     return "\n".join(parts)
+
+
+def _schema_name(schema: Mapping[str, Any]) -> str:
+    return go_name(str(schema["$ref"]).removeprefix(REF_PREFIX))
 
 
 def generate(document: Mapping[str, Any]) -> dict[Path, str]:

@@ -57,8 +57,10 @@ type Option func(*Client)
 // redirect, whatever h's CheckRedirect says: credentials must not travel to another address.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) {
-		copied := *h
-		c.http = &copied
+		if h != nil {
+			copied := *h
+			c.http = &copied
+		}
 	}
 }
 

@@ -162,6 +162,18 @@ func TestAuthorizeCaptureRefundGetWithProfile(t *testing.T) {
 		t.Fatalf("get (a read) answered %+v", got)
 	}
 
+	// localstripe has no search: find reaches it and answers a Result, unresolved there.
+	found, err := stripe.Find(ctx, &connector.FindRequest{Reference: reference})
+	if err != nil || found.Flow != "find" {
+		t.Fatalf("find: %v %+v", err, found)
+	}
+	if found.Status == connector.ResultStatusFound &&
+		(len(found.Matches) != 1 || found.Matches[0].ConnectorTransactionID != id) {
+		t.Fatalf("find by reference %q: %+v", reference, found.Matches)
+	} else if found.Status != connector.ResultStatusFound && found.Status != connector.ResultStatusUnresolved {
+		t.Fatalf("find: status %q", found.Status)
+	}
+
 	refund, err := stripe.GetRefund(ctx, &connector.GetRefundRequest{ConnectorRefundID: refunded.ConnectorRefundID})
 	wantStatus(t, "get_refund", refund, err, connector.ResultStatusSucceeded)
 	if refund.ConnectorRefundID != refunded.ConnectorRefundID {

@@ -211,3 +211,64 @@ func TestProblemKindsMatchTheirTypes(t *testing.T) {
 		t.Error("statuses differ from the service's table")
 	}
 }
+
+func TestEveryFlowPostsItsRequestToItsPath(t *testing.T) {
+	var paths []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body) == 0 {
+			t.Errorf("%s: body %v (%v)", r.URL.Path, body, err)
+		}
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"flow":"x","connector":"acme","status":"pending"}`))
+	}))
+	defer server.Close()
+	acme := newClient(t, server.URL, "svc_test_key").Connector("acme")
+	ctx := context.Background()
+	method := connector.PaymentMethod{Type: connector.PaymentMethodTypeToken, Token: "tok"}
+	calls := map[string]func() (*connector.Result, error){
+		"authorize": func() (*connector.Result, error) {
+			return acme.Authorize(ctx, &connector.AuthorizeRequest{Amount: 1, Currency: "USD", PaymentMethod: method})
+		},
+		"complete_authorize": func() (*connector.Result, error) {
+			return acme.CompleteAuthorize(ctx, &connector.CompleteAuthorizeRequest{RedirectResponse: connector.RedirectResponse{Params: map[string]string{"a": "b"}}})
+		},
+		"capture": func() (*connector.Result, error) {
+			return acme.Capture(ctx, &connector.CaptureRequest{ConnectorTransactionID: "t"})
+		},
+		"void": func() (*connector.Result, error) {
+			return acme.Void(ctx, &connector.VoidRequest{ConnectorTransactionID: "t"})
+		},
+		"refund": func() (*connector.Result, error) {
+			return acme.Refund(ctx, &connector.RefundRequest{ConnectorTransactionID: "t"})
+		},
+		"get": func() (*connector.Result, error) {
+			return acme.Get(ctx, &connector.GetRequest{ConnectorTransactionID: "t"})
+		},
+		"get_refund": func() (*connector.Result, error) {
+			return acme.GetRefund(ctx, &connector.GetRefundRequest{ConnectorRefundID: "r"})
+		},
+		"setup_recurring": func() (*connector.Result, error) {
+			return acme.SetupRecurring(ctx, &connector.SetupRecurringRequest{Currency: "USD", PaymentMethod: method})
+		},
+		"charge_recurring": func() (*connector.Result, error) {
+			return acme.ChargeRecurring(ctx, &connector.ChargeRecurringRequest{Amount: 1, Currency: "USD", MandateID: "m"})
+		},
+		"find": func() (*connector.Result, error) { return acme.Find(ctx, &connector.FindRequest{Reference: "r"}) },
+	}
+	for flow, call := range calls {
+		paths = paths[:0]
+		result, err := call()
+		if err != nil || result.Status != connector.ResultStatusPending {
+			t.Fatalf("%s: %v %+v", flow, err, result)
+		}
+		if len(paths) != 1 || paths[0] != "POST /v1/acme/"+flow {
+			t.Fatalf("%s went to %v", flow, paths)
+		}
+	}
+	paths = paths[:0]
+	if _, err := acme.Authorize(ctx, nil); err == nil || len(paths) != 0 {
+		t.Fatalf("a nil request: %v, sent %v", err, paths)
+	}
+}

@@ -740,8 +740,8 @@ const (
 	ProblemTypeShuttingDown       ProblemType = "https://connector-service.dev/problems/shutting-down"
 )
 
-// Each problem type as a sentinel error: errors.Is(err, ErrInvalidInput) holds when
-// err is (or wraps) a *ProblemError of that type.
+// Each problem type as a sentinel error: errors.Is(err, ErrInvalidInput) holds when err
+// is (or wraps) a *ProblemError of that type.
 var (
 	// ErrInvalidInput: The unified request is invalid (HTTP 422). A field of the request body is
 	// missing, of the wrong type or out of range; `pointer` is its JSON pointer.
