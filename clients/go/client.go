@@ -264,3 +264,7 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
+
+// Ptr is a pointer to v, for the optional numbers, booleans and objects of a request:
+// Amount: connector.Ptr[connector.Amount](500).
+func Ptr[T any](v T) *T { return &v }

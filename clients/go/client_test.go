@@ -84,8 +84,6 @@ func card() connector.PaymentMethod {
 	return connector.PaymentMethod{Type: connector.PaymentMethodTypeToken, Token: "pm_card_visa"}
 }
 
-func amount(v int64) *connector.Amount { return &v }
-
 func wantStatus(t *testing.T, what string, result *connector.Result, err error, want connector.ResultStatus) {
 	t.Helper()
 	if err != nil {
@@ -148,7 +146,7 @@ func TestAuthorizeCaptureRefundGetWithProfile(t *testing.T) {
 
 	refunded, err := stripe.Refund(ctx, &connector.RefundRequest{
 		ConnectorTransactionID: id,
-		Amount:                 amount(500),
+		Amount:                 connector.Ptr[connector.Amount](500),
 		Currency:               "USD",
 	})
 	wantStatus(t, "refund", refunded, err, connector.ResultStatusSucceeded)

@@ -87,8 +87,7 @@ func TestWhatTheClientSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	bound := client.Connector("stripe", connector.WithProfile("p"), connector.WithEnvironment("production"))
-	zero := connector.Amount(0)
-	result, err := bound.Capture(context.Background(), &connector.CaptureRequest{ConnectorTransactionID: "pi_1", Amount: &zero, Currency: "USD"},
+	result, err := bound.Capture(context.Background(), &connector.CaptureRequest{ConnectorTransactionID: "pi_1", Amount: connector.Ptr[connector.Amount](0), Currency: "USD"},
 		connector.WithIdempotencyKey("k-1"), connector.WithRequestID("r-1"), connector.WithProcessorBaseURL("http://127.0.0.1:1"))
 	if err != nil {
 		t.Fatal(err)
