@@ -198,9 +198,6 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)
 	}
-	if body == nil {
-		req.Body, req.ContentLength = http.NoBody, 0
-	}
 	for name, values := range header {
 		req.Header[name] = values
 	}
@@ -215,11 +212,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		return fmt.Errorf("connector: %s %s: %w", method, path, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
+	s.record(resp)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("connector: %s %s: reading the answer: %w", method, path, err)
+		return fmt.Errorf("connector: %s %s: reading the answer: %w", method, path, unwrapURLError(err))
 	}
-	s.record(resp)
 	requestID := resp.Header.Get("X-Request-Id")
 	if len(data) > MaxResponseBytes {
 		return &UnexpectedResponseError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), RequestID: requestID, Reason: "the answer is too large"}
