@@ -471,7 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.write_text(text, encoding="utf-8")
     for path in stale:
         verb = "is stale (run python tools/gen_go.py)" if args.check else "written"
-        print(f"{path.relative_to(ROOT)} {verb}", file=sys.stderr if args.check else sys.stdout)
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"{shown} {verb}", file=sys.stderr if args.check else sys.stdout)
     return 1 if args.check and stale else 0
 
 

@@ -84,6 +84,22 @@ def test_a_changed_document_makes_the_check_fail() -> None:
     assert types != (CLIENT / "types.go").read_text(encoding="utf-8")
 
 
+def test_check_fails_on_a_stale_file_and_a_write_fixes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("types.go", "flows.go"):
+        shutil.copy(CLIENT / name, tmp_path / name)
+    stale = (CLIENT / "types.go").read_text(encoding="utf-8").replace("ErrorCode", "ErrCode")
+    (tmp_path / "types.go").write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(gen_go, "OUT", tmp_path)
+    assert gen_go.main(["--check"]) == 1
+    assert "types.go is stale" in capsys.readouterr().err
+    assert (tmp_path / "types.go").read_text(encoding="utf-8") == stale  # --check writes nothing
+    assert gen_go.main([]) == 0
+    assert gen_go.main(["--check"]) == 0
+    assert (tmp_path / "types.go").read_bytes() == (CLIENT / "types.go").read_bytes()
+
+
 def test_generation_is_deterministic() -> None:
     assert gen_go.generate(openapi_document()) == gen_go.generate(openapi_document())
 
