@@ -1,0 +1,3 @@
+module connector-service.dev/connector
+
+go 1.19
