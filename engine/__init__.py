@@ -38,10 +38,13 @@ from ._webhooks import WebhookResult
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client, Limits, RetryPolicy
+    from ._redis_tokens import RedisTokenCache
 
 #: Imported on first use: the HTTP stack (httpx, asyncio) is most of the engine's import time,
 #: and building, parsing and linting never need it.
 _HTTP_NAMES = frozenset({"AsyncClient", "Client", "Limits", "RetryPolicy"})
+#: Imported on first use too: redis and cryptography (the `service` extra) are optional.
+_REDIS_NAMES = frozenset({"RedisTokenCache"})
 
 
 def __getattr__(name: str) -> Any:
@@ -49,11 +52,15 @@ def __getattr__(name: str) -> Any:
         from . import _client
 
         return getattr(_client, name)
+    if name in _REDIS_NAMES:
+        from . import _redis_tokens
+
+        return getattr(_redis_tokens, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HTTP_NAMES})
+    return sorted({*globals(), *_HTTP_NAMES, *_REDIS_NAMES})
 
 
 __all__ = [
@@ -77,6 +84,7 @@ __all__ = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RedisTokenCache",
     "RefundStatus",
     "RenderError",
     "Result",

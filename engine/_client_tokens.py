@@ -1,27 +1,33 @@
 """A client's OAuth2 access token: reused (its own, one a concurrent call just fetched, the
-cache's) or fetched once per key however many threads or tasks want it, sync and async."""
+cache's) or fetched once per key however many threads or tasks want it, sync and async — and,
+with a SharedTokenCache, however many processes share the cache."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from functools import partial
 
 from ._connector import Connector
-from ._credentials import Credentials, resolve_credentials
+from ._credentials import Credentials, ResolvedCredentials, Secret, resolve_credentials
 from ._errors import NotSentError
 from ._http import HttpRequest, HttpResponse
+from ._plan import ConnectorPlan
 from ._sending import remaining
 from ._tokens import (
     AccessToken,
     Flight,
+    SharedTokenCache,
     TokenCache,
+    TokenWaitExpired,
     TokenWanted,
     build_token_request,
     flight,
     hide_body,
     parse_token_answer,
     token_cache_key,
+    token_cache_seal,
     token_url,
 )
 from ._unified import Result
@@ -45,6 +51,15 @@ class TokenHolder:
 
     def _token_key(self) -> str:
         """The token cache key for this Client's credentials, environment and host."""
+        plan, resolved, url = self._token_where()
+        return token_cache_key(plan, resolved, environment=self.environment, url=url)
+
+    def _token_seal(self) -> Secret:
+        """The key a shared cache encrypts this Client's token with (see token_cache_seal)."""
+        plan, resolved, url = self._token_where()
+        return token_cache_seal(plan, resolved, environment=self.environment, url=url)
+
+    def _token_where(self) -> tuple[ConnectorPlan, ResolvedCredentials, str]:
         plan = self.connector.plan
         resolved = resolve_credentials(plan, self._credentials)
         url = token_url(
@@ -54,7 +69,17 @@ class TokenHolder:
             base_url=self.base_url,
             allow_undeclared_host=self.allow_undeclared_host,
         )
-        return token_cache_key(plan, resolved, environment=self.environment, url=url)
+        return plan, resolved, url
+
+    @staticmethod
+    def _acceptable(want: TokenWanted, candidate: AccessToken) -> bool:
+        """Whether `candidate` may be sent for `want`: it fits the key, is usable, and is not
+        the one the processor just refused."""
+        return (
+            candidate.fits(want.key)
+            and candidate.usable()
+            and (want.rejected is None or candidate.token != want.rejected.token)
+        )
 
     def _reusable_token(
         self, want: TokenWanted, flight: Flight | None = None
@@ -63,12 +88,7 @@ class TokenHolder:
         one), the one a concurrent call just fetched, or the cache's — each only when it fits
         the key, is usable, and is not the one the processor just refused."""
         for candidate in self._token_candidates(want.key, flight):
-            if (
-                candidate is not None
-                and candidate.fits(want.key)
-                and candidate.usable()
-                and (want.rejected is None or candidate.token != want.rejected.token)
-            ):
+            if candidate is not None and self._acceptable(want, candidate):
                 self._access_token = candidate
                 return candidate
         return None
@@ -133,6 +153,24 @@ def token_for(
         reusable = holder._reusable_token(want, shared)
         if reusable is not None:
             return reusable, False
+        cache = holder.token_cache
+        if isinstance(cache, SharedTokenCache):
+
+            def fetch() -> AccessToken:
+                return holder._took_token(want, shared, send(holder._token_request(), deadline))
+
+            try:
+                answer = cache.get_or_fetch(
+                    want.key,
+                    holder._token_seal(),
+                    partial(holder._acceptable, want),
+                    fetch,
+                    deadline,
+                )
+            except TokenWaitExpired:
+                raise holder._no_time_for_token(holder.connector.id) from None
+            shared.token = holder._access_token = answer[0]
+            return answer
         # Passed on, never a local: the answer holds the token.
         return holder._took_token(want, shared, send(holder._token_request(), deadline)), True
     finally:
@@ -157,6 +195,26 @@ async def token_for_async(
         reusable = holder._reusable_token(want, shared)
         if reusable is not None:
             return reusable, False
+        cache = holder.token_cache
+        if isinstance(cache, SharedTokenCache):
+
+            async def fetch() -> AccessToken:
+                return holder._took_token(
+                    want, shared, await send(holder._token_request(), deadline)
+                )
+
+            try:
+                shared_answer = await cache.get_or_fetch_async(
+                    want.key,
+                    holder._token_seal(),
+                    partial(holder._acceptable, want),
+                    fetch,
+                    deadline,
+                )
+            except TokenWaitExpired:
+                raise holder._no_time_for_token(holder.connector.id) from None
+            shared.token = holder._access_token = shared_answer[0]
+            return shared_answer
         answer = holder._took_token(want, shared, await send(holder._token_request(), deadline))
         return answer, True
     finally:

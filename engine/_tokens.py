@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import math
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ._build import root_url
 from ._credentials import ResolvedCredentials, Secret, resolve_credentials
@@ -88,6 +89,42 @@ class MemoryTokenCache:
 
 DEFAULT_TOKEN_CACHE = MemoryTokenCache()
 
+#: Whether a token found in a cache may be sent (it fits the key, is usable, was not refused).
+Accept = Callable[[AccessToken], bool]
+
+
+@runtime_checkable
+class SharedTokenCache(TokenCache, Protocol):
+    """A TokenCache that processes share (engine.RedisTokenCache). Its plain get/set are this
+    process's copies; on a miss the client asks `get_or_fetch`, which returns a stored token
+    that `accept`s, or runs `fetch` — once per key across every process sharing the store —
+    and stores what it fetched. `seal` (token_cache_seal) is derived from the credentials:
+    what the store keeps is encrypted with it. Raises TokenWaitExpired when `deadline`
+    (time.monotonic) passes while another process holds the fetch; an unreachable store is
+    no reason to fail: the token is then fetched without it."""
+
+    def get_or_fetch(
+        self,
+        key: str,
+        seal: Secret,
+        accept: Accept,
+        fetch: Callable[[], AccessToken],
+        deadline: float | None,
+    ) -> tuple[AccessToken, bool]: ...
+
+    async def get_or_fetch_async(
+        self,
+        key: str,
+        seal: Secret,
+        accept: Accept,
+        fetch: Callable[[], Awaitable[AccessToken]],
+        deadline: float | None,
+    ) -> tuple[AccessToken, bool]: ...
+
+
+class TokenWaitExpired(Exception):
+    """The call's deadline passed while another process was fetching the token."""
+
 
 def token_url(
     plan: ConnectorPlan,
@@ -110,7 +147,32 @@ def token_cache_key(
     """`oauth2:<connector>:<environment>:<sha256>`, the hash over the connector, environment,
     token URL and every credential value (canonical JSON). Holds no credential; the same in
     every process (no salt), so a shared cache works."""
-    canonical = json.dumps(
+    canonical = _canonical(plan, resolved, environment, url)
+    digest = hashlib.sha256(canonical).hexdigest()
+    del canonical  # holds every credential value: not left in a traceback's frame locals
+    return f"oauth2:{plan.id}:{environment}:{digest}"
+
+
+def token_cache_seal(
+    plan: ConnectorPlan, resolved: ResolvedCredentials, *, environment: str, url: str
+) -> Secret:
+    """A 256-bit key (hex) only these credentials give: HMAC-SHA256 keyed by its own label over
+    the canonical JSON the cache key hashes, so the key (which a shared cache stores) tells
+    nothing of it. A shared cache encrypts the token with it: a dump of the store alone holds
+    no token and no credential."""
+    canonical = _canonical(plan, resolved, environment, url)
+    seal = Secret(hmac.new(_SEAL_LABEL, canonical, hashlib.sha256).hexdigest())
+    del canonical
+    return seal
+
+
+_SEAL_LABEL = b"connector-service/token-cache/seal/v1"
+
+
+def _canonical(
+    plan: ConnectorPlan, resolved: ResolvedCredentials, environment: str, url: str
+) -> bytes:
+    return json.dumps(
         {
             "connector": plan.id,
             "environment": environment,
@@ -120,10 +182,7 @@ def token_cache_key(
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,
-    )
-    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
-    del canonical  # holds every credential value: not left in a traceback's frame locals
-    return f"oauth2:{plan.id}:{environment}:{digest}"
+    ).encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ PUBLIC = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RedisTokenCache",
     "RefundStatus",
     "RenderError",
     "Result",
