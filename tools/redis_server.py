@@ -79,6 +79,8 @@ def start(port: int | None = None, timeout: float = 20.0) -> RedisServer:
             "no",
             "--protected-mode",
             "yes",
+            "--repl-diskless-sync-delay",  # a snapshot (redis-cli --rdb) starts at once
+            "0",
             "--loglevel",
             "warning",
         ],

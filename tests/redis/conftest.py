@@ -34,6 +34,16 @@ def redis_url(redis_session: redis_server.RedisServer) -> Iterator[str]:
 
 
 @pytest.fixture
+def own_redis() -> Iterator[redis_server.RedisServer]:
+    """A redis-server of this test alone (which it may stop)."""
+    server = redis_server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def token_server() -> Iterator[TokenServer]:
     server = TokenServer(delay=0.2)
     try:

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import threading
@@ -29,14 +30,19 @@ from .tenants import AMOUNTS, TENANTS, async_client, client, payment
 from .token_server import TokenServer
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import redis_server
 
 
 @pytest.fixture
 def store(redis_url: str) -> Iterator[redis.Redis]:
     with redis.Redis.from_url(redis_url) as connection:
         yield connection
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _pay(tenant: str, server: TokenServer, cache: RedisTokenCache, **kwargs: Any) -> str:
@@ -155,7 +161,7 @@ def _everything_redis_holds(store: redis.Redis, redis_url: str, tmp_path: Path) 
     held = b""
     for name in store.keys("*"):
         held += name + b"\n" + (store.get(name) or b"") + b"\n" + (store.dump(name) or b"")
-    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    port = redis_url.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
     snapshot = tmp_path / "dump.rdb"
     subprocess.run(
         ["redis-cli", "-h", "127.0.0.1", "-p", port, "--rdb", str(snapshot)],
@@ -229,9 +235,9 @@ def test_a_sealed_value_opens_only_with_its_seal_and_its_key() -> None:
 
 
 def test_redis_down_the_call_still_succeeds_by_fetching(
-    token_server: TokenServer, caplog: pytest.LogCaptureFixture
+    token_server: TokenServer, own_redis: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = redis_server.start()
+    server = own_redis
     url = f"redis://:hunter2_REDIS_PASSWORD@127.0.0.1:{server.port}/0"
     with redis.Redis.from_url(server.url) as admin:
         admin.config_set("requirepass", "hunter2_REDIS_PASSWORD")
@@ -250,7 +256,7 @@ def test_redis_down_the_call_still_succeeds_by_fetching(
 def test_redis_down_and_no_token_sends_no_payment(caplog: pytest.LogCaptureFixture) -> None:
     refusing = TokenServer(hang_first=True)
     try:
-        cache = RedisTokenCache(f"redis://127.0.0.1:{redis_server.free_port()}/0")
+        cache = RedisTokenCache(f"redis://127.0.0.1:{_free_port()}/0")
         with caplog.at_level(logging.WARNING, logger="engine"), pytest.raises(NotSentError):
             _pay("alpha", refusing, cache, limits=Limits(total_timeout=1.0))
         assert refusing.paid == []
