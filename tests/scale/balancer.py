@@ -33,12 +33,14 @@ from pathlib import Path
 
 INSTALL_HINT = "install it with `apt-get install nginx-light` (Debian package; `nginx` works too)"
 PROBLEM_BASE = "https://connector-service.dev/problems/"
+#: Where Debian puts nginx (/usr/sbin is not on every user's PATH).
+CANDIDATES = ("/usr/sbin/nginx", "/sbin/nginx")
 
 
 def binary() -> str:
     """The nginx executable; a clear error (never a skip) when it is missing."""
     found = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx", "/sbin/nginx") if Path(path).exists()), None
+        (path for path in CANDIDATES if Path(path).exists()), None
     )
     if found is None:
         raise RuntimeError(f"nginx is not installed: {INSTALL_HINT}")
@@ -139,11 +141,20 @@ class Balancer:
         return f"http://127.0.0.1:{self.port}"
 
     def logs(self) -> str:
+        """nginx's stderr and error log (tails), and the access log's lines of failed calls."""
         parts = []
-        for name in ("stderr.log", "error.log", "access.log"):
+        for name in ("stderr.log", "error.log"):
             path = self.folder / name
             if path.exists():
-                parts.append(f"--- nginx {name}\n{path.read_text(errors='replace')}")
+                parts.append(f"--- nginx {name}\n{path.read_text(errors='replace')[-4000:]}")
+        access = self.folder / "access.log"
+        if access.exists():
+            failed = [
+                line
+                for line in access.read_text(errors="replace").splitlines()
+                if line.split(" ", 2)[1:2] != ["200"]
+            ]
+            parts.append("--- nginx access.log, calls not answered 200\n" + "\n".join(failed))
         return "\n".join(parts)
 
     def stop(self) -> None:

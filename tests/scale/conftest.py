@@ -34,7 +34,7 @@ TENANTS: dict[str, dict[str, str]] = {
 }
 
 
-def _require(find: Callable[[], str]) -> str:
+def require(find: Callable[[], str]) -> str:
     try:
         return find()
     except RuntimeError as exc:
@@ -105,7 +105,7 @@ def processor() -> Iterator[Processor]:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A fresh redis-server per test (the Debian package's binary; no persistence)."""
-    _require(redis_server.binary)
+    require(redis_server.binary)
     server = redis_server.start()
     try:
         yield server.url
@@ -147,7 +147,7 @@ class Cluster:
 
     def diagnostics(self) -> str:
         """The replicas' and nginx's logs (tails), for a failing assertion's message."""
-        parts = [self.balancer.logs()[-6000:]]
+        parts = [self.balancer.logs()]
         for replica in self.replicas:
             text = replica.log.read_text(errors="replace") if replica.log.exists() else ""
             parts.append(f"--- replica {replica.address}\n{text[-3000:]}")
@@ -182,7 +182,7 @@ def cluster(processor: Processor) -> Iterator[ClusterFactory]:
     def start(
         token_cache: dict[str, str], *, shutdown_grace: float = 5.0, max_fails: int = 0
     ) -> Cluster:
-        _require(balancer.binary)
+        require(balancer.binary)
         settings = replica_config(token_cache, shutdown_grace)
         with ThreadPoolExecutor(REPLICAS) as pool:
             futures = [
