@@ -123,17 +123,6 @@ class Replica:
     def address(self) -> str:
         return self.url.removeprefix("http://")
 
-    def in_flight(self) -> float:
-        """Its engine calls in flight (the /metrics gauge), 0 when it does not answer."""
-        try:
-            text = httpx.get(f"{self.url}/metrics", timeout=2).text
-        except httpx.HTTPError:
-            return 0.0
-        for line in text.splitlines():
-            if line.startswith("connector_service_calls_in_flight{"):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
-
 
 @dataclass
 class Cluster:

@@ -19,6 +19,7 @@ import shutil
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,16 +39,10 @@ def _headers(cluster: Cluster) -> dict[str, str]:
     return {"Authorization": f"Bearer {API_KEY}", "X-Connector-Base-Url": cluster.processor.url}
 
 
-def _gauge(metrics: str, name: str) -> float:
+def _metric(metrics: str, name: str) -> float:
+    """The value of `name` (its first series) in a Prometheus text page; 0 when absent."""
     for line in metrics.splitlines():
-        if line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def _gauge_total(metrics: str, name: str) -> float:
-    for line in metrics.splitlines():
-        if line.startswith(name + " "):
+        if line.startswith((name + "{", name + " ")):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -68,7 +63,7 @@ def _stopper(
                 metrics = (await http.get(f"{victim.url}/metrics")).text
                 if (
                     state["held"] >= 20
-                    and _gauge(metrics, "connector_service_calls_in_flight") >= 5
+                    and _metric(metrics, "connector_service_calls_in_flight") >= 5
                 ):
                     stop()
                     progress.stopped.set()
@@ -82,17 +77,17 @@ def _load(
     cluster: Cluster,
     calls: list[Call],
     stopper: Callable[[Progress], Awaitable[None]] | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     asyncio.run(run_load(cluster.url, calls, _headers(cluster), pace=PACE, stopper=stopper))
     return cluster.processor.state()
 
 
-def _check_every_call(calls: list[Call], state: dict[str, object], context: str) -> None:
+def _check_every_call(calls: list[Call], state: dict[str, Any], context: str) -> None:
     """What holds whatever happened to a replica: every call answered as a Result or a
     problem document, no key at the processor twice, none the load did not send, each paid
     with its own tenant's token, each Result that says paid matching one payment request."""
-    payments: dict[str, int] = state["payments"]  # type: ignore[assignment]
-    payers: dict[str, list[str]] = state["payers"]  # type: ignore[assignment]
+    payments: dict[str, int] = state["payments"]
+    payers: dict[str, list[str]] = state["payers"]
     assert state["refused"] == {}, context
     unanswered = [c.key for c in calls if c.failure is not None]
     assert unanswered == [], f"calls without an HTTP answer: {unanswered}\n{context}"
@@ -124,7 +119,7 @@ def _check_every_call(calls: list[Call], state: dict[str, object], context: str)
             assert payers[call.key] == [TENANTS[call.tenant]["client_id"], call.reference], where
 
 
-def _one_token_per_tenant(state: dict[str, object], context: str) -> None:
+def _one_token_per_tenant(state: dict[str, Any], context: str) -> None:
     expected = {credentials["client_id"]: 1 for credentials in TENANTS.values()}
     assert state["tokens"] == expected, f"token requests per client id\n{context}"
 
@@ -142,7 +137,7 @@ def test_a_replica_killed_mid_load_loses_no_call_and_doubles_none(
 
     _check_every_call(calls, state, context)
     _one_token_per_tenant(state, context)
-    payments: dict[str, int] = state["payments"]  # type: ignore[assignment]
+    payments: dict[str, int] = state["payments"]
     lost = [c for c in calls if c.outcome.startswith("gateway:")]
     # The hard case happened: the victim died holding calls the processor had received.
     assert any(payments.get(c.key) == 1 for c in lost), context
@@ -181,7 +176,7 @@ def test_a_replica_drained_mid_load_answers_every_call_it_took(
 
     _check_every_call(calls, state, context)
     _one_token_per_tenant(state, context)
-    payments: dict[str, int] = state["payments"]  # type: ignore[assignment]
+    payments: dict[str, int] = state["payments"]
     # A drained replica sends nothing on that it does not answer: no nginx 502 for a key the
     # processor has. (A 502 can still happen, for a connection the kernel had queued when the
     # replica closed its listening socket: written by nginx, so not retried, but never read by
@@ -218,12 +213,12 @@ def test_with_the_memory_cache_each_replica_fetches_its_own_token(
 
     _check_every_call(calls, state, context)
     assert all(c.outcome == f"result:{SUCCESS[c.capture_method]}" for c in calls), context
-    tokens: dict[str, int] = state["tokens"]  # type: ignore[assignment]
+    tokens: dict[str, int] = state["tokens"]
     assert set(tokens) == {credentials["client_id"] for credentials in TENANTS.values()}, context
     assert sum(tokens.values()) > len(TENANTS), context
     # The replicas' own count of token fetches (/metrics) agrees with the processor's.
     fetched = sum(
-        _gauge_total(httpx.get(f"{r.url}/metrics").text, "connector_service_token_fetches_total")
+        _metric(httpx.get(f"{r.url}/metrics").text, "connector_service_token_fetches_total")
         for r in running.replicas
     )
     assert fetched == sum(tokens.values()), context
@@ -237,6 +232,6 @@ def test_a_missing_nginx_or_redis_server_fails_naming_its_package(
     monkeypatch.setattr(balancer, "CANDIDATES", ("/nonexistent/nginx",))
     with pytest.raises(pytest.fail.Exception, match="apt-get install nginx-light"):
         require(balancer.binary)
-    monkeypatch.setattr("redis_server.Path", lambda path: Path("/nonexistent") / path)
+    monkeypatch.setattr("redis_server.Path", lambda path: Path(f"/nonexistent{path}"))
     with pytest.raises(pytest.fail.Exception, match="apt-get install redis-server"):
         require(redis_server.binary)
