@@ -30,6 +30,7 @@ import os
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Self
@@ -62,6 +63,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+#: Tokens kept in this process before the expired ones are dropped.
+_LOCAL_TOKENS = 10_000
 
 #: Pauses between looks while another process fetches: short first, growing to this.
 _FIRST_PAUSE = 0.005
@@ -164,6 +168,7 @@ class RedisTokenCache:
         )
         self._local: dict[str, AccessToken] = {}
         self._guard = threading.Lock()
+        self._counts: Counter[str] = Counter()
         self._resting_until = 0.0
 
     @classmethod
@@ -180,11 +185,31 @@ class RedisTokenCache:
 
     def get(self, key: str) -> AccessToken | None:
         with self._guard:
-            return self._local.get(key)
+            token = self._local.get(key)
+            if token is not None:
+                self._counts["local_hits"] += 1
+            return token
 
     def set(self, key: str, token: AccessToken) -> None:
         with self._guard:
+            if len(self._local) >= _LOCAL_TOKENS and key not in self._local:
+                now = time.time()
+                self._local = {k: t for k, t in self._local.items() if t.usable(now)}
             self._local[key] = token
+
+    def counts(self) -> dict[str, int]:
+        """What this cache did so far (for metrics): `local_hits` (found in this process),
+        `shared_hits` (read from Redis), `fetches`, `waits` (pauses while another process
+        fetched) and `unreachable` (Redis commands that failed)."""
+        with self._guard:
+            return {
+                name: self._counts[name]
+                for name in ("local_hits", "shared_hits", "fetches", "waits", "unreachable")
+            }
+
+    def _count(self, name: str) -> None:
+        with self._guard:
+            self._counts[name] += 1
 
     # The shared side (engine._tokens.SharedTokenCache).
 
@@ -280,6 +305,7 @@ class RedisTokenCache:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TokenWaitExpired
+            self._count("waits")
             yield _Pause(pause if left is None else min(pause, left))
             pause = min(pause * 2, _LONGEST_PAUSE)
             found = yield _Get(name)
@@ -290,10 +316,12 @@ class RedisTokenCache:
                 return token, False
         # Stored between the last look and the lock: the holder before us just let go.
         found = yield _Get(name)
+        self._note(found)
         token = self._taken(key, seal, name, found, accept)
         if token is not None:
             self._note((yield _Unlock(lock, owner)))
             return token, False
+        self._count("fetches")
         fetched = yield _Fetch()
         if isinstance(fetched, AccessToken):
             self.set(key, fetched)
@@ -311,6 +339,7 @@ class RedisTokenCache:
         kept = self.get(key)
         if kept is not None and accept(kept):
             return kept, False
+        self._count("fetches")
         fetched = yield _Fetch()
         if not isinstance(fetched, AccessToken):
             raise _raised(fetched)
@@ -326,6 +355,7 @@ class RedisTokenCache:
         token = _opened(seal, name, found, key)
         if token is None or not accept(token):
             return None
+        self._count("shared_hits")
         self.set(key, token)
         return token
 
@@ -333,6 +363,7 @@ class RedisTokenCache:
         """Rests the cache (and warns, once per rest) when a Redis command failed."""
         if not isinstance(answer, _Unreachable):
             return
+        self._count("unreachable")
         if time.monotonic() >= self._resting_until:
             logger.warning(
                 "token cache %s unreachable (%s): access tokens are fetched without it for %.0f s",

@@ -5,9 +5,11 @@ expires, and the per-key flights that make concurrent calls share one token requ
 A token belongs to exactly the credentials that fetched it: the cache key is a SHA-256
 fingerprint of every credential value (secret or not), the connector, the environment and the
 token URL, and a fetched AccessToken carries that key, so a Client built with other credentials
-never uses it. The cache interface is two methods, so a shared store (Redis, a database) can
-replace the in-memory default (keys are stable across processes); a stateless caller can instead
-keep the AccessToken a Result returns and pass it back to the next Client.
+never uses it. The cache interface is two methods, so another store can replace the in-memory
+default (keys are stable across processes); a SharedTokenCache (engine.RedisTokenCache) adds one
+fetch per key across processes and keeps tokens encrypted under a seal only the credentials give
+(token_cache_seal). A stateless caller can instead keep the AccessToken a Result returns and
+pass it back to the next Client.
 """
 
 from __future__ import annotations

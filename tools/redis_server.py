@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 INSTALL_HINT = "install it with `apt-get install redis-server`"
 
@@ -41,10 +40,8 @@ class RedisServer:
 
 
 def binary() -> str:
-    """The redis-server executable; a clear error (never a skip) when it is missing."""
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
+    """The redis-server executable on PATH; a clear error (never a skip) when it is missing."""
+    found = shutil.which("redis-server")
     if found is None:
         raise RuntimeError(f"redis-server is not installed: {INSTALL_HINT}")
     return found

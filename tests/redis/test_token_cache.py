@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,12 @@ def _worker(order: dict[str, Any]) -> subprocess.Popen[str]:
     return worker
 
 
+def _go(worker: subprocess.Popen[str]) -> None:
+    assert worker.stdin is not None
+    worker.stdin.write("go\n")
+    worker.stdin.flush()
+
+
 def _finish(worker: subprocess.Popen[str]) -> list[str]:
     out, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0
@@ -93,7 +100,7 @@ def test_two_processes_with_the_same_credentials_share_one_token(
     order = {"redis_url": redis_url, "base_url": token_server.url, "tenants": ["alpha"]}
     for _ in range(2):
         worker = _worker(order)
-        worker.stdin.write("go\n")  # type: ignore[union-attr]
+        _go(worker)
         assert _finish(worker) == ["captured"]
     assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 1
     assert _wrong_tokens(token_server) == []
@@ -121,7 +128,8 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
         "tenants": tenants,
         "threads": threads,
     }
-    workers = [_worker(order) for _ in range(3)]  # each ready, waiting for the word
+    # Three OS processes, each ready and waiting for the word: two with threads, one asyncio.
+    workers = [_worker(order), _worker(order), _worker({**order, "asyncio": True})]
     thread_cache, task_cache = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
     statuses: list[str] = []
 
@@ -140,8 +148,7 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
 
     pool = [threading.Thread(target=pay, args=(t,)) for t in tenants for _ in range(threads)]
     for worker in workers:
-        worker.stdin.write("go\n")  # type: ignore[union-attr]
-        worker.stdin.flush()  # type: ignore[union-attr]
+        _go(worker)
     for thread in pool:
         thread.start()
     statuses += asyncio.run(tasks())
@@ -154,6 +161,53 @@ def test_threads_tasks_and_processes_fetch_one_token_per_tenant(
     for tenant in tenants:
         assert token_server.tokens_for(TENANTS[tenant]["client_secret"]) == 1, tenant
     assert _wrong_tokens(token_server) == []
+
+
+def test_asyncio_calls_talk_to_redis_without_blocking_their_loop(
+    redis_url: str, token_server: TokenServer
+) -> None:
+    async def pay_in_a_fresh_process_view() -> str:
+        cache = RedisTokenCache(redis_url)
+        cache._command = _no_blocking_redis  # type: ignore[method-assign]
+        try:
+            async with async_client("alpha", token_server.url, cache) as payer:
+                return str((await payer.authorize(payment("alpha"))).status)
+        finally:
+            await cache.aclose()
+
+    assert asyncio.run(pay_in_a_fresh_process_view()) == "captured"
+    assert asyncio.run(pay_in_a_fresh_process_view()) == "captured"
+    assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 1
+
+
+def _no_blocking_redis(step: object) -> object:
+    raise AssertionError("an asyncio call used the blocking Redis client")
+
+
+def test_a_token_the_processor_refuses_is_replaced_once_for_every_process(
+    redis_url: str, token_server: TokenServer
+) -> None:
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    token_server.revoked.update(token_server.issued)  # the processor no longer takes it
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    assert _pay("alpha", token_server, RedisTokenCache(redis_url)) == "captured"
+    assert token_server.tokens_for(TENANTS["alpha"]["client_secret"]) == 2
+    first, second = sorted(token_server.issued)
+    assert [bearer for _, bearer in token_server.paid] == [first, second, second]
+
+
+def test_counts_say_what_the_cache_did(redis_url: str, token_server: TokenServer) -> None:
+    first, second = RedisTokenCache(redis_url), RedisTokenCache(redis_url)
+    for cache in [first, first, second]:
+        assert _pay("alpha", token_server, cache) == "captured"
+    assert first.counts() == {
+        "local_hits": 1,
+        "shared_hits": 0,
+        "fetches": 1,
+        "waits": 0,
+        "unreachable": 0,
+    }
+    assert second.counts()["shared_hits"] == 1 and second.counts()["fetches"] == 0
 
 
 def _everything_redis_holds(store: redis.Redis, redis_url: str, tmp_path: Path) -> bytes:
@@ -264,6 +318,24 @@ def test_redis_down_and_no_token_sends_no_payment(caplog: pytest.LogCaptureFixtu
         refusing.stop()
 
 
+def test_a_failed_fetch_releases_the_lock_and_leaves_no_secret_in_frame_locals(
+    redis_url: str, store: redis.Redis
+) -> None:
+    failing = TokenServer(fail_status=502)
+    try:
+        with pytest.raises(NotSentError) as raised:
+            _pay("alpha", failing, RedisTokenCache(redis_url))
+        assert failing.paid == [] and store.keys("*") == []  # no lock left, nothing stored
+        shown = traceback.TracebackException.from_exception(raised.value, capture_locals=True)
+        frames = [f for f in shown.stack if "/engine/" in f.filename]
+        assert any("_redis_tokens" in f.filename for f in frames)
+        text = "".join(repr(f.locals) for f in frames)
+        secrets = [*failing.issued, *failing.token_requests, "ISSUED_SECRET_VALUE"]
+        assert [s for s in secrets if s in text] == []
+    finally:
+        failing.stop()
+
+
 def test_a_dead_lock_holder_is_taken_over_after_the_lock_expires(
     redis_url: str, store: redis.Redis
 ) -> None:
@@ -272,12 +344,11 @@ def test_a_dead_lock_holder_is_taken_over_after_the_lock_expires(
         "redis_url": redis_url,
         "base_url": hanging.url,
         "tenants": ["alpha"],
-        "lock_seconds": 2.0,
+        "lock_seconds": 3.0,
     }
     try:
         holder = _worker(order)
-        holder.stdin.write("go\n")  # type: ignore[union-attr]
-        holder.stdin.flush()  # type: ignore[union-attr]
+        _go(holder)
         while not hanging.token_requests:
             time.sleep(0.01)
         (lock,) = store.keys("connector-service:lock:*")

@@ -15,15 +15,20 @@ from typing import Any
 
 class TokenServer:
     """`delay` slows every token answer (concurrent callers overlap while it answers);
-    `hang_first` never answers the first token request (until `stop`)."""
+    `hang_first` never answers the first token request (until `stop`); `fail_status` answers
+    every token request with that status and a token in the body."""
 
-    def __init__(self, *, delay: float = 0.0, hang_first: bool = False) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, hang_first: bool = False, fail_status: int | None = None
+    ) -> None:
         self.delay = delay
+        self.fail_status = fail_status
         self.hang_first = hang_first
         self.lock = threading.Lock()
         self.token_requests: list[str] = []  # the client secret of each token request
         self.issued: dict[str, str] = {}  # token → the client secret it was issued to
         self.paid: list[tuple[int, str]] = []  # (amount, bearer token) per order
+        self.revoked: set[str] = set()  # tokens an order is refused with (HTTP 401)
         self.released = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -71,18 +76,21 @@ def _handler(fake: TokenServer) -> type[BaseHTTPRequestHandler]:
                     fake.released.wait()
                     return
                 time.sleep(fake.delay)
-                self._answer({"access_token": token, "expires_in": 3600})
+                self._answer({"access_token": token, "expires_in": 3600}, fake.fail_status or 200)
             elif self.path == "/v1/orders":
                 bearer = self.headers["Authorization"].removeprefix("Bearer ")
+                if bearer in fake.revoked:
+                    self._answer({"error": {"code": "expired", "message": "no"}}, 401)
+                    return
                 with fake.lock:
                     fake.paid.append((json.loads(body)["amount"], bearer))
                 self._answer({"id": "ord_1"})
             else:
                 self._answer({"id": "pay_1", "status": "approved", "amount": 1, "currency": "USD"})
 
-        def _answer(self, data: dict[str, Any]) -> None:
+        def _answer(self, data: dict[str, Any], status: int = 200) -> None:
             raw = json.dumps(data).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()

@@ -1,16 +1,18 @@
 """One OS process of the cross-process token tests: `python -m tests.redis.worker '<json>'`.
 Prints `ready`, waits for a line on stdin, then pays with `threads` threads (a fresh Client
-each, one RedisTokenCache for the process) and prints the statuses as one JSON line."""
+each, one RedisTokenCache for the process) — or as many asyncio tasks with AsyncClients when
+`asyncio` is set — and prints the statuses as one JSON line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
 
 from engine import RedisTokenCache
 
-from .tenants import client, payment
+from .tenants import async_client, client, payment
 
 
 def main() -> None:
@@ -33,12 +35,30 @@ def main() -> None:
     ]
     print("ready", flush=True)
     sys.stdin.readline()
+    if order.get("asyncio"):
+        print(json.dumps(asyncio.run(_tasks(order, cache))), flush=True)
+        return
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     cache.close()
     print(json.dumps(statuses), flush=True)
+
+
+async def _tasks(order: dict[str, object], cache: RedisTokenCache) -> list[str]:
+    async def pay(tenant: str) -> str:
+        async with async_client(tenant, str(order["base_url"]), cache) as payer:
+            return str((await payer.authorize(payment(tenant))).status)
+
+    tenants = order["tenants"]
+    assert isinstance(tenants, list)
+    try:
+        count = int(str(order.get("threads", 1)))
+        return await asyncio.gather(*(pay(t) for t in tenants for _ in range(count)))
+    finally:
+        await cache.aclose()
+        cache.close()
 
 
 if __name__ == "__main__":
