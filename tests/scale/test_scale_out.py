@@ -18,7 +18,6 @@ import asyncio
 import shutil
 import signal
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -232,6 +231,5 @@ def test_a_missing_nginx_or_redis_server_fails_naming_its_package(
     monkeypatch.setattr(balancer, "CANDIDATES", ("/nonexistent/nginx",))
     with pytest.raises(pytest.fail.Exception, match="apt-get install nginx-light"):
         require(balancer.binary)
-    monkeypatch.setattr("redis_server.Path", lambda path: Path(f"/nonexistent{path}"))
     with pytest.raises(pytest.fail.Exception, match="apt-get install redis-server"):
         require(redis_server.binary)
