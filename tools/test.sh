@@ -12,4 +12,5 @@ bash tools/system_deps.sh
 "$VENV/bin/connector" lint
 "$VENV/bin/connector" docs --check
 "$VENV/bin/python" tools/gen_typescript.py --check
+"$VENV/bin/python" tools/gen_go.py --check
 "$VENV/bin/python" -m pytest "$@"

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_HINT = "install it with `apt-get install nginx-light` (Debian package; `nginx` works too)"
-PROBLEM_BASE = "https://connector-service.dev/problems/"
+#: Outside the service's own problem types: a balancer's answer never says "nothing was sent".
+PROBLEM_BASE = "https://connector-service.dev/gateway/"
 #: Where Debian puts nginx (/usr/sbin is not on every user's PATH).
 CANDIDATES = ("/usr/sbin/nginx", "/sbin/nginx")
 

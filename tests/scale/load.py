@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from engine.service._problems import TYPE_BASE as SERVICE_PROBLEMS
+
 from .balancer import PROBLEM_BASE
 
 #: nginx's own problem documents: the replica failed; the outcome is unknown.
@@ -62,7 +64,8 @@ class Call:
     def problem_slug(self) -> str | None:
         if self.media_type != "application/problem+json" or not isinstance(self.body, dict):
             return None
-        return str(self.body.get("type", "")).removeprefix(PROBLEM_BASE)
+        kind = str(self.body.get("type", ""))
+        return kind.removeprefix(PROBLEM_BASE).removeprefix(SERVICE_PROBLEMS)
 
     @property
     def outcome(self) -> str:
@@ -74,7 +77,9 @@ class Call:
             return f"result:{self.body.get('status')}"
         slug = self.problem_slug
         if slug is not None:
-            return f"{'gateway' if slug in GATEWAY_SLUGS else 'problem'}:{slug}"
+            gateway = str(self.body.get("type", "")).startswith(PROBLEM_BASE)
+            assert gateway == (slug in GATEWAY_SLUGS), slug
+            return f"{'gateway' if gateway else 'problem'}:{slug}"
         return f"other:{self.http_status}"
 
 

@@ -41,7 +41,7 @@ def _headers(cluster: Cluster) -> dict[str, str]:
 def _metric(metrics: str, name: str) -> float:
     """The value of `name` (its first series) in a Prometheus text page; 0 when absent."""
     for line in metrics.splitlines():
-        if line.startswith((name + "{", name + " ")):
+        if line.startswith((name + "{", name + " ")) or ("{" in name and line.startswith(name)):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -217,7 +217,10 @@ def test_with_the_memory_cache_each_replica_fetches_its_own_token(
     assert sum(tokens.values()) > len(TENANTS), context
     # The replicas' own count of token fetches (/metrics) agrees with the processor's.
     fetched = sum(
-        _metric(httpx.get(f"{r.url}/metrics").text, "connector_service_token_fetches_total")
+        _metric(
+            httpx.get(f"{r.url}/metrics").text,
+            'connector_service_token_cache_total{result="stored"}',
+        )
         for r in running.replicas
     )
     assert fetched == sum(tokens.values()), context
