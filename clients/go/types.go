@@ -551,6 +551,10 @@ type Result struct {
 	// find only (absent otherwise, and absent or null when the find is unresolved): every payment
 	// the processor found for the reference, in the processor's order.
 	Matches []ResultMatch `json:"matches,omitempty"`
+	// A router's result only (absent otherwise): the profile that answered, the rule that chose the
+	// candidates, every attempt in order, and why the router stopped. Follow-up flows (capture,
+	// void, refund, get, ...) go to `profile`.
+	Routing *ResultRouting `json:"routing,omitempty"`
 }
 
 // ResultAccessToken is the access_token of Result.
@@ -559,6 +563,18 @@ type ResultAccessToken struct {
 	ExpiresAt float64 `json:"expires_at"`
 	// The token itself (only with reveal_access_token).
 	Token string `json:"token,omitempty"`
+}
+
+// ResultAttempt is components/schemas/ResultAttempt: One candidate the router considered.
+type ResultAttempt struct {
+	Profile   string `json:"profile"`
+	Connector string `json:"connector"`
+	// The Result's status, or not_sent, unsupported, credentials, circuit_open (nothing sent).
+	Outcome string `json:"outcome"`
+	// The Result's unified error code, if any.
+	ErrorCode string `json:"error_code,omitempty"`
+	// Why the router moved on or stopped after it.
+	Why string `json:"why"`
 }
 
 // ResultError is the error of Result.
@@ -623,6 +639,19 @@ type ResultNextActionType string
 const (
 	ResultNextActionTypeRedirect ResultNextActionType = "redirect"
 )
+
+// ResultRouting is the routing of Result: A router's result only (absent otherwise): the profile
+// that answered, the rule that chose the candidates, every attempt in order, and why the router
+// stopped. Follow-up flows (capture, void, refund, get, ...) go to `profile`.
+type ResultRouting struct {
+	// The profile whose processor answered; null when no candidate could be sent.
+	Profile string `json:"profile,omitempty"`
+	// The matching rule's name, `default`, or `follow-up`.
+	Rule     string          `json:"rule"`
+	Attempts []ResultAttempt `json:"attempts"`
+	// Why the router stopped (the last decision).
+	Stopped string `json:"stopped"`
+}
 
 // ResultStatus is the status of Result: The unified status: a payment status, a refund status for
 // refund and get_refund, or a find status for find.
@@ -773,8 +802,10 @@ var (
 	// the connector's spec failed: a bug in the spec, found before anything was sent.
 	ErrRenderError = &ProblemKind{Type: ProblemTypeRenderError, Slug: "render-error", Status: 500, Title: "The connector's spec could not build the request"}
 
-	// ErrInternal: Internal error (HTTP 500). An unexpected error before anything was sent. Its
-	// details are in the service's log under the request id, never in the answer.
+	// ErrInternal: Internal error (HTTP 500). An unexpected error inside the service (its details
+	// are in the service's log under the request id, never in the answer). Raised by the engine, it
+	// came before anything was sent; the service's own last-resort handler cannot always say so, so
+	// a careful caller (engine.remote does) treats it as unresolved and looks the payment up.
 	ErrInternal = &ProblemKind{Type: ProblemTypeInternal, Slug: "internal", Status: 500, Title: "Internal error"}
 
 	// ErrUnauthenticated: A valid service API key is required (HTTP 401). Send `Authorization:
