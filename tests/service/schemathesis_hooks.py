@@ -6,12 +6,12 @@ Every call goes to localstripe, never to a real processor: the test sends X-Conn
 So that generated calls reach the engine rather than stop at the
 service's own refusals, the tenant is made real before each call:
 
-- where the operation offers `stripe`, a bundled connector in the path becomes `stripe`, called
-  with the harness's profile (or, when schemathesis generated X-Connector-Credentials instead,
-  with localstripe's key as credentials);
-- elsewhere the generated connector keeps its name and gets its test credentials
-  (tests/connectors/<id>/credentials.json) as X-Connector-Credentials: localstripe answers it
-  404, which the engine turns into a Result;
+- where the operation offers `stripe`, two calls in three go to `stripe`, with the harness's
+  profile (or, when schemathesis generated X-Connector-Credentials instead, with localstripe's
+  key as credentials): localstripe acts on them;
+- the others keep the generated connector, with its test credentials
+  (tests/connectors/<id>/credentials.json) as X-Connector-Credentials: every spec builds its
+  requests from generated input, and localstripe's answers (404, 401) become Results;
 - a generated currency of the right shape (three capitals) becomes a real ISO 4217 code, and
   some generated tokens and card numbers become localstripe's test ones, and half the calls
   leave out the fields localstripe does not implement, so that some calls succeed (and their
@@ -60,7 +60,8 @@ def _tenant(case: Any, headers: dict[str, Any]) -> None:
     offered = _offered(case)
     if connector not in offered:  # an unknown connector: the service's 404, as generated
         return
-    if CONNECTOR in offered:
+    body = json.dumps(case.body, sort_keys=True, default=str)
+    if CONNECTOR in offered and (connector == CONNECTOR or _pick(body, (CONNECTOR, CONNECTOR, ""))):
         params["connector"] = CONNECTOR
         if "X-Connector-Credentials" in headers and "X-Connector-Profile" not in headers:
             headers["X-Connector-Credentials"] = json.dumps(
