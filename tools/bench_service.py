@@ -356,7 +356,7 @@ def canned_processor() -> Iterator[str]:
 
 
 def measure(quick: bool, concurrency: int) -> dict[str, Any]:
-    rounds, count, warmup = (1, 200, 20) if quick else (3, 2000, 100)
+    rounds, count, warmup = (1, 100, 10) if quick else (3, 2000, 100)
     latency: dict[str, list[dict[str, Any]]] = {"embedded_sync": [], "embedded": [], "service": []}
     load_runs: dict[str, list[dict[str, Any]]] = {"embedded": [], "service": []}
     with canned_processor() as processor, running_service() as (service_url, pid):
