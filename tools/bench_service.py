@@ -120,18 +120,46 @@ def http_request(url: str, body: bytes, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> tuple[int, bytes]:
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return status, await reader.readexactly(length)
+class Connection:
+    """One keep-alive connection of the load generator. A server may close a connection after
+    some requests (hypercorn: after 1000, with `Connection: close`): it then reconnects, as an
+    HTTP client does, and counts it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reconnects = 0
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reconnects += 1
+            await self.open()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        closing = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                closing = True
+        body = await self.reader.readexactly(length)
+        if closing:
+            self.close()
+        return status, body
 
 
 async def drive(
@@ -145,38 +173,45 @@ async def drive(
     """`count` calls over `concurrency` keep-alive connections, after `warmup` unmeasured
     ones per connection; `go` is awaited between the two (the CPU meter's start)."""
     parts = urlsplit(url)
-    connections = [
-        await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)
-    ]
+    assert parts.hostname is not None and parts.port is not None
+    connections = [Connection(parts.hostname, parts.port) for _ in range(concurrency)]
+    for connection in connections:
+        await connection.open()
     refused: list[str] = []
 
-    async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
+    async def once(connection: Connection) -> float:
         started = time.perf_counter()
-        status, body = await _exchange(reader, writer, request)
+        status, body = await connection.exchange(request)
         elapsed = time.perf_counter() - started
         if status != 200 or b'"status":"authorized"' not in body:
             refused.append(f"{status} {body[:300]!r}")
         return elapsed
 
-    async def warm(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def warm(connection: Connection) -> None:
         for _ in range(warmup):
-            await once(reader, writer)
+            await once(connection)
 
-    await asyncio.gather(*(warm(r, w) for r, w in connections))
+    await asyncio.gather(*(warm(c) for c in connections))
     await go()
     latencies: list[float] = []
     share = count // concurrency
 
-    async def work(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def work(connection: Connection) -> None:
         for _ in range(share):
-            latencies.append(await once(reader, writer))
+            latencies.append(await once(connection))
 
     started = time.perf_counter()
-    await asyncio.gather(*(work(r, w) for r, w in connections))
+    await asyncio.gather(*(work(c) for c in connections))
     wall = time.perf_counter() - started
-    for _, writer in connections:
-        writer.close()
-    return {"latencies": latencies, "wall_s": wall, "refused": refused[:3], "errors": len(refused)}
+    for connection in connections:
+        connection.close()
+    return {
+        "latencies": latencies,
+        "wall_s": wall,
+        "refused": refused[:3],
+        "errors": len(refused),
+        "reconnects": sum(c.reconnects for c in connections),
+    }
 
 
 def load_main(url: str, concurrency: int, count: int, warmup: int) -> int:
@@ -235,7 +270,10 @@ def load(
     outcome: dict[str, Any] = json.loads(line)
     if outcome["errors"]:
         raise RuntimeError(f"{outcome['errors']} calls were not authorized: {outcome['refused']}")
-    return summary(outcome["latencies"], outcome["wall_s"], cpu)
+    return {
+        **summary(outcome["latencies"], outcome["wall_s"], cpu),
+        "reconnects": outcome["reconnects"],
+    }
 
 
 def summary(latencies: list[float], wall: float, cpu: float) -> dict[str, Any]:
