@@ -10,6 +10,8 @@ fixture tools/bench.py uses), in its own process. The embedded engine is timed i
 (AsyncClient, and Client for the sync latency); the service is driven by a load generator in
 another process (a minimal keep-alive HTTP/1.1 client written for this bench, so that the
 client's own cost stays small and out of the figures), one connection per call in flight.
+The embedded engine runs on asyncio's own event loop, as a program embedding it would; the
+service on uvloop, as `connector serve` runs it.
 
 - latency: one call at a time, each timed from the request's first byte to the answer's last
   (for the service, as the caller sees it: the HTTP hop included); p50 and p99.
