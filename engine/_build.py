@@ -184,6 +184,12 @@ def build_request(
             derived += _leaves(plan.auth.body_fields(auth_context))
         try:
             body_bytes = http.encode(body if body is not None else {})
+        except RenderError as exc:  # the encoding cannot carry a value (XML: control characters)
+            field = _refused_field(request, {"body": body}, exc.pointer)
+            if field is None:  # the spec's own text: a bug in the spec
+                raise
+            reason = str(exc).removeprefix(f"{exc.pointer}: ")
+            raise InputError(field, f"{reason} ({plan.name}'s request encoding)") from None
         except (TypeError, ValueError) as exc:  # a template gave something no body can carry
             reason = type(exc).__name__
             raise RenderError("/body", f"the body could not be encoded ({reason})") from None
@@ -251,6 +257,46 @@ def key_sent(
 def request_count(plan: ConnectorPlan, flow: str) -> int:
     """How many HTTP requests `flow` sends: its steps, then its own."""
     return len(flow_plan(plan, flow).steps) + 1
+
+
+def _refused_field(
+    request: Mapping[str, Any], rendered: Mapping[str, Any], pointer: str
+) -> str | None:
+    """The JSON pointer of the request field whose text the encoder refused at `pointer` (in
+    `rendered`): the longest request string, with a character that is not printable, that the
+    refused value holds. None when there is none (the refused text is the spec's own)."""
+    value: Any = rendered
+    for part in pointer.split("/")[1:]:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list | tuple) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    refused = str(value)
+    held = [
+        (len(text), where)
+        for where, text in _strings(request, "")
+        if text and not text.isprintable() and text in refused
+    ]
+    return max(held)[1] if held else None
+
+
+def _strings(value: Any, pointer: str) -> list[tuple[str, str]]:
+    """Every string in a request, with its JSON pointer (RFC 6901)."""
+    if isinstance(value, str):
+        return [(pointer or "/", value)]
+    if isinstance(value, Mapping):
+        return [
+            leaf
+            for key, item in value.items()
+            for leaf in _strings(
+                item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            )
+        ]
+    if isinstance(value, list | tuple):
+        return [leaf for i, item in enumerate(value) for leaf in _strings(item, f"{pointer}/{i}")]
+    return []
 
 
 def _leaves(value: Any) -> list[str]:

@@ -295,6 +295,7 @@ def _document() -> dict[str, Any]:
         "meta",
     )
     paths["/v1/connectors"]["get"]["security"] = [{"bearer": []}]
+    paths["/v1/connectors"]["get"]["responses"].update(_problem_responses(401))
     paths["/healthz"] = _plain(
         "healthz", "Liveness: the process answers.", {"type": "object"}, "meta"
     )
@@ -304,6 +305,10 @@ def _document() -> dict[str, Any]:
         {"type": "object"},
         "meta",
     )
+    paths["/readyz"]["get"]["responses"]["503"] = {
+        "description": "Not ready: shutting down, or the token cache unreachable.",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
     paths["/metrics"] = {
         "get": {
             "operationId": "metrics",
