@@ -16,7 +16,6 @@ from ._hosts import environment_url, override_url
 from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
-from ._scrub import Scrubber
 from ._signing import KeyDecodeError
 
 #: RFC 9110 §5.1 field names (tokens) and §5.5 field values, restricted to ASCII: what h11
@@ -208,16 +207,17 @@ def build_request(
                 f"/headers/{name}",
                 "a header may not contain CR or LF, NUL, other control or non-ASCII characters",
             )
-    secrets = list(resolved.secrets) + ([access_token] if access_token else [])
+    token = (access_token,) if access_token else ()
+    scrubber = resolved.scrubber(token, tuple(_secret_derived(derived, resolved.settings)))
     card = (request.get("payment_method") or {}).get("card") or {}
-    secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]
+    scrubber = scrubber.adding([str(card[k]) for k in ("number", "cvc") if card.get(k)])
     sent = key_sent(http, request, rendered)
     return HttpRequest(
         method=http.method,
         url=url,
         headers=headers,
         body=body_bytes,
-        scrubber=Scrubber(secrets, _secret_derived(derived, resolved.settings)),
+        scrubber=scrubber,
         sensitive_headers=plan.auth.header_names,
         carries_key=sent is not None,
         sent_key=sent,
