@@ -10,10 +10,10 @@ measuring never costs more than the budget itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2.exceptions import SecurityError
 
@@ -31,6 +31,10 @@ MAX_EXTRACTION_STEPS = 200_000
 GROWTH = 12
 
 
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
 class BudgetExceeded(SecurityError):
     """An evaluation went over its budget: a spec bug (nothing was sent)."""
 
@@ -41,19 +45,41 @@ def tree_size(value: Any, limit: int) -> int:
 
 
 def _walk(value: Any, limit: int) -> tuple[int, int]:
-    """(size as a tree, values visited), stopping once the size is over `limit`."""
+    """(size as a tree, values visited), stopping once the size is over `limit`. The exact
+    built-in types are told apart by `type` first (the common case, and cheap); subclasses and
+    other mappings and sequences by `isinstance`, alike."""
     total = visited = 0
     stack = [value]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        item = stack.pop()
+        item = pop()
         visited += 1
-        if isinstance(item, str | bytes):
+        kind = type(item)
+        if kind is str or kind is bytes:
+            total += len(item) + 1
+        elif kind is dict:
+            total += 1
+            # Each pair pushes two values: past `limit`, the size is over it (each counts 1+).
+            if len(stack) + 2 * len(item) > limit:
+                return limit + 1, visited
+            for key, child in item.items():
+                push(key)
+                push(child)
+        elif kind is list or kind is tuple:
+            total += 1
+            stack.extend(item)
+        elif kind is int:
+            total += 1 + item.bit_length() // 64
+        elif kind is bool or kind is float or item is None:
+            total += 1
+        elif isinstance(item, str | bytes):
             total += len(item) + 1
         elif isinstance(item, Mapping):
             total += 1
             for key, child in item.items():
-                stack.append(key)
-                stack.append(child)
+                push(key)
+                push(child)
                 if len(stack) > limit:
                     return limit + 1, visited
         elif isinstance(item, list | tuple | set | frozenset):
@@ -83,7 +109,13 @@ class Budget:
         self.steps -= 1
         if self.steps < 0 or self.size < 0:
             raise BudgetExceeded(self.over)
-        self.size -= tree_size(value, self.size)
+        kind = type(value)
+        if kind is str:  # the common results, sized as _walk would, without the walk
+            self.size -= len(value) + 1
+        elif value is None or kind is bool:
+            self.size -= 1
+        else:
+            self.size -= _walk(value, self.size)[0]
         if self.size < 0:
             raise BudgetExceeded(self.over)
         return value
@@ -129,6 +161,16 @@ def current() -> Budget:
     folding a constant), a fresh budget for this one operation."""
     budget = _CURRENT.get()
     return budget if budget is not None else render_budget()
+
+
+def within_budget(function: Callable[[_A], _R], argument: _A) -> _R:
+    """`function(argument)` as one evaluation with a fresh render budget (`budgeted`, without
+    a context manager's cost: this runs for every template with an operation in it)."""
+    token = _CURRENT.set(Budget(MAX_RENDER_SIZE, MAX_RENDER_STEPS, _RENDER_OVER))
+    try:
+        return function(argument)
+    finally:
+        _CURRENT.reset(token)
 
 
 @contextmanager

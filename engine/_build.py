@@ -120,6 +120,7 @@ def build_request(
     steps: Mapping[str, Any] | None = None,
     access_token: str | None = None,
     now: float | None = None,
+    checked: bool = False,
 ) -> HttpRequest:
     """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
     flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
@@ -129,8 +130,9 @@ def build_request(
     A flow with `steps` sends several requests: `step` is the index in that sequence (0 first,
     `request_count(...) - 1` the flow's own), and `steps` maps each earlier step's name to its
     decoded answer. `access_token` is the access token for specs whose auth needs one (the
-    token schemes), and `now` the clock (Unix seconds) for auth schemes that sign the date."""
-    compiled = check_request(plan, flow, request)
+    token schemes), and `now` the clock (Unix seconds) for auth schemes that sign the date.
+    `checked`: the caller ran `check_request` on this very request already (once per call)."""
+    compiled = flow_plan(plan, flow) if checked else check_request(plan, flow, request)
     sequence = [*(s.request for s in compiled.steps), compiled.request]
     if not 0 <= step < len(sequence):
         raise UnsupportedError(f"{plan.id} {flow} has {len(sequence)} request(s), not {step + 1}")

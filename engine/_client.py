@@ -18,7 +18,7 @@ import httpx
 
 from . import _log_scrub, _transport
 from ._boundary import client_event_secrets, client_secrets, public
-from ._build import check_request, request_count
+from ._build import build_request, check_request, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
 from ._credentials import Credentials
@@ -161,7 +161,8 @@ class _Base(TokenHolder):
         steps = attempts.steps
         index = attempts.done
         while index < count:
-            built = self.connector.build_request(
+            built = build_request(
+                plan,
                 flow,
                 prepared,
                 self._credentials,
@@ -172,6 +173,7 @@ class _Base(TokenHolder):
                 steps=steps,
                 access_token=token.token.reveal() if token else None,
                 now=self._clock(),
+                checked=True,  # above, before the token
             )
             if logger.isEnabledFor(logging.DEBUG):
                 with _log_scrub.sending(built.scrubber):

@@ -150,6 +150,35 @@ def check_keys(request: Mapping[Any, Any]) -> None:
     None: JSON has none), named by the object's pointer and the key's position, never its
     value. Iterative, and each object once: a deep or self-containing request cannot make it
     recurse or loop."""
+    if not _all_keys_strings(request):
+        _locate_key(request)
+
+
+def _all_keys_strings(request: Mapping[Any, Any]) -> bool:
+    """check_keys without pointers (the common case: they are only needed to report)."""
+    pending: list[Any] = [request]
+    seen: set[int] = set()
+    while pending:
+        value = pending.pop()
+        if type(value) is dict or isinstance(value, Mapping):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            for key in value:
+                if type(key) is not str and not isinstance(key, str):
+                    return False
+            pending.extend(
+                item for item in value.values() if isinstance(item, Mapping | list | tuple)
+            )
+        elif isinstance(value, list | tuple):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            pending.extend(item for item in value if isinstance(item, Mapping | list | tuple))
+    return True
+
+
+def _locate_key(request: Mapping[Any, Any]) -> None:
     pending: list[tuple[str, Any]] = [("", request)]
     seen: set[int] = set()
     while pending:

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ._budget import MAX_RENDER_SIZE, BudgetExceeded, budgeted
+from ._budget import MAX_RENDER_SIZE, BudgetExceeded, budgeted, within_budget
 from ._fastexpr import compile_node
 from ._sandbox import (
     ALLOWED_FILTERS,
@@ -513,8 +513,7 @@ def _fast_renderer(
             return native, True, evaluate
 
         def counted(context: Mapping[str, Any]) -> Any:
-            with budgeted():
-                return evaluate(context)
+            return within_budget(evaluate, context)
 
         def native_counted(context: Mapping[str, Any]) -> Any:
             return _native(counted(context))
@@ -540,8 +539,7 @@ def _fast_renderer(
         return join, False, join
 
     def text(context: Mapping[str, Any]) -> Any:
-        with budgeted():
-            return join(context)
+        return within_budget(join, context)
 
     return text, False, text
 
