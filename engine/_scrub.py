@@ -124,7 +124,13 @@ class Scrubber:
 
     def _searched(self) -> tuple[str, ...]:
         if self._needles is None:
-            self._needles = _needles(self._all_variants())
+            if self._base is not None and self._variants is None:
+                # The base's needles (worked out once) and the added values': each variant
+                # still has a needle inside its folded form, which is all the search needs.
+                added = _needles(_variants_of(self._added))
+                self._needles = (*self._base._searched(), *added)
+            else:
+                self._needles = _needles(self._all_variants())
         return self._needles
 
     def _compiled(self) -> re.Pattern[str] | None:
@@ -225,6 +231,16 @@ def _variants_of(secrets: Iterable[str]) -> frozenset[str]:
     for secret in secrets:
         if not secret:
             continue
+        if _PLAIN(secret):
+            # Quoting, JSON and repr leave these characters as they are: only the case
+            # changes and base64 differ (card numbers, CVCs, most keys).
+            variants.update({secret, secret.upper(), secret.lower()})
+            if len(secret) >= 8:
+                raw = secret.encode("ascii")
+                for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+                    text = encoded.decode("ascii")
+                    variants.update({text, text.rstrip("=")})
+            continue
         variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
         # Simple derivations a processor or a library may echo: case changes and base64.
         variants.update({secret.upper(), secret.lower()})
@@ -241,6 +257,10 @@ def _variants_of(secrets: Iterable[str]) -> frozenset[str]:
         variants.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
     variants.discard("")
     return frozenset(variants)
+
+
+#: Text that quote, quote_plus, JSON and repr all write as it is.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def _needles(variants: Iterable[str]) -> tuple[str, ...]:
