@@ -128,7 +128,7 @@ def _lookup(names: tuple[str, ...]) -> Callable[[Any], Any]:
 
 def _jmespath_false(value: Any) -> bool:
     """JMESPath's false values (jmespath.visitor._is_false): 0 is true."""
-    return value == "" or value == [] or value == {} or value is None or value is False
+    return value in ("", [], {}) or value is None or value is False
 
 
 def _or_chains(node: Mapping[str, Any]) -> tuple[tuple[str, ...], ...] | None:

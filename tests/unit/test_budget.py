@@ -72,13 +72,21 @@ def test_walk_agrees_with_the_reference(seed: int) -> None:
             assert _walk(value, limit) == reference_walk(value, limit)
 
 
-def outcome(call: Any) -> tuple[str, int]:
-    budget = Budget(0, 100, "over")
+def outcome(size: int, call: Any, *args: Any) -> tuple[str, int]:
+    budget = Budget(size, 100, "over")
     try:
-        call(budget)
+        call(budget, *args)
     except BudgetExceeded:
         return "refused", 0
     return "ok", budget.size
+
+
+def _fast(budget: Budget, args: tuple[Any, ...], kwargs: dict[str, Any], growth: int) -> None:
+    budget.afford_call(args, kwargs, growth)
+
+
+def _plain(budget: Budget, args: tuple[Any, ...], kwargs: dict[str, Any], growth: int) -> None:
+    budget.afford((args, kwargs), growth)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -92,16 +100,8 @@ def test_filter_calls_are_sized_as_a_walk_would(seed: int) -> None:
         kwargs = {"k": "v"} if rng.random() < 0.2 else {}
         growth = rng.choice([1, 2, 3, 12])
         size = rng.randrange(200)
-
-        def fast(budget: Budget) -> None:
-            budget.size = size
-            budget.afford_call(args, kwargs, growth)
-
-        def plain(budget: Budget) -> None:
-            budget.size = size
-            budget.afford((args, kwargs), growth)
-
-        assert outcome(fast) == outcome(plain), (args, kwargs, growth, size)
+        fast = outcome(size, _fast, args, kwargs, growth)
+        assert fast == outcome(size, _plain, args, kwargs, growth), (args, kwargs, growth, size)
 
 
 @pytest.mark.parametrize("value", ["", "text", None, True, 5, 2**100, [1, "a"], {"a": [1]}])
