@@ -111,18 +111,94 @@ def flatten_schema(node: Any, base: str) -> Any:
     return out
 
 
+#: A discriminated object's rules, lifted out of the schema: at `path` (property names from
+#: the request's root), when the object's `key` is the text `value`, `required` must be present.
+Discriminator = tuple[tuple[str, ...], str, str, tuple[str, ...]]
+
+
+def _discriminator(rule: Any) -> tuple[str, str, tuple[str, ...]] | None:
+    """(key, value, required) of `{if: {properties: {key: {const: value}}, required: [key]},
+    then: {required: [...]}}`, or None for any other rule."""
+    if not isinstance(rule, Mapping) or set(rule) != {"if", "then"}:
+        return None
+    condition, then = rule["if"], rule["then"]
+    if not isinstance(condition, Mapping) or set(condition) != {"properties", "required"}:
+        return None
+    if not isinstance(then, Mapping) or set(then) != {"required"}:
+        return None
+    properties = condition["properties"]
+    if not isinstance(properties, Mapping) or len(properties) != 1:
+        return None
+    ((key, match),) = properties.items()
+    if condition["required"] != [key] or not isinstance(match, Mapping) or set(match) != {"const"}:
+        return None
+    if not isinstance(match["const"], str):
+        return None
+    return key, match["const"], tuple(then["required"])
+
+
+def lift_discriminators(node: Any, path: tuple[str, ...] = ()) -> tuple[Any, list[Discriminator]]:
+    """The schema without its `allOf` lists of discriminator rules (`if` one key is a text,
+    `then` other keys are required), and those rules. fastjsonschema runs each `if` by raising
+    and catching an exception with a long message; the lifted rules are checked directly."""
+    if not isinstance(node, Mapping):
+        return node, []
+    out = dict(node)
+    found: list[Discriminator] = []
+    rules = node.get("allOf")
+    if isinstance(rules, list) and rules:
+        parsed = [_discriminator(rule) for rule in rules]
+        if all(p is not None for p in parsed):
+            del out["allOf"]
+            found += [(path, *p) for p in parsed if p is not None]
+    properties = node.get("properties")
+    if isinstance(properties, Mapping):
+        lifted = {}
+        for name, sub in properties.items():
+            lifted[name], inner = lift_discriminators(sub, (*path, name))
+            found += inner
+        out["properties"] = lifted
+    return out, found
+
+
+def _discriminators_hold(request: Any, rules: tuple[Discriminator, ...]) -> bool:
+    for path, key, value, required in rules:
+        target: Any = request
+        for name in path:
+            target = target.get(name) if isinstance(target, Mapping) else None
+        if not isinstance(target, Mapping):
+            continue  # an absent object, or not an object: the rule says nothing of it
+        found = target.get(key, _ABSENT)
+        if isinstance(found, str) and found == value and any(r not in target for r in required):
+            return False
+    return True
+
+
+_ABSENT = object()
+
+
 @cache
 def _fast_validator(flow: str) -> Callable[[Any], Any]:
     schema = python_patterns(request_schema(flow))
-    flat = {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        **flatten_schema(schema, schema["$id"]),
-    }
+    lifted, rules = lift_discriminators(flatten_schema(schema, schema["$id"]))
+    flat = {"$schema": "http://json-schema.org/draft-07/schema#", **lifted}
     # use_default=False: validating must not write schema defaults into the caller's request.
     import fastjsonschema  # imported on first use: loading a spec never needs it
 
     validate = fastjsonschema.compile(flat, use_formats=False, use_default=False)
-    return cast(Callable[[Any], Any], validate)
+    checks = tuple(rules)
+    if not checks:
+        return cast(Callable[[Any], Any], validate)
+
+    def validate_all(request: Any) -> Any:
+        validate(request)
+        if not _discriminators_hold(request, checks):
+            raise fastjsonschema.JsonSchemaValueException(
+                "a discriminated object lacks a field its type requires"
+            )
+        return request
+
+    return validate_all
 
 
 def validate_request(flow: str, request: Any) -> None:

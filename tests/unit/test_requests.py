@@ -123,3 +123,25 @@ def test_amount_needs_currency_on_capture() -> None:
         validate_request("capture", {"connector_transaction_id": "pi_1", "amount": 5})
     assert caught.value.pointer == "/currency"  # named like any missing field
     assert "amount" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"type": "card"},
+        {"type": "token"},
+        {"type": "wallet"},
+        {"type": "upi", "token": "tok_1"},
+        {"type": "token", "token": "tok_1"},
+        {"type": "bank_redirect", "bank_redirect": {"type": "ideal"}},
+        {"type": 1, "card": {}},
+        {"card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2030}},
+        "card",
+        None,
+    ],
+    ids=repr,
+)
+def test_lifted_type_rules_agree_with_jsonschema(method: Any) -> None:
+    # The payment method's `if type is X then X is required` rules run outside fastjsonschema.
+    request = {**VALID["authorize"], "payment_method": method}
+    assert _fast_accepts("authorize", request) == _precise_validator("authorize").is_valid(request)
