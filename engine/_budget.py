@@ -94,6 +94,44 @@ def _walk(value: Any, limit: int) -> tuple[int, int]:
     return total, visited
 
 
+def _scalar_size(value: Any) -> int:
+    """A leaf's size as _walk counts it, or -1 when it is not an exact text, int, bool, float
+    or None."""
+    kind = type(value)
+    if kind is str:
+        return len(value) + 1
+    if kind is int:
+        return 1 + value.bit_length() // 64
+    if value is None or kind is bool or kind is float:
+        return 1
+    return -1
+
+
+def _flat_size(value: Any) -> tuple[int, int] | None:
+    """_walk's (size, values visited) of a dict with text keys or a list or tuple whose items
+    are all leaves (what most filters take and give), in one loop; None for anything else."""
+    kind = type(value)
+    if kind is dict:
+        size = 1
+        for key, item in value.items():
+            if type(key) is not str:
+                return None
+            leaf = _scalar_size(item)
+            if leaf < 0:
+                return None
+            size += len(key) + 1 + leaf
+        return size, 1 + 2 * len(value)
+    if kind is list or kind is tuple:
+        size = 1
+        for item in value:
+            leaf = _scalar_size(item)
+            if leaf < 0:
+                return None
+            size += leaf
+        return size, 1 + len(value)
+    return None
+
+
 class Budget:
     """What is left of one evaluation's size and step budget; `over` is the refusal message."""
 
@@ -115,7 +153,8 @@ class Budget:
         elif value is None or kind is bool:
             self.size -= 1
         else:
-            self.size -= _walk(value, self.size)[0]
+            flat = _flat_size(value)
+            self.size -= flat[0] if flat is not None else _walk(value, self.size)[0]
         if self.size < 0:
             raise BudgetExceeded(self.over)
         return value
@@ -139,6 +178,7 @@ class Budget:
             self.afford((args, kwargs), growth)
             return
         size = 3  # the (args, kwargs) pair, the args tuple, the empty kwargs mapping
+        visited = 3 + len(args)
         for value in args:
             kind = type(value)
             if kind is str:
@@ -146,12 +186,16 @@ class Budget:
             elif value is None or kind is bool:
                 size += 1
             else:
-                self.afford((args, kwargs), growth)
-                return
+                flat = _flat_size(value)
+                if flat is None:
+                    self.afford((args, kwargs), growth)
+                    return
+                size += flat[0]
+                visited += flat[1] - 1
         limit = self.size // growth
         if size > limit:
             size = limit + 1  # as _walk reports it, for the same outcome below
-        self.size -= 3 + len(args)  # the values visited
+        self.size -= visited
         if size * growth > self.size:
             raise BudgetExceeded(self.over)
 

@@ -165,11 +165,12 @@ def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
 def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:
     """`render`, or null without evaluating it when `path` is absent or null in the context."""
     root, *segments = path
+    name = str(root)
 
     def guarded(context: Mapping[str, Any]) -> Any:
-        value = context.get(str(root))
+        value = context.get(name)
         for segment in segments:
-            if isinstance(value, Mapping):
+            if type(value) is dict or isinstance(value, Mapping):
                 value = value.get(segment)
             elif isinstance(value, list) and isinstance(segment, int):
                 value = value[segment] if -len(value) <= segment < len(value) else None

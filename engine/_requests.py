@@ -230,27 +230,32 @@ def check_keys(request: Mapping[Any, Any]) -> None:
         _locate_key(request)
 
 
+#: Leaf types a request is made of: never containers, so never looked into.
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def _all_keys_strings(request: Mapping[Any, Any]) -> bool:
     """check_keys without pointers (the common case: they are only needed to report)."""
     pending: list[Any] = [request]
     seen: set[int] = set()
+    leaves = _LEAVES
     while pending:
         value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
         if type(value) is dict or isinstance(value, Mapping):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
             for key in value:
                 if type(key) is not str and not isinstance(key, str):
                     return False
-            pending.extend(
-                item for item in value.values() if isinstance(item, Mapping | list | tuple)
-            )
+            children = value.values()
         elif isinstance(value, list | tuple):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            pending.extend(item for item in value if isinstance(item, Mapping | list | tuple))
+            children = value
+        else:
+            continue
+        for child in children:
+            if type(child) not in leaves:
+                pending.append(child)
     return True
 
 

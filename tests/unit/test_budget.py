@@ -94,7 +94,10 @@ def test_filter_calls_are_sized_as_a_walk_would(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(200):
         args = tuple(
-            rng.choice([None, True, False, "", "x" * rng.randrange(40), 7, {"a": "b"}])
+            rng.choice(
+                [None, True, False, "", "x" * rng.randrange(40), 7, {"a": "b"}, {"a": [1]}]
+                + [["x", 2**80, None], ("y", 1.5), {"k": "v" * rng.randrange(9), "n": None}]
+            )
             for _ in range(rng.randrange(4))
         )
         kwargs = {"k": "v"} if rng.random() < 0.2 else {}
@@ -109,3 +112,15 @@ def test_charge_sizes_results_as_the_walk(value: Any) -> None:
     budget = Budget(1000, 10, "over")
     budget.charge(value)
     assert 1000 - budget.size == reference_walk(value, 1000)[0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_flat_values_are_sized_as_the_walk(seed: int) -> None:
+    from engine._budget import _flat_size
+
+    rng = random.Random(seed)
+    for _ in range(200):
+        value = random_value(rng)
+        flat = _flat_size(value)
+        if flat is not None:
+            assert flat == reference_walk(value, 10**9)
