@@ -161,20 +161,29 @@ def lift_discriminators(node: Any, path: tuple[str, ...] = ()) -> tuple[Any, lis
     return out, found
 
 
-def _discriminators_hold(request: Any, rules: tuple[Discriminator, ...]) -> bool:
+def _discriminator_check(rules: list[Discriminator]) -> Callable[[Any], bool]:
+    """Whether a request keeps `rules`, grouped by object: each object is found once, and its
+    discriminating key looked up in a table."""
+    tables: dict[tuple[tuple[str, ...], str], dict[str, tuple[str, ...]]] = {}
     for path, key, value, required in rules:
-        target: Any = request
-        for name in path:
-            target = target.get(name) if isinstance(target, Mapping) else None
-        if not isinstance(target, Mapping):
-            continue  # an absent object, or not an object: the rule says nothing of it
-        found = target.get(key, _ABSENT)
-        if isinstance(found, str) and found == value and any(r not in target for r in required):
-            return False
-    return True
+        table = tables.setdefault((path, key), {})
+        table[value] = (*table.get(value, ()), *required)
+    checks = tuple((path, key, table) for (path, key), table in tables.items())
 
+    def holds(request: Any) -> bool:
+        for path, key, table in checks:
+            target: Any = request
+            for name in path:
+                target = target.get(name) if isinstance(target, Mapping) else None
+            if not isinstance(target, Mapping):
+                continue  # an absent object, or not an object: the rules say nothing of it
+            found = target.get(key)
+            required = table.get(found) if isinstance(found, str) else None
+            if required is not None and any(r not in target for r in required):
+                return False
+        return True
 
-_ABSENT = object()
+    return holds
 
 
 @cache
@@ -186,13 +195,13 @@ def _fast_validator(flow: str) -> Callable[[Any], Any]:
     import fastjsonschema  # imported on first use: loading a spec never needs it
 
     validate = fastjsonschema.compile(flat, use_formats=False, use_default=False)
-    checks = tuple(rules)
-    if not checks:
+    if not rules:
         return cast(Callable[[Any], Any], validate)
+    holds = _discriminator_check(rules)
 
     def validate_all(request: Any) -> Any:
         validate(request)
-        if not _discriminators_hold(request, checks):
+        if not holds(request):
             raise fastjsonschema.JsonSchemaValueException(
                 "a discriminated object lacks a field its type requires"
             )
