@@ -31,7 +31,6 @@ MAX_EXTRACTION_STEPS = 200_000
 GROWTH = 12
 
 
-_A = TypeVar("_A")
 _R = TypeVar("_R")
 
 
@@ -101,7 +100,7 @@ def _scalar_size(value: Any) -> int:
     if kind is str:
         return len(value) + 1
     if kind is int:
-        return 1 + value.bit_length() // 64
+        return 1 + int(value.bit_length()) // 64
     if value is None or kind is bool or kind is float:
         return 1
     return -1
@@ -230,12 +229,12 @@ def current() -> Budget:
     return budget if budget is not None else render_budget()
 
 
-def within_budget(function: Callable[[_A], _R], argument: _A) -> _R:
-    """`function(argument)` as one evaluation with a fresh render budget (`budgeted`, without
-    a context manager's cost: this runs for every template with an operation in it)."""
+def within_budget(function: Callable[..., _R], *arguments: Any) -> _R:
+    """`function(*arguments)` as one evaluation with a fresh render budget (`budgeted`,
+    without a context manager's cost: this runs for every template with an operation in it)."""
     token = _CURRENT.set(Budget(MAX_RENDER_SIZE, MAX_RENDER_STEPS, _RENDER_OVER))
     try:
-        return function(argument)
+        return function(*arguments)
     finally:
         _CURRENT.reset(token)
 

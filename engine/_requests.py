@@ -9,7 +9,7 @@ authority: a request is refused only when jsonschema also refuses it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
@@ -84,8 +84,8 @@ def resolve_ref(ref: str, base: str) -> Mapping[str, Any]:
     node: Any = _documents().get(document)
     if node is not None and (fragment == "" or fragment.startswith("/")):
         for token in fragment.split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            node = node.get(token) if isinstance(node, Mapping) else None
+            name = token.replace("~1", "/").replace("~0", "~")
+            node = node.get(name) if isinstance(node, Mapping) else None
         if isinstance(node, Mapping):
             return node
     resolved: Mapping[str, Any] = _registry().resolver(base).lookup(ref).contents
@@ -281,7 +281,7 @@ def _all_keys_strings(request: Mapping[Any, Any]) -> bool:
             for key in value:
                 if type(key) is not str and not isinstance(key, str):
                     return False
-            children = value.values()
+            children: Iterable[Any] = value.values()
         elif isinstance(value, list | tuple):
             children = value
         else:

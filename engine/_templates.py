@@ -379,18 +379,22 @@ def _compile_template_cached(
             lambda: environment.compile_expression(expression, undefined_to_none=False)
         )
 
+        def evaluate_native(code: Any, context: Mapping[str, Any]) -> Any:
+            return _native(code(**context))
+
         def render_native(context: Mapping[str, Any]) -> Any:
-            code = native_code()
-            with budgeted():
-                return _native(code(**context))
+            code = native_code()  # generated (under a budget of its own) before this one's
+            return within_budget(evaluate_native, code, context)
 
         return CompiledTemplate(source, render_native, True, paths, render_native)
     text_code = _lazy(lambda: environment.from_string(ast))
 
+    def evaluate_text(code: Any, context: Mapping[str, Any]) -> Any:
+        return text_limit(code.render(context))
+
     def render_text(context: Mapping[str, Any]) -> Any:
         code = text_code()
-        with budgeted():
-            return text_limit(code.render(context))
+        return within_budget(evaluate_text, code, context)
 
     return CompiledTemplate(source, render_text, False, paths, render_text)
 

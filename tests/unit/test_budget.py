@@ -95,8 +95,10 @@ def test_filter_calls_are_sized_as_a_walk_would(seed: int) -> None:
     for _ in range(200):
         args = tuple(
             rng.choice(
-                [None, True, False, "", "x" * rng.randrange(40), 7, {"a": "b"}, {"a": [1]}]
-                + [["x", 2**80, None], ("y", 1.5), {"k": "v" * rng.randrange(9), "n": None}]
+                [
+                    *(None, True, False, "", "x" * rng.randrange(40), 7, {"a": "b"}, {"a": [1]}),
+                    *(["x", 2**80, None], ("y", 1.5), {"k": "v" * rng.randrange(9), "n": None}),
+                ]
             )
             for _ in range(rng.randrange(4))
         )
