@@ -172,6 +172,27 @@ class _HiddenTuple(tuple[str, ...]):
 _MAX_SCRUBBERS = 8
 
 
+class _ScrubberMemo(dict[tuple[str, ...], Scrubber]):
+    """A ResolvedCredentials' scrubbers, keyed by the values they add: a dict that prints,
+    copies and pickles as the other holders of revealed values do (it shows none)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"({len(self)} scrubbers; values hidden)"
+
+    __str__ = __repr__
+
+    def __copy__(self) -> _ScrubberMemo:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _ScrubberMemo:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("credential values cannot be pickled")
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedCredentials:
     """Plain values for the auth templates, the non-secret settings every other template sees,
@@ -183,8 +204,8 @@ class ResolvedCredentials:
     #: Scrubbers of these secrets plus what the auth scheme derived from them (a few, by what
     #: was derived): held here, so only the holder of these credentials (one Client) reuses
     #: them, and each request's scrubber extends one instead of starting again.
-    _scrubbers: dict[tuple[str, ...], Scrubber] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _scrubbers: _ScrubberMemo = field(
+        default_factory=_ScrubberMemo, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
