@@ -12,7 +12,7 @@ from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
-from ._hosts import environment_url, override_url
+from ._hosts import HostRule, environment_url, override_url
 from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
@@ -102,8 +102,23 @@ def root_url(
     else the environment's URL."""
     if base_url is None:
         return base_url_for(plan, environment, context)
-    rules = list(plan.environment_hosts.values())
-    return override_url(plan.id, rules, base_url, allow_undeclared_host=allow_undeclared_host)
+    rules = tuple(plan.environment_hosts.values())
+    if not isinstance(base_url, str):  # refused (override_url names the problem)
+        return override_url(plan.id, list(rules), base_url, allow_undeclared_host=False)
+    key = (plan.id, rules, base_url, bool(allow_undeclared_host))
+    if key in _ACCEPTED_OVERRIDES:  # the same caller's URL, checked before against these rules
+        return base_url
+    url = override_url(plan.id, list(rules), base_url, allow_undeclared_host=allow_undeclared_host)
+    if len(_ACCEPTED_OVERRIDES) >= 256:
+        _ACCEPTED_OVERRIDES.clear()
+    _ACCEPTED_OVERRIDES.add(key)
+    return url
+
+
+#: (connector id, host rules, base_url, allow_undeclared_host) that override_url accepted: it
+#: is a pure check of the caller's configuration (no secret), done once per client, not per
+#: request. Refusals are not kept (they raise every time).
+_ACCEPTED_OVERRIDES: set[tuple[str, tuple[HostRule, ...], str, bool]] = set()
 
 
 def build_request(
