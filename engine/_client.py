@@ -153,11 +153,16 @@ class _Base(TokenHolder):
         plan = self.connector.plan
         count = request_count(plan, flow)
         check_request(plan, flow, prepared)  # refuse bad input before even fetching a token
+        # The first request is built from the request just checked, unless the conversation
+        # paused first (a token fetch: the caller's nested objects, shared by `prepared`, could
+        # have changed meanwhile); any later one is checked again as it is built.
+        unchanged = True
         reference = prepared.get("reference")
         token: AccessToken | None = None
         fresh = False
         if plan.auth.token is not None:
             token, fresh = yield TokenWanted(self._token_key())
+            unchanged = False
         steps = attempts.steps
         index = attempts.done
         while index < count:
@@ -173,8 +178,9 @@ class _Base(TokenHolder):
                 steps=steps,
                 access_token=token.token.reveal() if token else None,
                 now=self._clock(),
-                checked=True,  # above, before the token
+                checked=unchanged,
             )
+            unchanged = False
             if logger.isEnabledFor(logging.DEBUG):
                 with _log_scrub.sending(built.scrubber):
                     logger.debug("%s %s request: %s", plan.id, flow, built.redacted())
