@@ -10,10 +10,10 @@ measuring never costs more than the budget itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2.exceptions import SecurityError
 
@@ -31,6 +31,9 @@ MAX_EXTRACTION_STEPS = 200_000
 GROWTH = 12
 
 
+_R = TypeVar("_R")
+
+
 class BudgetExceeded(SecurityError):
     """An evaluation went over its budget: a spec bug (nothing was sent)."""
 
@@ -41,19 +44,41 @@ def tree_size(value: Any, limit: int) -> int:
 
 
 def _walk(value: Any, limit: int) -> tuple[int, int]:
-    """(size as a tree, values visited), stopping once the size is over `limit`."""
+    """(size as a tree, values visited), stopping once the size is over `limit`. The exact
+    built-in types are told apart by `type` first (the common case, and cheap); subclasses and
+    other mappings and sequences by `isinstance`, alike."""
     total = visited = 0
     stack = [value]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        item = stack.pop()
+        item = pop()
         visited += 1
-        if isinstance(item, str | bytes):
+        kind = type(item)
+        if kind is str or kind is bytes:
+            total += len(item) + 1
+        elif kind is dict:
+            total += 1
+            # Each pair pushes two values: past `limit`, the size is over it (each counts 1+).
+            if len(stack) + 2 * len(item) > limit:
+                return limit + 1, visited
+            for key, child in item.items():
+                push(key)
+                push(child)
+        elif kind is list or kind is tuple:
+            total += 1
+            stack.extend(item)
+        elif kind is int:
+            total += 1 + item.bit_length() // 64
+        elif kind is bool or kind is float or item is None:
+            total += 1
+        elif isinstance(item, str | bytes):
             total += len(item) + 1
         elif isinstance(item, Mapping):
             total += 1
             for key, child in item.items():
-                stack.append(key)
-                stack.append(child)
+                push(key)
+                push(child)
                 if len(stack) > limit:
                     return limit + 1, visited
         elif isinstance(item, list | tuple | set | frozenset):
@@ -66,6 +91,44 @@ def _walk(value: Any, limit: int) -> tuple[int, int]:
         if total > limit or len(stack) > limit:
             return limit + 1, visited
     return total, visited
+
+
+def _scalar_size(value: Any) -> int:
+    """A leaf's size as _walk counts it, or -1 when it is not an exact text, int, bool, float
+    or None."""
+    kind = type(value)
+    if kind is str:
+        return len(value) + 1
+    if kind is int:
+        return 1 + int(value.bit_length()) // 64
+    if value is None or kind is bool or kind is float:
+        return 1
+    return -1
+
+
+def _flat_size(value: Any) -> tuple[int, int] | None:
+    """_walk's (size, values visited) of a dict with text keys or a list or tuple whose items
+    are all leaves (what most filters take and give), in one loop; None for anything else."""
+    kind = type(value)
+    if kind is dict:
+        size = 1
+        for key, item in value.items():
+            if type(key) is not str:
+                return None
+            leaf = _scalar_size(item)
+            if leaf < 0:
+                return None
+            size += len(key) + 1 + leaf
+        return size, 1 + 2 * len(value)
+    if kind is list or kind is tuple:
+        size = 1
+        for item in value:
+            leaf = _scalar_size(item)
+            if leaf < 0:
+                return None
+            size += leaf
+        return size, 1 + len(value)
+    return None
 
 
 class Budget:
@@ -83,7 +146,14 @@ class Budget:
         self.steps -= 1
         if self.steps < 0 or self.size < 0:
             raise BudgetExceeded(self.over)
-        self.size -= tree_size(value, self.size)
+        kind = type(value)
+        if kind is str:  # the common results, sized as _walk would, without the walk
+            self.size -= len(value) + 1
+        elif value is None or kind is bool:
+            self.size -= 1
+        else:
+            flat = _flat_size(value)
+            self.size -= flat[0] if flat is not None else _walk(value, self.size)[0]
         if self.size < 0:
             raise BudgetExceeded(self.over)
         return value
@@ -96,6 +166,34 @@ class Budget:
         size, visited = _walk(inputs, self.size // growth)
         # Measuring is charged too (by values visited: a text is one), so that measuring the
         # same large list again and again is bounded like everything else.
+        self.size -= visited
+        if size * growth > self.size:
+            raise BudgetExceeded(self.over)
+
+    def afford_call(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], growth: int) -> None:
+        """`afford((args, kwargs), growth)`, sized without a walk when every argument is a
+        text, a bool or None (most filter calls): the same units, the same refusals."""
+        if kwargs or self.size < 0:
+            self.afford((args, kwargs), growth)
+            return
+        size = 3  # the (args, kwargs) pair, the args tuple, the empty kwargs mapping
+        visited = 3 + len(args)
+        for value in args:
+            kind = type(value)
+            if kind is str:
+                size += len(value) + 1
+            elif value is None or kind is bool:
+                size += 1
+            else:
+                flat = _flat_size(value)
+                if flat is None:
+                    self.afford((args, kwargs), growth)
+                    return
+                size += flat[0]
+                visited += flat[1] - 1
+        limit = self.size // growth
+        if size > limit:
+            size = limit + 1  # as _walk reports it, for the same outcome below
         self.size -= visited
         if size * growth > self.size:
             raise BudgetExceeded(self.over)
@@ -129,6 +227,16 @@ def current() -> Budget:
     folding a constant), a fresh budget for this one operation."""
     budget = _CURRENT.get()
     return budget if budget is not None else render_budget()
+
+
+def within_budget(function: Callable[..., _R], *arguments: Any) -> _R:
+    """`function(*arguments)` as one evaluation with a fresh render budget (`budgeted`,
+    without a context manager's cost: this runs for every template with an operation in it)."""
+    token = _CURRENT.set(Budget(MAX_RENDER_SIZE, MAX_RENDER_STEPS, _RENDER_OVER))
+    try:
+        return function(*arguments)
+    finally:
+        _CURRENT.reset(token)
 
 
 @contextmanager

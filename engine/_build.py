@@ -12,11 +12,10 @@ from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
-from ._hosts import environment_url, override_url
+from ._hosts import HostRule, environment_url, override_url
 from ._http import HttpRequest
 from ._plan import ConnectorPlan, FlowPlan, RequestPlan, bind
 from ._requests import validate_request
-from ._scrub import Scrubber
 from ._signing import KeyDecodeError
 
 #: RFC 9110 §5.1 field names (tokens) and §5.5 field values, restricted to ASCII: what h11
@@ -103,8 +102,23 @@ def root_url(
     else the environment's URL."""
     if base_url is None:
         return base_url_for(plan, environment, context)
-    rules = list(plan.environment_hosts.values())
-    return override_url(plan.id, rules, base_url, allow_undeclared_host=allow_undeclared_host)
+    rules = tuple(plan.environment_hosts.values())
+    if not isinstance(base_url, str):  # refused (override_url names the problem)
+        return override_url(plan.id, list(rules), base_url, allow_undeclared_host=False)
+    key = (plan.id, rules, base_url, bool(allow_undeclared_host))
+    if key in _ACCEPTED_OVERRIDES:  # the same caller's URL, checked before against these rules
+        return base_url
+    url = override_url(plan.id, list(rules), base_url, allow_undeclared_host=allow_undeclared_host)
+    if len(_ACCEPTED_OVERRIDES) >= 256:
+        _ACCEPTED_OVERRIDES.clear()
+    _ACCEPTED_OVERRIDES.add(key)
+    return url
+
+
+#: (connector id, host rules, base_url, allow_undeclared_host) that override_url accepted: it
+#: is a pure check of the caller's configuration (no secret), done once per client, not per
+#: request. Refusals are not kept (they raise every time).
+_ACCEPTED_OVERRIDES: set[tuple[str, tuple[HostRule, ...], str, bool]] = set()
 
 
 def build_request(
@@ -121,6 +135,7 @@ def build_request(
     steps: Mapping[str, Any] | None = None,
     access_token: str | None = None,
     now: float | None = None,
+    checked: bool = False,
 ) -> HttpRequest:
     """The exact HTTP request for `flow`. Raises (nothing is sent) on bad input, an unsupported
     flow or method, missing credentials, or a template failure. `base_url` replaces the spec's
@@ -130,8 +145,9 @@ def build_request(
     A flow with `steps` sends several requests: `step` is the index in that sequence (0 first,
     `request_count(...) - 1` the flow's own), and `steps` maps each earlier step's name to its
     decoded answer. `access_token` is the access token for specs whose auth needs one (the
-    token schemes), and `now` the clock (Unix seconds) for auth schemes that sign the date."""
-    compiled = check_request(plan, flow, request)
+    token schemes), and `now` the clock (Unix seconds) for auth schemes that sign the date.
+    `checked`: the caller ran `check_request` on this very request already (once per call)."""
+    compiled = flow_plan(plan, flow) if checked else check_request(plan, flow, request)
     sequence = [*(s.request for s in compiled.steps), compiled.request]
     if not 0 <= step < len(sequence):
         raise UnsupportedError(f"{plan.id} {flow} has {len(sequence)} request(s), not {step + 1}")
@@ -214,16 +230,17 @@ def build_request(
                 f"/headers/{name}",
                 "a header may not contain CR or LF, NUL, other control or non-ASCII characters",
             )
-    secrets = list(resolved.secrets) + ([access_token] if access_token else [])
+    token = (access_token,) if access_token else ()
+    scrubber = resolved.scrubber(token, tuple(_secret_derived(derived, resolved.settings)))
     card = (request.get("payment_method") or {}).get("card") or {}
-    secrets += [str(card[k]) for k in ("number", "cvc") if card.get(k)]
+    scrubber = scrubber.adding([str(card[k]) for k in ("number", "cvc") if card.get(k)])
     sent = key_sent(http, request, rendered)
     return HttpRequest(
         method=http.method,
         url=url,
         headers=headers,
         body=body_bytes,
-        scrubber=Scrubber(secrets, _secret_derived(derived, resolved.settings)),
+        scrubber=scrubber,
         sensitive_headers=plan.auth.header_names,
         carries_key=sent is not None,
         sent_key=sent,

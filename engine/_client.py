@@ -18,7 +18,7 @@ import httpx
 
 from . import _log_scrub, _transport
 from ._boundary import client_event_secrets, client_secrets, public
-from ._build import check_request, request_count
+from ._build import build_request, check_request, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
 from ._credentials import Credentials
@@ -153,15 +153,21 @@ class _Base(TokenHolder):
         plan = self.connector.plan
         count = request_count(plan, flow)
         check_request(plan, flow, prepared)  # refuse bad input before even fetching a token
+        # The first request is built from the request just checked, unless the conversation
+        # paused first (a token fetch: the caller's nested objects, shared by `prepared`, could
+        # have changed meanwhile); any later one is checked again as it is built.
+        unchanged = True
         reference = prepared.get("reference")
         token: AccessToken | None = None
         fresh = False
         if plan.auth.token is not None:
             token, fresh = yield TokenWanted(self._token_key())
+            unchanged = False
         steps = attempts.steps
         index = attempts.done
         while index < count:
-            built = self.connector.build_request(
+            built = build_request(
+                plan,
                 flow,
                 prepared,
                 self._credentials,
@@ -172,7 +178,9 @@ class _Base(TokenHolder):
                 steps=steps,
                 access_token=token.token.reveal() if token else None,
                 now=self._clock(),
+                checked=unchanged,
             )
+            unchanged = False
             if logger.isEnabledFor(logging.DEBUG):
                 with _log_scrub.sending(built.scrubber):
                     logger.debug("%s %s request: %s", plan.id, flow, built.redacted())

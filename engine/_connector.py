@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._boundary import connector_secrets, event_secrets, public
 from ._build import build_request, request_count
@@ -15,23 +16,51 @@ from ._plan import Capabilities, ConnectorPlan
 from ._resources import specs_dir
 from ._scrub import Scrubber
 from ._spec import bundled_spec_paths, compile_file, find_spec
-from ._tokens import AccessToken, build_token_request, parse_token_response
 from ._unified import Result
 from ._webhooks import WebhookResult, parse_event
+
+if TYPE_CHECKING:
+    from ._tokens import AccessToken
 
 
 class Connector:
     """One processor, compiled. Pure: building and parsing never do I/O, so a caller can bring
     its own HTTP client (the sans-I/O split)."""
 
-    __slots__ = ("plan",)
+    __slots__ = ("_id", "_lock", "_plan", "_source")
 
     def __init__(self, plan: ConnectorPlan) -> None:
-        self.plan = plan
+        self._plan: ConnectorPlan | None = plan
+        self._id = plan.id
+        self._source: Path | None = None
+        self._lock: threading.Lock | None = None
+
+    @classmethod
+    def _bundled(cls, path: Path) -> Connector:
+        """A bundled spec, read and compiled on first use (`plan`): a process pays only for
+        the connectors it uses, however many are bundled. CI lints the bundle whole, and its
+        lint checks each id is its file's name, so the id is known without reading the file."""
+        connector = cls.__new__(cls)
+        connector._plan = None
+        connector._id = path.stem
+        connector._source = path
+        connector._lock = threading.Lock()
+        return connector
+
+    @property
+    def plan(self) -> ConnectorPlan:
+        plan = self._plan
+        if plan is None:
+            assert self._lock is not None and self._source is not None
+            with self._lock:  # concurrent first uses compile it once
+                if self._plan is None:
+                    self._plan = compile_file(self._source, lazy_flows=True)
+                plan = self._plan
+        return plan
 
     @property
     def id(self) -> str:
-        return self.plan.id
+        return self._id
 
     @property
     def name(self) -> str:
@@ -118,6 +147,8 @@ class Connector:
         allow_undeclared_host: bool = False,
     ) -> HttpRequest:
         """The token (login) request, for specs whose auth needs an access token."""
+        from ._tokens import build_token_request  # with its locks (asyncio): on first use
+
         return build_token_request(
             self.plan,
             credentials,
@@ -128,6 +159,8 @@ class Connector:
 
     @public("Connector.parse_token_response", connector_secrets)
     def parse_token_response(self, response: HttpResponse) -> AccessToken:
+        from ._tokens import parse_token_response
+
         return parse_token_response(self.plan, response)
 
     @public("Connector.parse_response", connector_secrets)
@@ -189,9 +222,12 @@ class Connector:
 
 @cache
 def _load_bundled(path: Path) -> Connector:
-    # The bundled specs are linted whole by CI, so their flows compile on first use; any other
-    # spec file is compiled whole now, so that every problem in it is reported at once.
-    return Connector(compile_file(path, lazy_flows=path.parent == specs_dir().resolve()))
+    # The bundled specs are linted whole by CI, so they are read on first use and their flows
+    # compiled on first use each; any other spec file is compiled whole now, so that every
+    # problem in it is reported at once.
+    if path.parent == specs_dir().resolve():
+        return Connector._bundled(path)
+    return Connector(compile_file(path))
 
 
 @public("load_connector")

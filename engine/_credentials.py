@@ -10,11 +10,12 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._errors import CredentialsError, kind_of
 from ._plan import ConnectorPlan
 from ._regex import MAX_CREDENTIAL_CHARS, compile_pattern
+from ._scrub import Scrubber
 
 
 class Secret:
@@ -167,6 +168,31 @@ class _HiddenTuple(tuple[str, ...]):
         raise TypeError("credential values cannot be pickled")
 
 
+#: How many scrubbers a ResolvedCredentials keeps.
+_MAX_SCRUBBERS = 8
+
+
+class _ScrubberMemo(dict[tuple[str, ...], Scrubber]):
+    """A ResolvedCredentials' scrubbers, keyed by the values they add: a dict that prints,
+    copies and pickles as the other holders of revealed values do (it shows none)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"({len(self)} scrubbers; values hidden)"
+
+    __str__ = __repr__
+
+    def __copy__(self) -> _ScrubberMemo:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _ScrubberMemo:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        raise TypeError("credential values cannot be pickled")
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedCredentials:
     """Plain values for the auth templates, the non-secret settings every other template sees,
@@ -175,10 +201,31 @@ class ResolvedCredentials:
     values: Mapping[str, str]
     secrets: tuple[str, ...]
     settings: Mapping[str, str]
+    #: Scrubbers of these secrets plus what the auth scheme derived from them (a few, by what
+    #: was derived): held here, so only the holder of these credentials (one Client) reuses
+    #: them, and each request's scrubber extends one instead of starting again.
+    _scrubbers: _ScrubberMemo = field(
+        default_factory=_ScrubberMemo, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _Hidden(self.values))
         object.__setattr__(self, "secrets", _HiddenTuple(self.secrets))
+
+    def scrubber(self, secrets: tuple[str, ...] = (), derived: tuple[str, ...] = ()) -> Scrubber:
+        """A scrubber of these secrets, `secrets` and `derived` (see Scrubber)."""
+        key = (*secrets, "\x00", *derived)
+        found = self._scrubbers.get(key)
+        if found is None:
+            base = self._scrubbers.get(())
+            if base is None:
+                base = self._scrubbers[()] = Scrubber(self.secrets)
+            found = base.adding(secrets, derived)
+            if len(self._scrubbers) >= _MAX_SCRUBBERS:  # signatures differ every request
+                self._scrubbers.clear()
+                self._scrubbers[()] = base
+            self._scrubbers[key] = found
+        return found
 
     def __repr__(self) -> str:
         return f"ResolvedCredentials({', '.join(sorted(self.values))}; values hidden)"

@@ -110,7 +110,13 @@ def _quoted_name(name: str) -> str:
 
 def _append_form(value: Any, prefix: str, out: list[str]) -> None:
     """The same pairs as flatten_form, quoted straight into `out` (the hot path)."""
-    if type(value) is dict or isinstance(value, Mapping):  # the exact type first: no ABC check
+    kind = type(value)
+    if kind is str:  # the exact types first: no ABC check for the common leaves
+        quoted = value if _UNQUOTED(value) else quote_plus(value)
+        out.append(f"{_quoted_name(prefix)}={quoted}")
+    elif kind is int:
+        out.append(f"{_quoted_name(prefix)}={value}")
+    elif kind is dict or isinstance(value, Mapping):
         for key, item in value.items():
             _append_form(item, f"{prefix}[{key}]" if prefix else str(key), out)
     elif isinstance(value, list | tuple):

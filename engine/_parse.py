@@ -108,6 +108,8 @@ def known_ids(
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # the common case, without the ABC check
+        return value
     if value is None or isinstance(value, Mapping | list | bool):
         return None
     return str(value)

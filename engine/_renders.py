@@ -93,11 +93,29 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
     except JMESPathError as exc:
         raise ExtractionSyntaxError(str(exc)) from None
     names = _field_chain(expression.parsed)
-    if names is None:
-        from ._extraction import bounded_search
+    if names is not None:
+        return _lookup(names)
+    alternatives = _or_chains(expression.parsed)
+    if alternatives is not None:
+        # `a.b || c.d`: the first alternative JMESPath deems true (its `||` semantics), by
+        # direct lookups; like a single path, it builds nothing, so it needs no budget.
+        lookups = tuple(_lookup(chain) for chain in alternatives)
 
-        return bounded_search(expression)
+        def first(document: Any) -> Any:
+            value = None
+            for lookup in lookups:
+                value = lookup(document)
+                if not _jmespath_false(value):
+                    return value
+            return value
 
+        return first
+    from ._extraction import bounded_search
+
+    return bounded_search(expression)
+
+
+def _lookup(names: tuple[str, ...]) -> Callable[[Any], Any]:
     def lookup(document: Any) -> Any:
         for name in names:
             if not isinstance(document, dict):
@@ -106,6 +124,28 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
         return document
 
     return lookup
+
+
+def _jmespath_false(value: Any) -> bool:
+    """JMESPath's false values (jmespath.visitor._is_false): 0 is true."""
+    return value in ("", [], {}) or value is None or value is False
+
+
+def _or_chains(node: Mapping[str, Any]) -> tuple[tuple[str, ...], ...] | None:
+    """The field paths of `a.b || c || d.e` (left to right), or None for any other form."""
+    if node.get("type") != "or_expression":
+        return None
+    chains: list[tuple[str, ...]] = []
+    for child in node["children"]:
+        names = _field_chain(child)
+        if names is not None:
+            chains.append(names)
+            continue
+        nested = _or_chains(child)
+        if nested is None:
+            return None
+        chains.extend(nested)
+    return tuple(chains)
 
 
 def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -125,11 +165,12 @@ def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
 def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:
     """`render`, or null without evaluating it when `path` is absent or null in the context."""
     root, *segments = path
+    name = str(root)
 
     def guarded(context: Mapping[str, Any]) -> Any:
-        value = context.get(str(root))
+        value = context.get(name)
         for segment in segments:
-            if isinstance(value, Mapping):
+            if type(value) is dict or isinstance(value, Mapping):
                 value = value.get(segment)
             elif isinstance(value, list) and isinstance(segment, int):
                 value = value[segment] if -len(value) <= segment < len(value) else None

@@ -164,7 +164,7 @@ def charged(function: Callable[..., Any], growth: int = 1) -> Callable[..., Any]
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         budget = current()
-        budget.afford((args, kwargs), growth)
+        budget.afford_call(args, kwargs, growth)
         return budget.charge(function(*args, **kwargs))
 
     return run

@@ -42,45 +42,107 @@ def _mask_pan(match: re.Match[str]) -> str:
 
 class Scrubber:
     """Replaces known secret values (in their plain, JSON-escaped and URL-encoded forms) and
-    anything that looks like a card number."""
+    anything that looks like a card number.
 
-    __slots__ = ("_pattern", "_secrets")
+    Cheap when nothing is to hide (the common case): each text is first searched for the
+    case-folded forms of the secrets (a superset of what the pattern matches), and the
+    pattern is compiled only once a text may hold one. A scrubber is never shared beyond
+    what its owner (one request, one client) holds."""
+
+    __slots__ = ("_added", "_base", "_needles", "_pattern", "_secrets", "_variants")
 
     def __init__(self, secrets: Iterable[str] = (), derived: Iterable[str] = ()) -> None:
-        # Compiled on first use: most built requests are sent, never printed. `derived` are
-        # the values the auth scheme made from the secrets (header values and their parts:
-        # base64 of id:secret, signatures): what was sent, learnt by the builder.
+        # `derived` are the values the auth scheme made from the secrets (header values and
+        # their parts: base64 of id:secret, signatures): what was sent, learnt by the builder.
         self._secrets = tuple(secrets) + tuple(derived_parts(derived))
+        self._variants: frozenset[str] | None = None
+        # When made by `adding`: the scrubber extended and what was added (its variants are
+        # then the base's, worked out once, plus the added values').
+        self._base: Scrubber | None = None
+        self._added: tuple[str, ...] = ()
+        self._needles: tuple[str, ...] | None = None
         self._pattern: re.Pattern[str] | None = None
 
     def learn(self, *values: str) -> Scrubber:
         """A scrubber that also hides `values` (and their parts)."""
-        return Scrubber(self._secrets, values)
+        return self.adding((), values)
+
+    def adding(self, secrets: Iterable[str], derived: Iterable[str] = ()) -> Scrubber:
+        """A scrubber that also hides `secrets`, and `derived` with their parts (see
+        __init__); this one when it hides them all already (its work is then reused)."""
+        known = set(self._secrets)
+        new = []
+        for value in (*secrets, *derived_parts(derived)):
+            if value not in known:
+                known.add(value)
+                new.append(value)
+        if not [value for value in new if value]:
+            return self
+        child = Scrubber((*self._secrets, *new))
+        child._base, child._added = self, tuple(new)
+        return child
 
     def joined(self, *others: Scrubber) -> Scrubber:
         """A scrubber that hides what this one and each of `others` hide."""
-        return Scrubber([*self._secrets, *(s for other in others for s in other._secrets)])
+        return self.adding([s for other in others for s in other._secrets])
 
     def known(self, text: str) -> str:
         """`text` with the known secret values replaced (no card-number heuristic)."""
+        if not self._may_hold(text):
+            return text
         pattern = self._compiled()
         return pattern.sub(MASK, text) if pattern is not None else text
 
     def result(self, value: _T) -> _T:
         """A copy of a Result (or any frozen dataclass tree) whose strings are scrubbed:
         known secrets everywhere, card-number look-alikes too in free text (messages)."""
+        texts: list[tuple[str, str]] = []
+        _collect(value, "", texts)
+        if not texts:
+            return value
+        hidden = self._may_hold("\x00".join(text for _, text in texts))
+        if not hidden and not any(name in _FREE_TEXT and _PAN.search(t) for name, t in texts):
+            return value  # nothing to replace: the tree as it is
         cleaned: _T = _scrub_tree(self, value)
         return cleaned
 
+    def _may_hold(self, text: str) -> bool:
+        """Whether `text` may hold a secret's variant: False is certain, True a maybe."""
+        if not self._secrets:
+            return False
+        folded = text.casefold()
+        return any(needle in folded for needle in self._searched())
+
+    def _all_variants(self) -> frozenset[str]:
+        if self._variants is None:
+            if self._base is not None:
+                self._variants = self._base._all_variants() | _variants_of(self._added)
+                self._base = None  # what it held is now in this one's variants
+            else:
+                self._variants = _variants_of(self._secrets)
+        return self._variants
+
+    def _searched(self) -> tuple[str, ...]:
+        if self._needles is None:
+            if self._base is not None and self._variants is None:
+                # The base's needles (worked out once) and the added values': each variant
+                # still has a needle inside its folded form, which is all the search needs.
+                added = _needles(_variants_of(self._added))
+                self._needles = (*self._base._searched(), *added)
+            else:
+                self._needles = _needles(self._all_variants())
+        return self._needles
+
     def _compiled(self) -> re.Pattern[str] | None:
         if self._pattern is None and self._secrets:
-            self._pattern = _secret_pattern(self._secrets)
+            self._pattern = _pattern_of(self._all_variants())
         return self._pattern
 
     def text(self, text: str) -> str:
-        pattern = self._compiled()
-        if pattern is not None:
-            text = pattern.sub(MASK, text)
+        if self._may_hold(text):
+            pattern = self._compiled()
+            if pattern is not None:
+                text = pattern.sub(MASK, text)
         return _PAN.sub(_mask_pan, text)
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
@@ -109,18 +171,51 @@ def derived_parts(values: Iterable[str]) -> list[str]:
     return out
 
 
+#: A dataclass type's field names, but `access_token` (a wrapper that hides its value).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields if f.name != "access_token")
+    return names
+
+
+def _is_instance(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+def _collect(value: Any, name: str, out: list[tuple[str, str]]) -> None:
+    """Every string `_scrub_tree` would scrub, with the field name it is under."""
+    if isinstance(value, str):
+        out.append((name, value))
+    elif value is None or isinstance(value, int | float):
+        return
+    elif _is_instance(value):
+        for field in _field_names(type(value)):
+            _collect(getattr(value, field), field, out)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect(item, name, out)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect(item, name, out)
+
+
 def _scrub_tree(scrubber: Scrubber, value: Any, name: str = "") -> Any:
     if isinstance(value, str):
         return scrubber.text(value) if name in _FREE_TEXT else scrubber.known(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if value is None or isinstance(value, int | float):
+        return value
+    if _is_instance(value):
         changes = {}
-        for f in dataclasses.fields(value):
-            current = getattr(value, f.name)
-            if f.name == "access_token":  # a wrapper that hides its value: left alone
-                continue
-            cleaned = _scrub_tree(scrubber, current, f.name)
+        for field in _field_names(type(value)):
+            current = getattr(value, field)
+            cleaned = _scrub_tree(scrubber, current, field)
             if cleaned is not current:
-                changes[f.name] = cleaned
+                changes[field] = cleaned
         return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, Mapping):
         return {k: _scrub_tree(scrubber, v, name) for k, v in value.items()}
@@ -129,10 +224,22 @@ def _scrub_tree(scrubber: Scrubber, value: Any, name: str = "") -> Any:
     return value
 
 
-def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+def _variants_of(secrets: Iterable[str]) -> frozenset[str]:
+    """The forms in which `secrets` may be written back: plain, URL- and JSON-escaped, case
+    changes, base64, Python reprs."""
     variants: set[str] = set()
     for secret in secrets:
         if not secret:
+            continue
+        if _PLAIN(secret):
+            # Quoting, JSON and repr leave these characters as they are: only the case
+            # changes and base64 differ (card numbers, CVCs, most keys).
+            variants.update({secret, secret.upper(), secret.lower()})
+            if len(secret) >= 8:
+                raw = secret.encode("ascii")
+                for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+                    text = encoded.decode("ascii")
+                    variants.update({text, text.rstrip("=")})
             continue
         variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
         # Simple derivations a processor or a library may echo: case changes and base64.
@@ -148,9 +255,34 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
         # As Python's repr writes it (httpcore logs header values as bytes reprs).
         variants.add(repr(secret)[1:-1])
         variants.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
+    variants.discard("")
+    return frozenset(variants)
+
+
+#: Text that quote, quote_plus, JSON and repr all write as it is.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _needles(variants: Iterable[str]) -> tuple[str, ...]:
+    """The case-folded variants, less those holding a shorter one (found whenever they are):
+    case folding maps each character on its own, so a text holding a variant holds its
+    folded form once folded itself."""
+    folded = sorted({v.casefold() for v in variants}, key=len)
+    kept: list[str] = []
+    for needle in folded:
+        if not any(shorter in needle for shorter in kept):
+            kept.append(needle)
+    return tuple(kept)
+
+
+def _pattern_of(variants: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
-    for variant in sorted(variants, key=len, reverse=True):
+    for variant in sorted(variants, key=lambda v: (-len(v), v)):
         escaped = re.escape(variant)
         # Short values (a CVC) only where they stand alone, so "123" does not eat "41234".
         parts.append(rf"(?<![0-9A-Za-z]){escaped}(?![0-9A-Za-z])" if len(variant) < 8 else escaped)
     return re.compile("|".join(parts)) if parts else None
+
+
+def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    return _pattern_of(_variants_of(secrets))

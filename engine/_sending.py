@@ -36,13 +36,17 @@ class Limits:
 
     def httpx_timeout(self, remaining: float | None = None) -> httpx.Timeout:
         """The per-operation timeouts, none longer than `remaining` seconds of the call."""
+        return httpx.Timeout(**self.timeouts(remaining))
+
+    def timeouts(self, remaining: float | None = None) -> dict[str, float]:
+        """`httpx_timeout(remaining).as_dict()`, without building the Timeout (every send)."""
         cap = float("inf") if remaining is None else max(remaining, 0.0)
-        return httpx.Timeout(
-            connect=min(self.connect_timeout, cap),
-            read=min(self.read_timeout, cap),
-            write=min(self.write_timeout, cap),
-            pool=min(self.pool_timeout, cap),
-        )
+        return {
+            "connect": min(self.connect_timeout, cap),
+            "read": min(self.read_timeout, cap),
+            "write": min(self.write_timeout, cap),
+            "pool": min(self.pool_timeout, cap),
+        }
 
     def deadline(self) -> float | None:
         """The monotonic time a call starting now must end by."""
@@ -92,7 +96,7 @@ def _exact_request(built: HttpRequest, limits: Limits, left: float | None) -> ht
         built.url,
         headers=_outgoing_headers(built),
         content=built.body,
-        extensions={"timeout": limits.httpx_timeout(left).as_dict()},
+        extensions={"timeout": limits.timeouts(left)},
     )
 
 

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ._budget import MAX_RENDER_SIZE, BudgetExceeded, budgeted
+from ._budget import MAX_RENDER_SIZE, BudgetExceeded, budgeted, within_budget
 from ._fastexpr import compile_node
 from ._sandbox import (
     ALLOWED_FILTERS,
@@ -379,18 +379,22 @@ def _compile_template_cached(
             lambda: environment.compile_expression(expression, undefined_to_none=False)
         )
 
+        def evaluate_native(code: Any, context: Mapping[str, Any]) -> Any:
+            return _native(code(**context))
+
         def render_native(context: Mapping[str, Any]) -> Any:
-            code = native_code()
-            with budgeted():
-                return _native(code(**context))
+            code = native_code()  # generated (under a budget of its own) before this one's
+            return within_budget(evaluate_native, code, context)
 
         return CompiledTemplate(source, render_native, True, paths, render_native)
     text_code = _lazy(lambda: environment.from_string(ast))
 
+    def evaluate_text(code: Any, context: Mapping[str, Any]) -> Any:
+        return text_limit(code.render(context))
+
     def render_text(context: Mapping[str, Any]) -> Any:
         code = text_code()
-        with budgeted():
-            return text_limit(code.render(context))
+        return within_budget(evaluate_text, code, context)
 
     return CompiledTemplate(source, render_text, False, paths, render_text)
 
@@ -513,8 +517,7 @@ def _fast_renderer(
             return native, True, evaluate
 
         def counted(context: Mapping[str, Any]) -> Any:
-            with budgeted():
-                return evaluate(context)
+            return within_budget(evaluate, context)
 
         def native_counted(context: Mapping[str, Any]) -> Any:
             return _native(counted(context))
@@ -540,8 +543,7 @@ def _fast_renderer(
         return join, False, join
 
     def text(context: Mapping[str, Any]) -> Any:
-        with budgeted():
-            return join(context)
+        return within_budget(join, context)
 
     return text, False, text
 

@@ -1,8 +1,10 @@
-"""Benchmark: build+parse per processor flow; the Stripe authorize against a hand-written
-baseline; the engine's Stripe authorize over HTTP against the official `stripe` SDK making the
-same call to the same local server (sync and async operations per second); import + load of
-every bundled spec and resident memory after it. Ratios compare runs made in the same process
-(the load and memory figures come from fresh interpreters, as a user's cold start would).
+"""Benchmark: build+parse per processor flow (and the worst flow against the median); the
+Stripe authorize against a hand-written baseline, and its cost as the request grows; the
+engine's Stripe authorize over HTTP against raw httpx sending the same bytes and against the
+official `stripe` SDK making the same call, to the same local server (sync and async operations
+per second); import + load of every bundled spec, the first call, and resident memory, each in
+fresh interpreters (as a user's cold start would), with how load time and memory grow per spec
+(synthetic copies of the bundled specs up to 30). Ratios compare runs made in the same process.
 
     python tools/bench.py [--json] [--quick]
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,29 +32,83 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import AsyncClient, Client, HttpResponse, Result, load_connector  # noqa: E402
+from engine import (  # noqa: E402
+    AsyncClient,
+    Client,
+    HttpRequest,
+    HttpResponse,
+    Result,
+    load_connector,
+)
 from engine._spec import bundled_spec_paths  # noqa: E402
 
-#: Run in a fresh interpreter: import the engine, load every bundled spec, report the time and
-#: the resident set size (VmRSS) after loading.
+#: Run in a fresh interpreter: import the engine, make `count` specs available (the bundled
+#: ones, then synthetic copies of them under other ids: argv[2] is a folder of them), and with
+#: `every` read and compile each; report the time (ms) and the resident set size (MB, VmRSS).
 _COLD_START = """
-import time
+import sys, time
 t0 = time.perf_counter()
 import engine
-engine.bundled_connectors()
+count, folder, every = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "every"
+if folder:  # the synthetic bundle: copies of linted specs, id changed only (so linted too)
+    from pathlib import Path
+    from engine import _connector, _manifest, _spec
+    here = Path(folder).resolve()
+    _spec.specs_dir = _connector.specs_dir = lambda: here
+    _manifest.specs_dir = lambda: here
+    _spec.is_linted = lambda path, raw: True
+connectors = engine.bundled_connectors()[:count]
+if every:
+    for connector in connectors:
+        connector.plan
 elapsed = (time.perf_counter() - t0) * 1000
 rss = 0
 with open("/proc/self/status") as status:
     for line in status:
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) / 1024
-print(elapsed, rss)
+print(elapsed, rss, len(connectors))
 """
+
+#: Fresh interpreter to the first authorize Result: import, load the connector, build, send to
+#: the canned server (argv[1]), parse.
+_FIRST_CALL = """
+import json, sys, time
+t0 = time.perf_counter()
+from engine import Client
+request = json.loads(sys.argv[2])
+with Client("stripe", {"api_key": sys.argv[3]}, base_url=sys.argv[1],
+            allow_undeclared_host=True) as client:
+    result = client.authorize(request)
+elapsed = (time.perf_counter() - t0) * 1000
+assert result.status == "authorized", result
+print(elapsed)
+"""
+
+
+def _fresh_env() -> dict[str, str]:
+    """A user's interpreter: its bytecode cached (as pip installs it), here in a folder of its
+    own so that the checkout is left as it is."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "connector-bench-pycache")
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def _fresh(script: str, *args: str) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_fresh_env(),
+    ).stdout.split()
 
 
 def best_us(func: Callable[[], object], number: int, repeat: int = 5) -> float:
@@ -177,15 +235,74 @@ def handwritten_stripe_authorize(request: dict[str, Any], api_key: str, body: by
     )
 
 
-def cold_start(runs: int) -> tuple[float, float]:
-    """Best import + load time (ms) over fresh interpreters, and the RSS (MB) after it."""
+def cold_start(
+    runs: int, count: int = 0, folder: str = "", every: bool = True
+) -> tuple[float, float]:
+    """Best time (ms) over fresh interpreters, and the RSS (MB) of that run: import + `count`
+    specs (0: every bundled one) made available, and with `every` each read and compiled."""
     best = (float("inf"), 0.0)
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", _COLD_START], capture_output=True, text=True, check=True
-        ).stdout.split()
+        out = _fresh(_COLD_START, str(count or 10_000), folder, "every" if every else "lazy")
         best = min(best, (float(out[0]), float(out[1])))
     return best
+
+
+def synthetic_bundle(folder: Path, total: int) -> None:
+    """The bundled specs, then copies of them under new ids (`<id>_copy<n>`) up to `total`."""
+    paths = bundled_spec_paths()
+    for index in range(total):
+        source = paths[index % len(paths)]
+        copy = index // len(paths)
+        name = source.stem if copy == 0 else f"{source.stem}_copy{copy}"
+        text = source.read_text()
+        if copy:
+            text = text.replace(f"\nid: {source.stem}\n", f"\nid: {name}\n", 1)
+            assert f"\nid: {name}\n" in text, source
+        (folder / f"{name}.yaml").write_text(text)
+
+
+def _line(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares (slope, intercept) through `points`."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+    return slope, mean_y - slope * mean_x
+
+
+def growth(runs: int) -> dict[str, Any]:
+    """How start-up time and memory grow with the number of specs: fresh interpreters over 1,
+    5, 10, all bundled, 20 and 30 specs (copies past the bundle), each eager (every spec read
+    and compiled) and as a process starts (specs on first use); least-squares slope per spec."""
+    bundled = len(bundled_spec_paths())
+    counts = sorted({1, 5, 10, bundled, 20, 30})
+    figures: dict[str, Any] = {"counts": counts}
+    with tempfile.TemporaryDirectory() as folder:
+        synthetic_bundle(Path(folder), max(counts))
+        for every, label in ((True, "load"), (False, "start")):
+            times: list[tuple[int, float]] = []
+            memory: list[tuple[int, float]] = []
+            for count in counts:
+                ms, mb = cold_start(runs, count, folder, every)
+                times.append((count, ms))
+                memory.append((count, mb))
+            slope, intercept = _line(times)
+            mb_slope, mb_intercept = _line(memory)
+            figures[f"{label}_ms"] = [round(ms, 1) for _, ms in times]
+            figures[f"{label}_ms_per_spec"] = round(slope, 2)
+            figures[f"{label}_ms_intercept"] = round(intercept, 1)
+            figures[f"{label}_rss_mb"] = [round(mb, 1) for _, mb in memory]
+            figures[f"{label}_rss_mb_per_spec"] = round(mb_slope, 3)
+            figures[f"{label}_rss_mb_intercept"] = round(mb_intercept, 1)
+    return figures
+
+
+def first_call(url: str, request: dict[str, Any], api_key: str, runs: int) -> float:
+    """Best ms over fresh interpreters from `import engine` to the first authorize Result."""
+    return min(
+        float(_fresh(_FIRST_CALL, url, json.dumps(request), api_key)[0]) for _ in range(runs)
+    )
 
 
 @contextmanager
@@ -237,12 +354,23 @@ def async_ops_per_second(
     return asyncio.run(run())
 
 
+def raw_request(built: HttpRequest) -> Callable[[], httpx.Request]:
+    """The engine's request as httpx sends it (`engine._sending`): the built headers and the
+    Accept-Encoding the engine offers, nothing of the client's defaults; the same bytes."""
+    headers = {k: v for k, v in built.headers.items() if k.lower() != "accept-encoding"}
+    headers["Accept-Encoding"] = "gzip, deflate"
+    assert built.body is not None
+    body = built.body
+    return lambda: httpx.Request(built.method, built.url, headers=headers, content=body)
+
+
 def sdk_comparison(
     request: dict[str, Any], api_key: str, body: bytes, quick: bool
 ) -> dict[str, float]:
-    """The engine's Stripe authorize (Client / AsyncClient over httpx) against the official SDK
-    making the same PaymentIntent call (sync: its default HTTP client; async: its httpx client),
-    both against one canned_server answering the recorded response."""
+    """The engine's Stripe authorize (Client / AsyncClient over httpx) against raw httpx sending
+    the same bytes (the practical limit: the engine's own cost is the gap), and against the
+    official SDK making the same PaymentIntent call (sync: its default HTTP client; async: its
+    httpx client); all against one canned_server answering the recorded response."""
     import stripe  # a dev dependency; imported here so the rest of the bench runs without it
 
     card = request["payment_method"]["card"]
@@ -272,18 +400,36 @@ def sdk_comparison(
             first = engine_client.authorize(request)
             assert first.status == "authorized", first
             assert sdk.v1.payment_intents.create(params, options).status == "requires_capture"
-            engine_sync = sdk_sync = 0.0
-            for _ in range(2):  # interleaved, so machine noise hits both alike
+            built = engine_client.connector.build_request(
+                "authorize",
+                request,
+                {"api_key": api_key},
+                base_url=url,
+                allow_undeclared_host=True,
+            )
+            make = raw_request(built)
+            raw = httpx.Client()
+
+            def raw_call() -> bytes:
+                response = raw.send(make())
+                assert response.status_code == 200
+                return response.content
+
+            raw_call()
+            engine_sync = sdk_sync = raw_sync = 0.0
+            for _ in range(2):  # interleaved, so machine noise hits all alike
                 engine_sync = max(
                     engine_sync,
                     ops_per_second(lambda: engine_client.authorize(request), number, rounds),
                 )
+                raw_sync = max(raw_sync, ops_per_second(raw_call, number, rounds))
                 sdk_sync = max(
                     sdk_sync,
                     ops_per_second(
                         lambda: sdk.v1.payment_intents.create(params, options), number, rounds
                     ),
                 )
+            raw.close()
 
         async def engine_once(holder: list[AsyncClient]) -> object:
             return await holder[0].authorize(request)
@@ -299,23 +445,46 @@ def sdk_comparison(
                 )
             return await engine_once(holder)
 
-        engine_async = async_ops_per_second(engine_call, number, rounds)
+        raw_async: list[httpx.AsyncClient] = []
+
+        async def raw_async_call() -> bytes:
+            if not raw_async:
+                raw_async.append(httpx.AsyncClient())
+            response = await raw_async[0].send(make())
+            assert response.status_code == 200
+            return response.content
+
+        engine_async = raw_async_ops = 0.0
+        for _ in range(2):  # interleaved, as above; each run has its own event loop
+            holder.clear()
+            raw_async.clear()
+            engine_async = max(engine_async, async_ops_per_second(engine_call, number, rounds))
+            raw_async_ops = max(raw_async_ops, async_ops_per_second(raw_async_call, number, rounds))
         sdk_async_ops = async_ops_per_second(
             lambda: sdk_async.v1.payment_intents.create_async(params, options), number, rounds
         )
+        first_call_ms = first_call(url, request, api_key, 3 if quick else 7)
     return {
         "engine_sync_ops_s": round(engine_sync, 1),
+        "raw_httpx_sync_ops_s": round(raw_sync, 1),
+        "raw_httpx_ratio": round(engine_sync / raw_sync, 2),
+        "engine_overhead_sync_us": round((1 / engine_sync - 1 / raw_sync) * 1e6, 1),
         "sdk_sync_ops_s": round(sdk_sync, 1),
         "sdk_ratio": round(engine_sync / sdk_sync, 2),
         "engine_async_ops_s": round(engine_async, 1),
+        "raw_httpx_async_ops_s": round(raw_async_ops, 1),
+        "raw_httpx_async_ratio": round(engine_async / raw_async_ops, 2),
         "sdk_async_ops_s": round(sdk_async_ops, 1),
         "sdk_async_ratio": round(engine_async / sdk_async_ops, 2),
+        "first_call_ms": round(first_call_ms, 1),
     }
 
 
 def measure(quick: bool) -> dict[str, Any]:
     number = 200 if quick else 2000
-    load_ms, rss_mb = cold_start(3 if quick else 7)
+    runs = 3 if quick else 7
+    load_ms, rss_mb = cold_start(runs)
+    start_ms, start_rss_mb = cold_start(runs, every=False)
 
     flows: dict[str, dict[str, float]] = {}
     for path in bundled_spec_paths():
@@ -336,10 +505,22 @@ def measure(quick: bool) -> dict[str, Any]:
 
             flows.setdefault(connector.id, {})[flow] = best_us(run, number)
 
+    every_flow = [micros for by_flow in flows.values() for micros in by_flow.values()]
+    worst = max(
+        ((micros, f"{cid} {flow}") for cid, fl in flows.items() for flow, micros in fl.items())
+    )
+    median = statistics.median(every_flow)
     figures: dict[str, Any] = {
         "load_ms": round(load_ms, 1),
         "rss_mb": round(rss_mb, 1),
+        "start_ms": round(start_ms, 1),
+        "start_rss_mb": round(start_rss_mb, 1),
         "flows_us": flows,
+        "flow_median_us": round(median, 1),
+        "flow_worst_us": round(worst[0], 1),
+        "flow_worst": worst[1],
+        "worst_over_median": round(worst[0] / median, 2),
+        "growth": growth(2 if quick else 3),
     }
     stripe = authorized_scenario("stripe")
     if stripe is not None:
@@ -387,8 +568,33 @@ def measure(quick: bool) -> dict[str, Any]:
                 "handwritten_ratio": round(engine_us / hand_us, 2),
             }
         )
+        figures["request_size"] = request_size(connector, request, creds, response, number)
         figures.update(sdk_comparison(request, creds["api_key"], body, quick))
     return figures
+
+
+def request_size(
+    connector: Any, request: dict[str, Any], creds: Any, response: HttpResponse, number: int
+) -> dict[str, Any]:
+    """Build+parse µs of the Stripe authorize as the request grows. The unified request has no
+    line items (yet): its largest part is `metadata`, up to the schema's 50 entries, each
+    one more form field to render, check and encode."""
+    sizes = [0, 10, 25, 50]
+    points: list[tuple[int, float]] = []
+    for size in sizes:
+        sized = {**request, "metadata": {f"item_{i:02}": f"line item {i}" for i in range(size)}}
+
+        def run(r: Any = sized) -> None:
+            connector.build_request("authorize", r, creds)
+            connector.parse_response("authorize", r, response)
+
+        points.append((size, min(best_us(run, number, 1) for _ in range(3))))
+    slope, _ = _line(points)
+    return {
+        "metadata_entries": sizes,
+        "build_parse_us": [round(us, 1) for _, us in points],
+        "us_per_entry": round(slope, 2),
+    }
 
 
 def main() -> int:
@@ -404,10 +610,24 @@ def main() -> int:
         f"import + load of all bundled specs (fresh interpreter): {figures['load_ms']:.1f} ms; "
         f"resident memory after: {figures['rss_mb']:.1f} MB"
     )
+    print(
+        f"as a process starts (import + every bundled connector, each read on first use): "
+        f"{figures['start_ms']:.1f} ms, {figures['start_rss_mb']:.1f} MB"
+    )
+    grown = figures["growth"]
+    print(
+        f"growth over {grown['counts']} specs: eager {grown['load_ms_per_spec']} ms and "
+        f"{grown['load_rss_mb_per_spec']} MB per spec; on first use "
+        f"{grown['start_ms_per_spec']} ms and {grown['start_rss_mb_per_spec']} MB per spec"
+    )
     print(f"{'connector':<14}{'flow':<20}{'build+parse µs/op':>18}")
     for connector, flows in figures["flows_us"].items():
         for flow, micros in flows.items():
             print(f"{connector:<14}{flow:<20}{micros:>18.1f}")
+    print(
+        f"worst flow {figures['flow_worst']} {figures['flow_worst_us']:.1f} µs, "
+        f"{figures['worst_over_median']:.2f}x the median flow ({figures['flow_median_us']:.1f} µs)"
+    )
     if "handwritten_ratio" in figures:
         print(
             "\nStripe authorize build+parse: "
@@ -421,6 +641,17 @@ def main() -> int:
             f"{figures['sdk_sync_ops_s']:.0f} ops/s (sync, ratio {figures['sdk_ratio']:.2f}x); "
             f"async {figures['engine_async_ops_s']:.0f} vs {figures['sdk_async_ops_s']:.0f} "
             f"ops/s (ratio {figures['sdk_async_ratio']:.2f}x)"
+        )
+        print(
+            "Stripe authorize against raw httpx sending the same bytes: "
+            f"sync {figures['raw_httpx_ratio']:.2f}x ({figures['engine_overhead_sync_us']:.0f} "
+            f"µs more per call), async {figures['raw_httpx_async_ratio']:.2f}x; first call "
+            f"in a fresh interpreter {figures['first_call_ms']:.1f} ms"
+        )
+        sized = figures["request_size"]
+        print(
+            f"build+parse by metadata entries {sized['metadata_entries']}: "
+            f"{sized['build_parse_us']} µs ({sized['us_per_entry']} µs per entry)"
         )
     return 0
 

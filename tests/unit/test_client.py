@@ -396,3 +396,31 @@ def test_a_foreign_exception_text_never_reaches_the_message(acme: ConnectorPlan)
     assert "UnicodeEncodeError" in str(caught.value)
     assert "sk_live_secret" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_request_changed_while_its_token_is_fetched_is_checked_again() -> None:
+    # The client checks a request once before asking for a token; what it builds after that
+    # pause is checked again, so a nested object the caller changed meanwhile is refused.
+    import json
+    import time
+    from pathlib import Path
+
+    import yaml
+
+    from engine import Client, InputError
+    from engine._tokens import AccessToken, TokenWanted
+
+    folder = Path(__file__).parents[1] / "connectors" / "airwallex"
+    scenario = yaml.safe_load(
+        (folder / "scenarios" / "authorize_manual_requires_capture.yaml").read_text()
+    )
+    credentials = json.loads((folder / "credentials.json").read_text())
+    request = scenario["request"]
+    client = Client("airwallex", credentials)
+    exchange = client._drive("authorize", request)
+    assert isinstance(next(exchange), TokenWanted)
+    request["currency"] = "usd"  # the top level was copied: this change is not seen
+    request["payment_method"]["type"] = "not-a-type"  # shared with the caller
+    with pytest.raises(InputError):
+        exchange.send((AccessToken("tok", time.time() + 600), True))
+    client.close()

@@ -151,3 +151,21 @@ def test_pattern_mismatch_never_shows_the_value(acme: ConnectorPlan, bad: str) -
 def test_pattern_check_can_be_skipped(acme: ConnectorPlan) -> None:
     resolved = resolve_credentials(acme, {"api_key": "sk_test_x"}, check_patterns=False)
     assert resolved.values["api_key"] == "sk_test_x"
+
+
+def test_the_scrubbers_a_resolution_keeps_show_no_value() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    from engine import load_connector
+    from engine._credentials import resolve_credentials
+
+    plan = load_connector("stripe").plan
+    resolved = resolve_credentials(plan, {"api_key": "sk_test_hiddenvalue1XXXXXXXXXX"})
+    resolved.scrubber(("tok_hidden_value_2",), ("Bearer sk_test_hiddenvalue1XXXXXXXXXX",))
+    memo = resolved._scrubbers
+    for view in (repr(resolved), str(dataclasses.asdict(resolved)), repr(copy.deepcopy(memo))):
+        assert "hiddenvalue" not in view and "hidden_value" not in view
+    with pytest.raises(TypeError):
+        pickle.dumps(memo)

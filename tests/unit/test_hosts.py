@@ -244,3 +244,17 @@ def test_the_cli_needs_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[st
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "--allow-undeclared-host" in capsys.readouterr().out
+
+
+def test_an_accepted_base_url_is_checked_again_when_the_flag_differs() -> None:
+    # root_url remembers which (rules, base_url, opt-in) it accepted; a refusal is never kept.
+    from engine import CredentialsError, load_connector
+    from engine._build import root_url
+
+    plan = load_connector("stripe").plan
+    url = "https://undeclared.example"
+    assert root_url(plan, "sandbox", {}, url, True) == url
+    with pytest.raises(CredentialsError):
+        root_url(plan, "sandbox", {}, url, False)
+    with pytest.raises(CredentialsError):
+        root_url(plan, "sandbox", {}, ["not", "a", "string"], True)

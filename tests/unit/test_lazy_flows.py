@@ -78,3 +78,39 @@ def test_concurrent_first_uses_compile_a_flow_once() -> None:
         thread.join()
     assert calls == ["authorize"]
     assert len(seen) == 8 and all(flow is seen[0] for flow in seen)
+
+
+def test_a_bundled_connector_is_read_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import _connector
+
+    read: list[Path] = []
+    compile_file = _connector.compile_file
+
+    def counting(path: Path, **options: bool) -> object:
+        read.append(path)
+        return compile_file(path, **options)
+
+    monkeypatch.setattr(_connector, "compile_file", counting)
+    connector = _connector.Connector._bundled(_connector.specs_dir() / "stripe.yaml")
+    assert connector.id == "stripe" and read == []  # the id is the file's name
+    gate = threading.Barrier(8)
+    plans: list[object] = []
+
+    def use() -> None:
+        gate.wait()
+        plans.append(connector.plan)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(read) == 1 and all(plan is plans[0] for plan in plans)
+    assert connector.plan.id == "stripe" and isinstance(connector.plan.flows, LazyFlows)
+
+
+def test_every_bundled_id_is_its_plans() -> None:
+    from engine import bundled_connectors
+
+    for connector in bundled_connectors():
+        assert connector.id == connector.plan.id

@@ -162,3 +162,60 @@ def test_result_strings_are_scrubbed_ids_keep_their_digits() -> None:
     assert cleaned.error.message == f"bad key {MASK} card {MASK}"
     # A processor id is only cleaned of known secrets, not of card-number look-alikes.
     assert cleaned.connector_transaction_id == "4111111111111111"
+
+
+# -- the cheap paths: a search for folded variants first, plain secrets' variants, extension
+
+
+def _every_variant(secret: str) -> set[str]:
+    """The variants as the scrubber first wrote them out, for every secret alike."""
+    import base64
+
+    found = {secret, quote(secret, safe=""), quote_plus(secret), secret.upper(), secret.lower()}
+    if len(secret) >= 8:
+        raw = secret.encode("utf-8", "surrogatepass")
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            found |= {encoded.decode("ascii"), encoded.decode("ascii").rstrip("=")}
+    found |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    found |= {repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogatepass"))[2:-1]}
+    return found - {""}
+
+
+SECRETS = ["4242424242424242", "123", "sk_test_abc", "a-b.c~d_e", "p@ss word/+", "ключ-ß-Σ", 'q"\\']
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_variants_are_the_same_for_plain_secrets_and_others(secret: str) -> None:
+    from engine._scrub import _variants_of
+
+    assert _variants_of([secret]) == _every_variant(secret)
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_the_search_first_never_changes_what_is_replaced(secret: str) -> None:
+    from engine._scrub import _pattern_of, _variants_of
+
+    other = "unrelated-key-0000"
+    plain = _pattern_of(_variants_of([secret, other]))
+    assert plain is not None
+    scrubbers = [Scrubber([secret, other]), Scrubber([other]).adding([secret])]
+    for variant in _every_variant(secret):
+        for text in (variant, f"x {variant} y", variant.upper(), f"ΣΑ{variant}ς", "nothing"):
+            for scrubber in scrubbers:
+                assert scrubber.known(text) == plain.sub(MASK, text), (variant, text)
+
+
+def test_a_result_with_nothing_to_hide_is_returned_as_is() -> None:
+    from engine import Result
+
+    result = Result(flow="authorize", connector="acme", status="authorized", reference="r-1")
+    assert Scrubber(["sk_live_secret"]).result(result) is result
+    leaked = Result(flow="authorize", connector="acme", status="failed", reference="sk_live_secret")
+    assert Scrubber(["sk_live_secret"]).result(leaked).reference == MASK
+
+
+def test_adding_nothing_new_is_the_same_scrubber() -> None:
+    scrubber = Scrubber(["sk_live_secret"])
+    assert scrubber.adding(["sk_live_secret"]) is scrubber
+    assert scrubber.learn() is scrubber
+    assert scrubber.adding(["4242424242424242"]) is not scrubber
