@@ -48,10 +48,10 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     if isinstance(method, Mapping):
         kind, scheme = method_scheme(method)
         if kind not in caps.payment_methods and f"{kind}.{scheme}" not in caps.payment_methods:
-            named = f"{kind} ({scheme})" if scheme else kind
+            named = f"{kind}.{scheme}" if scheme else kind
             raise UnsupportedError(
-                f"{plan.id} does not accept payment method {named}",
-                f"/payment_method/{kind}" if scheme else "/payment_method/type",
+                f"{plan.id} does not accept payment method {named!r}",
+                f"/payment_method/{kind}/{SCHEME_KEYS[kind]}" if scheme else "/payment_method/type",
             )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
@@ -91,11 +91,10 @@ SCHEME_DEFAULTS = {"upi": "collect"}
 def method_scheme(method: Mapping[str, Any]) -> tuple[Any, str | None]:
     """A payment method's kind and scheme: ("wallet", "apple_pay"), ("card", None)."""
     kind = method.get("type")
-    key = SCHEME_KEYS.get(kind) if isinstance(kind, str) else None
-    if key is None:
+    if not isinstance(kind, str) or kind not in SCHEME_KEYS:
         return kind, None
     data = method.get(kind)
-    scheme = data.get(key) if isinstance(data, Mapping) else None
+    scheme = data.get(SCHEME_KEYS[kind]) if isinstance(data, Mapping) else None
     return kind, str(scheme) if scheme is not None else SCHEME_DEFAULTS.get(kind)
 
 

@@ -169,7 +169,7 @@ def test_unsupported_payment_method_before_credentials(acme: ConnectorPlan) -> N
     )
     with pytest.raises(UnsupportedError) as caught:
         build_request(acme, "authorize", request, None)
-    assert str(caught.value) == "acme does not accept payment method 'wallet'"
+    assert str(caught.value) == "acme does not accept payment method 'wallet.apple_pay'"
     assert caught.value.pointer == "/payment_method/type"
 
 
