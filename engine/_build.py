@@ -48,10 +48,14 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     if isinstance(method, Mapping):
         kind, scheme = method_scheme(method)
         if kind not in caps.payment_methods and f"{kind}.{scheme}" not in caps.payment_methods:
-            named = f"{kind}.{scheme}" if scheme else kind
+            # The kind is declared for some schemes: the scheme is what is refused.
+            some = scheme is not None and any(
+                str(m).startswith(f"{kind}.") for m in caps.payment_methods
+            )
+            named = f"{kind}.{scheme}" if some else kind
             raise UnsupportedError(
                 f"{plan.id} does not accept payment method {named!r}",
-                f"/payment_method/{kind}/{SCHEME_KEYS[kind]}" if scheme else "/payment_method/type",
+                f"/payment_method/{kind}/{SCHEME_KEYS[kind]}" if some else "/payment_method/type",
             )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
