@@ -94,14 +94,13 @@ def public(where: str, secrets: Secrets = _no_secrets) -> Callable[[F], F]:
 
 
 def request_secrets(request: Any) -> list[str]:
-    """The card number and CVC of a unified request."""
+    """The card data of a unified request: every field the unified schemas mark `x-card-data`
+    (engine._card_data)."""
     if not isinstance(request, Mapping):
         return []
-    method = request.get("payment_method")
-    card = method.get("card") if isinstance(method, Mapping) else None
-    if not isinstance(card, Mapping):
-        return []
-    return [str(card[k]) for k in ("number", "cvc") if card.get(k) is not None]
+    from ._card_data import card_data_values  # the schemas: loaded on first use
+
+    return card_data_values(request)
 
 
 def credential_values(plan: Any, credentials: Any) -> list[str]:

@@ -44,11 +44,18 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
             raise InputError(first, f"is required by {plan.name} for {flow}{either}")
     caps = plan.capabilities
     method = request.get("payment_method")
-    if isinstance(method, Mapping) and method.get("type") not in caps.payment_methods:
-        raise UnsupportedError(
-            f"{plan.id} does not accept payment method {method.get('type')!r}",
-            "/payment_method/type",
-        )
+    if isinstance(method, Mapping):
+        kind, scheme = method_scheme(method)
+        if kind not in caps.payment_methods and f"{kind}.{scheme}" not in caps.payment_methods:
+            # The kind is declared for some schemes: the scheme is what is refused.
+            some = scheme is not None and any(
+                str(m).startswith(f"{kind}.") for m in caps.payment_methods
+            )
+            named = f"{kind}.{scheme}" if some else kind
+            raise UnsupportedError(
+                f"{plan.id} does not accept payment method {named!r}",
+                f"/payment_method/{kind}/{SCHEME_KEYS[kind]}" if some else "/payment_method/type",
+            )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
@@ -68,6 +75,30 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     if currency is not None and caps.currencies is not None and currency not in caps.currencies:
         raise UnsupportedError(f"{plan.id} does not accept currency {currency}", "/currency")
     return compiled
+
+
+#: The key under each payment method kind that names its scheme (schemas/unified/common.json).
+SCHEME_KEYS = {
+    "wallet": "type",
+    "bnpl": "provider",
+    "bank_redirect": "type",
+    "bank_debit": "scheme",
+    "bank_transfer": "scheme",
+    "voucher": "scheme",
+    "upi": "mode",
+}
+#: A scheme's default where the unified schema gives one.
+SCHEME_DEFAULTS = {"upi": "collect"}
+
+
+def method_scheme(method: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """A payment method's kind and scheme: ("wallet", "apple_pay"), ("card", None)."""
+    kind = method.get("type")
+    if not isinstance(kind, str) or kind not in SCHEME_KEYS:
+        return kind, None
+    data = method.get(kind)
+    scheme = data.get(SCHEME_KEYS[kind]) if isinstance(data, Mapping) else None
+    return kind, str(scheme) if scheme is not None else SCHEME_DEFAULTS.get(kind)
 
 
 def _present(request: Mapping[str, Any], parts: tuple[str, ...]) -> bool:

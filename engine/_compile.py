@@ -575,14 +575,9 @@ class Compiler:
                 (name, self.extract(expr, f"{fields_ptr}/{name}", roots))
                 for name, expr in (fields or {}).items()
             ),
-            next_action=(
-                self.extract(next_action["url"], f"{next_ptr}/url", roots),
-                self.extract(next_action["method"], f"{next_ptr}/method", roots)
-                if "method" in next_action
-                else None,
-                self.extract(next_action["data"], f"{next_ptr}/data", roots)
-                if "data" in next_action
-                else None,
+            next_action=tuple(
+                (name, self.extract(expr, f"{next_ptr}/{name}", roots))
+                for name, expr in next_action.items()
             )
             if next_action
             else None,
@@ -665,6 +660,7 @@ class Compiler:
             code=get("code"),
             message=get("message"),
             decline_code=get("decline_code"),
+            advice_code=get("advice_code"),
             code_map={**defaults.get("map", {}), **raw.get("map", {})},
             unresolved=frozenset(
                 str(code) for code in raw.get("unresolved", defaults.get("unresolved", ()))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
+from ._card_data import card_data_paths
 from ._coverage import unexercised
 from ._errors import Problem
 from ._load import LoadedSpec, escape_pointer_token
-from ._requests import request_schema, resolve_ref
 from ._templates import TemplateCompileError, compile_template, is_template
 from ._unified import FLOWS, LIST_FLOWS, ErrorCode, EventType, statuses_for
 
@@ -214,38 +212,6 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
     for key in ("defaults", "flows", "environments", "webhooks"):
         if key in spec.data:
             yield from walk(spec.data[key], f"/{key}")
-
-
-#: The unified schemas' annotation of a field holding card data (PCI scope).
-CARD_DATA = "x-card-data"
-
-
-@cache
-def card_data_paths() -> frozenset[tuple[str, ...]]:
-    """The request field paths (below `request`) the unified schemas mark `x-card-data`."""
-    found: set[tuple[str, ...]] = set()
-
-    def walk(node: Any, base: str, path: tuple[str, ...], seen: frozenset[str]) -> None:
-        if not isinstance(node, Mapping):
-            return
-        if node.get(CARD_DATA) is True:
-            found.add(path)
-        ref = node.get("$ref")
-        if isinstance(ref, str) and f"{base}{ref}" not in seen:
-            target = urljoin(base, ref.split("#", 1)[0]) if not ref.startswith("#") else base
-            walk(resolve_ref(ref, base), target, path, seen | {f"{base}{ref}"})
-        for name, sub in (node.get("properties") or {}).items():
-            walk(sub, base, (*path, name), seen)
-        for key in ("allOf", "anyOf", "oneOf"):
-            for sub in node.get(key) or ():
-                walk(sub, base, path, seen)
-        for key in ("if", "then", "else"):
-            walk(node.get(key), base, path, seen)
-
-    for flow in FLOWS:
-        schema = request_schema(flow)
-        walk(schema, str(schema["$id"]), (), frozenset())
-    return frozenset(found)
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:

@@ -188,3 +188,42 @@ FAULTS: Mapping[str, FaultOutcome] = {
         ErrorCode.TIMEOUT,
     ),
 }
+
+
+#: Declines by class: `hard` — this card must not be tried again for this payment (the issuer
+#: said the card is lost, stolen, closed or wrong); `soft` — a later or different attempt may
+#: succeed (funds, limits, a generic refusal). Other failures (errors, not declines) have none.
+HARD_DECLINES = frozenset(
+    {
+        ErrorCode.LOST_OR_STOLEN_CARD,
+        ErrorCode.SUSPECTED_FRAUD,
+        ErrorCode.EXPIRED_CARD,
+        ErrorCode.INCORRECT_NUMBER,
+        ErrorCode.INVALID_EXPIRY_DATE,
+        ErrorCode.INCORRECT_CVC,
+        ErrorCode.INCORRECT_ADDRESS,
+        ErrorCode.AUTHENTICATION_FAILED,
+    }
+)
+SOFT_DECLINES = frozenset(
+    {
+        ErrorCode.CARD_DECLINED,
+        ErrorCode.INSUFFICIENT_FUNDS,
+        ErrorCode.DO_NOT_HONOR,
+        ErrorCode.CALL_ISSUER,
+        ErrorCode.LIMIT_EXCEEDED,
+        ErrorCode.AUTHENTICATION_REQUIRED,
+    }
+)
+#: Merchant advice codes that forbid another attempt whatever the decline (Mastercard 03: do
+#: not try again; 21: the cardholder cancelled the recurring payment).
+DO_NOT_RETRY_ADVICE = frozenset({"03", "21"})
+
+
+def decline_class(code: str, advice_code: str | None) -> str | None:
+    """`hard`, `soft`, or None (not a decline)."""
+    if code in HARD_DECLINES:
+        return "hard"
+    if code in SOFT_DECLINES:
+        return "hard" if advice_code in DO_NOT_RETRY_ADVICE else "soft"
+    return None

@@ -6,16 +6,20 @@ a response the engine cannot be sure of is `unresolved`, never `failed`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import replace
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ._build import flow_plan
 from ._encoding import DecodeError
 from ._errors import RenderError
 from ._http import HttpResponse
-from ._outcomes import DEFINITE_REFUSALS, HTTP_ERROR_CODES, UNCERTAIN_HTTP
+from ._next_actions import next_action_of
+from ._outcomes import DEFINITE_REFUSALS, HTTP_ERROR_CODES, UNCERTAIN_HTTP, decline_class
 from ._plan import ConnectorPlan, ErrorPlan, ResponsePlan, bind
+from ._result_fields import shape
 from ._retry import key_placed, settle
 from ._scrub import Scrubber
 from ._unified import (
@@ -25,25 +29,12 @@ from ._unified import (
     ErrorInfo,
     FindStatus,
     Match,
-    NextAction,
     PaymentStatus,
     Result,
 )
 
-_STRING_FIELDS = (
-    "connector_transaction_id",
-    "connector_refund_id",
-    "connector_reference",
-    "reference",
-    "currency",
-    "network_transaction_id",
-    "mandate_id",
-)
 
-
-def _unified_error(
-    code: str, message: str, http_status: int | None, **processor: str | None
-) -> ErrorInfo:
+def _unified_error(code: str, message: str, http_status: int | None, **processor: Any) -> ErrorInfo:
     """An error whose `retryable` says only whether its code is worth trying again; whether
     sending the request again is safe is decided once, by engine._retry.settle."""
     return ErrorInfo(
@@ -107,6 +98,20 @@ def known_ids(
     return ids
 
 
+def retry_after(headers: Any) -> float | None:
+    """The answer's Retry-After in seconds (delta-seconds or an HTTP date), or None."""
+    value = headers.get("retry-after") if isinstance(headers, Mapping) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
 def _text(value: Any) -> str | None:
     if type(value) is str:  # the common case, without the ABC check
         return value
@@ -128,6 +133,7 @@ def _read_error(
     connector_code = _text(plan.code(body, context)) if plan.code else None
     connector_message = _text(plan.message(body, context)) if plan.message else None
     decline_code = _text(plan.decline_code(body, context)) if plan.decline_code else None
+    advice_code = _text(plan.advice_code(body, context)) if plan.advice_code else None
     uncertain = http_status in UNCERTAIN_HTTP
     code: str | None = None
     if not uncertain:
@@ -153,6 +159,9 @@ def _read_error(
         connector_code=connector_code,
         connector_message=connector_message,
         decline_code=decline_code,
+        decline_class=decline_class(code, advice_code),
+        advice_code=advice_code,
+        retry_after=retry_after(context.get("headers")),
     )
     if unexplained and http_status < 300:
         # An unexplained 2xx refusal is still the processor's final word: not worth retrying.
@@ -494,19 +503,10 @@ def _interpret(
 
     next_action = None
     if compiled.next_action is not None:
-        url_of, method_of, data_of = compiled.next_action
-        url = _text(url_of(body, context))
-        if url:
-            method = str(method_of(body, context) or "GET").upper() if method_of else "GET"
-            data = data_of(body, context) if data_of else None
-            next_action = NextAction(
-                type="redirect",
-                url=url,
-                method="POST" if method == "POST" else "GET",
-                data={str(k): str(v) for k, v in data.items()}
-                if isinstance(data, Mapping)
-                else None,
-            )
+        extracts = dict(compiled.next_action)
+        next_action = next_action_of(
+            lambda name: extracts[name](body, context) if name in extracts else None
+        )
     error: ErrorInfo | None = None
     if status == PaymentStatus.FAILED:
         error = _read_error(compiled.error, body, context, status_code, scrubber)
@@ -523,18 +523,11 @@ def _interpret(
 def _read_fields(
     plan: ConnectorPlan, compiled: ResponsePlan, body: Any, context: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The flow's `fields` read from `body`: ids as text, the currency upper-cased (ISO 4217,
-    whatever the processor's case), the amount in minor units."""
-    fields: dict[str, Any] = {name: extract(body, context) for name, extract in compiled.fields}
-    for name in _STRING_FIELDS:
-        if name in fields:
-            fields[name] = _text(fields[name])
-    if isinstance(fields.get("currency"), str):
-        fields["currency"] = fields["currency"].upper()
-    if "amount" in fields:
-        currency = fields.get("currency") or context["request"].get("currency")
-        fields["amount"] = plan.parse_amount(fields["amount"], currency)
-    return fields
+    """The flow's `fields` read from `body`, typed, normalised and grouped as the Result holds
+    them (engine._result_fields): ids as text, the currency upper-cased (ISO 4217, whatever
+    the processor's case), amounts in minor units, card details, checks and 3DS grouped."""
+    read = {name: extract(body, context) for name, extract in compiled.fields}
+    return shape(read, plan.parse_amount, context["request"].get("currency"))
 
 
 def _found(

@@ -123,6 +123,8 @@ class ErrorPlan:
     by_http_status: Mapping[int, str]
     #: Processor codes that mean the processor itself does not know the outcome yet.
     unresolved: frozenset[str] = frozenset()
+    #: The card network's merchant advice code, where the processor passes it on.
+    advice_code: Extract | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +146,8 @@ class ResponsePlan:
     error_when: Extract | None
     status_rules: tuple[StatusRule, ...]
     fields: tuple[tuple[str, Extract], ...]
-    next_action: tuple[Extract, Extract | None, Extract | None] | None
+    #: The next action's members (type, url, data, ...) → extraction (engine._next_actions).
+    next_action: tuple[tuple[str, Extract], ...] | None
     error: ErrorPlan
     #: (request field, where the answer echoes it): an answer that names another payment,
     #: amount or currency than the request is about is not this request's answer.

@@ -216,24 +216,108 @@ class ErrorInfo:
     connector_message: str | None = None
     decline_code: str | None = None
     http_status: int | None = None
+    #: A decline's class: `hard` (never retry this card for this payment) or `soft` (a later
+    #: or different attempt may succeed); None when the failure is no decline.
+    decline_class: str | None = None
+    #: The card network's merchant advice code as the processor passed it (Mastercard MAC 03:
+    #: do not try again; 24-30: retry after a while), where it gives one.
+    advice_code: str | None = None
+    #: Seconds to wait before trying again, where the processor says (Retry-After).
+    retry_after: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ErrorInfo:
         return _built(cls, data, "error")
 
 
+#: The kinds of next action (schemas/unified/result.json#/$defs/next_action).
+NEXT_ACTIONS = (
+    "redirect",
+    "html",
+    "sdk",
+    "three_ds_method",
+    "qr",
+    "deeplink",
+    "voucher",
+    "wait",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class NextAction:
-    """Where the customer must go to continue (3-D Secure, a bank page)."""
+    """The customer's next step (schemas/unified/result.json#/$defs/next_action): `redirect`
+    (url, method, form `data`), `html` (a page to show), `sdk` (`data` for the processor's own
+    client SDK), `three_ds_method` (device data collection: url + `data`), `qr` (`qr_code`
+    data, `expires_at`), `deeplink` (url opening an app), `voucher` (`reference`, `barcode`,
+    printable url, `expires_at`), `wait` (poll `get` after `wait_seconds`)."""
 
-    type: Literal["redirect"]
-    url: str
+    type: str
+    url: str | None = None
     method: Literal["GET", "POST"] = "GET"
-    data: Mapping[str, str] | None = None
+    data: Mapping[str, Any] | None = None
+    html: str | None = None
+    qr_code: str | None = None
+    reference: str | None = None
+    barcode: str | None = None
+    expires_at: str | None = None
+    wait_seconds: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NextAction:
         return _built(cls, data, "next_action")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMethodDetails:
+    """What the processor says of the payment method used (never the full number)."""
+
+    brand: str | None = None
+    last4: str | None = None
+    bin: str | None = None
+    funding: str | None = None
+    issuing_country: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    wallet: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PaymentMethodDetails:
+        return _built(cls, data, "payment_method_details")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """An address (AVS) or CVC check: the normalised `code` and the processor's `raw` value."""
+
+    code: str | None = None
+    raw: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        return _built(cls, data, "a check result")
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The 3-D Secure outcome: ECI, version, status and whether liability shifted."""
+
+    eci: str | None = None
+    version: str | None = None
+    status: str | None = None
+    liability_shift: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Authentication:
+        return _built(cls, data, "three_ds")
+
+
+#: The Result's nested members and their types (engine._result_fields.GROUPS).
+NESTED: Mapping[str, Any] = {
+    "payment_method_details": PaymentMethodDetails,
+    "avs": CheckResult,
+    "cvc": CheckResult,
+    "three_ds": Authentication,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +401,19 @@ class Result:
     access_token: Any = None  # an AccessToken (token specs): pass it back to the next Client
     matches: tuple[Match, ...] | None = None  # `find` only: every payment found, in order
     routing: Routing | None = None  # a Router's result only: which profile, every attempt
+    authorized_amount: int | None = None
+    captured_amount: int | None = None
+    refunded_amount: int | None = None
+    capturable_amount: int | None = None
+    authorization_code: str | None = None
+    connector_customer_id: str | None = None
+    payment_method_id: str | None = None
+    capture_before: str | None = None
+    created_at: str | None = None
+    payment_method_details: PaymentMethodDetails | None = None
+    avs: CheckResult | None = None
+    cvc: CheckResult | None = None
+    three_ds: Authentication | None = None
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked
@@ -327,7 +424,7 @@ class Result:
             for f in dataclasses.fields(self)
             if f.name not in ("access_token", "matches", "routing")
         }
-        for name in ("next_action", "error"):
+        for name in ("next_action", "error", *NESTED):
             if data[name] is not None:
                 data[name] = dataclasses.asdict(data[name])
         if self.matches is not None:  # a list flow's: other results leave the key out
@@ -368,6 +465,9 @@ class Result:
             nested["access_token"] = _access_token(data["access_token"])
         if data.get("routing") is not None:
             nested["routing"] = Routing.from_dict(data["routing"])
+        for name, kind in NESTED.items():
+            if data.get(name) is not None:
+                nested[name] = kind.from_dict(data[name])
         return _built(cls, {**data, **nested}, "the result")
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from iso4217 import Currency
 
 from engine import Client, Connector, HttpRequest, bundled_connectors
+from engine._build import SCHEME_KEYS
 from engine._plan import FlowPlan, RequestPlan
 from engine._tokens import AccessToken
 
@@ -29,7 +30,18 @@ CLOCK = 1_767_225_600.0
 ISO_CURRENCIES = tuple(sorted(c.code for c in Currency if c.exponent is not None))
 
 
-_PAYMENT_KINDS = ("card", "token", "wallet", "bank_redirect", "upi")
+def _payment_kinds() -> tuple[str, ...]:
+    """Every payment method kind the unified schema has (one key per kind)."""
+    common = request_schema("authorize")[1].replace("authorize.request.json", "common.json")
+    from .schema_values import _documents
+
+    kinds: tuple[str, ...] = tuple(
+        _documents()[common]["$defs"]["payment_method"]["properties"]["type"]["enum"]
+    )
+    return kinds
+
+
+_PAYMENT_KINDS = _payment_kinds()
 
 CONNECTORS: Mapping[str, Connector] = {c.id: c for c in bundled_connectors()}
 #: (connector id, flow) for every flow of every bundled processor.
@@ -42,7 +54,13 @@ def fit_for(connector: Connector, flow: str) -> Fit:
     compiled = connector.plan.flows[flow]
     # An entry naming alternatives (`/a | /b`) is met by its last one.
     forced = frozenset(written.split(" | ")[-1] for written, _ in compiled.required_fields)
-    kinds = sorted(caps.payment_methods)
+    # A declared `kind.scheme` (bank_redirect.ideal) allows its kind with only those schemes.
+    kinds = sorted({entry.split(".")[0] for entry in caps.payment_methods})
+    schemes: dict[str, list[str]] = {}
+    for entry in sorted(caps.payment_methods):
+        kind, _, scheme = entry.partition(".")
+        if scheme and kind not in caps.payment_methods:
+            schemes.setdefault(kind, []).append(scheme)
     # A required field under one kind of payment method (`/payment_method/card/...`) needs
     # that kind.
     needed = {p.split("/")[2] for p in forced if p.startswith("/payment_method/")}
@@ -55,6 +73,8 @@ def fit_for(connector: Connector, flow: str) -> Fit:
             c for c in ISO_CURRENCIES if caps.currencies is None or c in caps.currencies
         ),
     }
+    for kind, allowed in schemes.items():
+        choices[f"/payment_method/{kind}/{SCHEME_KEYS[kind]}"] = tuple(allowed)
     if not caps.three_ds:
         choices["/three_ds/request"] = ("never",)
     omitted = {f"/payment_method/{k}" for k in _PAYMENT_KINDS if k not in kinds}

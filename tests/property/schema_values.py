@@ -47,6 +47,8 @@ _UNDERSTOOD = frozenset(
         "maxLength",
         "minimum",
         "maximum",
+        "items",
+        "maxItems",
     }
 )
 
@@ -144,6 +146,11 @@ def values(schema: Mapping[str, Any], base: str, pointer: str, fit: Fit) -> st.S
         return st.integers(low, schema.get("maximum", low + 10**6))
     if kind == "boolean":
         return st.booleans()
+    if kind == "array":
+        item = schema["items"]
+        return st.lists(
+            values(item, base, join(pointer, "0"), fit), max_size=min(schema.get("maxItems", 3), 3)
+        )
     raise AssertionError(f"{pointer}: the generator has no rule for {schema}")
 
 
@@ -235,11 +242,12 @@ class Mutation:
         tokens = [t.replace("~1", "/").replace("~0", "~") for t in self.pointer.split("/")[1:]]
         parent = out
         for token in tokens[:-1]:
-            parent = parent[token]
+            parent = parent[int(token)] if isinstance(parent, list) else parent[token]
+        last: Any = int(tokens[-1]) if isinstance(parent, list) else tokens[-1]
         if self.value is DELETE:
-            del parent[tokens[-1]]
+            del parent[last]
         else:
-            parent[tokens[-1]] = copy.deepcopy(self.value)
+            parent[last] = copy.deepcopy(self.value)
         return out
 
     def __repr__(self) -> str:  # hypothesis prints it on failure: keep it short
@@ -304,6 +312,12 @@ def _mutations(
             yield Mutation("pattern mismatch", pointer, bad, shown)
     if isinstance(value, Mapping):
         yield from _object_mutations(value, schema, base, pointer)
+    if isinstance(value, list) and value:  # the first item stands for every item
+        yield from _mutations(value[0], schema["items"], base, join(pointer, "0"))
+    if isinstance(value, list) and "maxItems" in schema:
+        crowd = (value * (schema["maxItems"] + 1))[: schema["maxItems"] + 1] if value else None
+        if crowd:
+            yield Mutation("too many items", pointer, crowd, shown)
 
 
 def _object_mutations(

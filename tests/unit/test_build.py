@@ -416,3 +416,27 @@ def test_validation_leaves_the_callers_request_unchanged(acme: ConnectorPlan) ->
     before = json.dumps(request, sort_keys=True)
     build_request(acme, "authorize", request, CREDENTIALS)
     assert json.dumps(request, sort_keys=True) == before  # no schema default written into it
+
+
+def test_a_scheme_the_spec_does_not_declare_is_refused_by_its_pointer() -> None:
+    from engine import load_connector
+
+    mollie = load_connector("mollie")
+    request = {
+        "amount": 1000,
+        "currency": "EUR",
+        "description": "Order 1",
+        "return_url": "https://shop.example/return",
+        "payment_method": {"type": "bank_redirect", "bank_redirect": {"type": "open_banking"}},
+    }
+    with pytest.raises(UnsupportedError) as caught:
+        mollie.build_request(
+            "authorize", request, {"api_key": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"}
+        )
+    assert str(caught.value) == "mollie does not accept payment method 'bank_redirect.open_banking'"
+    assert caught.value.pointer == "/payment_method/bank_redirect/type"
+    ideal = {
+        **request,
+        "payment_method": {"type": "bank_redirect", "bank_redirect": {"type": "ideal"}},
+    }
+    mollie.build_request("authorize", ideal, {"api_key": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"})

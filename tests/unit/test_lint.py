@@ -375,6 +375,14 @@ def test_card_data_is_what_the_unified_schema_marks() -> None:
     assert card_data_paths() == {
         ("payment_method", "card", "number"),
         ("payment_method", "card", "cvc"),
+        ("payment_method", "network_token", "number"),
+        ("payment_method", "network_token", "cryptogram"),
+        ("payment_method", "wallet", "token"),
+        ("payment_method", "wallet", "decrypted", "number"),
+        ("payment_method", "wallet", "decrypted", "cryptogram"),
+        ("payment_method", "bank_debit", "iban"),
+        ("payment_method", "bank_debit", "account_number"),
+        ("three_ds", "external", "cavv"),
     }
 
 
