@@ -56,6 +56,21 @@ type AuthorizeRequest struct {
 	StatementDescriptor string   `json:"statement_descriptor,omitempty"`
 	Metadata            Metadata `json:"metadata,omitempty"`
 	ThreeDs             *ThreeDs `json:"three_ds,omitempty"`
+	// The order's lines (BNPL providers require them; Level 3 card data uses them).
+	LineItems []LineItem `json:"line_items,omitempty"`
+	Order     *Order     `json:"order,omitempty"`
+	// Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D
+	// Secure, the card is keyed by an agent).
+	Channel Channel `json:"channel,omitempty"`
+	// The merchant category code (ISO 18245) for this payment, where the account may use several.
+	MerchantCategoryCode string            `json:"merchant_category_code,omitempty"`
+	StoredCredential     *StoredCredential `json:"stored_credential,omitempty"`
+	// Keep this payment method for later payments (the result's `mandate_id` / `payment_method_id`
+	// then names it; with a `customer.connector_customer_id` it is saved to that customer).
+	SavePaymentMethod *bool `json:"save_payment_method,omitempty"`
+	// Accept an authorization for less than the amount (prepaid and debit cards); the result's
+	// `authorized_amount` says how much. Off by default: a partial approval is then a decline.
+	PartialAuthorization *bool `json:"partial_authorization,omitempty"`
 }
 
 // BrowserInfo is components/schemas/BrowserInfo: The customer's browser, for 3-D Secure 2 risk
@@ -103,6 +118,12 @@ type CaptureRequest struct {
 	Currency       Currency       `json:"currency,omitempty"`
 	Reference      Reference      `json:"reference,omitempty"`
 	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
+	// Whether this capture is the last one: with partial captures, a non-final capture leaves the
+	// rest of the authorization capturable (default true: the rest is released).
+	Final *bool `json:"final,omitempty"`
+	// The order's lines (BNPL providers require them; Level 3 card data uses them).
+	LineItems []LineItem `json:"line_items,omitempty"`
+	Order     *Order     `json:"order,omitempty"`
 }
 
 // Card is components/schemas/Card: Raw card data (PCI scope).
@@ -131,6 +152,16 @@ func (v Card) String() string {
 // GoString is String: %#v masks the card data too.
 func (v Card) GoString() string { return v.String() }
 
+// Channel is the channel of every request that takes one: Where the payment is taken: online
+// (default), or mail order / telephone order (MOTO: no 3-D Secure, the card is keyed by an agent).
+type Channel string
+
+// The values of Channel.
+const (
+	ChannelEcommerce Channel = "ecommerce"
+	ChannelMoto      Channel = "moto"
+)
+
 // ChargeRecurringRequest is components/schemas/ChargeRecurringRequest: Charge a stored payment
 // method or mandate without the customer present (merchant-initiated).
 type ChargeRecurringRequest struct {
@@ -151,6 +182,12 @@ type ChargeRecurringRequest struct {
 	// Text on the customer's card statement.
 	StatementDescriptor string   `json:"statement_descriptor,omitempty"`
 	Metadata            Metadata `json:"metadata,omitempty"`
+	// The order's lines (BNPL providers require them; Level 3 card data uses them).
+	LineItems        []LineItem        `json:"line_items,omitempty"`
+	Order            *Order            `json:"order,omitempty"`
+	StoredCredential *StoredCredential `json:"stored_credential,omitempty"`
+	// The merchant category code (ISO 18245) for this payment, where the account may use several.
+	MerchantCategoryCode string `json:"merchant_category_code,omitempty"`
 }
 
 // CompleteAuthorizeRequest is components/schemas/CompleteAuthorizeRequest: Finish an authorization
@@ -181,7 +218,46 @@ type Customer struct {
 	Name string `json:"name,omitempty"`
 	// Phone number in E.164 form where known.
 	Phone string `json:"phone,omitempty"`
+	// The processor's own id for this customer (Stripe `cus_…`, Braintree customer id, ...): a
+	// method saved for it can be charged again.
+	ConnectorCustomerID string `json:"connector_customer_id,omitempty"`
+	// The customer's tax id or national document, where a processor or a payment method requires it
+	// (Boleto and Pix need a Brazilian CPF or CNPJ).
+	TaxID *CustomerTaxID `json:"tax_id,omitempty"`
+	// Date of birth (YYYY-MM-DD), where a payment method requires it (some BNPL providers).
+	DateOfBirth string `json:"date_of_birth,omitempty"`
+	// The customer's language and region (IETF tag, e.g. de-DE), for the processor's and the
+	// payment method's pages.
+	Locale string `json:"locale,omitempty"`
 }
+
+// CustomerTaxID is the tax_id of Customer: The customer's tax id or national document, where a
+// processor or a payment method requires it (Boleto and Pix need a Brazilian CPF or CNPJ).
+type CustomerTaxID struct {
+	// Which document.
+	Type CustomerTaxIDType `json:"type"`
+	// The document number as issued (digits only where the scheme has only digits).
+	Value string `json:"value"`
+}
+
+// CustomerTaxIDType is the type of CustomerTaxID: Which document.
+type CustomerTaxIDType string
+
+// The values of CustomerTaxIDType.
+const (
+	CustomerTaxIDTypeCpf      CustomerTaxIDType = "cpf"
+	CustomerTaxIDTypeCnpj     CustomerTaxIDType = "cnpj"
+	CustomerTaxIDTypeCurp     CustomerTaxIDType = "curp"
+	CustomerTaxIDTypeRfc      CustomerTaxIDType = "rfc"
+	CustomerTaxIDTypeNit      CustomerTaxIDType = "nit"
+	CustomerTaxIDTypeCuit     CustomerTaxIDType = "cuit"
+	CustomerTaxIDTypeDni      CustomerTaxIDType = "dni"
+	CustomerTaxIDTypeRut      CustomerTaxIDType = "rut"
+	CustomerTaxIDTypeCi       CustomerTaxIDType = "ci"
+	CustomerTaxIDTypePassport CustomerTaxIDType = "passport"
+	CustomerTaxIDTypeVat      CustomerTaxIDType = "vat"
+	CustomerTaxIDTypeOther    CustomerTaxIDType = "other"
+)
 
 // ErrorCode is components/schemas/ErrorCode: A unified error code.
 type ErrorCode string
@@ -337,6 +413,52 @@ type GetRequest struct {
 // Printable ASCII without spaces: it travels in an HTTP header.
 type IdempotencyKey = string
 
+// LineItem is components/schemas/LineItem: One line of the order: what BNPL providers, Level 2/3
+// card data and receipts need.
+type LineItem struct {
+	// What was bought.
+	Name string `json:"name"`
+	// How many.
+	Quantity int64 `json:"quantity"`
+	// The price of one, in minor units, before tax and discount.
+	UnitAmount Amount `json:"unit_amount"`
+	// The tax on the whole line, in minor units.
+	TaxAmount *Amount `json:"tax_amount,omitempty"`
+	// The tax rate in basis points (20% = 2000).
+	TaxRate *int64 `json:"tax_rate,omitempty"`
+	// The discount on the whole line, in minor units.
+	DiscountAmount *Amount `json:"discount_amount,omitempty"`
+	// The line's total: quantity × unit_amount − discount_amount + tax_amount, in minor units
+	// (given, it is checked by processors that check it).
+	TotalAmount *Amount `json:"total_amount,omitempty"`
+	// The merchant's product code.
+	Sku string `json:"sku,omitempty"`
+	// What kind of line.
+	Category LineItemCategory `json:"category,omitempty"`
+	// The product's page.
+	URL string `json:"url,omitempty"`
+	// A picture of the product.
+	ImageURL string `json:"image_url,omitempty"`
+	// Level 3: the commodity code (e.g. UNSPSC).
+	CommodityCode string `json:"commodity_code,omitempty"`
+	// Level 3: the unit (e.g. EA, KG).
+	UnitOfMeasure string `json:"unit_of_measure,omitempty"`
+}
+
+// LineItemCategory is the category of LineItem: What kind of line.
+type LineItemCategory string
+
+// The values of LineItemCategory.
+const (
+	LineItemCategoryPhysical    LineItemCategory = "physical"
+	LineItemCategoryDigital     LineItemCategory = "digital"
+	LineItemCategoryService     LineItemCategory = "service"
+	LineItemCategoryGiftCard    LineItemCategory = "gift_card"
+	LineItemCategoryShippingFee LineItemCategory = "shipping_fee"
+	LineItemCategorySurcharge   LineItemCategory = "surcharge"
+	LineItemCategoryDiscount    LineItemCategory = "discount"
+)
+
 // MandateID is components/schemas/MandateId: The processor's reusable reference for a customer's
 // stored payment credential or mandate, as returned by setup_recurring (a stored payment method id,
 // a token, an agreement id).
@@ -346,74 +468,383 @@ type MandateID = string
 // processors that support it.
 type Metadata map[string]string
 
+// NetworkToken is components/schemas/NetworkToken: A network token (Visa Token Service, Mastercard
+// MDES, ...) with its one-time cryptogram: card data in a scheme's token form.
+type NetworkToken struct {
+	// The token's primary account number (a DPAN), digits only.
+	Number string `json:"number"`
+	// Expiry month, 1-12.
+	ExpMonth int64 `json:"exp_month"`
+	// Expiry year, four digits.
+	ExpYear int64 `json:"exp_year"`
+	// The token's cryptogram for this payment (TAVV, DSRP or 3-D Secure cryptogram), base64 as the
+	// network issued it.
+	Cryptogram string `json:"cryptogram"`
+	// The electronic commerce indicator that came with the cryptogram (two digits, e.g. 05, 07).
+	Eci string `json:"eci,omitempty"`
+	// The token requestor id the network assigned (11 digits), where the processor asks for it.
+	TokenRequestorID string `json:"token_requestor_id,omitempty"`
+	// The cardholder's name.
+	HolderName string `json:"holder_name,omitempty"`
+}
+
+// String prints the NetworkToken with its card data (number, cryptogram) masked.
+func (v NetworkToken) String() string {
+	type plain NetworkToken
+	p := plain(v)
+	p.Number = masked(p.Number)
+	p.Cryptogram = masked(p.Cryptogram)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString is String: %#v masks the card data too.
+func (v NetworkToken) GoString() string { return v.String() }
+
+// Order is components/schemas/Order: Order totals beyond the amount (Level 2/3 card data, BNPL,
+// receipts). Each is part of `amount`, not added to it.
+type Order struct {
+	// The order's tax, in minor units.
+	TaxAmount *Amount `json:"tax_amount,omitempty"`
+	// Shipping, in minor units.
+	ShippingAmount *Amount `json:"shipping_amount,omitempty"`
+	// The order's discount, in minor units.
+	DiscountAmount *Amount `json:"discount_amount,omitempty"`
+	// Customs duty, in minor units.
+	DutyAmount *Amount `json:"duty_amount,omitempty"`
+	// Level 2: the customer's purchase order number.
+	CustomerReference string `json:"customer_reference,omitempty"`
+	// Level 2: the purchase is tax-exempt.
+	TaxExempt *bool `json:"tax_exempt,omitempty"`
+}
+
 // PaymentMethod is components/schemas/PaymentMethod: How the customer pays. `type` says which of
 // the other keys is present.
 type PaymentMethod struct {
-	// The kind of payment method.
-	Type PaymentMethodType `json:"type"`
-	Card *Card             `json:"card,omitempty"`
+	// The kind of payment method; the key of the same name holds its data. A connector declares the
+	// kinds (and schemes: `wallet.apple_pay`, `bank_redirect.ideal`) it takes; any other is refused
+	// before sending.
+	Type         PaymentMethodType `json:"type"`
+	Card         *Card             `json:"card,omitempty"`
+	NetworkToken *NetworkToken     `json:"network_token,omitempty"`
 	// A payment method token issued by this processor (e.g. Stripe `pm_...`, Checkout.com
 	// `src_...`).
 	Token string `json:"token,omitempty"`
-	// A wallet payment: the wallet's encrypted payment token.
+	// A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received
+	// from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card
+	// (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal
+	// approval page. The processor's spec says which of `token` and `decrypted` it takes (refused
+	// before sending when the one it needs is missing).
 	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
+	// Buy now, pay later: the provider's checkout (a redirect, or the provider's own widget first,
+	// whose session or authorization token then comes here). Providers need line items and the
+	// customer's name, email and billing address.
+	Bnpl *PaymentMethodBnpl `json:"bnpl,omitempty"`
 	// A bank payment where the customer is redirected to their bank.
 	BankRedirect *PaymentMethodBankRedirect `json:"bank_redirect,omitempty"`
-	// A UPI collect request.
+	// A direct debit from the payer's bank account under a mandate the payer gave.
+	BankDebit *PaymentMethodBankDebit `json:"bank_debit,omitempty"`
+	// A push payment the payer makes from their bank: the result's next action says where to send
+	// it (a Pix QR code, a virtual account, SEPA credit transfer details).
+	BankTransfer *PaymentMethodBankTransfer `json:"bank_transfer,omitempty"`
+	// A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher
+	// (reference, barcode, expiry, printable URL).
+	Voucher *PaymentMethodVoucher `json:"voucher,omitempty"`
+	// A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the
+	// payer's UPI app), or `qr` (a QR code to scan).
 	UPI *PaymentMethodUPI `json:"upi,omitempty"`
 }
+
+// PaymentMethodBankDebit is the bank_debit of PaymentMethod: A direct debit from the payer's bank
+// account under a mandate the payer gave.
+type PaymentMethodBankDebit struct {
+	// Which scheme: SEPA Direct Debit (EUR), ACH (USD), Bacs (GBP), BECS (AUD).
+	Scheme PaymentMethodBankDebitScheme `json:"scheme"`
+	// The account holder's name.
+	AccountHolderName string `json:"account_holder_name"`
+	// SEPA: the IBAN, without spaces.
+	Iban string `json:"iban,omitempty"`
+	// ACH, Bacs, BECS: the account number, digits only.
+	AccountNumber string `json:"account_number,omitempty"`
+	// ACH: the ABA routing number (nine digits).
+	RoutingNumber string `json:"routing_number,omitempty"`
+	// ACH: the kind of account (default checking).
+	AccountType PaymentMethodBankDebitAccountType `json:"account_type,omitempty"`
+	// Bacs: the sort code, six digits.
+	SortCode string `json:"sort_code,omitempty"`
+	// BECS: the BSB number, six digits.
+	BsbNumber string `json:"bsb_number,omitempty"`
+	// The mandate: an existing one (`id`), or the evidence of the one the payer gives now.
+	Mandate *PaymentMethodBankDebitMandate `json:"mandate,omitempty"`
+}
+
+// String prints the PaymentMethodBankDebit with its card data (iban, account_number) masked.
+func (v PaymentMethodBankDebit) String() string {
+	type plain PaymentMethodBankDebit
+	p := plain(v)
+	p.Iban = masked(p.Iban)
+	p.AccountNumber = masked(p.AccountNumber)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString is String: %#v masks the card data too.
+func (v PaymentMethodBankDebit) GoString() string { return v.String() }
+
+// PaymentMethodBankDebitAccountType is the account_type of PaymentMethodBankDebit: ACH: the kind of
+// account (default checking).
+type PaymentMethodBankDebitAccountType string
+
+// The values of PaymentMethodBankDebitAccountType.
+const (
+	PaymentMethodBankDebitAccountTypeChecking PaymentMethodBankDebitAccountType = "checking"
+	PaymentMethodBankDebitAccountTypeSavings  PaymentMethodBankDebitAccountType = "savings"
+)
+
+// PaymentMethodBankDebitMandate is the mandate of PaymentMethodBankDebit: The mandate: an existing
+// one (`id`), or the evidence of the one the payer gives now.
+type PaymentMethodBankDebitMandate struct {
+	// A mandate the processor already holds.
+	ID string `json:"id,omitempty"`
+	// When the payer accepted the mandate (RFC 3339).
+	AcceptedAt Timestamp `json:"accepted_at,omitempty"`
+	// The payer's IP address when accepting.
+	IPAddress string `json:"ip_address,omitempty"`
+	// The payer's browser when accepting.
+	UserAgent string `json:"user_agent,omitempty"`
+	// Where it was accepted (default online).
+	Type PaymentMethodBankDebitMandateType `json:"type,omitempty"`
+}
+
+// PaymentMethodBankDebitMandateType is the type of PaymentMethodBankDebitMandate: Where it was
+// accepted (default online).
+type PaymentMethodBankDebitMandateType string
+
+// The values of PaymentMethodBankDebitMandateType.
+const (
+	PaymentMethodBankDebitMandateTypeOnline  PaymentMethodBankDebitMandateType = "online"
+	PaymentMethodBankDebitMandateTypeOffline PaymentMethodBankDebitMandateType = "offline"
+)
+
+// PaymentMethodBankDebitScheme is the scheme of PaymentMethodBankDebit: Which scheme: SEPA Direct
+// Debit (EUR), ACH (USD), Bacs (GBP), BECS (AUD).
+type PaymentMethodBankDebitScheme string
+
+// The values of PaymentMethodBankDebitScheme.
+const (
+	PaymentMethodBankDebitSchemeSepa PaymentMethodBankDebitScheme = "sepa"
+	PaymentMethodBankDebitSchemeAch  PaymentMethodBankDebitScheme = "ach"
+	PaymentMethodBankDebitSchemeBacs PaymentMethodBankDebitScheme = "bacs"
+	PaymentMethodBankDebitSchemeBecs PaymentMethodBankDebitScheme = "becs"
+)
 
 // PaymentMethodBankRedirect is the bank_redirect of PaymentMethod: A bank payment where the
 // customer is redirected to their bank.
 type PaymentMethodBankRedirect struct {
-	// Which scheme.
+	// Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended
+	// in 2024) and are not offered.
 	Type PaymentMethodBankRedirectType `json:"type"`
 	// The bank's id in the scheme, where the scheme asks for one.
 	Issuer string `json:"issuer,omitempty"`
 	// ISO 3166-1 alpha-2 country of the bank account.
 	Country string `json:"country,omitempty"`
+	// BLIK's six-digit code from the payer's banking app, where the payment is made without a
+	// redirect.
+	BlikCode string `json:"blik_code,omitempty"`
 }
 
-// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme.
+// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme. Sofort and
+// Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
 type PaymentMethodBankRedirectType string
 
 // The values of PaymentMethodBankRedirectType.
 const (
-	PaymentMethodBankRedirectTypeIdeal      PaymentMethodBankRedirectType = "ideal"
-	PaymentMethodBankRedirectTypeBancontact PaymentMethodBankRedirectType = "bancontact"
-	PaymentMethodBankRedirectTypeSofort     PaymentMethodBankRedirectType = "sofort"
-	PaymentMethodBankRedirectTypeEps        PaymentMethodBankRedirectType = "eps"
-	PaymentMethodBankRedirectTypeGiropay    PaymentMethodBankRedirectType = "giropay"
-	PaymentMethodBankRedirectTypeBlik       PaymentMethodBankRedirectType = "blik"
-	PaymentMethodBankRedirectTypePrzelewy24 PaymentMethodBankRedirectType = "przelewy24"
+	PaymentMethodBankRedirectTypeIdeal       PaymentMethodBankRedirectType = "ideal"
+	PaymentMethodBankRedirectTypeBancontact  PaymentMethodBankRedirectType = "bancontact"
+	PaymentMethodBankRedirectTypeEps         PaymentMethodBankRedirectType = "eps"
+	PaymentMethodBankRedirectTypeBlik        PaymentMethodBankRedirectType = "blik"
+	PaymentMethodBankRedirectTypePrzelewy24  PaymentMethodBankRedirectType = "przelewy24"
+	PaymentMethodBankRedirectTypeOpenBanking PaymentMethodBankRedirectType = "open_banking"
 )
 
-// PaymentMethodType is the type of PaymentMethod: The kind of payment method.
+// PaymentMethodBankTransfer is the bank_transfer of PaymentMethod: A push payment the payer makes
+// from their bank: the result's next action says where to send it (a Pix QR code, a virtual
+// account, SEPA credit transfer details).
+type PaymentMethodBankTransfer struct {
+	// Which scheme.
+	Scheme PaymentMethodBankTransferScheme `json:"scheme"`
+	// Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+	Bank string `json:"bank,omitempty"`
+	// When the payment instructions stop being valid, where the processor lets the merchant choose.
+	ExpiresAt Timestamp `json:"expires_at,omitempty"`
+}
+
+// PaymentMethodBankTransferScheme is the scheme of PaymentMethodBankTransfer: Which scheme.
+type PaymentMethodBankTransferScheme string
+
+// The values of PaymentMethodBankTransferScheme.
+const (
+	PaymentMethodBankTransferSchemePix                PaymentMethodBankTransferScheme = "pix"
+	PaymentMethodBankTransferSchemeVirtualAccount     PaymentMethodBankTransferScheme = "virtual_account"
+	PaymentMethodBankTransferSchemeSepaCreditTransfer PaymentMethodBankTransferScheme = "sepa_credit_transfer"
+)
+
+// PaymentMethodBnpl is the bnpl of PaymentMethod: Buy now, pay later: the provider's checkout (a
+// redirect, or the provider's own widget first, whose session or authorization token then comes
+// here). Providers need line items and the customer's name, email and billing address.
+type PaymentMethodBnpl struct {
+	// Which provider.
+	Provider PaymentMethodBnplProvider `json:"provider"`
+	// A token from the provider's client widget (e.g. Klarna's authorization_token), where the flow
+	// starts there.
+	SessionToken string `json:"session_token,omitempty"`
+}
+
+// PaymentMethodBnplProvider is the provider of PaymentMethodBnpl: Which provider.
+type PaymentMethodBnplProvider string
+
+// The values of PaymentMethodBnplProvider.
+const (
+	PaymentMethodBnplProviderKlarna           PaymentMethodBnplProvider = "klarna"
+	PaymentMethodBnplProviderAfterpayClearpay PaymentMethodBnplProvider = "afterpay_clearpay"
+	PaymentMethodBnplProviderAffirm           PaymentMethodBnplProvider = "affirm"
+)
+
+// PaymentMethodType is the type of PaymentMethod: The kind of payment method; the key of the same
+// name holds its data. A connector declares the kinds (and schemes: `wallet.apple_pay`,
+// `bank_redirect.ideal`) it takes; any other is refused before sending.
 type PaymentMethodType string
 
 // The values of PaymentMethodType.
 const (
 	PaymentMethodTypeCard         PaymentMethodType = "card"
+	PaymentMethodTypeNetworkToken PaymentMethodType = "network_token"
 	PaymentMethodTypeToken        PaymentMethodType = "token"
 	PaymentMethodTypeWallet       PaymentMethodType = "wallet"
+	PaymentMethodTypeBnpl         PaymentMethodType = "bnpl"
 	PaymentMethodTypeBankRedirect PaymentMethodType = "bank_redirect"
+	PaymentMethodTypeBankDebit    PaymentMethodType = "bank_debit"
+	PaymentMethodTypeBankTransfer PaymentMethodType = "bank_transfer"
+	PaymentMethodTypeVoucher      PaymentMethodType = "voucher"
 	PaymentMethodTypeUPI          PaymentMethodType = "upi"
 )
 
-// PaymentMethodUPI is the upi of PaymentMethod: A UPI collect request.
+// PaymentMethodUPI is the upi of PaymentMethod: A UPI payment: `collect` (a request to the payer's
+// VPA), `intent` (a deep link that opens the payer's UPI app), or `qr` (a QR code to scan).
 type PaymentMethodUPI struct {
-	// The payer's virtual payment address (name@bank).
-	VPA string `json:"vpa"`
+	// How the payer approves it (default collect).
+	Mode PaymentMethodUPIMode `json:"mode,omitempty"`
+	// Collect: the payer's virtual payment address (name@bank); required by processors for collect.
+	VPA string `json:"vpa,omitempty"`
 }
 
-// PaymentMethodWallet is the wallet of PaymentMethod: A wallet payment: the wallet's encrypted
-// payment token.
+// PaymentMethodUPIMode is the mode of PaymentMethodUPI: How the payer approves it (default
+// collect).
+type PaymentMethodUPIMode string
+
+// The values of PaymentMethodUPIMode.
+const (
+	PaymentMethodUPIModeCollect PaymentMethodUPIMode = "collect"
+	PaymentMethodUPIModeIntent  PaymentMethodUPIMode = "intent"
+	PaymentMethodUPIModeQr      PaymentMethodUPIMode = "qr"
+)
+
+// PaymentMethodVoucher is the voucher of PaymentMethod: A cash voucher the payer pays at a bank,
+// shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
+type PaymentMethodVoucher struct {
+	// Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
+	Scheme PaymentMethodVoucherScheme `json:"scheme"`
+	// When the voucher expires, where the processor lets the merchant choose.
+	ExpiresAt Timestamp `json:"expires_at,omitempty"`
+}
+
+// PaymentMethodVoucherScheme is the scheme of PaymentMethodVoucher: Which scheme: Boleto (Brazil,
+// needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
+type PaymentMethodVoucherScheme string
+
+// The values of PaymentMethodVoucherScheme.
+const (
+	PaymentMethodVoucherSchemeBoleto  PaymentMethodVoucherScheme = "boleto"
+	PaymentMethodVoucherSchemeOxxo    PaymentMethodVoucherScheme = "oxxo"
+	PaymentMethodVoucherSchemeKonbini PaymentMethodVoucherScheme = "konbini"
+)
+
+// PaymentMethodWallet is the wallet of PaymentMethod: A wallet payment. Apple Pay and Google Pay:
+// the wallet's encrypted payment token as received from the device (`token`), or, for merchants who
+// decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered
+// `requires_action` with the PayPal approval page. The processor's spec says which of `token` and
+// `decrypted` it takes (refused before sending when the one it needs is missing).
 type PaymentMethodWallet struct {
 	// Which wallet.
 	Type PaymentMethodWalletType `json:"type"`
-	// The wallet's payment token (as JSON text or base64).
-	Token string `json:"token"`
+	// The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay
+	// `paymentMethodData.tokenizationData.token`), as JSON text or base64.
+	Token string `json:"token,omitempty"`
+	// The payment data the merchant decrypted: the device PAN with its cryptogram.
+	Decrypted *PaymentMethodWalletDecrypted `json:"decrypted,omitempty"`
+	// The card network the wallet reported, where known.
+	CardNetwork PaymentMethodWalletCardNetwork `json:"card_network,omitempty"`
+	// The payer's email, where the wallet shares it.
+	Email string `json:"email,omitempty"`
 }
+
+// String prints the PaymentMethodWallet with its card data (token) masked.
+func (v PaymentMethodWallet) String() string {
+	type plain PaymentMethodWallet
+	p := plain(v)
+	p.Token = masked(p.Token)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString is String: %#v masks the card data too.
+func (v PaymentMethodWallet) GoString() string { return v.String() }
+
+// PaymentMethodWalletCardNetwork is the card_network of PaymentMethodWallet: The card network the
+// wallet reported, where known.
+type PaymentMethodWalletCardNetwork string
+
+// The values of PaymentMethodWalletCardNetwork.
+const (
+	PaymentMethodWalletCardNetworkVisa            PaymentMethodWalletCardNetwork = "visa"
+	PaymentMethodWalletCardNetworkMastercard      PaymentMethodWalletCardNetwork = "mastercard"
+	PaymentMethodWalletCardNetworkAmex            PaymentMethodWalletCardNetwork = "amex"
+	PaymentMethodWalletCardNetworkDiscover        PaymentMethodWalletCardNetwork = "discover"
+	PaymentMethodWalletCardNetworkJcb             PaymentMethodWalletCardNetwork = "jcb"
+	PaymentMethodWalletCardNetworkDiners          PaymentMethodWalletCardNetwork = "diners"
+	PaymentMethodWalletCardNetworkUnionpay        PaymentMethodWalletCardNetwork = "unionpay"
+	PaymentMethodWalletCardNetworkMaestro         PaymentMethodWalletCardNetwork = "maestro"
+	PaymentMethodWalletCardNetworkInterac         PaymentMethodWalletCardNetwork = "interac"
+	PaymentMethodWalletCardNetworkCartesBancaires PaymentMethodWalletCardNetwork = "cartes_bancaires"
+	PaymentMethodWalletCardNetworkEftpos          PaymentMethodWalletCardNetwork = "eftpos"
+)
+
+// PaymentMethodWalletDecrypted is the decrypted of PaymentMethodWallet: The payment data the
+// merchant decrypted: the device PAN with its cryptogram.
+type PaymentMethodWalletDecrypted struct {
+	// The device primary account number (DPAN), digits only.
+	Number string `json:"number"`
+	// Expiry month, 1-12.
+	ExpMonth int64 `json:"exp_month"`
+	// Expiry year, four digits.
+	ExpYear int64 `json:"exp_year"`
+	// The token's cryptogram for this payment (TAVV, DSRP or 3-D Secure cryptogram), base64 as the
+	// network issued it.
+	Cryptogram string `json:"cryptogram"`
+	// The electronic commerce indicator that came with the cryptogram (two digits, e.g. 05, 07).
+	Eci string `json:"eci,omitempty"`
+	// The cardholder's name.
+	HolderName string `json:"holder_name,omitempty"`
+}
+
+// String prints the PaymentMethodWalletDecrypted with its card data (number, cryptogram) masked.
+func (v PaymentMethodWalletDecrypted) String() string {
+	type plain PaymentMethodWalletDecrypted
+	p := plain(v)
+	p.Number = masked(p.Number)
+	p.Cryptogram = masked(p.Cryptogram)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString is String: %#v masks the card data too.
+func (v PaymentMethodWalletDecrypted) GoString() string { return v.String() }
 
 // PaymentMethodWalletType is the type of PaymentMethodWallet: Which wallet.
 type PaymentMethodWalletType string
@@ -422,6 +853,7 @@ type PaymentMethodWalletType string
 const (
 	PaymentMethodWalletTypeApplePay  PaymentMethodWalletType = "apple_pay"
 	PaymentMethodWalletTypeGooglePay PaymentMethodWalletType = "google_pay"
+	PaymentMethodWalletTypePaypal    PaymentMethodWalletType = "paypal"
 )
 
 // PaymentStatus is components/schemas/PaymentStatus: A unified payment status.
@@ -537,7 +969,8 @@ type Result struct {
 	// The reusable reference of a stored payment method or mandate (setup_recurring; some
 	// processors return one on authorize): pass it to charge_recurring.
 	MandateID string `json:"mandate_id,omitempty"`
-	// What the customer must do when status is requires_action.
+	// The customer's next step, when the status is requires_action (or pending with a voucher, a QR
+	// code or a wait).
 	NextAction *ResultNextAction `json:"next_action,omitempty"`
 	// Why the operation failed or could not be confirmed.
 	Error *ResultError `json:"error,omitempty"`
@@ -555,6 +988,35 @@ type Result struct {
 	// candidates, every attempt in order, and why the router stopped. Follow-up flows (capture,
 	// void, refund, get, ...) go to `profile`.
 	Routing *ResultRouting `json:"routing,omitempty"`
+	// How much the issuer authorized (less than asked: a partial authorization). Minor units; null
+	// when the processor's answer does not say.
+	AuthorizedAmount *int64 `json:"authorized_amount,omitempty"`
+	// How much has been captured so far, in all. Minor units; null when the processor's answer does
+	// not say.
+	CapturedAmount *int64 `json:"captured_amount,omitempty"`
+	// How much has been refunded so far, in all. Minor units; null when the processor's answer does
+	// not say.
+	RefundedAmount *int64 `json:"refunded_amount,omitempty"`
+	// How much can still be captured. Minor units; null when the processor's answer does not say.
+	CapturableAmount *int64 `json:"capturable_amount,omitempty"`
+	// The issuer's authorization (approval) code.
+	AuthorizationCode string `json:"authorization_code,omitempty"`
+	// The processor's id of the customer the payment method is saved to.
+	ConnectorCustomerID string `json:"connector_customer_id,omitempty"`
+	// The processor's id of the payment method used (to charge it again).
+	PaymentMethodID string `json:"payment_method_id,omitempty"`
+	// When the authorization expires: capture before then (RFC 3339).
+	CaptureBefore string `json:"capture_before,omitempty"`
+	// When the processor created the payment (RFC 3339).
+	CreatedAt string `json:"created_at,omitempty"`
+	// What the processor says of the payment method used (never the full number).
+	PaymentMethodDetails *ResultPaymentMethodDetails `json:"payment_method_details,omitempty"`
+	// The address check (AVS): the normalised `code` and the processor's `raw` result.
+	Avs *ResultAvs `json:"avs,omitempty"`
+	// The CVC check: the normalised `code` and the processor's `raw` result.
+	CVC *ResultCVC `json:"cvc,omitempty"`
+	// The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
+	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
 }
 
 // ResultAccessToken is the access_token of Result.
@@ -577,6 +1039,48 @@ type ResultAttempt struct {
 	Why string `json:"why"`
 }
 
+// ResultAvs is the avs of Result.
+type ResultAvs struct {
+	// The address check's result as the processor gives it.
+	Raw string `json:"raw,omitempty"`
+	// The address check, normalised.
+	Code ResultAvsCode `json:"code,omitempty"`
+}
+
+// ResultAvsCode is the code of ResultAvs: The address check, normalised.
+type ResultAvsCode string
+
+// The values of ResultAvsCode.
+const (
+	ResultAvsCodeMatch       ResultAvsCode = "match"
+	ResultAvsCodeAddressOnly ResultAvsCode = "address_only"
+	ResultAvsCodePostalOnly  ResultAvsCode = "postal_only"
+	ResultAvsCodeNoMatch     ResultAvsCode = "no_match"
+	ResultAvsCodeUnavailable ResultAvsCode = "unavailable"
+	ResultAvsCodeUnchecked   ResultAvsCode = "unchecked"
+	ResultAvsCodeNone        ResultAvsCode = "None"
+)
+
+// ResultCVC is the cvc of Result.
+type ResultCVC struct {
+	// The CVC check's result as the processor gives it.
+	Raw string `json:"raw,omitempty"`
+	// The CVC check, normalised.
+	Code ResultCVCCode `json:"code,omitempty"`
+}
+
+// ResultCVCCode is the code of ResultCVC: The CVC check, normalised.
+type ResultCVCCode string
+
+// The values of ResultCVCCode.
+const (
+	ResultCVCCodeMatch       ResultCVCCode = "match"
+	ResultCVCCodeNoMatch     ResultCVCCode = "no_match"
+	ResultCVCCodeUnavailable ResultCVCCode = "unavailable"
+	ResultCVCCodeUnchecked   ResultCVCCode = "unchecked"
+	ResultCVCCodeNone        ResultCVCCode = "None"
+)
+
 // ResultError is the error of Result.
 type ResultError struct {
 	Code ErrorCode `json:"code"`
@@ -592,7 +1096,28 @@ type ResultError struct {
 	DeclineCode string `json:"decline_code,omitempty"`
 	// The HTTP status of the processor's response, if one came.
 	HTTPStatus *int64 `json:"http_status,omitempty"`
+	// A decline's class: hard (never try this card again for this payment: lost, stolen, closed,
+	// wrong), soft (a later or different attempt may succeed); null when the failure is not a
+	// decline.
+	DeclineClass ResultErrorDeclineClass `json:"decline_class,omitempty"`
+	// The card network's merchant advice code as the processor passed it (Mastercard MAC 03 do not
+	// try again, 24-30 retry later).
+	AdviceCode string `json:"advice_code,omitempty"`
+	// Seconds to wait before trying again, where the processor says (Retry-After).
+	RetryAfter *float64 `json:"retry_after,omitempty"`
 }
+
+// ResultErrorDeclineClass is the decline_class of ResultError: A decline's class: hard (never try
+// this card again for this payment: lost, stolen, closed, wrong), soft (a later or different
+// attempt may succeed); null when the failure is not a decline.
+type ResultErrorDeclineClass string
+
+// The values of ResultErrorDeclineClass.
+const (
+	ResultErrorDeclineClassSoft ResultErrorDeclineClass = "soft"
+	ResultErrorDeclineClassHard ResultErrorDeclineClass = "hard"
+	ResultErrorDeclineClassNone ResultErrorDeclineClass = "None"
+)
 
 // ResultMatch is components/schemas/ResultMatch: One payment a find found.
 type ResultMatch struct {
@@ -612,18 +1137,35 @@ type ResultMatch struct {
 
 // ResultNextAction is the next_action of Result.
 type ResultNextAction struct {
-	// Send the customer's browser to `url`.
+	// The kind of step: redirect the browser (`url`, `method`, form `data`); show `html`; hand
+	// `data` to the processor's client SDK (sdk); collect device data (three_ds_method: post `data`
+	// to `url` in a hidden frame); show a QR code (`qr_code`, `expires_at`); open an app (deeplink
+	// `url`); show a voucher (`reference`, `barcode`, printable `url`, `expires_at`); or wait (ask
+	// `get` again after `wait_seconds`).
 	Type ResultNextActionType `json:"type"`
-	// Where to send the customer.
-	URL string `json:"url"`
-	// GET: a plain redirect; POST: submit `data` as a form to `url`.
-	Method ResultNextActionMethod `json:"method"`
-	// Form fields to post (method POST).
-	Data map[string]string `json:"data,omitempty"`
+	// redirect, three_ds_method, deeplink: where to go; voucher: its printable page.
+	URL string `json:"url,omitempty"`
+	// redirect: GET, or POST `data` as a form.
+	Method ResultNextActionMethod `json:"method,omitempty"`
+	// redirect, three_ds_method: form fields (strings); sdk: what the processor's client SDK takes
+	// (e.g. a client secret).
+	Data map[string]any `json:"data,omitempty"`
+	// html: the page to show.
+	Html string `json:"html,omitempty"`
+	// qr: the data the code encodes (a Pix copia-e-cola, a UPI intent).
+	QrCode string `json:"qr_code,omitempty"`
+	// voucher: the reference the customer pays with.
+	Reference string `json:"reference,omitempty"`
+	// voucher: the barcode's digits.
+	Barcode string `json:"barcode,omitempty"`
+	// qr, voucher: when it expires.
+	ExpiresAt string `json:"expires_at,omitempty"`
+	// wait: seconds before asking get again.
+	WaitSeconds *int64 `json:"wait_seconds,omitempty"`
 }
 
-// ResultNextActionMethod is the method of ResultNextAction: GET: a plain redirect; POST: submit
-// `data` as a form to `url`.
+// ResultNextActionMethod is the method of ResultNextAction: redirect: GET, or POST `data` as a
+// form.
 type ResultNextActionMethod string
 
 // The values of ResultNextActionMethod.
@@ -632,13 +1174,44 @@ const (
 	ResultNextActionMethodPOST ResultNextActionMethod = "POST"
 )
 
-// ResultNextActionType is the type of ResultNextAction: Send the customer's browser to `url`.
+// ResultNextActionType is the type of ResultNextAction: The kind of step: redirect the browser
+// (`url`, `method`, form `data`); show `html`; hand `data` to the processor's client SDK (sdk);
+// collect device data (three_ds_method: post `data` to `url` in a hidden frame); show a QR code
+// (`qr_code`, `expires_at`); open an app (deeplink `url`); show a voucher (`reference`, `barcode`,
+// printable `url`, `expires_at`); or wait (ask `get` again after `wait_seconds`).
 type ResultNextActionType string
 
 // The values of ResultNextActionType.
 const (
-	ResultNextActionTypeRedirect ResultNextActionType = "redirect"
+	ResultNextActionTypeRedirect      ResultNextActionType = "redirect"
+	ResultNextActionTypeHtml          ResultNextActionType = "html"
+	ResultNextActionTypeSdk           ResultNextActionType = "sdk"
+	ResultNextActionTypeThreeDsMethod ResultNextActionType = "three_ds_method"
+	ResultNextActionTypeQr            ResultNextActionType = "qr"
+	ResultNextActionTypeDeeplink      ResultNextActionType = "deeplink"
+	ResultNextActionTypeVoucher       ResultNextActionType = "voucher"
+	ResultNextActionTypeWait          ResultNextActionType = "wait"
 )
+
+// ResultPaymentMethodDetails is the payment_method_details of Result.
+type ResultPaymentMethodDetails struct {
+	// The card network (visa, mastercard, amex, ...).
+	Brand string `json:"brand,omitempty"`
+	// The card number's last four digits.
+	Last4 string `json:"last4,omitempty"`
+	// The card number's issuer prefix (6 or 8 digits).
+	Bin string `json:"bin,omitempty"`
+	// credit, debit or prepaid.
+	Funding string `json:"funding,omitempty"`
+	// The issuer's country (ISO 3166-1 alpha-2).
+	IssuingCountry string `json:"issuing_country,omitempty"`
+	// The card's expiry month.
+	ExpMonth *int64 `json:"exp_month,omitempty"`
+	// The card's expiry year (four digits).
+	ExpYear *int64 `json:"exp_year,omitempty"`
+	// The wallet the card came from (apple_pay, google_pay).
+	Wallet string `json:"wallet,omitempty"`
+}
 
 // ResultRouting is the routing of Result: A router's result only (absent otherwise): the profile
 // that answered, the rule that chose the candidates, every attempt in order, and why the router
@@ -673,6 +1246,32 @@ const (
 	ResultStatusNotFound          ResultStatus = "not_found"
 )
 
+// ResultThreeDs is the three_ds of Result.
+type ResultThreeDs struct {
+	// The ECI of the 3-D Secure authentication.
+	Eci string `json:"eci,omitempty"`
+	// The 3-D Secure version used (2.2.0).
+	Version string `json:"version,omitempty"`
+	// The authentication's outcome.
+	Status ResultThreeDsStatus `json:"status,omitempty"`
+	// Whether liability for fraud shifted to the issuer.
+	LiabilityShift *bool `json:"liability_shift,omitempty"`
+}
+
+// ResultThreeDsStatus is the status of ResultThreeDs: The authentication's outcome.
+type ResultThreeDsStatus string
+
+// The values of ResultThreeDsStatus.
+const (
+	ResultThreeDsStatusAuthenticated ResultThreeDsStatus = "authenticated"
+	ResultThreeDsStatusAttempted     ResultThreeDsStatus = "attempted"
+	ResultThreeDsStatusFailed        ResultThreeDsStatus = "failed"
+	ResultThreeDsStatusRejected      ResultThreeDsStatus = "rejected"
+	ResultThreeDsStatusNotPerformed  ResultThreeDsStatus = "not_performed"
+	ResultThreeDsStatusUnavailable   ResultThreeDsStatus = "unavailable"
+	ResultThreeDsStatusNone          ResultThreeDsStatus = "None"
+)
+
 // SetupRecurringRequest is components/schemas/SetupRecurringRequest: Store a customer's payment
 // method for later merchant-initiated charges (a mandate), verifying it with the processor.
 type SetupRecurringRequest struct {
@@ -692,15 +1291,124 @@ type SetupRecurringRequest struct {
 	// An amount to authorize while setting up, for processors that verify with a charge; usually 0
 	// or absent.
 	Amount *Amount `json:"amount,omitempty"`
+	// Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D
+	// Secure, the card is keyed by an agent).
+	Channel          Channel           `json:"channel,omitempty"`
+	StoredCredential *StoredCredential `json:"stored_credential,omitempty"`
 }
 
+// StoredCredential is components/schemas/StoredCredential: Card-on-file use (the networks'
+// stored-credential framework): who starts this payment and why. Merchant-initiated payments chain
+// to the first customer-initiated one by its network transaction id.
+type StoredCredential struct {
+	// `customer`: the customer is present (CIT); `merchant`: the merchant charges a stored method
+	// (MIT).
+	Initiator StoredCredentialInitiator `json:"initiator"`
+	// Why a stored method is used: a fixed schedule (recurring), a top-up on demand (unscheduled),
+	// one of a planned series (installment), or an industry practice MIT.
+	Reason StoredCredentialReason `json:"reason,omitempty"`
+	// This customer-initiated payment stores the method for the first time.
+	First *bool `json:"first,omitempty"`
+	// The card network's transaction id of the first customer-initiated payment (from its result),
+	// for merchant-initiated ones.
+	NetworkTransactionID string `json:"network_transaction_id,omitempty"`
+}
+
+// StoredCredentialInitiator is the initiator of StoredCredential: `customer`: the customer is
+// present (CIT); `merchant`: the merchant charges a stored method (MIT).
+type StoredCredentialInitiator string
+
+// The values of StoredCredentialInitiator.
+const (
+	StoredCredentialInitiatorCustomer StoredCredentialInitiator = "customer"
+	StoredCredentialInitiatorMerchant StoredCredentialInitiator = "merchant"
+)
+
+// StoredCredentialReason is the reason of StoredCredential: Why a stored method is used: a fixed
+// schedule (recurring), a top-up on demand (unscheduled), one of a planned series (installment), or
+// an industry practice MIT.
+type StoredCredentialReason string
+
+// The values of StoredCredentialReason.
+const (
+	StoredCredentialReasonRecurring       StoredCredentialReason = "recurring"
+	StoredCredentialReasonUnscheduled     StoredCredentialReason = "unscheduled"
+	StoredCredentialReasonInstallment     StoredCredentialReason = "installment"
+	StoredCredentialReasonResubmission    StoredCredentialReason = "resubmission"
+	StoredCredentialReasonReauthorization StoredCredentialReason = "reauthorization"
+	StoredCredentialReasonDelayedCharge   StoredCredentialReason = "delayed_charge"
+	StoredCredentialReasonNoShow          StoredCredentialReason = "no_show"
+)
+
 // ThreeDs is components/schemas/ThreeDs: 3-D Secure: ask the processor to authenticate the
-// customer.
+// customer, or pass the result of the merchant's own 3DS server, and ask for an exemption.
 type ThreeDs struct {
 	// `automatic` lets the processor or issuer decide; `challenge` asks for a challenge; `never`
 	// asks to skip authentication where allowed.
 	Request ThreeDsRequest `json:"request,omitempty"`
+	// The exemption from strong customer authentication asked for (PSD2); the issuer may still ask
+	// for a challenge.
+	Exemption ThreeDsExemption `json:"exemption,omitempty"`
+	// The authentication a merchant's own 3DS server made: the processor only authorizes.
+	External *ThreeDsExternal `json:"external,omitempty"`
 }
+
+// ThreeDsExemption is the exemption of ThreeDs: The exemption from strong customer authentication
+// asked for (PSD2); the issuer may still ask for a challenge.
+type ThreeDsExemption string
+
+// The values of ThreeDsExemption.
+const (
+	ThreeDsExemptionLowValue                ThreeDsExemption = "low_value"
+	ThreeDsExemptionTransactionRiskAnalysis ThreeDsExemption = "transaction_risk_analysis"
+	ThreeDsExemptionMerchantInitiated       ThreeDsExemption = "merchant_initiated"
+	ThreeDsExemptionSecureCorporate         ThreeDsExemption = "secure_corporate"
+	ThreeDsExemptionTrustedBeneficiary      ThreeDsExemption = "trusted_beneficiary"
+)
+
+// ThreeDsExternal is the external of ThreeDs: The authentication a merchant's own 3DS server made:
+// the processor only authorizes.
+type ThreeDsExternal struct {
+	// The authentication value (CAVV, AAV or AEVV), base64.
+	Cavv string `json:"cavv"`
+	// The electronic commerce indicator (two digits).
+	Eci string `json:"eci"`
+	// The directory server's transaction id (3DS 2).
+	DsTransactionID string `json:"ds_transaction_id,omitempty"`
+	// The 3DS protocol version, e.g. 2.2.0.
+	Version string `json:"version,omitempty"`
+	// The 3DS 2 transStatus of the authentication (Y authenticated, A attempted, ...).
+	TransStatus ThreeDsExternalTransStatus `json:"trans_status,omitempty"`
+	// 3DS 1 transaction id, where a processor still asks for it.
+	Xid string `json:"xid,omitempty"`
+}
+
+// String prints the ThreeDsExternal with its card data (cavv) masked.
+func (v ThreeDsExternal) String() string {
+	type plain ThreeDsExternal
+	p := plain(v)
+	p.Cavv = masked(p.Cavv)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString is String: %#v masks the card data too.
+func (v ThreeDsExternal) GoString() string { return v.String() }
+
+// ThreeDsExternalTransStatus is the trans_status of ThreeDsExternal: The 3DS 2 transStatus of the
+// authentication (Y authenticated, A attempted, ...).
+type ThreeDsExternalTransStatus string
+
+// The values of ThreeDsExternalTransStatus.
+const (
+	ThreeDsExternalTransStatusY ThreeDsExternalTransStatus = "Y"
+	ThreeDsExternalTransStatusA ThreeDsExternalTransStatus = "A"
+	ThreeDsExternalTransStatusN ThreeDsExternalTransStatus = "N"
+	ThreeDsExternalTransStatusU ThreeDsExternalTransStatus = "U"
+	ThreeDsExternalTransStatusR ThreeDsExternalTransStatus = "R"
+	ThreeDsExternalTransStatusC ThreeDsExternalTransStatus = "C"
+	ThreeDsExternalTransStatusD ThreeDsExternalTransStatus = "D"
+	ThreeDsExternalTransStatusI ThreeDsExternalTransStatus = "I"
+)
 
 // ThreeDsRequest is the request of ThreeDs: `automatic` lets the processor or issuer decide;
 // `challenge` asks for a challenge; `never` asks to skip authentication where allowed.

@@ -45,6 +45,30 @@ export interface AuthorizeRequest {
   statement_descriptor?: string;
   metadata?: Metadata;
   three_ds?: ThreeDs;
+  /**
+   * The order's lines (BNPL providers require them; Level 3 card data uses them).
+   * @maxItems 500
+   */
+  line_items?: LineItem[];
+  order?: Order;
+  /**
+   * Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D Secure, the card is keyed by an agent).
+   */
+  channel?: "ecommerce" | "moto";
+  /**
+   * The merchant category code (ISO 18245) for this payment, where the account may use several.
+   * @pattern ^[0-9]{4}$
+   */
+  merchant_category_code?: string;
+  stored_credential?: StoredCredential;
+  /**
+   * Keep this payment method for later payments (the result's `mandate_id` / `payment_method_id` then names it; with a `customer.connector_customer_id` it is saved to that customer).
+   */
+  save_payment_method?: boolean;
+  /**
+   * Accept an authorization for less than the amount (prepaid and debit cards); the result's `authorized_amount` says how much. Off by default: a partial approval is then a decline.
+   */
+  partial_authorization?: boolean;
 }
 
 /**
@@ -60,6 +84,16 @@ export interface CaptureRequest {
   currency?: Currency;
   reference?: Reference;
   idempotency_key?: IdempotencyKey;
+  /**
+   * Whether this capture is the last one: with partial captures, a non-final capture leaves the rest of the authorization capturable (default true: the rest is released).
+   */
+  final?: boolean;
+  /**
+   * The order's lines (BNPL providers require them; Level 3 card data uses them).
+   * @maxItems 500
+   */
+  line_items?: LineItem[];
+  order?: Order;
 }
 
 /**
@@ -94,6 +128,18 @@ export interface ChargeRecurringRequest {
    */
   statement_descriptor?: string;
   metadata?: Metadata;
+  /**
+   * The order's lines (BNPL providers require them; Level 3 card data uses them).
+   * @maxItems 500
+   */
+  line_items?: LineItem[];
+  order?: Order;
+  stored_credential?: StoredCredential;
+  /**
+   * The merchant category code (ISO 18245) for this payment, where the account may use several.
+   * @pattern ^[0-9]{4}$
+   */
+  merchant_category_code?: string;
 }
 
 /**
@@ -180,14 +226,71 @@ export interface Card {
 }
 
 /**
+ * A network token (Visa Token Service, Mastercard MDES, ...) with its one-time cryptogram: card data in a scheme's token form.
+ */
+export interface NetworkToken {
+  /**
+   * The token's primary account number (a DPAN), digits only.
+   * Card data (PCI scope): never log it.
+   * @pattern ^[0-9]{12,19}$
+   */
+  number: string;
+  /**
+   * Expiry month, 1-12.
+   * @minimum 1
+   * @maximum 12
+   */
+  exp_month: number;
+  /**
+   * Expiry year, four digits.
+   * @minimum 2000
+   * @maximum 2099
+   */
+  exp_year: number;
+  /**
+   * The token's cryptogram for this payment (TAVV, DSRP or 3-D Secure cryptogram), base64 as the network issued it.
+   * Card data (PCI scope): never log it.
+   * @minLength 1
+   * @maxLength 256
+   */
+  cryptogram: string;
+  /**
+   * The electronic commerce indicator that came with the cryptogram (two digits, e.g. 05, 07).
+   * @pattern ^[0-9]{2}$
+   */
+  eci?: string;
+  /**
+   * The token requestor id the network assigned (11 digits), where the processor asks for it.
+   * @pattern ^[0-9]{11}$
+   */
+  token_requestor_id?: string;
+  /**
+   * The cardholder's name.
+   * @maxLength 255
+   */
+  holder_name?: string;
+}
+
+/**
  * How the customer pays. `type` says which of the other keys is present.
  */
 export type PaymentMethod = {
   /**
-   * The kind of payment method.
+   * The kind of payment method; the key of the same name holds its data. A connector declares the kinds (and schemes: `wallet.apple_pay`, `bank_redirect.ideal`) it takes; any other is refused before sending.
    */
-  type: "card" | "token" | "wallet" | "bank_redirect" | "upi";
+  type:
+    | "card"
+    | "network_token"
+    | "token"
+    | "wallet"
+    | "bnpl"
+    | "bank_redirect"
+    | "bank_debit"
+    | "bank_transfer"
+    | "voucher"
+    | "upi";
   card?: Card;
+  network_token?: NetworkToken;
   /**
    * A payment method token issued by this processor (e.g. Stripe `pm_...`, Checkout.com `src_...`).
    * @minLength 1
@@ -195,38 +298,143 @@ export type PaymentMethod = {
    */
   token?: string;
   /**
-   * A wallet payment: the wallet's encrypted payment token.
+   * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
    */
   wallet?: PaymentMethodWallet;
+  /**
+   * Buy now, pay later: the provider's checkout (a redirect, or the provider's own widget first, whose session or authorization token then comes here). Providers need line items and the customer's name, email and billing address.
+   */
+  bnpl?: PaymentMethodBnpl;
   /**
    * A bank payment where the customer is redirected to their bank.
    */
   bank_redirect?: PaymentMethodBankRedirect;
   /**
-   * A UPI collect request.
+   * A direct debit from the payer's bank account under a mandate the payer gave.
+   */
+  bank_debit?: PaymentMethodBankDebit;
+  /**
+   * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
+   */
+  bank_transfer?: PaymentMethodBankTransfer;
+  /**
+   * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
+   */
+  voucher?: PaymentMethodVoucher;
+  /**
+   * A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the payer's UPI app), or `qr` (a QR code to scan).
    */
   upi?: PaymentMethodUpi;
 } & (
   | { type: "card"; card: Card }
+  | { type: "network_token"; network_token: NetworkToken }
   | { type: "token"; token: string }
   | { type: "wallet"; wallet: PaymentMethodWallet }
+  | { type: "bnpl"; bnpl: PaymentMethodBnpl }
   | { type: "bank_redirect"; bank_redirect: PaymentMethodBankRedirect }
+  | { type: "bank_debit"; bank_debit: PaymentMethodBankDebit }
+  | { type: "bank_transfer"; bank_transfer: PaymentMethodBankTransfer }
+  | { type: "voucher"; voucher: PaymentMethodVoucher }
   | { type: "upi"; upi: PaymentMethodUpi }
 );
 
 /**
- * A wallet payment: the wallet's encrypted payment token.
+ * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
  */
 export interface PaymentMethodWallet {
   /**
    * Which wallet.
    */
-  type: "apple_pay" | "google_pay";
+  type: "apple_pay" | "google_pay" | "paypal";
   /**
-   * The wallet's payment token (as JSON text or base64).
+   * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
+   * Card data (PCI scope): never log it.
    * @minLength 1
+   * @maxLength 65536
    */
-  token: string;
+  token?: string;
+  /**
+   * The payment data the merchant decrypted: the device PAN with its cryptogram.
+   */
+  decrypted?: PaymentMethodWalletDecrypted;
+  /**
+   * The card network the wallet reported, where known.
+   */
+  card_network?:
+    | "visa"
+    | "mastercard"
+    | "amex"
+    | "discover"
+    | "jcb"
+    | "diners"
+    | "unionpay"
+    | "maestro"
+    | "interac"
+    | "cartes_bancaires"
+    | "eftpos";
+  /**
+   * The payer's email, where the wallet shares it.
+   * @format email
+   * @maxLength 254
+   */
+  email?: string;
+}
+
+/**
+ * The payment data the merchant decrypted: the device PAN with its cryptogram.
+ */
+export interface PaymentMethodWalletDecrypted {
+  /**
+   * The device primary account number (DPAN), digits only.
+   * Card data (PCI scope): never log it.
+   * @pattern ^[0-9]{12,19}$
+   */
+  number: string;
+  /**
+   * Expiry month, 1-12.
+   * @minimum 1
+   * @maximum 12
+   */
+  exp_month: number;
+  /**
+   * Expiry year, four digits.
+   * @minimum 2000
+   * @maximum 2099
+   */
+  exp_year: number;
+  /**
+   * The token's cryptogram for this payment (TAVV, DSRP or 3-D Secure cryptogram), base64 as the network issued it.
+   * Card data (PCI scope): never log it.
+   * @minLength 1
+   * @maxLength 256
+   */
+  cryptogram: string;
+  /**
+   * The electronic commerce indicator that came with the cryptogram (two digits, e.g. 05, 07).
+   * @pattern ^[0-9]{2}$
+   */
+  eci?: string;
+  /**
+   * The cardholder's name.
+   * @maxLength 255
+   */
+  holder_name?: string;
+}
+
+/**
+ * Buy now, pay later: the provider's checkout (a redirect, or the provider's own widget first, whose session or authorization token then comes here). Providers need line items and the customer's name, email and billing address.
+ */
+export interface PaymentMethodBnpl {
+  /**
+   * Which provider.
+   */
+  provider: "klarna" | "afterpay_clearpay" | "affirm";
+  /**
+   * A token from the provider's client widget (e.g. Klarna's authorization_token), where the flow starts there.
+   * @minLength 1
+   * @maxLength 4096
+   */
+  session_token?: string;
 }
 
 /**
@@ -234,9 +442,9 @@ export interface PaymentMethodWallet {
  */
 export interface PaymentMethodBankRedirect {
   /**
-   * Which scheme.
+   * Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
    */
-  type: "ideal" | "bancontact" | "sofort" | "eps" | "giropay" | "blik" | "przelewy24";
+  type: "ideal" | "bancontact" | "eps" | "blik" | "przelewy24" | "open_banking";
   /**
    * The bank's id in the scheme, where the scheme asks for one.
    */
@@ -246,17 +454,145 @@ export interface PaymentMethodBankRedirect {
    * @pattern ^[A-Z]{2}$
    */
   country?: string;
+  /**
+   * BLIK's six-digit code from the payer's banking app, where the payment is made without a redirect.
+   * @pattern ^[0-9]{6}$
+   */
+  blik_code?: string;
 }
 
 /**
- * A UPI collect request.
+ * A direct debit from the payer's bank account under a mandate the payer gave.
+ */
+export type PaymentMethodBankDebit = {
+  /**
+   * Which scheme: SEPA Direct Debit (EUR), ACH (USD), Bacs (GBP), BECS (AUD).
+   */
+  scheme: "sepa" | "ach" | "bacs" | "becs";
+  /**
+   * The account holder's name.
+   * @minLength 1
+   * @maxLength 255
+   */
+  account_holder_name: string;
+  /**
+   * SEPA: the IBAN, without spaces.
+   * Card data (PCI scope): never log it.
+   * @pattern ^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$
+   */
+  iban?: string;
+  /**
+   * ACH, Bacs, BECS: the account number, digits only.
+   * Card data (PCI scope): never log it.
+   * @pattern ^[0-9]{4,17}$
+   */
+  account_number?: string;
+  /**
+   * ACH: the ABA routing number (nine digits).
+   * @pattern ^[0-9]{9}$
+   */
+  routing_number?: string;
+  /**
+   * ACH: the kind of account (default checking).
+   */
+  account_type?: "checking" | "savings";
+  /**
+   * Bacs: the sort code, six digits.
+   * @pattern ^[0-9]{6}$
+   */
+  sort_code?: string;
+  /**
+   * BECS: the BSB number, six digits.
+   * @pattern ^[0-9]{6}$
+   */
+  bsb_number?: string;
+  /**
+   * The mandate: an existing one (`id`), or the evidence of the one the payer gives now.
+   */
+  mandate?: PaymentMethodBankDebitMandate;
+} & (
+  | { scheme: "sepa"; iban: string }
+  | { scheme: "ach"; account_number: string; routing_number: string }
+  | { scheme: "bacs"; account_number: string; sort_code: string }
+  | { scheme: "becs"; account_number: string; bsb_number: string }
+);
+
+/**
+ * The mandate: an existing one (`id`), or the evidence of the one the payer gives now.
+ */
+export interface PaymentMethodBankDebitMandate {
+  /**
+   * A mandate the processor already holds.
+   * @minLength 1
+   * @maxLength 255
+   */
+  id?: string;
+  /**
+   * When the payer accepted the mandate (RFC 3339).
+   */
+  accepted_at?: Timestamp;
+  /**
+   * The payer's IP address when accepting.
+   * @maxLength 45
+   */
+  ip_address?: string;
+  /**
+   * The payer's browser when accepting.
+   * @maxLength 1024
+   */
+  user_agent?: string;
+  /**
+   * Where it was accepted (default online).
+   */
+  type?: "online" | "offline";
+}
+
+/**
+ * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
+ */
+export interface PaymentMethodBankTransfer {
+  /**
+   * Which scheme.
+   */
+  scheme: "pix" | "virtual_account" | "sepa_credit_transfer";
+  /**
+   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * @maxLength 64
+   */
+  bank?: string;
+  /**
+   * When the payment instructions stop being valid, where the processor lets the merchant choose.
+   */
+  expires_at?: Timestamp;
+}
+
+/**
+ * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
+ */
+export interface PaymentMethodVoucher {
+  /**
+   * Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
+   */
+  scheme: "boleto" | "oxxo" | "konbini";
+  /**
+   * When the voucher expires, where the processor lets the merchant choose.
+   */
+  expires_at?: Timestamp;
+}
+
+/**
+ * A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the payer's UPI app), or `qr` (a QR code to scan).
  */
 export interface PaymentMethodUpi {
   /**
-   * The payer's virtual payment address (name@bank).
+   * How the payer approves it (default collect).
+   */
+  mode?: "collect" | "intent" | "qr";
+  /**
+   * Collect: the payer's virtual payment address (name@bank); required by processors for collect.
    * @pattern ^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$
    */
-  vpa: string;
+  vpa?: string;
 }
 
 /**
@@ -335,6 +671,54 @@ export interface Customer {
    * @maxLength 32
    */
   phone?: string;
+  /**
+   * The processor's own id for this customer (Stripe `cus_…`, Braintree customer id, ...): a method saved for it can be charged again.
+   * @minLength 1
+   * @maxLength 255
+   */
+  connector_customer_id?: string;
+  /**
+   * The customer's tax id or national document, where a processor or a payment method requires it (Boleto and Pix need a Brazilian CPF or CNPJ).
+   */
+  tax_id?: CustomerTaxId;
+  /**
+   * Date of birth (YYYY-MM-DD), where a payment method requires it (some BNPL providers).
+   * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}$
+   */
+  date_of_birth?: string;
+  /**
+   * The customer's language and region (IETF tag, e.g. de-DE), for the processor's and the payment method's pages.
+   * @pattern ^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$
+   */
+  locale?: string;
+}
+
+/**
+ * The customer's tax id or national document, where a processor or a payment method requires it (Boleto and Pix need a Brazilian CPF or CNPJ).
+ */
+export interface CustomerTaxId {
+  /**
+   * Which document.
+   */
+  type:
+    | "cpf"
+    | "cnpj"
+    | "curp"
+    | "rfc"
+    | "nit"
+    | "cuit"
+    | "dni"
+    | "rut"
+    | "ci"
+    | "passport"
+    | "vat"
+    | "other";
+  /**
+   * The document number as issued (digits only where the scheme has only digits).
+   * @minLength 1
+   * @maxLength 64
+   */
+  value: string;
 }
 
 /**
@@ -394,13 +778,63 @@ export interface BrowserInfo {
 }
 
 /**
- * 3-D Secure: ask the processor to authenticate the customer.
+ * 3-D Secure: ask the processor to authenticate the customer, or pass the result of the merchant's own 3DS server, and ask for an exemption.
  */
 export interface ThreeDs {
   /**
    * `automatic` lets the processor or issuer decide; `challenge` asks for a challenge; `never` asks to skip authentication where allowed.
    */
   request?: "automatic" | "challenge" | "never";
+  /**
+   * The exemption from strong customer authentication asked for (PSD2); the issuer may still ask for a challenge.
+   */
+  exemption?:
+    | "low_value"
+    | "transaction_risk_analysis"
+    | "merchant_initiated"
+    | "secure_corporate"
+    | "trusted_beneficiary";
+  /**
+   * The authentication a merchant's own 3DS server made: the processor only authorizes.
+   */
+  external?: ThreeDsExternal;
+}
+
+/**
+ * The authentication a merchant's own 3DS server made: the processor only authorizes.
+ */
+export interface ThreeDsExternal {
+  /**
+   * The authentication value (CAVV, AAV or AEVV), base64.
+   * Card data (PCI scope): never log it.
+   * @minLength 1
+   * @maxLength 128
+   */
+  cavv: string;
+  /**
+   * The electronic commerce indicator (two digits).
+   * @pattern ^[0-9]{2}$
+   */
+  eci: string;
+  /**
+   * The directory server's transaction id (3DS 2).
+   * @maxLength 64
+   */
+  ds_transaction_id?: string;
+  /**
+   * The 3DS protocol version, e.g. 2.2.0.
+   * @pattern ^[12]\.[0-9]+\.[0-9]+$
+   */
+  version?: string;
+  /**
+   * The 3DS 2 transStatus of the authentication (Y authenticated, A attempted, ...).
+   */
+  trans_status?: "Y" | "A" | "N" | "U" | "R" | "C" | "D" | "I";
+  /**
+   * 3DS 1 transaction id, where a processor still asks for it.
+   * @maxLength 64
+   */
+  xid?: string;
 }
 
 /**
@@ -474,6 +908,145 @@ export type FindStatus = "found" | "ambiguous" | "not_found" | "unresolved";
  * @maxLength 1024
  */
 export type MandateId = string;
+
+/**
+ * One line of the order: what BNPL providers, Level 2/3 card data and receipts need.
+ */
+export interface LineItem {
+  /**
+   * What was bought.
+   * @minLength 1
+   * @maxLength 255
+   */
+  name: string;
+  /**
+   * How many.
+   * @minimum 1
+   */
+  quantity: number;
+  /**
+   * The price of one, in minor units, before tax and discount.
+   */
+  unit_amount: Amount;
+  /**
+   * The tax on the whole line, in minor units.
+   */
+  tax_amount?: Amount;
+  /**
+   * The tax rate in basis points (20% = 2000).
+   * @minimum 0
+   * @maximum 10000
+   */
+  tax_rate?: number;
+  /**
+   * The discount on the whole line, in minor units.
+   */
+  discount_amount?: Amount;
+  /**
+   * The line's total: quantity × unit_amount − discount_amount + tax_amount, in minor units (given, it is checked by processors that check it).
+   */
+  total_amount?: Amount;
+  /**
+   * The merchant's product code.
+   * @maxLength 127
+   */
+  sku?: string;
+  /**
+   * What kind of line.
+   */
+  category?:
+    | "physical"
+    | "digital"
+    | "service"
+    | "gift_card"
+    | "shipping_fee"
+    | "surcharge"
+    | "discount";
+  /**
+   * The product's page.
+   * @format uri
+   * @maxLength 2048
+   */
+  url?: string;
+  /**
+   * A picture of the product.
+   * @format uri
+   * @maxLength 2048
+   */
+  image_url?: string;
+  /**
+   * Level 3: the commodity code (e.g. UNSPSC).
+   * @maxLength 12
+   */
+  commodity_code?: string;
+  /**
+   * Level 3: the unit (e.g. EA, KG).
+   * @maxLength 12
+   */
+  unit_of_measure?: string;
+}
+
+/**
+ * Order totals beyond the amount (Level 2/3 card data, BNPL, receipts). Each is part of `amount`, not added to it.
+ */
+export interface Order {
+  /**
+   * The order's tax, in minor units.
+   */
+  tax_amount?: Amount;
+  /**
+   * Shipping, in minor units.
+   */
+  shipping_amount?: Amount;
+  /**
+   * The order's discount, in minor units.
+   */
+  discount_amount?: Amount;
+  /**
+   * Customs duty, in minor units.
+   */
+  duty_amount?: Amount;
+  /**
+   * Level 2: the customer's purchase order number.
+   * @maxLength 25
+   */
+  customer_reference?: string;
+  /**
+   * Level 2: the purchase is tax-exempt.
+   */
+  tax_exempt?: boolean;
+}
+
+/**
+ * Card-on-file use (the networks' stored-credential framework): who starts this payment and why. Merchant-initiated payments chain to the first customer-initiated one by its network transaction id.
+ */
+export interface StoredCredential {
+  /**
+   * `customer`: the customer is present (CIT); `merchant`: the merchant charges a stored method (MIT).
+   */
+  initiator: "customer" | "merchant";
+  /**
+   * Why a stored method is used: a fixed schedule (recurring), a top-up on demand (unscheduled), one of a planned series (installment), or an industry practice MIT.
+   */
+  reason?:
+    | "recurring"
+    | "unscheduled"
+    | "installment"
+    | "resubmission"
+    | "reauthorization"
+    | "delayed_charge"
+    | "no_show";
+  /**
+   * This customer-initiated payment stores the method for the first time.
+   */
+  first?: boolean;
+  /**
+   * The card network's transaction id of the first customer-initiated payment (from its result), for merchant-initiated ones.
+   * @minLength 1
+   * @maxLength 255
+   */
+  network_transaction_id?: string;
+}
 
 /**
  * Finish an authorization after the customer returns from a redirect or 3-D Secure.
@@ -680,7 +1253,7 @@ export interface Result {
    */
   mandate_id?: string | null;
   /**
-   * What the customer must do when status is requires_action.
+   * The customer's next step, when the status is requires_action (or pending with a voucher, a QR code or a wait).
    */
   next_action?: null | ResultNextAction;
   /**
@@ -707,25 +1280,117 @@ export interface Result {
    * A router's result only (absent otherwise): the profile that answered, the rule that chose the candidates, every attempt in order, and why the router stopped. Follow-up flows (capture, void, refund, get, ...) go to `profile`.
    */
   routing?: ResultRouting;
+  /**
+   * How much the issuer authorized (less than asked: a partial authorization). Minor units; null when the processor's answer does not say.
+   * @minimum 0
+   */
+  authorized_amount?: number | null;
+  /**
+   * How much has been captured so far, in all. Minor units; null when the processor's answer does not say.
+   * @minimum 0
+   */
+  captured_amount?: number | null;
+  /**
+   * How much has been refunded so far, in all. Minor units; null when the processor's answer does not say.
+   * @minimum 0
+   */
+  refunded_amount?: number | null;
+  /**
+   * How much can still be captured. Minor units; null when the processor's answer does not say.
+   * @minimum 0
+   */
+  capturable_amount?: number | null;
+  /**
+   * The issuer's authorization (approval) code.
+   */
+  authorization_code?: string | null;
+  /**
+   * The processor's id of the customer the payment method is saved to.
+   */
+  connector_customer_id?: string | null;
+  /**
+   * The processor's id of the payment method used (to charge it again).
+   */
+  payment_method_id?: string | null;
+  /**
+   * When the authorization expires: capture before then (RFC 3339).
+   * @format date-time
+   */
+  capture_before?: string | null;
+  /**
+   * When the processor created the payment (RFC 3339).
+   * @format date-time
+   */
+  created_at?: string | null;
+  /**
+   * What the processor says of the payment method used (never the full number).
+   */
+  payment_method_details?: null | ResultPaymentMethodDetails;
+  /**
+   * The address check (AVS): the normalised `code` and the processor's `raw` result.
+   */
+  avs?: null | ResultAvs;
+  /**
+   * The CVC check: the normalised `code` and the processor's `raw` result.
+   */
+  cvc?: null | ResultCvc;
+  /**
+   * The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
+   */
+  three_ds?: null | ResultThreeDs;
 }
 
 export interface ResultNextAction {
   /**
-   * Send the customer's browser to `url`.
+   * The kind of step: redirect the browser (`url`, `method`, form `data`); show `html`; hand `data` to the processor's client SDK (sdk); collect device data (three_ds_method: post `data` to `url` in a hidden frame); show a QR code (`qr_code`, `expires_at`); open an app (deeplink `url`); show a voucher (`reference`, `barcode`, printable `url`, `expires_at`); or wait (ask `get` again after `wait_seconds`).
    */
-  type: "redirect";
+  type:
+    | "redirect"
+    | "html"
+    | "sdk"
+    | "three_ds_method"
+    | "qr"
+    | "deeplink"
+    | "voucher"
+    | "wait";
   /**
-   * Where to send the customer.
+   * redirect, three_ds_method, deeplink: where to go; voucher: its printable page.
    */
-  url: string;
+  url?: string | null;
   /**
-   * GET: a plain redirect; POST: submit `data` as a form to `url`.
+   * redirect: GET, or POST `data` as a form.
    */
-  method: "GET" | "POST";
+  method?: "GET" | "POST";
   /**
-   * Form fields to post (method POST).
+   * redirect, three_ds_method: form fields (strings); sdk: what the processor's client SDK takes (e.g. a client secret).
    */
-  data?: Record<string, string> | null;
+  data?: Record<string, unknown> | null;
+  /**
+   * html: the page to show.
+   */
+  html?: string | null;
+  /**
+   * qr: the data the code encodes (a Pix copia-e-cola, a UPI intent).
+   */
+  qr_code?: string | null;
+  /**
+   * voucher: the reference the customer pays with.
+   */
+  reference?: string | null;
+  /**
+   * voucher: the barcode's digits.
+   */
+  barcode?: string | null;
+  /**
+   * qr, voucher: when it expires.
+   * @format date-time
+   */
+  expires_at?: string | null;
+  /**
+   * wait: seconds before asking get again.
+   * @minimum 0
+   */
+  wait_seconds?: number | null;
 }
 
 export interface ResultError {
@@ -754,6 +1419,19 @@ export interface ResultError {
    * The HTTP status of the processor's response, if one came.
    */
   http_status?: number | null;
+  /**
+   * A decline's class: hard (never try this card again for this payment: lost, stolen, closed, wrong), soft (a later or different attempt may succeed); null when the failure is not a decline.
+   */
+  decline_class?: "soft" | "hard" | null;
+  /**
+   * The card network's merchant advice code as the processor passed it (Mastercard MAC 03 do not try again, 24-30 retry later).
+   */
+  advice_code?: string | null;
+  /**
+   * Seconds to wait before trying again, where the processor says (Retry-After).
+   * @minimum 0
+   */
+  retry_after?: number | null;
 }
 
 export interface ResultAccessToken {
@@ -784,6 +1462,96 @@ export interface ResultRouting {
    * Why the router stopped (the last decision).
    */
   stopped: string;
+}
+
+export interface ResultPaymentMethodDetails {
+  /**
+   * The card network (visa, mastercard, amex, ...).
+   */
+  brand?: string | null;
+  /**
+   * The card number's last four digits.
+   */
+  last4?: string | null;
+  /**
+   * The card number's issuer prefix (6 or 8 digits).
+   */
+  bin?: string | null;
+  /**
+   * credit, debit or prepaid.
+   */
+  funding?: string | null;
+  /**
+   * The issuer's country (ISO 3166-1 alpha-2).
+   */
+  issuing_country?: string | null;
+  /**
+   * The card's expiry month.
+   */
+  exp_month?: number | null;
+  /**
+   * The card's expiry year (four digits).
+   */
+  exp_year?: number | null;
+  /**
+   * The wallet the card came from (apple_pay, google_pay).
+   */
+  wallet?: string | null;
+}
+
+export interface ResultAvs {
+  /**
+   * The address check's result as the processor gives it.
+   */
+  raw?: string | null;
+  /**
+   * The address check, normalised.
+   */
+  code?:
+    | "match"
+    | "address_only"
+    | "postal_only"
+    | "no_match"
+    | "unavailable"
+    | "unchecked"
+    | null;
+}
+
+export interface ResultCvc {
+  /**
+   * The CVC check's result as the processor gives it.
+   */
+  raw?: string | null;
+  /**
+   * The CVC check, normalised.
+   */
+  code?: "match" | "no_match" | "unavailable" | "unchecked" | null;
+}
+
+export interface ResultThreeDs {
+  /**
+   * The ECI of the 3-D Secure authentication.
+   */
+  eci?: string | null;
+  /**
+   * The 3-D Secure version used (2.2.0).
+   */
+  version?: string | null;
+  /**
+   * The authentication's outcome.
+   */
+  status?:
+    | "authenticated"
+    | "attempted"
+    | "failed"
+    | "rejected"
+    | "not_performed"
+    | "unavailable"
+    | null;
+  /**
+   * Whether liability for fraud shifted to the issuer.
+   */
+  liability_shift?: boolean | null;
 }
 
 /**
@@ -866,6 +1634,11 @@ export interface SetupRecurringRequest {
    * An amount to authorize while setting up, for processors that verify with a charge; usually 0 or absent.
    */
   amount?: Amount;
+  /**
+   * Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D Secure, the card is keyed by an agent).
+   */
+  channel?: "ecommerce" | "moto";
+  stored_credential?: StoredCredential;
 }
 
 /**
