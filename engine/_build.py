@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
+from ._card_data import needs_support
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._hosts import HostRule, environment_url, override_url
@@ -56,6 +57,15 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
                 f"{plan.id} does not accept payment method {named!r}",
                 f"/payment_method/{kind}/{SCHEME_KEYS[kind]}" if some else "/payment_method/type",
             )
+    for path, unasked in needs_support(flow):
+        value = _value_at(request, path)
+        if value is not None and value != unasked and not _read(compiled.request_reads, path):
+            dotted = ".".join(path)
+            raise UnsupportedError(
+                f"{plan.id} does not support {dotted} on {flow}: its spec never sends it, and "
+                "the payment would go without it",
+                "/" + "/".join(path),
+            )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
@@ -99,6 +109,20 @@ def method_scheme(method: Mapping[str, Any]) -> tuple[Any, str | None]:
     data = method.get(kind)
     scheme = data.get(SCHEME_KEYS[kind]) if isinstance(data, Mapping) else None
     return kind, str(scheme) if scheme is not None else SCHEME_DEFAULTS.get(kind)
+
+
+def _value_at(request: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = request
+    for part in path:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _read(reads: frozenset[tuple[str, ...]] | None, path: tuple[str, ...]) -> bool:
+    """Whether the flow reads `path`: itself, a part of it, or a whole that holds it."""
+    if reads is None:
+        return True
+    return any(r[: len(path)] == path or path[: len(r)] == r for r in reads)
 
 
 def _present(request: Mapping[str, Any], parts: tuple[str, ...]) -> bool:

@@ -1,7 +1,8 @@
-"""Which unified request fields hold card data (PCI scope) and other payment credentials: the
-fields the unified schemas mark `x-card-data` (card number and CVC, network-token and wallet
-cryptograms, wallet tokens, bank account numbers, 3DS authentication values). The linter keeps
-them out of URLs; the public boundary scrubs their values from every error."""
+"""The unified request fields the unified schemas mark: `x-card-data`, the fields that hold card
+data (PCI scope) and other payment credentials (card number and CVC, network-token and wallet
+cryptograms, wallet tokens, bank account numbers, 3DS authentication values) — the linter keeps
+them out of URLs, the public boundary scrubs their values from every error; and
+`x-refused-unless-read`, the fields a spec must read to be given them (engine._build)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ from ._unified import FLOWS
 CARD_DATA = "x-card-data"
 
 
-@cache
-def card_data_paths() -> frozenset[tuple[str, ...]]:
-    """The request field paths (below `request`) the unified schemas mark `x-card-data`."""
-    found: set[tuple[str, ...]] = set()
+def marked_paths(flow: str, marker: str) -> dict[tuple[str, ...], Any]:
+    """The request field paths (below `request`) of `flow` whose schema carries `marker`,
+    each with its schema (for its default)."""
+    found: dict[tuple[str, ...], Any] = {}
 
     def walk(node: Any, base: str, path: tuple[str, ...], seen: frozenset[str]) -> None:
         if not isinstance(node, Mapping):
             return
-        if node.get(CARD_DATA) is True:
-            found.add(path)
+        if node.get(marker) is True:
+            found[path] = node
         ref = node.get("$ref")
         if isinstance(ref, str) and f"{base}{ref}" not in seen:
             target = urljoin(base, ref.split("#", 1)[0]) if not ref.startswith("#") else base
@@ -39,10 +40,31 @@ def card_data_paths() -> frozenset[tuple[str, ...]]:
         for key in ("if", "then", "else"):
             walk(node.get(key), base, path, seen)
 
-    for flow in FLOWS:
-        schema = request_schema(flow)
-        walk(schema, str(schema["$id"]), (), frozenset())
-    return frozenset(found)
+    schema = request_schema(flow)
+    walk(schema, str(schema["$id"]), (), frozenset())
+    return found
+
+
+@cache
+def card_data_paths() -> frozenset[tuple[str, ...]]:
+    """The request field paths (below `request`) the unified schemas mark `x-card-data`."""
+    return frozenset(path for flow in FLOWS for path in marked_paths(flow, CARD_DATA))
+
+
+#: The unified schemas' annotation of a field that changes what the payment means (an external
+#: 3DS authentication, a merchant-initiated stored credential, a MOTO channel, a capture that is
+#: not the last): a spec that never reads it would send the payment without it, so a request
+#: giving it to such a spec is refused before sending (engine._build).
+NEEDS_SUPPORT = "x-refused-unless-read"
+
+
+@cache
+def needs_support(flow: str) -> tuple[tuple[tuple[str, ...], Any], ...]:
+    """(path, the value meaning "not asked for") of `flow`'s fields marked NEEDS_SUPPORT."""
+    return tuple(
+        (path, schema.get("default", False if schema.get("type") == "boolean" else None))
+        for path, schema in sorted(marked_paths(flow, NEEDS_SUPPORT).items())
+    )
 
 
 def card_data_values(request: Any) -> list[str]:

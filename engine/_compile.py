@@ -3,6 +3,7 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -69,6 +70,42 @@ GUARD = "$if"
 RESERVED_NAMES = frozenset(
     {v.name for context in CONTEXTS.values() for v in context.variables} | {"access_token", "let"}
 )
+
+
+_REQUEST_PATH = re.compile(r"\brequest((?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\s*[|\[(])?")
+
+
+def mentioned_request_paths(sources: Any) -> frozenset[tuple[str, ...]] | None:
+    """Every `request.a.b` a flow's strings mention (templates, `let`s, `$if` conditions,
+    required fields), or None when one reads the request as a whole (`request | pick(...)`,
+    `request[...]`). A mention over-approximates a read: it can only let a field through."""
+    found: set[tuple[str, ...]] = set()
+    whole = False
+
+    def walk(value: Any) -> None:
+        nonlocal whole
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if key == "required_fields" and isinstance(item, list):
+                    for entry in item:  # JSON pointers: "/a/b | /c"
+                        for pointer in str(entry).split(" | "):
+                            found.add(tuple(filter(None, pointer.strip().split("/"))))
+                    continue
+                walk(key)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and "request" in value:
+            for match in _REQUEST_PATH.finditer(value):
+                segments = tuple(filter(None, match.group(1).split(".")))
+                if not segments:
+                    whole = whole or match.group(2) is not None
+                    continue
+                found.add(segments)
+
+    walk(sources)
+    return None if whole else frozenset(found)
 
 
 class Compiler:
@@ -432,6 +469,15 @@ class Compiler:
                 self.request(raw["request"], f"{base}/request", roots), bindings=bindings
             ),
             required_fields=tuple(required),
+            request_reads=mentioned_request_paths(
+                [
+                    raw,
+                    defaults.get("let"),
+                    defaults.get("body"),
+                    defaults.get("headers"),
+                    defaults.get("request"),
+                ]
+            ),
             steps=tuple(steps),
             response=self.response(
                 name,

@@ -37,7 +37,14 @@ DEFINITE_REFUSALS = frozenset(
 
 #: (situation, status, error code) — the written outcome table; docs are generated from it.
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("invalid request, unsupported flow/method/currency, missing credentials", "exception", "—"),
+    (
+        "invalid request, unsupported flow/method/currency, missing credentials, a field that "
+        "changes the payment's meaning (external 3DS, exemption, stored credential, MOTO, MCC, "
+        "save-method, a non-final capture: `x-refused-unless-read`) given to a spec that never "
+        "reads it",
+        "exception",
+        "—",
+    ),
     (
         "connection refused, DNS failure, connect timeout (nothing sent)",
         "exception (NotSentError)",

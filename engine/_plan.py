@@ -196,6 +196,9 @@ class FlowPlan:
     required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
     steps: tuple[StepPlan, ...]
     response: ResponsePlan
+    #: Every request field path the flow's templates, `let`s and defaults mention (None: the
+    #: request as a whole is read); a field marked `x-refused-unless-read` must be among them.
+    request_reads: frozenset[tuple[str, ...]] | None = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from iso4217 import Currency
 
 from engine import Client, Connector, HttpRequest, bundled_connectors
-from engine._build import SCHEME_KEYS
+from engine._build import SCHEME_KEYS, _read
+from engine._card_data import needs_support
 from engine._plan import FlowPlan, RequestPlan
 from engine._tokens import AccessToken
 
@@ -80,6 +81,10 @@ def fit_for(connector: Connector, flow: str) -> Fit:
     omitted = {f"/payment_method/{k}" for k in _PAYMENT_KINDS if k not in kinds}
     if flow == "capture" and not caps.partial_capture:
         omitted.add("/amount")
+    # A field the spec must read to be given it (x-refused-unless-read), where it does not.
+    for path, _ in needs_support(flow):
+        if not _read(compiled.request_reads, path):
+            omitted.add("/" + "/".join(path))
     xml = any("xml" in (r.content_type or "") for r in _requests(compiled))
     return Fit(
         forced=forced,

@@ -26,7 +26,17 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "unified"
 #: Keywords that only describe: they constrain nothing a generator must honour.
 #: Annotations only (`x-card-data` marks the fields lint keeps out of URLs): they constrain nothing.
 _ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$defs", "title", "description", "format", "default", "x-card-data"}
+    {
+        "$schema",
+        "$id",
+        "$defs",
+        "title",
+        "description",
+        "format",
+        "default",
+        "x-card-data",
+        "x-refused-unless-read",
+    }
 )
 #: Keywords this generator understands.
 _UNDERSTOOD = frozenset(

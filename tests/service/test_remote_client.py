@@ -43,6 +43,9 @@ ID_FIELDS = (
     "idempotency_key",
     "network_transaction_id",
     "mandate_id",
+    "payment_method_id",  # a new pm_ per run
+    "connector_customer_id",
+    "created_at",  # the processor's clock
 )
 QUICK = httpx.Timeout(5.0, read=0.3)
 
