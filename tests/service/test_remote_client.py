@@ -110,6 +110,9 @@ def comparable(result: Result) -> dict[str, Any]:
         data[name] = data[name] is not None
     for match in data.get("matches") or []:
         match["connector_transaction_id"] = match["connector_transaction_id"] is not None
+    action = data.get("next_action")
+    if action and isinstance(action.get("data"), dict):  # an sdk action: per-run secrets
+        action["data"] = sorted(action["data"])
     return data
 
 
