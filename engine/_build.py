@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
-from ._card_data import needs_support
+from ._card_data import card_data_values, needs_support
 from ._credentials import resolve_credentials
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._hosts import HostRule, environment_url, override_url
@@ -287,8 +287,9 @@ def build_request(
             )
     token = (access_token,) if access_token else ()
     scrubber = resolved.scrubber(token, tuple(_secret_derived(derived, resolved.settings)))
-    card = (request.get("payment_method") or {}).get("card") or {}
-    scrubber = scrubber.adding([str(card[k]) for k in ("number", "cvc") if card.get(k)])
+    # Every payment credential the unified schemas mark x-card-data: card number and CVC,
+    # cryptograms, wallet tokens, bank account numbers, 3DS authentication values.
+    scrubber = scrubber.adding(card_data_values(request))
     sent = key_sent(http, request, rendered)
     return HttpRequest(
         method=http.method,
