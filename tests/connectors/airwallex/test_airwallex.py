@@ -92,6 +92,19 @@ CARD: dict[str, Any] = {
         "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$"},
         "name": {"type": "string"},
         "number_type": {"type": "string"},
+        # PaymentAcceptanceExternalThreeDomainSecure: the merchant's own 3DS result.
+        "external_three_ds": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "authentication_value": {"type": "string", "minLength": 1},
+                "ds_transaction_id": {"type": "string"},
+                "eci": {"type": "string", "pattern": "^[0-9]{2}$"},
+                "three_ds_exemption": {"type": "string"},
+                "three_ds_server_transaction_id": {"type": "string"},
+                "version": {"type": "string", "pattern": "^[12]\\.[0-9]+\\.[0-9]+$"},
+            },
+        },
     },
     "required": ["number", "expiry_month", "expiry_year"],
 }
@@ -109,6 +122,7 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                 "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
                 # "Maximum of 64 characters" (Create a PaymentIntent).
                 "merchant_order_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                "customer_id": {"type": "string", "pattern": "^cus_"},
                 "descriptor": {"type": "string", "maxLength": 32},
                 "return_url": {"type": "string"},
                 "metadata": METADATA,
@@ -140,8 +154,14 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                     },
                 },
                 "return_url": {"type": "string"},
+                # A merchant-initiated payment confirms with the consent instead of a method.
+                "payment_consent_id": {"type": "string", "pattern": "^cst_"},
             },
-            "required": ["request_id", "payment_method"],
+            "required": ["request_id"],
+            "oneOf": [
+                {"required": ["payment_method"], "not": {"required": ["payment_consent_id"]}},
+                {"required": ["payment_consent_id"], "not": {"required": ["payment_method"]}},
+            ],
         }
     },
     "POST /api/v1/pa/payment_intents/{id}/capture": {
@@ -338,6 +358,14 @@ def _confirm_body() -> dict[str, Any]:
         ("month as a number", lambda b: b["payment_method"]["card"].update(expiry_month=3)),
         ("two-digit year", lambda b: b["payment_method"]["card"].update(expiry_year="30")),
         ("no request_id", lambda b: b.pop("request_id")),
+        ("no payment method", lambda b: b.pop("payment_method")),
+        ("a method and a consent", lambda b: b.update(payment_consent_id="cst_x")),
+        (
+            "a cavv-less external 3DS",
+            lambda b: b["payment_method"]["card"].update(
+                external_three_ds={"authentication_value": "", "eci": "5"}
+            ),
+        ),
         ("a misspelt field", lambda b: b.update(payment_methods=b["payment_method"])),
         (
             "capture as a string",
