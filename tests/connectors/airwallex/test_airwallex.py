@@ -92,6 +92,19 @@ CARD: dict[str, Any] = {
         "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$"},
         "name": {"type": "string"},
         "number_type": {"type": "string"},
+        # PaymentAcceptanceExternalThreeDomainSecure: the merchant's own 3DS result.
+        "external_three_ds": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "authentication_value": {"type": "string", "minLength": 1},
+                "ds_transaction_id": {"type": "string"},
+                "eci": {"type": "string", "pattern": "^[0-9]{2}$"},
+                "three_ds_exemption": {"type": "string"},
+                "three_ds_server_transaction_id": {"type": "string"},
+                "version": {"type": "string", "pattern": "^[12]\\.[0-9]+\\.[0-9]+$"},
+            },
+        },
     },
     "required": ["number", "expiry_month", "expiry_year"],
 }
@@ -109,6 +122,7 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                 "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
                 # "Maximum of 64 characters" (Create a PaymentIntent).
                 "merchant_order_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                "customer_id": {"type": "string", "pattern": "^cus_"},
                 "descriptor": {"type": "string", "maxLength": 32},
                 "return_url": {"type": "string"},
                 "metadata": METADATA,
@@ -140,8 +154,14 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                     },
                 },
                 "return_url": {"type": "string"},
+                # A merchant-initiated payment confirms with the consent instead of a method.
+                "payment_consent_id": {"type": "string", "pattern": "^cst_"},
             },
-            "required": ["request_id", "payment_method"],
+            "required": ["request_id"],
+            "oneOf": [
+                {"required": ["payment_method"], "not": {"required": ["payment_consent_id"]}},
+                {"required": ["payment_consent_id"], "not": {"required": ["payment_method"]}},
+            ],
         }
     },
     "POST /api/v1/pa/payment_intents/{id}/capture": {
@@ -174,10 +194,65 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
             "required": ["request_id", "payment_intent_id"],
         }
     },
+    # PaymentConsentCreateRequest / PaymentConsentVerifyRequest of Airwallex's own SDK
+    # (airwallex/airwallex-payment-android, airwallex/src/main/java/com/airwallex/android/model/).
+    "POST /api/v1/pa/payment_consents/create": {
+        "body": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "request_id": REQUEST_ID,
+                "customer_id": {"type": "string", "pattern": "^cus_"},
+                "payment_method": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"type": {"const": "card"}, "card": CARD},
+                    "required": ["type", "card"],
+                },
+                "next_triggered_by": {"enum": ["merchant", "customer"]},
+                "merchant_trigger_reason": {"enum": ["scheduled", "unscheduled"]},
+                "requires_cvc": {"type": "boolean"},
+                "metadata": METADATA,
+            },
+            "required": ["request_id", "customer_id", "next_triggered_by"],
+        }
+    },
+    "POST /api/v1/pa/payment_consents/{id}/verify": {
+        "body": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "request_id": REQUEST_ID,
+                "verification_options": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "card": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "amount": AMOUNT,
+                                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                                "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$"},
+                            },
+                        }
+                    },
+                },
+                "return_url": {"type": "string"},
+            },
+            "required": ["request_id"],
+        }
+    },
     "GET /api/v1/pa/payment_intents/{id}": {"body": None},
     "GET /api/v1/pa/refunds/{id}": {"body": None},
 }
 ENDPOINT_INDEX = Endpoints(ENDPOINTS)
+#: Endpoints of Airwallex's API reference (docs/api/payments/payment_consents) that the saved
+#: sketch lacks: their bodies are still checked above, against Airwallex's SDK models.
+NOT_IN_THE_SKETCH = {
+    "POST /api/v1/pa/payment_consents/create",
+    "POST /api/v1/pa/payment_consents/{id}/verify",
+}
 
 INTENT_STATUSES = [
     "REQUIRES_PAYMENT_METHOD",
@@ -216,6 +291,23 @@ INTENT: dict[str, Any] = {
         },
     },
     "required": ["id", "amount", "currency", "merchant_order_id", "status", "captured_amount"],
+}
+#: PaymentConsent (Airwallex's SDK model): status PENDING_VERIFICATION, VERIFIED or DISABLED.
+CONSENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^cst_[a-z0-9]+$"},
+        "request_id": {"type": "string"},
+        "customer_id": {"type": "string", "pattern": "^cus_"},
+        "initial_payment_intent_id": {"type": "string", "pattern": "^int_"},
+        "next_triggered_by": {"enum": ["merchant", "customer"]},
+        "merchant_trigger_reason": {"enum": ["scheduled", "unscheduled"]},
+        "requires_cvc": {"type": "boolean"},
+        "status": {"enum": ["PENDING_VERIFICATION", "VERIFIED", "DISABLED"]},
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+    },
+    "required": ["id", "customer_id", "next_triggered_by", "status"],
 }
 #: PaymentAcceptanceRefund.
 REFUND: dict[str, Any] = {
@@ -287,7 +379,8 @@ def test_the_openapi_file_is_the_recorded_copy() -> None:
 
 
 def test_the_openapi_file_lists_every_endpoint_the_spec_uses() -> None:
-    assert set(ENDPOINTS) <= set(OPERATIONS), set(ENDPOINTS) - set(OPERATIONS)
+    assert set(ENDPOINTS) - NOT_IN_THE_SKETCH <= set(OPERATIONS), set(ENDPOINTS) - set(OPERATIONS)
+    assert not NOT_IN_THE_SKETCH & set(OPERATIONS), "listed as missing, yet in the file"
     assert OPERATIONS["POST /api/v1/authentication/login"]["operationId"] == "login"
     # the patch only renames: without it the spec's paths are not in the file
     assert "POST /api/v1/pa/payment_intents/create" not in {
@@ -303,9 +396,9 @@ def test_requests_are_airwallex_operations_with_documented_bodies(name: str) -> 
         split = urlsplit(built.url)
         assert split.scheme == "https" and split.netloc == "api-demo.airwallex.com"
         key, params = ENDPOINT_INDEX.match(built.method, split.path)
-        assert key in OPERATIONS, f"{key} is not an operation of airwallex-openapi.yml"
+        assert key in OPERATIONS or key in NOT_IN_THE_SKETCH, f"{key} is not an Airwallex operation"
         for value in params.values():
-            assert value.startswith(("int_", "rfd_")), f"{key}: path id {value!r}"
+            assert value.startswith(("int_", "rfd_", "cst_")), f"{key}: path id {value!r}"
         assert built.headers["Authorization"] == "Bearer awx-access-token"
         schema = ENDPOINTS[key]["body"]
         if schema is None:
@@ -338,6 +431,14 @@ def _confirm_body() -> dict[str, Any]:
         ("month as a number", lambda b: b["payment_method"]["card"].update(expiry_month=3)),
         ("two-digit year", lambda b: b["payment_method"]["card"].update(expiry_year="30")),
         ("no request_id", lambda b: b.pop("request_id")),
+        ("no payment method", lambda b: b.pop("payment_method")),
+        ("a method and a consent", lambda b: b.update(payment_consent_id="cst_x")),
+        (
+            "a cavv-less external 3DS",
+            lambda b: b["payment_method"]["card"].update(
+                external_three_ds={"authentication_value": "", "eci": "5"}
+            ),
+        ),
         ("a misspelt field", lambda b: b.update(payment_methods=b["payment_method"])),
         (
             "capture as a string",
@@ -411,6 +512,8 @@ def test_fixture_answers_have_documented_shapes(name: str, flow: str, answer: An
         schema = ERROR
     elif flow in ("refund", "get_refund"):
         schema = REFUND
+    elif flow == "setup_recurring":
+        schema = CONSENT
     else:
         schema = INTENT
     assert _problems(schema, answer["body"]) == [], name

@@ -147,7 +147,15 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                     "if": {"properties": {"method": {"const": "upi"}}},
                     "then": {
                         "required": ["upi"],
-                        "properties": {"upi": {"required": ["flow", "vpa"]}},
+                        # collect names the payer's VPA; intent none ("upi.flow … the value
+                        # must be intent", …/upi/intent: no vpa among its parameters).
+                        "properties": {
+                            "upi": {
+                                "if": {"properties": {"flow": {"const": "collect"}}},
+                                "then": {"required": ["flow", "vpa"]},
+                                "else": {"not": {"required": ["vpa"]}},
+                            }
+                        },
                         "not": {
                             "anyOf": [
                                 {"required": ["card"]},
@@ -158,6 +166,36 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                     },
                 },
             ],
+        },
+    },
+    # "Create Subsequent Payments" (recurring-payments, S2S): all eight mandatory fields.
+    "POST /v1/payments/create/recurring": {
+        "doc": f"{DOCS}/api/payments/recurring-payments/ (Create Subsequent Payments)",
+        "body": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "email",
+                "contact",
+                "amount",
+                "currency",
+                "order_id",
+                "customer_id",
+                "token",
+                "recurring",
+            ],
+            "properties": {
+                "email": {"type": "string", "maxLength": 40, "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                "contact": {"type": "string", "maxLength": 15, "pattern": "^\\+?[0-9]+$"},
+                "amount": AMOUNT,
+                "currency": CURRENCY,
+                "order_id": {"type": "string", "pattern": "^order_[A-Za-z0-9]{14}$"},
+                "customer_id": {"type": "string", "pattern": "^cust_[A-Za-z0-9]{14}$"},
+                "token": {"type": "string", "pattern": "^token_[A-Za-z0-9]{14}$"},
+                "recurring": {"enum": ["1", True]},
+                "description": {"type": "string"},
+                "notes": NOTES,
+            },
         },
     },
     "POST /v1/payments/{id}/capture": {
@@ -266,6 +304,33 @@ ENTITIES: dict[str, dict[str, Any]] = {
             "status": {"enum": ["created", "authorized", "captured", "refunded", "failed"]},
             "method": {"enum": ["card", "netbanking", "wallet", "emi", "upi"]},
             "refund_status": {"enum": [None, "partial", "full"]},
+            # With expand[]=card: the card entity (api/payments/cards, "Card Entity").
+            "card": {
+                "type": "object",
+                "required": ["id", "entity", "name", "last4", "network", "type", "issuer"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^card_[A-Za-z0-9]{14}$"},
+                    "entity": {"const": "card"},
+                    "last4": {"type": "string", "pattern": "^[0-9]{4}$"},
+                    "network": {
+                        "enum": [
+                            "American Express",
+                            "Diners Club",
+                            "Maestro",
+                            "MasterCard",
+                            "RuPay",
+                            "Unknown",
+                            "Visa",
+                            "JCB",
+                            "Bajaj Finserv",
+                        ]
+                    },
+                    "type": {"enum": ["credit", "debit", "prepaid", "unknown"]},
+                    "international": {"type": "boolean"},
+                },
+            },
+            "customer_id": {"type": ["string", "null"], "pattern": "^cust_[A-Za-z0-9]{14}$"},
+            "token_id": {"type": ["string", "null"], "pattern": "^token_[A-Za-z0-9]{14}$"},
         },
     },
     "refund": {
@@ -302,6 +367,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
             }
         },
     },
+    # POST /payments/create/recurring: {razorpay_payment_id, razorpay_order_id,
+    # razorpay_signature} (recurring-payments "Create Subsequent Payments", Response).
+    "recurring": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["razorpay_payment_id", "razorpay_order_id", "razorpay_signature"],
+        "properties": {
+            "razorpay_payment_id": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{14}$"},
+            "razorpay_order_id": {"type": "string", "pattern": "^order_[A-Za-z0-9]{14}$"},
+            "razorpay_signature": {"type": "string", "pattern": "^[0-9a-f]+$"},
+        },
+    },
     # POST /payments/create/json: "razorpay_payment_id … Present for all responses"; `next`
     # "Present when the payment requires further processing".
     "s2s": {
@@ -317,8 +394,12 @@ ENTITIES: dict[str, dict[str, Any]] = {
                     "additionalProperties": False,
                     "required": ["action", "url"],
                     "properties": {
-                        "action": {"enum": ["redirect", "otp_generate", "poll"]},
-                        "url": {"type": "string", "pattern": "^https://api\\.razorpay\\.com/"},
+                        "action": {"enum": ["redirect", "otp_generate", "poll", "intent"]},
+                        # intent: "a UPI deep link"; the others Razorpay's API host.
+                        "url": {
+                            "type": "string",
+                            "pattern": "^(https://api\\.razorpay\\.com/|upi://)",
+                        },
                     },
                 },
             },
@@ -471,6 +552,8 @@ def test_schema_rejects_broken_upi_orders_captures_and_refunds() -> None:
     assert not _problems(CREATE, upi)
     assert _problems(CREATE, {**upi, "upi": {"flow": "collect"}})  # no VPA
     assert _problems(CREATE, {**upi, "upi": {"flow": "qr", "vpa": "a@b"}})
+    assert _problems(CREATE, {**upi, "upi": {"flow": "intent", "vpa": "a@b"}})
+    assert not _problems(CREATE, {**upi, "upi": {"flow": "intent"}})
     assert _problems(CREATE, {**upi, "card": {"number": "4100280000001007"}})
     orders = ENDPOINTS["POST /v1/orders"]["body"]
     order = _body(_built("authorize_upi_collect_pending")[0])
@@ -492,6 +575,8 @@ def _entity_of(body: Any) -> str | None:
         return None
     if "error" in body:
         return "error"
+    if "razorpay_signature" in body:
+        return "recurring"
     if "razorpay_payment_id" in body:
         return "s2s"
     return body.get("entity")
