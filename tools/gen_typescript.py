@@ -57,7 +57,9 @@ CONSTRAINTS = (
     "default",
 )
 #: Keywords that only annotate (the description becomes the JSDoc text).
-ANNOTATIONS = frozenset({"title", "description", "examples", "deprecated", "x-card-data"})
+ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "deprecated", "x-card-data", "x-refused-unless-read"}
+)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _REF = "#/components/schemas/"

@@ -53,6 +53,7 @@ export interface AuthorizeRequest {
   order?: Order;
   /**
    * Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D Secure, the card is keyed by an agent).
+   * @default ecommerce
    */
   channel?: "ecommerce" | "moto";
   /**
@@ -86,6 +87,7 @@ export interface CaptureRequest {
   idempotency_key?: IdempotencyKey;
   /**
    * Whether this capture is the last one: with partial captures, a non-final capture leaves the rest of the authorization capturable (default true: the rest is released).
+   * @default true
    */
   final?: boolean;
   /**
@@ -1636,6 +1638,7 @@ export interface SetupRecurringRequest {
   amount?: Amount;
   /**
    * Where the payment is taken: online (default), or mail order / telephone order (MOTO: no 3-D Secure, the card is keyed by an agent).
+   * @default ecommerce
    */
   channel?: "ecommerce" | "moto";
   stored_credential?: StoredCredential;
