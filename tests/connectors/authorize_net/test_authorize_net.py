@@ -37,7 +37,73 @@ from ..scenarios import credentials_for, fixtures_of, processor_schema
 
 HERE = Path(__file__).parent
 SCHEMA = processor_schema("authorize_net")
-TYPES: dict[str, Any] = SCHEMA["types"]
+TYPES: dict[str, Any] = copy.deepcopy(SCHEMA["types"])
+#: Elements Authorize.net added to transactionRequestType after the 2016 XSD, which the spec
+#: sends: the card-on-file flags and the merchant-initiated chaining of the API reference's
+#: createTransactionRequest ("Charge a Credit Card" example; after userFields, in this order:
+#: processingOptions {isFirstRecurringPayment, isFirstSubsequentAuth, isSubsequentAuth,
+#: isStoredCredentials}, subsequentAuthInformation {originalNetworkTransId, originalAuthAmount,
+#: reason}). Each is appended at its place, so the rest of the body stays checked.
+LATER_TYPES: dict[str, Any] = {
+    "processingOptionsType": {
+        "kind": "complex",
+        "content": {
+            "sequence": [
+                {"element": name, "type": "xs:boolean", "min": 0, "max": 1}
+                for name in (
+                    "isFirstRecurringPayment",
+                    "isFirstSubsequentAuth",
+                    "isSubsequentAuth",
+                    "isStoredCredentials",
+                )
+            ],
+            "min": 1,
+            "max": 1,
+        },
+    },
+    "subsequentAuthInformationType/originalNetworkTransId": {
+        "kind": "simple",
+        "base": "xs:string",
+        "facets": {"minLength": 1, "maxLength": 255},
+    },
+    "subsequentAuthInformationType/reason": {
+        "kind": "simple",
+        "base": "xs:string",
+        "facets": {"enumeration": ["resubmission", "delayedCharge", "reauthorization", "noShow"]},
+    },
+    "subsequentAuthInformationType": {
+        "kind": "complex",
+        "content": {
+            "sequence": [
+                {
+                    "element": "originalNetworkTransId",
+                    "type": "subsequentAuthInformationType/originalNetworkTransId",
+                    "min": 0,
+                    "max": 1,
+                },
+                {"element": "originalAuthAmount", "type": "xs:decimal", "min": 0, "max": 1},
+                {
+                    "element": "reason",
+                    "type": "subsequentAuthInformationType/reason",
+                    "min": 0,
+                    "max": 1,
+                },
+            ],
+            "min": 1,
+            "max": 1,
+        },
+    },
+}
+TYPES.update(LATER_TYPES)
+TYPES["transactionRequestType"]["content"]["sequence"] += [
+    {"element": "processingOptions", "type": "processingOptionsType", "min": 0, "max": 1},
+    {
+        "element": "subsequentAuthInformation",
+        "type": "subsequentAuthInformationType",
+        "min": 0,
+        "max": 1,
+    },
+]
 CREDENTIALS = credentials_for("authorize_net")
 SCENARIOS = fixtures_of("authorize_net", "scenarios")
 WEBHOOKS = fixtures_of("authorize_net", "webhooks")

@@ -52,6 +52,9 @@ CONNECTOR = load_connector("cybersource")
 #: - merchantInitiatedTransaction.reason: the 2020 schema caps it at one character (values
 #:   1-5); the later required-fields page for unscheduled COF MITs sets it to "10" for
 #:   Mastercard, American Express and Discover.
+#: - consumerAuthenticationInformation.ucafCollectionIndicator: Mastercard Identity Check's
+#:   UCAF collection indicator sent with external 3-D Secure data (Cybersource REST API
+#:   reference, "Payer Authentication": 0 not supported, 1 attempted, 2 authenticated).
 LATER_FIELDS: dict[str, dict[str, Any]] = {
     "processingInformation.actionList": {
         "type": "array",
@@ -71,6 +74,10 @@ LATER_FIELDS: dict[str, dict[str, Any]] = {
     "processingInformation.authorizationOptions.initiator.merchantInitiatedTransaction.reason": {
         "type": "string",
         "maxLength": 2,
+    },
+    "consumerAuthenticationInformation.ucafCollectionIndicator": {
+        "type": "string",
+        "enum": ["0", "1", "2"],
     },
 }
 
