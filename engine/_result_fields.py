@@ -170,7 +170,8 @@ def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any
     if value == "" or (isinstance(value, bool) and kind != "boolean"):
         return None  # JMESPath's `a && b` gives false where a does not hold: not a value
     if kind == "amount":
-        return parse_amount(value, currency)
+        amount = parse_amount(value, currency)
+        return amount if isinstance(amount, int) and amount >= 0 else None  # a total is >= 0
     if kind == "integer":
         try:
             return int(str(value))
