@@ -290,6 +290,59 @@ def test_card_and_order_fields_are_written_as_worldpay_wants() -> None:
     assert manual_order.find("shopper") is None
 
 
+def _built_order(name: str) -> ET.Element:
+    scenario = SCENARIOS[name]
+    request = load_connector("worldpay").build_request(
+        scenario["flow"], scenario["request"], credentials()
+    )
+    order = parse(request.body or b"").find("submit/order")
+    assert order is not None
+    return order
+
+
+def test_stored_credentials_follow_the_request() -> None:
+    """usage FIRST / USED, the merchant-initiated reason and the chained scheme id."""
+    first = _built_order("authorize_stored_credential_first").find(
+        "paymentDetails/storedCredentials"
+    )
+    assert first is not None and first.attrib == {"usage": "FIRST"} and not list(first)
+    mit = _built_order("authorize_merchant_initiated_resubmission")
+    stored = mit.find("paymentDetails/storedCredentials")
+    assert stored is not None
+    assert stored.attrib == {"usage": "USED", "merchantInitiatedReason": "RESUBMISSION"}
+    assert stored.findtext("schemeTransactionIdentifier") == "MCC0U7XQ11211"
+    assert mit.find("paymentDetails/CARD-SSL/cvc") is None
+    recurring = _built_order("charge_recurring_recurring_reason")
+    stored = recurring.find("paymentDetails/storedCredentials")
+    assert stored is not None and stored.get("merchantInitiatedReason") == "RECURRING"
+    assert stored.findtext("schemeTransactionIdentifier") == "060720116005062"
+    unscheduled = _built_order("charge_recurring_captured").find("paymentDetails/storedCredentials")
+    assert unscheduled is not None and unscheduled.get("merchantInitiatedReason") == "UNSCHEDULED"
+    # A payment that says nothing of stored credentials sends none.
+    assert (
+        _built_order("authorize_automatic_captured").find("paymentDetails/storedCredentials")
+        is None
+    )
+
+
+def test_external_3ds_moto_mcc_and_exemption() -> None:
+    order = _built_order("authorize_external_3ds")
+    info = order.find("paymentDetails/info3DSecure")
+    assert info is not None
+    assert [child.tag for child in info] == ["threeDSVersion", "dsTransactionId", "cavv", "eci"]
+    external = SCENARIOS["authorize_external_3ds"]["request"]["three_ds"]["external"]
+    assert info.findtext("cavv") == external["cavv"] and info.findtext("eci") == "05"
+    assert order.find("dynamicInteractionType") is None and order.find("exemption") is None
+    moto = _built_order("authorize_moto_mcc_exemption_out_of_scope")
+    kind = moto.find("dynamicInteractionType")
+    assert kind is not None and kind.get("type") == "MOTO"
+    assert moto.findtext("dynamicMCC") == "5942"
+    exemption = moto.find("exemption")
+    assert exemption is not None
+    assert exemption.attrib == {"type": "LV", "placement": "AUTHORISATION"}
+    assert moto.find("paymentDetails/info3DSecure") is None
+
+
 def test_basic_auth_and_idempotency_header() -> None:
     connector = load_connector("worldpay")
     scenario = SCENARIOS["capture_full"]
