@@ -98,6 +98,9 @@ ERROR_CLASSES = {
 ROOT_FIELDS = {
     "authorizePaymentMethod",
     "chargePaymentMethod",
+    # With card-only options (an SCA exemption, an external vault).
+    "authorizeCreditCard",
+    "chargeCreditCard",
     "captureTransaction",
     "reverseTransaction",
     "refundTransaction",
@@ -557,6 +560,7 @@ def test_fixture_ids_are_graphql_ids() -> None:
                 "transaction",
                 "refund",
                 "verification",
+                "customer",
                 "paymentmethod_cc",
                 "paymentmethod_pp",
             }
