@@ -78,7 +78,7 @@ def operation(key: str) -> dict[str, Any]:
     """{"body" | "query" | "path": closed schema} for "METHOD /path-template"."""
     entry = ENDPOINTS[key]
     body = entry["body"]
-    if key == "POST /v1/payment_intents":
+    if key in ("POST /v1/payment_intents", "POST /v1/setup_intents"):
         body = _with_raw_card(body)
     return {"body": _close(body), "query": _close(entry["query"]), "path": entry["path"]}
 
