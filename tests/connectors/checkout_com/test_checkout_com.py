@@ -217,3 +217,39 @@ def test_webhook_kinds_covered() -> None:
 def test_clp_is_sent_in_hundredths() -> None:
     body = json.loads(_build("authorize_clp_amount_rescaled").body or b"{}")
     assert (body["amount"], body["currency"]) == (1599000, "CLP")
+
+
+def test_stored_credentials_tokens_and_external_3ds() -> None:
+    """The request-side v2 features land where NAS puts them (C:PaymentRequest, 3dsRequest)."""
+    mit = json.loads(_build("charge_recurring_mit_authorized").body)
+    assert mit["source"] == {"type": "id", "id": "src_nq6m3p2qk3dupnbtbqnsa6zb5i"}
+    assert mit["merchant_initiated"] is True and mit["payment_type"] == "Recurring"
+    assert mit["previous_payment_id"] == "683904217510325"
+    unscheduled = json.loads(_build("charge_recurring_declined_merchant_advice").body)
+    assert unscheduled["payment_type"] == "Regular"
+    stored_card = json.loads(_build("authorize_mit_stored_card").body)
+    assert stored_card["source"]["stored"] is True and "payment_type" not in stored_card
+    first = json.loads(_build("authorize_card_saved_for_later").body)
+    assert "stored" not in first["source"] and "merchant_initiated" not in first
+    setup = json.loads(_build("setup_recurring_card_verified").body)
+    assert "amount" not in setup and setup["capture"] is False
+    assert setup["payment_type"] == "Recurring"
+    network_token = json.loads(_build("authorize_network_token").body)["source"]
+    assert (network_token["type"], network_token["token_type"]) == ("network_token", "vts")
+    apple_pay = json.loads(_build("authorize_apple_pay_decrypted").body)["source"]
+    assert (apple_pay["type"], apple_pay["token_type"], apple_pay["eci"]) == (
+        "network_token",
+        "applepay",
+        "02",
+    )
+    external = json.loads(_build("authorize_external_3ds").body)["3ds"]
+    assert external == {
+        "enabled": True,
+        "eci": "05",
+        "cryptogram": "AAABBIIFmAAAAAAAAAAAAAAAAAA=",
+        "xid": "f25084f0-5b16-4c0a-ae5d-b24808a95e4b",
+        "version": "2.2.0",
+    }
+    assert json.loads(_build("authorize_moto_card").body)["payment_type"] == "MOTO"
+    assert json.loads(_build("capture_partial_non_final").body)["capture_type"] == "NonFinal"
+    assert "capture_type" not in json.loads(_build("capture_partial").body)

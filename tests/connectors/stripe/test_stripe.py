@@ -78,7 +78,7 @@ def operation(key: str) -> dict[str, Any]:
     """{"body" | "query" | "path": closed schema} for "METHOD /path-template"."""
     entry = ENDPOINTS[key]
     body = entry["body"]
-    if key == "POST /v1/payment_intents":
+    if key in ("POST /v1/payment_intents", "POST /v1/setup_intents"):
         body = _with_raw_card(body)
     return {"body": _close(body), "query": _close(entry["query"]), "path": entry["path"]}
 
@@ -411,3 +411,25 @@ def test_webhook_fixtures_cover_the_brief() -> None:
     rejected = {s.data["expect"].get("rejected") for s in WEBHOOKS}
     assert {"bad_signature", "missing_signature", "stale_timestamp"} <= rejected
     assert any(str(_signature(s)).count("v1=") == 2 for s in ACCEPTED)
+
+
+def test_merchant_initiated_payments_are_off_session() -> None:
+    """off_session from the stored credential: `recurring` or `one_off` (2023-08-16 takes both
+    besides `true`), only when the merchant initiates; SetupIntents are for off-session use."""
+    by_name = {s.name: s for s in SCENARIOS}
+
+    def body(name: str) -> dict[str, Any]:
+        built = _built(by_name[name]).body
+        assert built is not None
+        return decode_form(built.decode("ascii"))
+
+    assert body("charge_recurring_off_session_captured")["off_session"] == "recurring"
+    assert body("charge_recurring_declined_network_advice")["off_session"] == "one_off"
+    assert body("authorize_mit_off_session")["off_session"] == "one_off"
+    assert "off_session" not in body("authorize_saved_method_for_customer")
+    setup = body("setup_recurring_card_succeeded")
+    assert (setup["usage"], setup["confirm"], setup["customer"]) == (
+        "off_session",
+        "true",
+        "cus_OYGhQfLkdIwHu7",
+    )
