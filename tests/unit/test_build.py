@@ -427,14 +427,14 @@ def test_a_scheme_the_spec_does_not_declare_is_refused_by_its_pointer() -> None:
         "currency": "EUR",
         "description": "Order 1",
         "return_url": "https://shop.example/return",
-        "payment_method": {"type": "bank_redirect", "bank_redirect": {"type": "open_banking"}},
+        "payment_method": {"type": "bank_transfer", "bank_transfer": {"scheme": "pix"}},
     }
     with pytest.raises(UnsupportedError) as caught:
         mollie.build_request(
             "authorize", request, {"api_key": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"}
         )
-    assert str(caught.value) == "mollie does not accept payment method 'bank_redirect.open_banking'"
-    assert caught.value.pointer == "/payment_method/bank_redirect/type"
+    assert str(caught.value) == "mollie does not accept payment method 'bank_transfer.pix'"
+    assert caught.value.pointer == "/payment_method/bank_transfer/scheme"
     ideal = {
         **request,
         "payment_method": {"type": "bank_redirect", "bank_redirect": {"type": "ideal"}},

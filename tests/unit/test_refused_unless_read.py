@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 
 from engine import UnsupportedError, load_connector
+from engine._build import build_request
 from engine._card_data import needs_support
 from engine._compile import mentioned_request_paths
+from engine._plan import ConnectorPlan
+
+from .conftest import card_request
 
 STRIPE = {"api_key": "sk_test_51M2JTkLkdIwHu7ixFakeKeyForFixturesOnly0000"}
 PAYMENT: dict[str, Any] = {
@@ -46,10 +50,11 @@ def test_the_marked_fields() -> None:
         ({"merchant_category_code": "5999"}, "/merchant_category_code"),
     ],
 )
-def test_a_spec_that_never_reads_it_refuses_it(extra: dict[str, Any], pointer: str) -> None:
-    stripe = load_connector("stripe")
-    with pytest.raises(UnsupportedError) as raised:
-        stripe.build_request("authorize", {**PAYMENT, **extra}, STRIPE)
+def test_a_spec_that_never_reads_it_refuses_it(
+    extra: dict[str, Any], pointer: str, acme: ConnectorPlan
+) -> None:
+    with pytest.raises(UnsupportedError) as raised:  # the test spec reads none of them
+        build_request(acme, "authorize", card_request(**extra), {"api_key": "ak_test_k1"})
     assert raised.value.pointer == pointer
     assert "never sends it" in str(raised.value)
 
@@ -61,6 +66,7 @@ def test_a_spec_that_never_reads_it_refuses_it(extra: dict[str, Any], pointer: s
         {"save_payment_method": False},
         {"save_payment_method": True},  # Stripe reads it (setup_future_usage)
         {"three_ds": {"request": "automatic"}},  # read: request_three_d_secure
+        {"stored_credential": {"initiator": "merchant", "reason": "unscheduled"}},  # off_session
     ],
 )
 def test_the_default_or_a_field_it_reads_passes(extra: dict[str, Any]) -> None:
