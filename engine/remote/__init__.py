@@ -2,8 +2,8 @@
 so switching between embedded and remote is one line:
 
 >>> from engine import Client, RemoteClient
->>> client = Client("stripe", {"api_key": "sk_test_..."})                      # embedded
->>> client = RemoteClient("stripe", {"api_key": "sk_test_..."},                  # remote
+>>> client = Client("acme", {"api_key": "..."})                      # embedded
+>>> client = RemoteClient("acme", {"api_key": "..."},                  # remote
 ...                       service_url="http://127.0.0.1:8080", api_key="svc_...")
 >>> result = client.authorize({...})                                           # the same Result
 

@@ -230,7 +230,7 @@ def _own_async_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
 
 class RemoteClient(_Base):
     """The embedded Client's interface, served by a connector service over HTTP:
-    `Client("stripe", creds)` → `RemoteClient("stripe", creds, service_url=..., api_key=...)`.
+    `Client("acme", creds)` → `RemoteClient("acme", creds, service_url=..., api_key=...)`.
 
     Credentials travel per call in `X-Connector-Credentials` (or name a `profile` the service
     holds); `environment` and `base_url` are the service's to honour (`base_url` in its test

@@ -2,7 +2,7 @@
 
 >>> from engine import Client
 >>> from engine.routing import Router
->>> router = Router("routing.yaml", {"stripe-us": Client("stripe", {...}), ...})
+>>> router = Router("routing.yaml", {"acme-us": Client("acme", {...}), ...})
 >>> result = router.authorize({...})      # result.routing: the profile, every attempt, why
 >>> router.capture({...}, profile=result.routing.profile)
 """

@@ -215,7 +215,7 @@ class _Core:
 
 
 class Router(_Core):
-    """Route payments over several profiles: `Router(rules, {"stripe-us": Client(...), ...})`.
+    """Route payments over several profiles: `Router(rules, {"acme-us": Client(...), ...})`.
     The Client's interface; follow-ups accept `profile=` (else the router's memory of the
     payments it routed is asked)."""
 
