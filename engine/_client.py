@@ -23,6 +23,7 @@ from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
 from ._credentials import Credentials
 from ._errors import InputError, NotSentError, WebhookError
+from ._flow_methods import AsyncFlowMethods, FlowMethods
 from ._hosts import override_url
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, with_step_ids
@@ -280,7 +281,7 @@ class _Base(TokenHolder):
         )
 
 
-class Client(_Base):
+class Client(_Base, FlowMethods):
     """Sends a connector's flows over HTTP. Exceptions mean nothing was sent; any outcome after
     sending is a Result (possibly `unresolved`). A `base_url` (a local server, a proxy) must
     name a host the spec declares unless `allow_undeclared_host=True` (see engine._hosts)."""
@@ -370,37 +371,6 @@ class Client(_Base):
     def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         return send(self._http, built, self.limits, deadline)
 
-    def authorize(self, request: Mapping[str, Any]) -> Result:
-        return self.call("authorize", request)
-
-    def complete_authorize(self, request: Mapping[str, Any]) -> Result:
-        return self.call("complete_authorize", request)
-
-    def capture(self, request: Mapping[str, Any]) -> Result:
-        return self.call("capture", request)
-
-    def void(self, request: Mapping[str, Any]) -> Result:
-        return self.call("void", request)
-
-    def refund(self, request: Mapping[str, Any]) -> Result:
-        return self.call("refund", request)
-
-    def get(self, request: Mapping[str, Any]) -> Result:
-        return self.call("get", request)
-
-    def get_refund(self, request: Mapping[str, Any]) -> Result:
-        return self.call("get_refund", request)
-
-    def setup_recurring(self, request: Mapping[str, Any]) -> Result:
-        return self.call("setup_recurring", request)
-
-    def charge_recurring(self, request: Mapping[str, Any]) -> Result:
-        return self.call("charge_recurring", request)
-
-    def find(self, request: Mapping[str, Any]) -> Result:
-        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
-        return self.call("find", request)
-
     @public("Client", client_event_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
@@ -433,7 +403,7 @@ class Client(_Base):
         self.close()
 
 
-class AsyncClient(_Base):
+class AsyncClient(_Base, AsyncFlowMethods):
     """The asyncio twin of Client."""
 
     @public("Client", client_secrets)
@@ -520,37 +490,6 @@ class AsyncClient(_Base):
 
     async def _send(self, built: HttpRequest, deadline: float | None) -> HttpResponse | Exception:
         return await send_async(self._http, built, self.limits, deadline)
-
-    async def authorize(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("authorize", request)
-
-    async def complete_authorize(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("complete_authorize", request)
-
-    async def capture(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("capture", request)
-
-    async def void(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("void", request)
-
-    async def refund(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("refund", request)
-
-    async def get(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("get", request)
-
-    async def get_refund(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("get_refund", request)
-
-    async def setup_recurring(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("setup_recurring", request)
-
-    async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("charge_recurring", request)
-
-    async def find(self, request: Mapping[str, Any]) -> Result:
-        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
-        return await self.call("find", request)
 
     @public("Client", client_event_secrets)
     async def handle_event(

@@ -17,6 +17,7 @@ from .._boundary import arg, public, request_secrets
 from .._connector import Connector
 from .._credentials import Secret, shape_problem
 from .._errors import CredentialsError, NotSentError, UnsupportedError
+from .._flow_methods import AsyncFlowMethods, FlowMethods
 from .._scrub import Scrubber
 from .._unified import Result
 from .._webhooks import WebhookResult
@@ -228,7 +229,7 @@ def _own_async_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout, limits=_POOL, follow_redirects=False, trust_env=False)
 
 
-class RemoteClient(_Base):
+class RemoteClient(_Base, FlowMethods):
     """The embedded Client's interface, served by a connector service over HTTP:
     `Client("acme", creds)` → `RemoteClient("acme", creds, service_url=..., api_key=...)`.
 
@@ -291,37 +292,6 @@ class RemoteClient(_Base):
             except Exception as exc:  # anything once sending began: the outcome is unknown
                 return exc
 
-    def authorize(self, request: Mapping[str, Any]) -> Result:
-        return self.call("authorize", request)
-
-    def complete_authorize(self, request: Mapping[str, Any]) -> Result:
-        return self.call("complete_authorize", request)
-
-    def capture(self, request: Mapping[str, Any]) -> Result:
-        return self.call("capture", request)
-
-    def void(self, request: Mapping[str, Any]) -> Result:
-        return self.call("void", request)
-
-    def refund(self, request: Mapping[str, Any]) -> Result:
-        return self.call("refund", request)
-
-    def get(self, request: Mapping[str, Any]) -> Result:
-        return self.call("get", request)
-
-    def get_refund(self, request: Mapping[str, Any]) -> Result:
-        return self.call("get_refund", request)
-
-    def setup_recurring(self, request: Mapping[str, Any]) -> Result:
-        return self.call("setup_recurring", request)
-
-    def charge_recurring(self, request: Mapping[str, Any]) -> Result:
-        return self.call("charge_recurring", request)
-
-    def find(self, request: Mapping[str, Any]) -> Result:
-        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
-        return self.call("find", request)
-
     @public("RemoteClient", _call_secrets)
     def handle_event(
         self, body: bytes, headers: Mapping[str, str], secret: str | None = None
@@ -351,7 +321,7 @@ class RemoteClient(_Base):
         self.close()
 
 
-class AsyncRemoteClient(_Base):
+class AsyncRemoteClient(_Base, AsyncFlowMethods):
     """The asyncio twin of RemoteClient (`http_client`: an httpx.AsyncClient)."""
 
     @public("RemoteClient", _init_secrets)
@@ -400,37 +370,6 @@ class AsyncRemoteClient(_Base):
                 return await self._http.send(outgoing, auth=None, follow_redirects=False)
             except Exception as exc:  # anything once sending began: the outcome is unknown
                 return exc
-
-    async def authorize(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("authorize", request)
-
-    async def complete_authorize(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("complete_authorize", request)
-
-    async def capture(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("capture", request)
-
-    async def void(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("void", request)
-
-    async def refund(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("refund", request)
-
-    async def get(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("get", request)
-
-    async def get_refund(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("get_refund", request)
-
-    async def setup_recurring(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("setup_recurring", request)
-
-    async def charge_recurring(self, request: Mapping[str, Any]) -> Result:
-        return await self.call("charge_recurring", request)
-
-    async def find(self, request: Mapping[str, Any]) -> Result:
-        """Payments with the merchant's `reference`: `result.matches`, never a guess."""
-        return await self.call("find", request)
 
     @public("RemoteClient", _call_secrets)
     async def handle_event(

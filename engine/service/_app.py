@@ -432,6 +432,28 @@ def _result_response(result: Result) -> Response:
 # --- routes ------------------------------------------------------------------------------------
 
 
+def _refused(
+    request: Request,
+    rid: str,
+    route: str,
+    started: float,
+    fields: dict[str, Any],
+    exc: Refusal | ConnectorServiceError,
+) -> Response:
+    """The problem document of a refusal (the service's or the engine's: nothing was sent),
+    counted by connector and type, and logged."""
+    if isinstance(exc, Refusal):
+        slug, response = exc.slug, refusal_response(exc, rid)
+    else:
+        document = _problems.exception_document(exc, rid)
+        slug, response = (
+            document["type"].removeprefix(_problems.TYPE_BASE),
+            problem_response(document),
+        )
+    _service(request).metrics.problems.labels(fields.get("connector", ""), slug).inc()
+    return _done(request, rid, route, response, started, problem=slug, **fields)
+
+
 def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
@@ -490,16 +512,8 @@ async def call_flow(request: Request) -> Response:
             request.headers.get("idempotency-key"),
         )
         result = await service.run(connector, flow, body, tenant)
-    except Refusal as refusal:
-        service.metrics.problems.labels(fields.get("connector", ""), refusal.slug).inc()
-        fields["problem"] = refusal.slug
-        return _done(request, rid, route, refusal_response(refusal, rid), started, **fields)
-    except ConnectorServiceError as exc:
-        document = _problems.exception_document(exc, rid)
-        slug = document["type"].removeprefix(_problems.TYPE_BASE)
-        service.metrics.problems.labels(fields.get("connector", ""), slug).inc()
-        fields["problem"] = slug
-        return _done(request, rid, route, problem_response(document), started, **fields)
+    except (Refusal, ConnectorServiceError) as exc:
+        return _refused(request, rid, route, started, fields, exc)
     service.metrics.outcomes.labels(connector.id, flow, result.status).inc()
     return _done(
         request, rid, route, _result_response(result), started, outcome=result.status, **fields
@@ -537,13 +551,8 @@ async def route_flow(request: Request) -> Response:
         result = await service.guarded(
             "route", flow, body, lambda: router.call(flow, body, profile=holder)
         )
-    except Refusal as refusal:
-        fields["problem"] = refusal.slug
-        return _done(request, rid, route, refusal_response(refusal, rid), started, **fields)
-    except ConnectorServiceError as exc:
-        document = _problems.exception_document(exc, rid)
-        fields["problem"] = document["type"].removeprefix(_problems.TYPE_BASE)
-        return _done(request, rid, route, problem_response(document), started, **fields)
+    except (Refusal, ConnectorServiceError) as exc:
+        return _refused(request, rid, route, started, fields, exc)
     service.metrics.outcomes.labels(result.connector, flow, result.status).inc()
     fields["profile"] = result.routing.profile if result.routing is not None else holder
     return _done(
@@ -577,25 +586,11 @@ async def handle_event(request: Request) -> Response:
         body = await read_body(request, service.config.max_body_bytes)
         headers = {k: v for k, v in request.headers.items() if k not in _OWN_HEADERS}
         secret = tenant.webhook_secret.reveal() if tenant.webhook_secret is not None else None
-        async with AsyncClient(
-            connector,
-            tenant.credentials,
-            environment=tenant.environment,
-            base_url=tenant.base_url,
-            allow_undeclared_host=tenant.base_url is not None,
-            limits=service.config.limits,
-            http_client=service.http,
-            token_cache=service.tokens,
-        ) as client:
+        async with service.client(connector, tenant) as client:
             found = await client.handle_event(body, headers, secret)
         del secret
-    except Refusal as refusal:
-        fields["problem"] = refusal.slug
-        return _done(request, rid, route, refusal_response(refusal, rid), started, **fields)
-    except ConnectorServiceError as exc:
-        document = _problems.exception_document(exc, rid)
-        fields["problem"] = document["type"].removeprefix(_problems.TYPE_BASE)
-        return _done(request, rid, route, problem_response(document), started, **fields)
+    except (Refusal, ConnectorServiceError) as exc:
+        return _refused(request, rid, route, started, fields, exc)
     return _done(request, rid, route, _json(found.to_dict()), started, **fields)
 
 

@@ -12,8 +12,8 @@ import pytest
 from engine import UnsupportedError, load_connector
 from engine._build import build_request
 from engine._card_data import needs_support
-from engine._compile import mentioned_request_paths
 from engine._plan import ConnectorPlan
+from engine._request_reads import mentioned_request_paths
 
 from .conftest import card_request
 
