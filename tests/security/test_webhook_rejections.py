@@ -1,13 +1,14 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
-delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, cashfree, checkout_com, razorpay, square and stripe. Starting from a
+real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
 - the body tampered (one digit of the amount) → `bad_signature`;
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
-- a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
-  signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
+- a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
+  their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
+  x-webhook-timestamp in milliseconds). The
   other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
   Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
   window), so a replayed delivery verifies and protection against replays is the merchant's
@@ -220,9 +221,34 @@ AIRWALLEX = Scheme(
 )
 
 
+def _cashfree_timestamp(d: Delivery) -> int:
+    """x-webhook-timestamp is Unix milliseconds; the scheme works in whole seconds."""
+    stamp = int({k.lower(): v for k, v in d.headers.items()}["x-webhook-timestamp"])
+    assert stamp % 1000 == 0, "the base fixture is stamped on a whole second"
+    return stamp // 1000
+
+
+CASHFREE = Scheme(
+    # base64(HMAC-SHA256(client secret, x-webhook-timestamp + body)), the timestamp in
+    # milliseconds; 300 s tolerance (the spec's).
+    sign=lambda d, secret, _, t: base64.b64encode(
+        _hmac("sha256", secret.encode(), f"{t * 1000}".encode() + d.body)
+    ).decode(),
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("x-webhook-signature"),
+    put=lambda d, signature, t: d.with_header("x-webhook-timestamp", f"{t * 1000}").with_header(
+        "x-webhook-signature", signature
+    ),
+    remove=lambda d: d.with_header("x-webhook-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "payment_amount").encode()),
+    tolerance=300,
+    timestamp=_cashfree_timestamp,
+)
+
+
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
     "airwallex": AIRWALLEX,
+    "cashfree": CASHFREE,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
@@ -320,6 +346,7 @@ BASE = {
     "checkout_com": "payment_captured",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
+    "cashfree": "payment_success_card",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
 }
