@@ -345,9 +345,18 @@ export type PaymentMethod = {
  */
 export interface PaymentMethodWallet {
   /**
-   * Which wallet.
+   * Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya (the Philippines). An e-wallet needs no token: the customer approves in the wallet's app or page, answered `requires_action` with a redirect or deeplink.
    */
-  type: "apple_pay" | "google_pay" | "paypal";
+  type:
+    | "apple_pay"
+    | "google_pay"
+    | "paypal"
+    | "ovo"
+    | "dana"
+    | "shopeepay"
+    | "gcash"
+    | "grabpay"
+    | "maya";
   /**
    * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
    * Card data (PCI scope): never log it.
@@ -554,9 +563,9 @@ export interface PaymentMethodBankDebitMandate {
  */
 export interface PaymentMethodBankTransfer {
   /**
-   * Which scheme.
+   * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
-  scheme: "pix" | "virtual_account" | "sepa_credit_transfer";
+  scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
    * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
    * @maxLength 64
