@@ -561,13 +561,13 @@ export interface PaymentMethodBankDebitMandate {
 /**
  * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
  */
-export interface PaymentMethodBankTransfer {
+export type PaymentMethodBankTransfer = {
   /**
    * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
   scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
-   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
    * @maxLength 64
    */
   bank?: string;
@@ -575,7 +575,9 @@ export interface PaymentMethodBankTransfer {
    * When the payment instructions stop being valid, where the processor lets the merchant choose.
    */
   expires_at?: Timestamp;
-}
+} & (
+  | { scheme: "virtual_account"; bank: string }
+);
 
 /**
  * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
