@@ -60,12 +60,18 @@ class CredentialPlan:
     default: str | None
     pattern: str | None
     description: str
+    #: A secret that holds line breaks (a PEM key): allowed to, where other secrets are not.
+    multiline: bool = False
 
 
 #: (method, url, headers, body, context, now) → headers to add (request signing schemes).
 Sign = Callable[
     [str, str, Mapping[str, str], bytes | None, Mapping[str, Any], float], dict[str, str]
 ]
+
+
+#: (auth context, method, url, now) → None: fills the context in place.
+Prepare = Callable[[dict[str, Any], str, str, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,12 @@ class AuthPlan:
     header_names: frozenset[str]
     token: TokenPlan | None = None
     sign: Sign | None = None
+    #: Adds the per-request values (engine._clock) and, for scheme `signed`, the request's
+    #: method, path, host and url and the `let` names to the auth context: (context, method,
+    #: url, now). None when no auth template reads them.
+    prepare: Prepare | None = None
+    #: Of `body_fields`, the keys derived from a secret (scrubbed from transcripts); None: all.
+    secret_fields: frozenset[str] | None = None
 
 
 #: `let` bindings (spec v2): (name, its Render), computed in order; each sees the ones before.
