@@ -639,8 +639,9 @@ const (
 // PaymentMethodBankRedirect is the bank_redirect of PaymentMethod: A bank payment where the
 // customer is redirected to their bank.
 type PaymentMethodBankRedirect struct {
-	// Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended
-	// in 2024) and are not offered.
+	// Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`:
+	// the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into
+	// Klarna; Giropay ended in 2024) and are not offered.
 	Type PaymentMethodBankRedirectType `json:"type"`
 	// The bank's id in the scheme, where the scheme asks for one.
 	Issuer string `json:"issuer,omitempty"`
@@ -651,8 +652,10 @@ type PaymentMethodBankRedirect struct {
 	BlikCode string `json:"blik_code,omitempty"`
 }
 
-// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme. Sofort and
-// Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme.
+// `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at
+// the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024)
+// and are not offered.
 type PaymentMethodBankRedirectType string
 
 // The values of PaymentMethodBankRedirectType.
@@ -663,6 +666,7 @@ const (
 	PaymentMethodBankRedirectTypeBlik        PaymentMethodBankRedirectType = "blik"
 	PaymentMethodBankRedirectTypePrzelewy24  PaymentMethodBankRedirectType = "przelewy24"
 	PaymentMethodBankRedirectTypeOpenBanking PaymentMethodBankRedirectType = "open_banking"
+	PaymentMethodBankRedirectTypeNetbanking  PaymentMethodBankRedirectType = "netbanking"
 )
 
 // PaymentMethodBankTransfer is the bank_transfer of PaymentMethod: A push payment the payer makes

@@ -453,9 +453,16 @@ export interface PaymentMethodBnpl {
  */
 export interface PaymentMethodBankRedirect {
   /**
-   * Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+   * Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
    */
-  type: "ideal" | "bancontact" | "eps" | "blik" | "przelewy24" | "open_banking";
+  type:
+    | "ideal"
+    | "bancontact"
+    | "eps"
+    | "blik"
+    | "przelewy24"
+    | "open_banking"
+    | "netbanking";
   /**
    * The bank's id in the scheme, where the scheme asks for one.
    */

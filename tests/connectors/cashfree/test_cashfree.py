@@ -439,6 +439,8 @@ def test_upi_channels_and_the_one_time_mandate() -> None:
     }
     assert upi("authorize_upi_intent_deeplink") == {"channel": "link"}
     assert upi("authorize_upi_qr") == {"channel": "link"}
+    banking = _body("authorize_netbanking_redirect", 1)["payment_method"]
+    assert banking == {"netbanking": {"channel": "link", "netbanking_bank_code": 3003}}
 
 
 def test_the_customer_phone_is_ten_digits_and_the_derived_ids_are_cashfrees() -> None:
