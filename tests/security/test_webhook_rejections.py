@@ -251,7 +251,7 @@ SCHEMES: dict[str, Scheme] = {
 }
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature.
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay")
+CONFIRMED_BY_FETCH = ("klarna", "mollie", "paypal", "worldpay")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
