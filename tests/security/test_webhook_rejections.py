@@ -241,6 +241,10 @@ SCHEMES: dict[str, Scheme] = {
         ).decode(),
         "amount",
     ),
+    # hex(HMAC-SHA256(webhook secret token, body)) in X-Komoju-Signature.
+    "komoju": header_scheme(
+        "X-Komoju-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -318,6 +322,7 @@ BASE = {
     "authorize_net": "authcapture_created",
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
+    "komoju": "payment_captured",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
