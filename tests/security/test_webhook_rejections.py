@@ -245,6 +245,10 @@ SCHEMES: dict[str, Scheme] = {
     "komoju": header_scheme(
         "X-Komoju-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
     ),
+    # hex(HMAC-SHA512(secret key, body)) in x-paystack-signature.
+    "paystack": header_scheme(
+        "x-paystack-signature", lambda d, s, _: _hmac("sha512", s.encode(), d.body).hex(), "amount"
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -323,6 +327,7 @@ BASE = {
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
     "komoju": "payment_captured",
+    "paystack": "charge_success",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
