@@ -266,7 +266,12 @@ def test_the_order_management_schemas_reject_broken_bodies(label: str, edit: Any
 
 
 @pytest.mark.parametrize(
-    "name", ["authorize_session_created", "authorize_session_us_discount_shipping"]
+    "name",
+    [
+        "authorize_session_created",
+        "authorize_session_us_discount_shipping",
+        "authorize_session_vat_discount",
+    ],
 )
 def test_order_lines_add_up_as_klarna_checks_them(name: str) -> None:
     body = _body(name)
