@@ -259,7 +259,7 @@ SCHEMES: dict[str, Scheme] = {
 }
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature.
-CONFIRMED_BY_FETCH = ("klarna", "mollie", "paypal", "worldpay")
+CONFIRMED_BY_FETCH = ("flutterwave", "klarna", "mollie", "paypal", "worldpay")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
