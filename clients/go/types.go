@@ -1059,6 +1059,11 @@ type Result struct {
 	CVC *ResultCVC `json:"cvc,omitempty"`
 	// The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
 	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
+	// Only when the caller asked for it (the embedded Client's raw_response=True; absent
+	// otherwise): the processor's own answer to the flow's last request, scrubbed like every
+	// transcript (secrets and card data replaced), cookies left out, the body cut at 65,536
+	// characters. For debugging and reconciliation; the unified fields above are the contract.
+	Raw *ResultRaw `json:"raw,omitempty"`
 }
 
 // ResultAccessToken is the access_token of Result.
@@ -1253,6 +1258,22 @@ type ResultPaymentMethodDetails struct {
 	ExpYear *int64 `json:"exp_year,omitempty"`
 	// The wallet the card came from (apple_pay, google_pay).
 	Wallet string `json:"wallet,omitempty"`
+}
+
+// ResultRaw is the raw of Result: Only when the caller asked for it (the embedded Client's
+// raw_response=True; absent otherwise): the processor's own answer to the flow's last request,
+// scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut
+// at 65,536 characters. For debugging and reconciliation; the unified fields above are the
+// contract.
+type ResultRaw struct {
+	// The HTTP status the processor answered with.
+	StatusCode int64 `json:"status_code"`
+	// The response headers (names in lower case), without Set-Cookie.
+	Headers map[string]string `json:"headers"`
+	// The response body as text, scrubbed.
+	Body string `json:"body"`
+	// True when the body was longer than the limit and was cut.
+	Truncated bool `json:"truncated"`
 }
 
 // ResultRouting is the routing of Result: A router's result only (absent otherwise): the profile

@@ -1380,6 +1380,10 @@ export interface Result {
    * The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
    */
   three_ds?: null | ResultThreeDs;
+  /**
+   * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+   */
+  raw?: ResultRaw;
 }
 
 export interface ResultNextAction {
@@ -1594,6 +1598,28 @@ export interface ResultThreeDs {
    * Whether liability for fraud shifted to the issuer.
    */
   liability_shift?: boolean | null;
+}
+
+/**
+ * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+ */
+export interface ResultRaw {
+  /**
+   * The HTTP status the processor answered with.
+   */
+  status_code: number;
+  /**
+   * The response headers (names in lower case), without Set-Cookie.
+   */
+  headers: Record<string, string>;
+  /**
+   * The response body as text, scrubbed.
+   */
+  body: string;
+  /**
+   * True when the body was longer than the limit and was cut.
+   */
+  truncated: boolean;
 }
 
 /**
