@@ -531,9 +531,9 @@ type PaymentMethod struct {
 	Token string `json:"token,omitempty"`
 	// A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received
 	// from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card
-	// (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal
-	// approval page. The processor's spec says which of `token` and `decrypted` it takes (refused
-	// before sending when the one it needs is missing).
+	// (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with
+	// the wallet's approval page. The processor's spec says which of `token` and `decrypted` it
+	// takes (refused before sending when the one it needs is missing).
 	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
 	// Buy now, pay later: the provider's checkout (a redirect, or the provider's own widget first,
 	// whose session or authorization token then comes here). Providers need line items and the
@@ -798,6 +798,9 @@ const (
 type PaymentMethodVoucher struct {
 	// Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
 	Scheme PaymentMethodVoucherScheme `json:"scheme"`
+	// The shop chain the payer will pay at, where the processor issues a voucher per chain
+	// (Konbini: seven-eleven, lawson, family-mart, ministop, daily-yamazaki, seicomart).
+	Store string `json:"store,omitempty"`
 	// When the voucher expires, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`
 }
@@ -815,9 +818,10 @@ const (
 
 // PaymentMethodWallet is the wallet of PaymentMethod: A wallet payment. Apple Pay and Google Pay:
 // the wallet's encrypted payment token as received from the device (`token`), or, for merchants who
-// decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered
-// `requires_action` with the PayPal approval page. The processor's spec says which of `token` and
-// `decrypted` it takes (refused before sending when the one it needs is missing).
+// decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval
+// wallets, answered `requires_action` with the wallet's approval page. The processor's spec says
+// which of `token` and `decrypted` it takes (refused before sending when the one it needs is
+// missing).
 type PaymentMethodWallet struct {
 	// Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East
 	// Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya
@@ -913,6 +917,7 @@ const (
 	PaymentMethodWalletTypeGcash     PaymentMethodWalletType = "gcash"
 	PaymentMethodWalletTypeGrabpay   PaymentMethodWalletType = "grabpay"
 	PaymentMethodWalletTypeMaya      PaymentMethodWalletType = "maya"
+	PaymentMethodWalletTypePaypay    PaymentMethodWalletType = "paypay"
 )
 
 // PaymentStatus is components/schemas/PaymentStatus: A unified payment status.

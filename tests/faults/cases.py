@@ -187,7 +187,16 @@ def applies(case: FlowCase, fault: Fault, where: Where = "last") -> bool:
     id) only where the spec checks that, on the flow's own answer."""
     if fault == Fault.ANOTHER_ID:
         return where == "last" and case.id_swap is not None
+    if fault in BODY_FAULTS and where != "token":
+        # A 204 No Content answer ends with its headers (RFC 9110 §15.3.5): there is no body
+        # to cut short or pad, and the client reads none.
+        answer = case.answers[0 if where == "step" else -1]
+        return answer.status != 204
     return True
+
+
+#: Faults that act on the body of the answer after its headers.
+BODY_FAULTS = (Fault.RESET_MID_RESPONSE, Fault.OVERSIZED_BODY)
 
 
 def _is_clean_success(scenario: Scenario) -> bool:

@@ -273,6 +273,14 @@ SCHEMES: dict[str, Scheme] = {
         ).decode(),
         "amount",
     ),
+    # hex(HMAC-SHA256(webhook secret token, body)) in X-Komoju-Signature.
+    "komoju": header_scheme(
+        "X-Komoju-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
+    # hex(HMAC-SHA512(secret key, body)) in x-paystack-signature.
+    "paystack": header_scheme(
+        "x-paystack-signature", lambda d, s, _: _hmac("sha512", s.encode(), d.body).hex(), "amount"
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -288,7 +296,7 @@ TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_ca
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
 #: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay", "flutterwave")
+CONFIRMED_BY_FETCH = ("flutterwave", "klarna", "mollie", "paypal", "worldpay")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -355,6 +363,8 @@ BASE = {
     "authorize_net": "authcapture_created",
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
+    "komoju": "payment_captured",
+    "paystack": "charge_success",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "cashfree": "payment_success_card",

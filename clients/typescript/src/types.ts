@@ -301,7 +301,7 @@ export type PaymentMethod = {
    */
   token?: string;
   /**
-   * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
+   * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with the wallet's approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
    */
   wallet?: PaymentMethodWallet;
   /**
@@ -347,7 +347,7 @@ export type PaymentMethod = {
 );
 
 /**
- * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
+ * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with the wallet's approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
  */
 export interface PaymentMethodWallet {
   /**
@@ -362,7 +362,8 @@ export interface PaymentMethodWallet {
     | "shopeepay"
     | "gcash"
     | "grabpay"
-    | "maya";
+    | "maya"
+    | "paypay";
   /**
    * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
    * Card data (PCI scope): never log it.
@@ -600,6 +601,11 @@ export interface PaymentMethodVoucher {
    * Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
    */
   scheme: "boleto" | "oxxo" | "konbini";
+  /**
+   * The shop chain the payer will pay at, where the processor issues a voucher per chain (Konbini: seven-eleven, lawson, family-mart, ministop, daily-yamazaki, seicomart).
+   * @pattern ^[a-z0-9][a-z0-9_-]{0,63}$
+   */
+  store?: string;
   /**
    * When the voucher expires, where the processor lets the merchant choose.
    */
