@@ -47,7 +47,7 @@ from ._renders import (
     key_placements,
     settings_read,
 )
-from ._request_reads import mentioned_request_paths, top_level_reads
+from ._request_reads import mentioned_request_paths, split_method_scope, top_level_reads
 from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
@@ -476,7 +476,17 @@ class Compiler:
                 )
             )
         required = []
-        for index, entry in enumerate(raw.get("required_fields", [])):
+        for index, written in enumerate(raw.get("required_fields", [])):
+            method, entry = split_method_scope(written)
+            declared = self.data.get("capabilities", {}).get("payment_methods", [])
+            if method is not None and not any(
+                method == d or method.startswith(f"{d}.") or d.startswith(f"{method}.")
+                for d in declared
+            ):
+                self.problem(
+                    f"{base}/required_fields/{index}",
+                    f"required for payment method {method!r}, which the spec does not accept",
+                )
             alternatives = []
             for pointer in entry.split(" | "):
                 parts = tuple(
@@ -486,7 +496,7 @@ class Compiler:
                 if message is not None:
                     self.problem(f"{base}/required_fields/{index}", message)
                 alternatives.append(parts)
-            required.append((entry, tuple(alternatives)))
+            required.append((entry, tuple(alternatives), method))
         return FlowPlan(
             name=name,
             request=replace(

@@ -680,8 +680,9 @@ type PaymentMethodBankTransfer struct {
 	// Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a
 	// `qr` next action with the QR string).
 	Scheme PaymentMethodBankTransferScheme `json:"scheme"`
-	// Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g.
-	// BCA, MANDIRI).
+	// Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI), where
+	// the merchant chooses it (a spec that needs it says so in `required_fields`; a processor whose
+	// checkout picks the bank takes none).
 	Bank string `json:"bank,omitempty"`
 	// When the payment instructions stop being valid, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`

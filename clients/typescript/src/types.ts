@@ -575,13 +575,13 @@ export interface PaymentMethodBankDebitMandate {
 /**
  * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
  */
-export type PaymentMethodBankTransfer = {
+export interface PaymentMethodBankTransfer {
   /**
    * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
   scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
-   * Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI), where the merchant chooses it (a spec that needs it says so in `required_fields`; a processor whose checkout picks the bank takes none).
    * @maxLength 64
    */
   bank?: string;
@@ -589,9 +589,7 @@ export type PaymentMethodBankTransfer = {
    * When the payment instructions stop being valid, where the processor lets the merchant choose.
    */
   expires_at?: Timestamp;
-} & (
-  | { scheme: "virtual_account"; bank: string }
-);
+}
 
 /**
  * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
