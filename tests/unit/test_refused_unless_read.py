@@ -1,7 +1,7 @@
 """A field that changes what the payment means (`x-refused-unless-read` in the unified
 schemas: external 3DS, exemptions, stored credentials, MOTO, MCC, save-method, an existing
-bank-debit mandate, a capture that is not final) is refused before sending by a spec that never reads it: the processor would take the
-payment without it, silently."""
+bank-debit mandate, a capture that is not final) is refused before sending by a spec that never
+reads it: the processor would take the payment without it, silently."""
 
 from __future__ import annotations
 
