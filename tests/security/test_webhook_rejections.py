@@ -1,6 +1,6 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, gocardless, razorpay, square and stripe. Starting from a
-real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, gocardless, nmi, razorpay, square and stripe. Starting
+from a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,10 +8,11 @@ real, valid delivery fixture of that processor, each attack is rejected with its
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
   signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
-  other seven schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, GoCardless,
-  Razorpay and Square sign the body or its fields; Braintree's payload carries one but the scheme
-  defines no window), so a replayed delivery verifies and protection against replays is the
-  merchant's de-duplication by `event_id`: a test checks they all give one.
+  other eight schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, GoCardless,
+  Razorpay and Square sign the body or its fields, NMI a random nonce and the body; Braintree's
+  payload carries one but the scheme defines no window), so a replayed delivery verifies and
+  protection against replays is the merchant's de-duplication by `event_id`: a test checks they
+  all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
@@ -100,7 +101,7 @@ def header_scheme(
     )
 
 
-# --- the seven documented schemes -------------------------------------------------------------
+# --- the documented schemes -------------------------------------------------------------
 
 
 def _stripe_read(d: Delivery) -> str | None:
@@ -122,6 +123,27 @@ STRIPE = Scheme(
     tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
     tolerance=300,
     timestamp=_stripe_timestamp,
+)
+
+#: The nonce a delivery NMI signs anew carries (any value: NMI's `t` is random, not a time).
+_NMI_NONCE = "5e1f0a9c7d3b2e48"
+
+
+def _nmi_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """The whole header `t=<nonce>,s=<hex HMAC-SHA256(key, nonce + "." + body)>`: the nonce is
+    signed, so it travels with the signature (the delivery's own nonce, when it has one)."""
+    header = {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature", "")
+    nonce = dict(p.split("=", 1) for p in header.split(",") if "=" in p).get("t", _NMI_NONCE)
+    digest = _hmac("sha256", secret.encode(), f"{nonce}.".encode() + d.body).hex()
+    return f"t={nonce},s={digest}"
+
+
+NMI = Scheme(
+    sign=_nmi_sign,
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature"),
+    put=lambda d, signature, _: d.with_header("Webhook-Signature", signature),
+    remove=lambda d: d.with_header("Webhook-Signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
 )
 
 _ADYEN_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
@@ -231,6 +253,7 @@ SCHEMES: dict[str, Scheme] = {
     ),
     # hex(HMAC-SHA256(endpoint secret, body)) in Webhook-Signature; the events carry no
     # amount, so the tampered byte is the event's creation year.
+    "nmi": NMI,
     "gocardless": header_scheme(
         "Webhook-Signature",
         lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(),
@@ -326,6 +349,7 @@ BASE = {
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
     "gocardless": "payments_confirmed",
+    "nmi": "sale_success",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
