@@ -5,7 +5,8 @@ NMI publishes no OpenAPI description or SDK; its reference is the Integration Po
 Direct Post API: Transaction Types, Transaction Variables, Transaction Response Variables,
 Appendices 1-3), "Query API" and "Webhooks". So:
 
-- every built request is a POST to https://secure.nmi.com/api/transact.php or /api/query.php,
+- every built request is a POST to /api/transact.php or /api/query.php (sandbox.nmi.com for a
+  sandbox account, secure.nmi.com live),
   form-encoded, its fields checked against a closed schema per transaction type written from
   the "Transaction Variables" tables (sale/auth/validate, capture, void, refund; the Query
   API's variables), with the documented formats (amount x.xx, ccexp MMYY, type values);
@@ -235,7 +236,7 @@ def test_requests_follow_the_documented_variables(name: str) -> None:
     built = _built(name)
     split = urlsplit(built.url)
     assert built.method == "POST"
-    assert split.scheme == "https" and split.netloc == "secure.nmi.com" and not split.query
+    assert split.scheme == "https" and split.netloc == "sandbox.nmi.com" and not split.query
     assert built.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert "security_key" not in json.dumps(dict(built.headers)).lower()
     key, fields = _schema_for(built)
