@@ -195,9 +195,21 @@ SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         },
         ["security_key", "type", "transactionid"],
     ),
-    # Query API variables: security_key and the filters (transaction_id here).
+    # Query API variables: security_key and the filters (transaction_id, or order_id with
+    # start_date / end_date "Format: YYYYMMDDhhmmss").
     ("/api/query.php", ""): _closed(
-        {"security_key": KEY, "transaction_id": ID}, ["security_key", "transaction_id"]
+        {
+            "security_key": KEY,
+            "transaction_id": ID,
+            "order_id": {"type": "string", "minLength": 1},
+            "start_date": {"type": "string", "pattern": "^[0-9]{14}$"},
+            "end_date": {"type": "string", "pattern": "^[0-9]{14}$"},
+        },
+        ["security_key"],
+        oneOf=[
+            {"required": ["transaction_id"], "not": {"required": ["order_id"]}},
+            {"required": ["order_id"], "not": {"required": ["transaction_id"]}},
+        ],
     ),
 }
 
@@ -300,6 +312,19 @@ def test_amounts_are_major_unit_decimal_text(name: str, amount: str) -> None:
     assert fields["amount"] == amount and Decimal(fields["amount"]) == Decimal(amount)
 
 
+def test_find_queries_by_order_id_within_the_range_in_utc() -> None:
+    fields = _fields(_built("find_one_by_order_id").body)
+    assert fields == {
+        "security_key": CREDENTIALS["security_key"],
+        "order_id": "order-1001",
+        "start_date": "20260101000000",
+        "end_date": "20260101010000",
+    }
+    query = SCHEMAS[("/api/query.php", "")]
+    assert _problems(query, {**fields, "start_date": "2026-01-01"})
+    assert _problems(query, {**fields, "transaction_id": "10342811051"})
+
+
 def test_a_full_refund_sends_no_amount() -> None:
     assert "amount" not in _fields(_built("refund_full").body)
 
@@ -379,18 +404,19 @@ def _answers() -> list[tuple[str, dict[str, Any]]]:
 @pytest.mark.parametrize(("name", "answer"), _answers(), ids=lambda v: str(v)[:40])
 def test_fixture_answers_have_documented_shapes(name: str, answer: dict[str, Any]) -> None:
     text = answer["body_text"]
-    if SCENARIOS[name]["flow"] in ("get", "get_refund"):
+    if SCENARIOS[name]["flow"] in ("get", "get_refund", "find"):
         document = xmltodict.parse(text)
         assert set(document) == {"nm_response"}
         found = document["nm_response"]
         if found is None or "error_response" in found:
             return
-        transaction = found["transaction"]
-        assert transaction["condition"] in CONDITIONS
-        assert transaction["transaction_type"] in ("cc", "ck")
-        actions = transaction["action"]
-        for action in actions if isinstance(actions, list) else [actions]:
-            assert Decimal(action["amount"]) > 0 and len(action["date"]) == 14
+        transactions = found["transaction"]
+        for transaction in transactions if isinstance(transactions, list) else [transactions]:
+            assert transaction["condition"] in CONDITIONS
+            assert transaction["transaction_type"] in ("cc", "ck")
+            actions = transaction["action"]
+            for action in actions if isinstance(actions, list) else [actions]:
+                assert Decimal(action["amount"]) > 0 and len(action["date"]) == 14
         return
     if name == "authorize_unknown_response_value":
         assert _problems(DIRECT_POST_ANSWER, _fields(text.encode()))  # on purpose
