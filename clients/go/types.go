@@ -606,7 +606,8 @@ const (
 // PaymentMethodBankDebitMandate is the mandate of PaymentMethodBankDebit: The mandate: an existing
 // one (`id`), or the evidence of the one the payer gives now.
 type PaymentMethodBankDebitMandate struct {
-	// A mandate the processor already holds.
+	// A mandate the processor already holds: the payment is taken under it, where no new one is set
+	// up (refused by a spec that never reads it).
 	ID string `json:"id,omitempty"`
 	// When the payer accepted the mandate (RFC 3339).
 	AcceptedAt Timestamp `json:"accepted_at,omitempty"`

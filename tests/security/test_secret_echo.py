@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape as xml_escape
 
 import httpx
@@ -34,7 +35,8 @@ def _answers(scenario: Scenario) -> list[dict[str, Any]]:
 
 def _error_scenario(connector: str) -> Scenario | None:
     """The connector's first authorize scenario whose last answer is a processor's refusal with
-    a message in its body: JSON (a `body`, or `body_text` as Authorize.net sends it) or XML;
+    a message in its body: JSON (a `body`, or `body_text` as Authorize.net sends it), XML or a
+    query string (NMI);
     one whose expected result shows a message read from it, when there is one."""
     found = []
     for scenario in ALL:
@@ -79,6 +81,9 @@ def _echoing_body(answer: Mapping[str, Any], text: str) -> bytes:
     try:
         document = json.loads(raw.removeprefix("\ufeff"))
     except ValueError:
+        if not raw.lstrip().startswith("<"):  # a query-string answer (NMI's Direct Post)
+            pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True)
+            return urlencode([(k, text if _is_message(v) else v) for k, v in pairs]).encode()
         cdata = _CDATA.sub(lambda m: f"<![CDATA[{text}]]>" if _is_message(m[1]) else m[0], raw)
         return _TEXT.sub(lambda m: f">{xml_escape(text)}<", cdata).encode()
     return (bom + json.dumps(_fill(document, text))).encode()

@@ -1,6 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, cashfree, checkout_com, razorpay, square and stripe. Starting from a
-real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, cashfree, checkout_com, gocardless, nmi, razorpay, square and stripe.
+Starting from a real, valid delivery fixture of that processor, each attack is rejected with its
+own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,10 +9,10 @@ real, valid delivery fixture of that processor, each attack is rejected with its
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
   their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
-  x-webhook-timestamp in milliseconds). The
-  other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
-  Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
-  window), so a replayed delivery verifies and protection against replays is the merchant's
+  x-webhook-timestamp in milliseconds). The other eight schemes sign no timestamp (Adyen and
+  Authorize.net, Checkout.com, GoCardless, Razorpay and Square sign the body or its fields, NMI a
+  random nonce and the body; Braintree's payload carries one but the scheme defines no window),
+  so a replayed delivery verifies and protection against replays is the merchant's
   de-duplication by `event_id`: a test checks they all give one.
 
 Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
@@ -129,6 +130,27 @@ STRIPE = Scheme(
     tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
     tolerance=300,
     timestamp=_stripe_timestamp,
+)
+
+#: The nonce a delivery NMI signs anew carries (any value: NMI's `t` is random, not a time).
+_NMI_NONCE = "5e1f0a9c7d3b2e48"
+
+
+def _nmi_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """The whole header `t=<nonce>,s=<hex HMAC-SHA256(key, nonce + "." + body)>`: the nonce is
+    signed, so it travels with the signature (the delivery's own nonce, when it has one)."""
+    header = {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature", "")
+    nonce = dict(p.split("=", 1) for p in header.split(",") if "=" in p).get("t", _NMI_NONCE)
+    digest = _hmac("sha256", secret.encode(), f"{nonce}.".encode() + d.body).hex()
+    return f"t={nonce},s={digest}"
+
+
+NMI = Scheme(
+    sign=_nmi_sign,
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature"),
+    put=lambda d, signature, _: d.with_header("Webhook-Signature", signature),
+    remove=lambda d: d.with_header("Webhook-Signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
 )
 
 _ADYEN_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
@@ -261,6 +283,14 @@ SCHEMES: dict[str, Scheme] = {
     "checkout_com": header_scheme(
         "Cko-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
     ),
+    "nmi": NMI,
+    # hex(HMAC-SHA256(endpoint secret, body)) in Webhook-Signature; the events carry no
+    # amount, so the tampered byte is the event's creation year.
+    "gocardless": header_scheme(
+        "Webhook-Signature",
+        lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(),
+        "created_at",
+    ),
     # hex(HMAC-SHA256(webhook secret, body)) in X-Razorpay-Signature.
     "razorpay": header_scheme(
         "X-Razorpay-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
@@ -365,6 +395,8 @@ BASE = {
     "checkout_com": "payment_captured",
     "komoju": "payment_captured",
     "paystack": "charge_success",
+    "gocardless": "payments_confirmed",
+    "nmi": "sale_success",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "cashfree": "payment_success_card",

@@ -547,7 +547,7 @@ export type PaymentMethodBankDebit = {
  */
 export interface PaymentMethodBankDebitMandate {
   /**
-   * A mandate the processor already holds.
+   * A mandate the processor already holds: the payment is taken under it, where no new one is set up (refused by a spec that never reads it).
    * @minLength 1
    * @maxLength 255
    */
