@@ -1,6 +1,6 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
-delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, mercado_pago, razorpay, square and stripe. Starting from
+a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -11,7 +11,9 @@ delivery fixture of that processor, each attack is rejected with its own reason:
   other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
   Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
   window), so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one.
+  de-duplication by `event_id`: a test checks they all give one. Mercado Pago signs a manifest
+(data.id, x-request-id, ts) and documents no window; its events are then confirmed by a fetch
+too, so here its signature is checked with `allow_unconfirmed`.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
@@ -220,8 +222,45 @@ AIRWALLEX = Scheme(
 )
 
 
+def _mercado_pago_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """hex(HMAC-SHA256(secret, "id:<data.id>;request-id:<x-request-id>;ts:<ts>;")), Mercado
+    Pago's manifest (devsite-docs "Webhooks", Validate notification origin); ts is the one in
+    x-signature. The body itself is not signed: data.id is what a tampering must change."""
+    headers = {k.lower(): v for k, v in d.headers.items()}
+    pairs = dict(p.split("=", 1) for p in headers["x-signature"].split(","))
+    data_id = str(json.loads(d.body)["data"]["id"]).lower()
+    manifest = f"id:{data_id};request-id:{headers['x-request-id']};ts:{pairs['ts']};"
+    return _hmac("sha256", secret.encode(), manifest.encode()).hex()
+
+
+def _mercado_pago_read(d: Delivery) -> str | None:
+    value = {k.lower(): v for k, v in d.headers.items()}.get("x-signature")
+    return None if value is None else dict(p.split("=", 1) for p in value.split(",")).get("v1")
+
+
+def _mercado_pago_put(d: Delivery, signature: str, _: int | None) -> Delivery:
+    ts = "1767268801"  # the fixtures' ts; no replay window is documented
+    return d.with_header("x-signature", f"ts={ts},v1={signature}")
+
+
+MERCADO_PAGO = Scheme(
+    sign=lambda d, secret, settings, t: _mercado_pago_sign(
+        d.with_header("x-signature", d.headers.get("x-signature") or "ts=1767268801,v1="),
+        secret,
+        settings,
+        t,
+    ),
+    read=_mercado_pago_read,
+    put=_mercado_pago_put,
+    remove=lambda d: d.with_header("x-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "id").encode()),
+)
+
+
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
+    # Signed, and confirmed by a fetch as well (the body says only which payment changed).
+    "mercado_pago": MERCADO_PAGO,
     "airwallex": AIRWALLEX,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
@@ -268,7 +307,7 @@ class Fixture:
 def valid_fixtures(connector: str) -> list[Fixture]:
     """The connector's delivery fixtures that verify (expect events, not a rejection)."""
     found = []
-    for folder in ("webhooks", "webhook_deliveries"):
+    for folder in ("webhooks", "webhook_deliveries", "deliveries"):
         for path in sorted((ROOT / connector / folder).glob("*.yaml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             if "rejected" in data["expect"]:
@@ -303,6 +342,9 @@ class Case:
             self.base.secret,
             now=self.base.now,
             credentials=credentials_for(self.connector),
+            # A spec that also confirms by a fetch: the signature is what is attacked here.
+            allow_unconfirmed=connector.plan.webhooks is not None
+            and connector.plan.webhooks.confirm_flow is not None,
         )
 
     def rejection(self, delivery: Delivery) -> str:
@@ -322,6 +364,7 @@ BASE = {
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
+    "mercado_pago": "payment_approved",
 }
 
 
