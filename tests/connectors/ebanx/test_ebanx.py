@@ -99,9 +99,7 @@ def _closed(node: Any) -> Any:
 
 
 def _request_schema(key: str) -> dict[str, Any]:
-    schema: dict[str, Any] = OPERATIONS[key]["requestBody"]["content"]["application/json"][
-        "schema"
-    ]
+    schema: dict[str, Any] = OPERATIONS[key]["requestBody"]["content"]["application/json"]["schema"]
     return copy.deepcopy(schema)
 
 
