@@ -259,6 +259,24 @@ def test_amounts_are_exact_major_unit_numbers(name: str, field: str, written: st
     assert json.loads(body, parse_float=Decimal)[field] == Decimal(written)
 
 
+def test_line_items_are_payment_items_in_major_units() -> None:
+    body = json.loads(_built("authorize_card_with_line_items").body or b"", parse_float=Decimal)
+    assert body["additional_info"]["items"] == [
+        {
+            "id": "TSHIRT-M",
+            "title": "Camiseta",
+            "quantity": 2,
+            "unit_price": Decimal("49.95"),
+        },
+        {"title": "Meias", "quantity": 1, "unit_price": Decimal("60.00")},
+    ]
+    schema = ENDPOINTS["POST /v1/payments"]["body"]
+    broken = copy.deepcopy(body)
+    broken["additional_info"]["items"][0]["unit_price"] = "49.95"
+    assert _problems(schema, json.loads(json.dumps(broken, default=str))) != []
+    assert "additional_info" not in json.loads(_built("authorize_card_approved").body or b"")
+
+
 def test_a_full_refund_and_a_full_capture_send_no_amount() -> None:
     assert json.loads(_built("refund_full").body or b"{}") == {}
     assert json.loads(_built("capture_full").body or b"") == {"capture": True}
