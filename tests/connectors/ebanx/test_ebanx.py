@@ -333,7 +333,11 @@ def test_merchant_payment_code_is_stable_per_call_and_unique_per_payment() -> No
 
 # --- answers -------------------------------------------------------------------------------
 
-DECIMAL = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2,4}$"}
+#: Amounts: decimal strings in the docs' examples, JSON numbers in EBANX's SDK test answer for
+#: Pix (benjamin tests/Unit/Services/Gateways/PixTest.php).
+DECIMAL = {
+    "anyOf": [{"type": "string", "pattern": "^[0-9]+\\.[0-9]{2,4}$"}, {"type": "number", "minimum": 0}]
+}
 DATETIME = {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$"}
 #: The payment object of the docs' answers (Direct, Query, Capture, Cancel, Refund examples).
 PAYMENT: dict[str, Any] = {
@@ -355,7 +359,7 @@ PAYMENT: dict[str, Any] = {
         "currency_rate": DECIMAL,
         "currency_ext": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "due_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{1,2}$"},
-        "instalments": {"type": "string", "pattern": "^[0-9]+$"},
+        "instalments": {"anyOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer"}]},
         "payment_type_code": {"type": "string"},
         "pre_approved": {"type": "boolean"},
         "capture_available": {"type": ["boolean", "null"]},
@@ -397,7 +401,13 @@ ANSWER: dict[str, Any] = {
     "oneOf": [
         {
             "type": "object",
-            "properties": {"status": {"const": "SUCCESS"}, "payment": PAYMENT},
+            "properties": {
+                "status": {"const": "SUCCESS"},
+                "payment": PAYMENT,
+                "refund": PAYMENT["properties"]["refunds"]["items"],
+                "redirect_url": {"type": "string", "pattern": "^https://"},
+                "operation": {"enum": ["cancel", "refund"]},
+            },
             "required": ["status", "payment"],
         },
         {
@@ -448,7 +458,7 @@ def test_the_answer_schema_takes_the_drafts_own_examples(label: str, example: An
 def test_the_answer_schema_can_fail() -> None:
     body = SCENARIOS["get_confirmed"]["response"]["body"]
     assert _problems(ANSWER, {**body, "payment": {**body["payment"], "status": "XX"}})
-    assert _problems(ANSWER, {**body, "payment": {**body["payment"], "amount_ext": 100.5}})
+    assert _problems(ANSWER, {**body, "payment": {**body["payment"], "amount_ext": "100,50"}})
     assert _problems(ANSWER, {"status": "ERROR", "status_message": "no code"})
 
 
