@@ -336,7 +336,10 @@ def test_merchant_payment_code_is_stable_per_call_and_unique_per_payment() -> No
 #: Amounts: decimal strings in the docs' examples, JSON numbers in EBANX's SDK test answer for
 #: Pix (benjamin tests/Unit/Services/Gateways/PixTest.php).
 DECIMAL = {
-    "anyOf": [{"type": "string", "pattern": "^[0-9]+\\.[0-9]{2,4}$"}, {"type": "number", "minimum": 0}]
+    "anyOf": [
+        {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2,4}$"},
+        {"type": "number", "minimum": 0},
+    ]
 }
 DATETIME = {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$"}
 #: The payment object of the docs' answers (Direct, Query, Capture, Cancel, Refund examples).
