@@ -16,7 +16,8 @@ a real, valid delivery fixture of that processor, each attack is rejected with i
 too, so here its signature is checked with `allow_unconfirmed`.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: ebanx, flutterwave, mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+signature: ebanx, flutterwave, mollie, paypal and worldpay (`webhooks.confirm`). cybersource
+has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
