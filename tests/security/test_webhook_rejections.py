@@ -1,5 +1,6 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, cashfree, checkout_com, gocardless, nmi, razorpay, square and stripe.
+authorize_net, braintree, cashfree, checkout_com, gocardless, komoju, mercado_pago, nmi, paystack,
+razorpay, square and stripe.
 Starting from a real, valid delivery fixture of that processor, each attack is rejected with its
 own reason:
 
@@ -9,11 +10,13 @@ own reason:
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
   their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
-  x-webhook-timestamp in milliseconds). The other eight schemes sign no timestamp (Adyen and
+  x-webhook-timestamp in milliseconds). The other schemes sign no timestamp (Adyen and
   Authorize.net, Checkout.com, GoCardless, Razorpay and Square sign the body or its fields, NMI a
   random nonce and the body; Braintree's payload carries one but the scheme defines no window),
   so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one.
+  de-duplication by `event_id`: a test checks they all give one. Mercado Pago signs a manifest
+  (data.id, x-request-id, ts) and documents no window; its events are then confirmed by a fetch
+  too, so here its signature is checked with `allow_unconfirmed`.
 
 Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
 x-callback-token) are checked apart (TOKENS): a missing token is `missing_signature`, a wrong
@@ -21,8 +24,8 @@ one `bad_signature`; such a token proves who sent the delivery, not what it says
 body still verifies, and the receiver de-duplicates by `event_id` (a test checks one is given).
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave checks a
-shared token first, tested with its connector). cybersource has no webhooks.
+signature: ebanx, mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave
+checks a shared token first, tested with its connector). cybersource has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
@@ -249,6 +252,41 @@ AIRWALLEX = Scheme(
 )
 
 
+def _mercado_pago_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """hex(HMAC-SHA256(secret, "id:<data.id>;request-id:<x-request-id>;ts:<ts>;")), Mercado
+    Pago's manifest (devsite-docs "Webhooks", Validate notification origin); ts is the one in
+    x-signature. The body itself is not signed: data.id is what a tampering must change."""
+    headers = {k.lower(): v for k, v in d.headers.items()}
+    pairs = dict(p.split("=", 1) for p in headers["x-signature"].split(","))
+    data_id = str(json.loads(d.body)["data"]["id"]).lower()
+    manifest = f"id:{data_id};request-id:{headers['x-request-id']};ts:{pairs['ts']};"
+    return _hmac("sha256", secret.encode(), manifest.encode()).hex()
+
+
+def _mercado_pago_read(d: Delivery) -> str | None:
+    value = {k.lower(): v for k, v in d.headers.items()}.get("x-signature")
+    return None if value is None else dict(p.split("=", 1) for p in value.split(",")).get("v1")
+
+
+def _mercado_pago_put(d: Delivery, signature: str, _: int | None) -> Delivery:
+    ts = "1767268801"  # the fixtures' ts; no replay window is documented
+    return d.with_header("x-signature", f"ts={ts},v1={signature}")
+
+
+MERCADO_PAGO = Scheme(
+    sign=lambda d, secret, settings, t: _mercado_pago_sign(
+        d.with_header("x-signature", d.headers.get("x-signature") or "ts=1767268801,v1="),
+        secret,
+        settings,
+        t,
+    ),
+    read=_mercado_pago_read,
+    put=_mercado_pago_put,
+    remove=lambda d: d.with_header("x-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "id").encode()),
+)
+
+
 def _cashfree_timestamp(d: Delivery) -> int:
     """x-webhook-timestamp is Unix milliseconds; the scheme works in whole seconds."""
     stamp = int({k.lower(): v for k, v in d.headers.items()}["x-webhook-timestamp"])
@@ -275,6 +313,8 @@ CASHFREE = Scheme(
 
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
+    # Signed, and confirmed by a fetch as well (the body says only which payment changed).
+    "mercado_pago": MERCADO_PAGO,
     "airwallex": AIRWALLEX,
     "cashfree": CASHFREE,
     "adyen": ADYEN,
@@ -326,7 +366,7 @@ TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_ca
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
 #: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
-CONFIRMED_BY_FETCH = ("flutterwave", "klarna", "mollie", "paypal", "worldpay")
+CONFIRMED_BY_FETCH = ("ebanx", "flutterwave", "klarna", "mercado_pago", "mollie", "paypal", "worldpay")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -343,7 +383,7 @@ class Fixture:
 def valid_fixtures(connector: str) -> list[Fixture]:
     """The connector's delivery fixtures that verify (expect events, not a rejection)."""
     found = []
-    for folder in ("webhooks", "webhook_deliveries"):
+    for folder in ("webhooks", "webhook_deliveries", "deliveries"):
         for path in sorted((ROOT / connector / folder).glob("*.yaml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             if "rejected" in data["expect"]:
@@ -378,6 +418,9 @@ class Case:
             self.base.secret,
             now=self.base.now,
             credentials=credentials_for(self.connector),
+            # A spec that also confirms by a fetch: the signature is what is attacked here.
+            allow_unconfirmed=connector.plan.webhooks is not None
+            and connector.plan.webhooks.confirm_flow is not None,
         )
 
     def rejection(self, delivery: Delivery) -> str:
@@ -402,6 +445,7 @@ BASE = {
     "cashfree": "payment_success_card",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
+    "mercado_pago": "payment_approved",
 }
 
 
@@ -429,9 +473,13 @@ def test_every_spec_with_webhooks_is_covered() -> None:
         plan = load_connector(path.stem).plan
         if plan.webhooks is None:
             continue
+        signature = plan.webhooks.signature
         if plan.webhooks.confirm_flow is not None:  # a token or signature first, maybe
             fetching.add(path.stem)
-        elif plan.webhooks.signature is not None:
+            # An HMAC signature checked before the fetch (mercado_pago) has its signer here.
+            if signature is not None and signature.scheme == "hmac":
+                signing.add(path.stem)
+        elif signature is not None:
             signing.add(path.stem)
         else:
             unprotected.add(path.stem)
