@@ -366,7 +366,15 @@ TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_ca
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
 #: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
-CONFIRMED_BY_FETCH = ("ebanx", "flutterwave", "klarna", "mercado_pago", "mollie", "paypal", "worldpay")
+CONFIRMED_BY_FETCH = (
+    "ebanx",
+    "flutterwave",
+    "klarna",
+    "mercado_pago",
+    "mollie",
+    "paypal",
+    "worldpay",
+)
 
 
 # --- fixtures ---------------------------------------------------------------------------------
