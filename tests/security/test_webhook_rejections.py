@@ -1,5 +1,5 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
+authorize_net, braintree, checkout_com, razorpay, square, stripe and worldline. Starting from a real, valid
 delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
@@ -241,6 +241,13 @@ SCHEMES: dict[str, Scheme] = {
         ).decode(),
         "amount",
     ),
+    # base64(HMAC-SHA256(webhook secret key, body)) in X-GCS-Signature (Worldline's SDK
+    # SignatureValidator).
+    "worldline": header_scheme(
+        "X-GCS-Signature",
+        lambda d, s, _: base64.b64encode(_hmac("sha256", s.encode(), d.body)).decode(),
+        "amount",
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -322,6 +329,7 @@ BASE = {
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
+    "worldline": "payment_captured",
 }
 
 
