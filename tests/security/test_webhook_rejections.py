@@ -1,6 +1,6 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square, stripe and worldline. Starting from a real, valid
-delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, razorpay, square, stripe and worldline. Starting from a
+real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,10 +8,10 @@ delivery fixture of that processor, each attack is rejected with its own reason:
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
   signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
-  other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
-  Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
-  window), so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one.
+  other seven schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay,
+  Square and Worldline sign the body or its fields; Braintree's payload carries one but the
+  scheme defines no window), so a replayed delivery verifies and protection against replays is
+  the merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.

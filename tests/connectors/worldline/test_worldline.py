@@ -367,18 +367,20 @@ def test_card_on_file_fields() -> None:
 # --- v1HMAC -----------------------------------------------------------------------------------
 
 
-def _expected_authorization(built: Any) -> str:
-    """V1HmacAuthenticator.to_data_to_sign, written here from the SDK's description."""
-    headers = built.headers
+def _expected_authorization(built: Any, **changed: Any) -> str:
+    """V1HmacAuthenticator.to_data_to_sign, written here from the SDK's description; `changed`
+    replaces the request's method, url or headers."""
+    headers = changed.get("headers", built.headers)
+    method = changed.get("method", built.method)
     gcs = sorted(
         (name.lower(), " ".join(value.split()))
         for name, value in headers.items()
         if name.lower().startswith("x-gcs")
     )
-    split = urlsplit(built.url)
+    split = urlsplit(changed.get("url", built.url))
     resource = split.path + (f"?{split.query}" if split.query else "")
     text = (
-        f"{built.method}\n{headers.get('Content-Type', '')}\n{headers['Date']}\n"
+        f"{method}\n{headers.get('Content-Type', '')}\n{headers['Date']}\n"
         + "".join(f"{name}:{value}\n" for name, value in gcs)
         + f"{resource}\n"
     )
@@ -402,10 +404,12 @@ def test_the_v1hmac_signature_is_worldlines(name: str) -> None:
 def test_the_signature_covers_the_idempotence_key_and_the_path() -> None:
     built = _built("authorize_sale_captured")
     # Without the x-gcs line (or with another path) the signature would differ.
-    headers = dict(built.headers)
-    headers.pop("X-GCS-Idempotence-Key")
-    other = type(built)(**{**built.__dict__, "headers": headers})
-    assert _expected_authorization(other) != built.headers["Authorization"]
+    assert built.headers["Authorization"] == _expected_authorization(built)
+    headers = {k: v for k, v in built.headers.items() if k != "X-GCS-Idempotence-Key"}
+    assert _expected_authorization(built, headers=headers) != built.headers["Authorization"]
+    moved = built.url.replace("/payments", "/payouts")
+    assert _expected_authorization(built, url=moved) != built.headers["Authorization"]
+    assert _expected_authorization(built, method="PUT") != built.headers["Authorization"]
     get = _built("get_pending_capture")
     assert "Content-Type" not in get.headers
     assert get.headers["Authorization"] == _expected_authorization(get)
