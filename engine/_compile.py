@@ -752,6 +752,21 @@ class Compiler:
         parse = signature.get("parse", {})
         message_roots = self.roots("signed_message")
         message = self.template(signature["message"], f"{base}/message", message_roots)
+        method = str(signature.get("method", "hmac"))
+        reads_secret = message is not None and any(path.root == "secret" for path in message.paths)
+        if method == "digest" and not reads_secret:
+            # A hash of fields anyone can read is no signature: anyone could compute it.
+            self.problem(f"{base}/message", "a digest signature's message must read `secret`")
+        if method == "digest" and signature.get("key_encoding") != "utf8":
+            self.problem(
+                f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
+            )
+        if method != "digest" and reads_secret:
+            self.problem(
+                f"{base}/message",
+                "`secret` is only in the message of a digest signature (`method: digest`): an "
+                "HMAC's message never contains its key",
+            )
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
@@ -780,6 +795,7 @@ class Compiler:
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
+            method=method,
         )
 
 

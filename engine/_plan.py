@@ -233,6 +233,9 @@ class SignaturePlan:
     timestamp_header: str | None = None
     timestamp_from: Callable[[Any], Any] | None = None
     timestamp_format: str = "unix_seconds"
+    #: `hmac`: the HMAC of the message keyed with the secret; `digest`: the plain hash of a
+    #: message that contains the secret itself (the template reads `secret`).
+    method: str = "hmac"
 
 
 @dataclass(frozen=True, slots=True)

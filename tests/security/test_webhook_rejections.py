@@ -1,6 +1,6 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square, stripe and worldline. Starting from a
-real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, nuvei, razorpay, square, stripe and worldline. Starting
+from a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,10 +8,10 @@ real, valid delivery fixture of that processor, each attack is rejected with its
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
   signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
-  other seven schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay,
-  Square and Worldline sign the body or its fields; Braintree's payload carries one but the
-  scheme defines no window), so a replayed delivery verifies and protection against replays is
-  the merchant's de-duplication by `event_id`: a test checks they all give one.
+  other eight schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Nuvei,
+  Razorpay, Square and Worldline sign the body or its fields; Braintree's payload carries one
+  but the scheme defines no window), so a replayed delivery verifies and protection against
+  replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
@@ -196,6 +196,30 @@ BRAINTREE = Scheme(
 )
 
 
+def _nuvei_sign(d: Delivery, secret: str, settings: Mapping[str, str], _: int | None) -> str:
+    """hex(SHA-256(secret + totalAmount + currency + responseTimeStamp + PPP_TransactionID +
+    Status + productId)): a digest with the secret inside, not an HMAC."""
+    f = _braintree_form(d)
+    fields = ("totalAmount", "currency", "responseTimeStamp", "PPP_TransactionID", "Status")
+    text = secret + "".join(f[name] for name in fields) + f.get("productId", "")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nuvei_tamper(d: Delivery) -> Delivery:
+    amount = _braintree_form(d)["totalAmount"]
+    return _braintree_with(d, totalAmount=amount[:-1] + str((int(amount[-1]) + 1) % 10))
+
+
+NUVEI = Scheme(
+    # A form post (DMN) carrying its checksum as the advanceResponseChecksum field.
+    sign=_nuvei_sign,
+    read=lambda d: _braintree_form(d).get("advanceResponseChecksum"),
+    put=lambda d, signature, _: _braintree_with(d, advanceResponseChecksum=signature),
+    remove=lambda d: _braintree_with(d, advanceResponseChecksum=None),
+    tamper=_nuvei_tamper,
+)
+
+
 def _airwallex_timestamp(d: Delivery) -> int:
     """x-timestamp is Unix milliseconds; the scheme works in seconds (whole ones)."""
     stamp = int({k.lower(): v for k, v in d.headers.items()}["x-timestamp"])
@@ -225,6 +249,7 @@ SCHEMES: dict[str, Scheme] = {
     "airwallex": AIRWALLEX,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
+    "nuvei": NUVEI,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
     "checkout_com": header_scheme(
         "Cko-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
@@ -330,6 +355,7 @@ BASE = {
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
     "worldline": "payment_captured",
+    "nuvei": "sale_approved",
 }
 
 
