@@ -93,6 +93,9 @@ class TokenPlan:
     expires_at: tuple[Callable[[Any], Any], str] | None
     #: Login header names redacted in echoes (those that carry credentials).
     sensitive_headers: frozenset[str]
+    #: Top-level login body fields whose template reads a secret (a hash of a nonce and the key):
+    #: their values are scrubbed like the secrets they come from.
+    sensitive_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

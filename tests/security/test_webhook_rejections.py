@@ -1,6 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, nuvei, razorpay, square, stripe and worldline. Starting
-from a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, global_payments, nuvei, razorpay, square, stripe and
+worldline. Starting from a real, valid delivery fixture of that processor, each attack is
+rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,9 +9,9 @@ from a real, valid delivery fixture of that processor, each attack is rejected w
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
   signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
-  other eight schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Nuvei,
-  Razorpay, Square and Worldline sign the body or its fields; Braintree's payload carries one
-  but the scheme defines no window), so a replayed delivery verifies and protection against
+  other nine schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Global Payments,
+  Nuvei, Razorpay, Square and Worldline sign the body or its fields; Braintree's payload carries
+  one but the scheme defines no window), so a replayed delivery verifies and protection against
   replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
@@ -273,6 +274,12 @@ SCHEMES: dict[str, Scheme] = {
         lambda d, s, _: base64.b64encode(_hmac("sha256", s.encode(), d.body)).decode(),
         "amount",
     ),
+    # hex(SHA-512(body + app key)) in X-GP-Signature: a digest, not an HMAC (GP API).
+    "global_payments": header_scheme(
+        "X-GP-Signature",
+        lambda d, s, _: hashlib.sha512(d.body + s.encode()).hexdigest(),
+        "amount",
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -356,6 +363,7 @@ BASE = {
     "stripe": "payment_intent_succeeded",
     "worldline": "payment_captured",
     "nuvei": "sale_approved",
+    "global_payments": "sale_captured",
 }
 
 
