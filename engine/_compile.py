@@ -752,20 +752,24 @@ class Compiler:
         item_roots = self.roots("webhook_item")
         parse = signature.get("parse", {})
         message_roots = self.roots("signed_message")
-        message = self.template(signature["message"], f"{base}/message", message_roots)
-        method = str(signature.get("method", "hmac"))
+        message = (
+            self.template(signature["message"], f"{base}/message", message_roots)
+            if "message" in signature
+            else None
+        )
+        scheme = str(signature.get("scheme", "hmac"))
         reads_secret = message is not None and any(path.root == "secret" for path in message.paths)
-        if method == "digest" and not reads_secret:
+        if scheme == "digest" and message is not None and not reads_secret:
             # A hash of fields anyone can read is no signature: anyone could compute it.
             self.problem(f"{base}/message", "a digest signature's message must read `secret`")
-        if method == "digest" and signature.get("key_encoding") != "utf8":
+        if scheme == "digest" and signature.get("key_encoding", "utf8") != "utf8":
             self.problem(
                 f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
             )
-        if method != "digest" and reads_secret:
+        if scheme != "digest" and reads_secret:
             self.problem(
                 f"{base}/message",
-                "`secret` is only in the message of a digest signature (`method: digest`): an "
+                "`secret` is only in the message of a digest signature (`scheme: digest`): an "
                 "HMAC's message never contains its key",
             )
         stamp = signature.get("timestamp", {})
@@ -786,9 +790,10 @@ class Compiler:
             timestamp_key=parse.get("timestamp_key"),
             prefix=signature.get("prefix", ""),
             message=message.render if message else _constant(""),
-            algorithm=signature["algorithm"],
-            key_encoding=signature["key_encoding"],
-            output=signature["output"],
+            # A token scheme has none of these: the secret is compared as it is (utf8).
+            algorithm=signature.get("algorithm", ""),
+            key_encoding=signature.get("key_encoding", "utf8"),
+            output=signature.get("output", ""),
             tolerance_seconds=signature.get("tolerance_seconds"),
             settings=settings_read(signature.get("message"), parse.get("signature_key")),
             timestamp_header=stamp.get("header"),
@@ -796,7 +801,7 @@ class Compiler:
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
-            method=method,
+            scheme=scheme,
         )
 
 

@@ -112,7 +112,7 @@ CONTEXTS: dict[str, Context] = {
             Variable(
                 "secret",
                 "any",
-                "the caller's webhook secret as given, with `method: digest` only (a lint "
+                "the caller's webhook secret as given, with `scheme: digest` only (a lint "
                 "error otherwise)",
             ),
         ),

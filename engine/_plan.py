@@ -238,9 +238,10 @@ class SignaturePlan:
     timestamp_header: str | None = None
     timestamp_from: Callable[[Any], Any] | None = None
     timestamp_format: str = "unix_seconds"
-    #: `hmac`: the HMAC of the message keyed with the secret; `digest`: the plain hash of a
-    #: message that contains the secret itself (the template reads `secret`).
-    method: str = "hmac"
+    #: `hmac` (an HMAC of `message`), `token` (the header is the webhook secret itself) or
+    #: `digest` (the plain hash of a message that contains the secret: the template reads
+    #: `secret`).
+    scheme: str = "hmac"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Webhook signatures that are a plain hash of a message containing the secret
-(`webhooks.signature.method: digest`, Nuvei's DMN advanceResponseChecksum): verified in constant
+(`webhooks.signature.scheme: digest`, Nuvei's DMN advanceResponseChecksum): verified in constant
 time, rejected when tampered with or made with another secret, and refused at lint when the
 message does not read the secret (anyone could compute it) or an HMAC's message reads it. The
 expected values are computed here with hashlib, independently of the engine."""
@@ -29,7 +29,7 @@ def _digest_spec(**signature: Any) -> ConnectorPlan:
         spec["webhooks"]["decode"] = "form"
         spec["webhooks"]["signature"] = {
             "from": "checksum",
-            "method": "digest",
+            "scheme": "digest",
             "message": "{{ secret }}{{ item.id }}{{ item.amount }}",
             "algorithm": "sha256",
             "key_encoding": "utf8",
@@ -97,14 +97,14 @@ def test_a_digest_needs_the_secret_as_text() -> None:
 
 def test_an_hmac_message_cannot_read_the_secret() -> None:
     with pytest.raises(SpecError, match="only in the message of a digest"):
-        _digest_spec(method="hmac")
+        _digest_spec(scheme="hmac")
 
 
 def test_hmac_stays_the_default() -> None:
-    plan = _digest_spec(message="{{ item.id }}{{ item.amount }}", method="hmac")
+    plan = _digest_spec(message="{{ item.id }}{{ item.amount }}", scheme="hmac")
     text = (FIELDS["id"] + FIELDS["amount"]).encode()
     mac = hmac.new(WEBHOOK_SECRET.encode(), text, hashlib.sha256).hexdigest()
     body = urlencode({**FIELDS, "checksum": mac}).encode()
     assert len(parse_event(plan, body, {}, WEBHOOK_SECRET).events) == 1
     assert plan.webhooks is not None and plan.webhooks.signature is not None
-    assert plan.webhooks.signature.method == "hmac"
+    assert plan.webhooks.signature.scheme == "hmac"
