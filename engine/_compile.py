@@ -767,6 +767,21 @@ class Compiler:
             if "message" in signature
             else None
         )
+        scheme = str(signature.get("scheme", "hmac"))
+        reads_secret = message is not None and any(path.root == "secret" for path in message.paths)
+        if scheme == "digest" and message is not None and not reads_secret:
+            # A hash of fields anyone can read is no signature: anyone could compute it.
+            self.problem(f"{base}/message", "a digest signature's message must read `secret`")
+        if scheme == "digest" and signature.get("key_encoding", "utf8") != "utf8":
+            self.problem(
+                f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
+            )
+        if scheme != "digest" and reads_secret:
+            self.problem(
+                f"{base}/message",
+                "`secret` is only in the message of a digest signature (`scheme: digest`): an "
+                "HMAC's message never contains its key",
+            )
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
@@ -796,7 +811,7 @@ class Compiler:
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
-            scheme=str(signature.get("scheme", "hmac")),
+            scheme=scheme,
         )
 
 

@@ -109,6 +109,12 @@ CONTEXTS: dict[str, Context] = {
             Variable("headers", "any", "the delivery's headers, names in lower case"),
             Variable("timestamp", "any", "the timestamp read from the signature header"),
             _SETTINGS,
+            Variable(
+                "secret",
+                "any",
+                "the caller's webhook secret as given, with `scheme: digest` only (a lint "
+                "error otherwise)",
+            ),
         ),
     ),
     "signature_key": Context("`webhooks.signature.parse.signature_key`", (_SETTINGS,)),

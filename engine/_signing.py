@@ -55,6 +55,13 @@ def key_forms(secret: str, encoding: str) -> list[str]:
     return [form for form in forms if form]
 
 
+def digest_signature(algorithm: str, message: bytes, output: str) -> str:
+    """The plain hash of a message that contains the secret itself (webhook `method: digest`)."""
+    hashed = ALGORITHMS[algorithm]()
+    hashed.update(message)
+    return OUTPUT_ENCODERS[output](hashed.digest())
+
+
 def hmac_signature(algorithm: str, key: bytes, message: bytes, output: str) -> str:
     digest = hmac.new(key, message, ALGORITHMS[algorithm]).digest()
     return OUTPUT_ENCODERS[output](digest)

@@ -15,7 +15,14 @@ from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
 from ._scrub import Scrubber
-from ._signing import KeyDecodeError, decode_key, hmac_signature, key_forms, signatures_match
+from ._signing import (
+    KeyDecodeError,
+    decode_key,
+    digest_signature,
+    hmac_signature,
+    key_forms,
+    signatures_match,
+)
 from ._timestamps import read_timestamp
 from ._unified import EVENT_STATUS, Event, EventType
 
@@ -240,8 +247,14 @@ def _verify(
         "timestamp": timestamp,
         "credentials": settings,
     }
-    message = str(signature.message(context)).encode("utf-8")
-    expected = hmac_signature(signature.algorithm, key, message, signature.output)
+    if signature.scheme == "digest":
+        # The secret is part of the hashed message (key_encoding utf8: its text, as given).
+        context["secret"] = key.decode("utf-8")
+        message = str(signature.message(context)).encode("utf-8")
+        expected = digest_signature(signature.algorithm, message, signature.output)
+    else:
+        message = str(signature.message(context)).encode("utf-8")
+        expected = hmac_signature(signature.algorithm, key, message, signature.output)
     # Compare against every candidate (no early exit) so timing says nothing of which matched.
     matched = False
     for candidate in candidates:

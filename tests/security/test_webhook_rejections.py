@@ -1,8 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, cashfree, checkout_com, gocardless, komoju, mercado_pago, nmi, paystack,
-razorpay, square and stripe.
-Starting from a real, valid delivery fixture of that processor, each attack is rejected with its
-own reason:
+authorize_net, braintree, cashfree, checkout_com, global_payments, gocardless, komoju,
+mercado_pago, nmi, nuvei, paystack, razorpay, square, stripe and worldline. Starting from a real,
+valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -11,12 +10,12 @@ own reason:
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
   their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
   x-webhook-timestamp in milliseconds). The other schemes sign no timestamp (Adyen and
-  Authorize.net, Checkout.com, GoCardless, Razorpay and Square sign the body or its fields, NMI a
-  random nonce and the body; Braintree's payload carries one but the scheme defines no window),
-  so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one. Mercado Pago signs a manifest
-  (data.id, x-request-id, ts) and documents no window; its events are then confirmed by a fetch
-  too, so here its signature is checked with `allow_unconfirmed`.
+  Authorize.net, Checkout.com, Global Payments, GoCardless, Nuvei, Razorpay, Square and Worldline
+  sign the body or its fields, NMI a random nonce and the body; Braintree's payload carries one
+  but the scheme defines no window), so a replayed delivery verifies and protection against
+  replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
+  Mercado Pago signs a manifest (data.id, x-request-id, ts) and documents no window; its events
+  are then confirmed by a fetch too, so here its signature is checked with `allow_unconfirmed`.
 
 Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
 x-callback-token) are checked apart (TOKENS): a missing token is `missing_signature`, a wrong
@@ -228,6 +227,30 @@ BRAINTREE = Scheme(
 )
 
 
+def _nuvei_sign(d: Delivery, secret: str, settings: Mapping[str, str], _: int | None) -> str:
+    """hex(SHA-256(secret + totalAmount + currency + responseTimeStamp + PPP_TransactionID +
+    Status + productId)): a digest with the secret inside, not an HMAC."""
+    f = _braintree_form(d)
+    fields = ("totalAmount", "currency", "responseTimeStamp", "PPP_TransactionID", "Status")
+    text = secret + "".join(f[name] for name in fields) + f.get("productId", "")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nuvei_tamper(d: Delivery) -> Delivery:
+    amount = _braintree_form(d)["totalAmount"]
+    return _braintree_with(d, totalAmount=amount[:-1] + str((int(amount[-1]) + 1) % 10))
+
+
+NUVEI = Scheme(
+    # A form post (DMN) carrying its checksum as the advanceResponseChecksum field.
+    sign=_nuvei_sign,
+    read=lambda d: _braintree_form(d).get("advanceResponseChecksum"),
+    put=lambda d, signature, _: _braintree_with(d, advanceResponseChecksum=signature),
+    remove=lambda d: _braintree_with(d, advanceResponseChecksum=None),
+    tamper=_nuvei_tamper,
+)
+
+
 def _airwallex_timestamp(d: Delivery) -> int:
     """x-timestamp is Unix milliseconds; the scheme works in seconds (whole ones)."""
     stamp = int({k.lower(): v for k, v in d.headers.items()}["x-timestamp"])
@@ -319,6 +342,7 @@ SCHEMES: dict[str, Scheme] = {
     "cashfree": CASHFREE,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
+    "nuvei": NUVEI,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
     "checkout_com": header_scheme(
         "Cko-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
@@ -350,6 +374,19 @@ SCHEMES: dict[str, Scheme] = {
     # hex(HMAC-SHA512(secret key, body)) in x-paystack-signature.
     "paystack": header_scheme(
         "x-paystack-signature", lambda d, s, _: _hmac("sha512", s.encode(), d.body).hex(), "amount"
+    ),
+    # base64(HMAC-SHA256(webhook secret key, body)) in X-GCS-Signature (Worldline's SDK
+    # SignatureValidator).
+    "worldline": header_scheme(
+        "X-GCS-Signature",
+        lambda d, s, _: base64.b64encode(_hmac("sha256", s.encode(), d.body)).decode(),
+        "amount",
+    ),
+    # hex(SHA-512(body + app key)) in X-GP-Signature: a digest, not an HMAC (GP API).
+    "global_payments": header_scheme(
+        "X-GP-Signature",
+        lambda d, s, _: hashlib.sha512(d.body + s.encode()).hexdigest(),
+        "amount",
     ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
@@ -454,6 +491,9 @@ BASE = {
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
     "mercado_pago": "payment_approved",
+    "worldline": "payment_captured",
+    "nuvei": "sale_approved",
+    "global_payments": "sale_captured",
 }
 
 
