@@ -12,10 +12,10 @@ from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
-from ._errors import Problem, SpecError
+from ._errors import Problem, RenderError, SpecError
 from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
-from ._paths import ANY, Shape, check_path
+from ._paths import ANY, Shape, check_path, element_shape
 from ._plan import (
     Bindings,
     Capabilities,
@@ -64,6 +64,8 @@ Roots = Mapping[str, Shape]
 
 #: The key that guards a whole mapping (spec v2): `$if: <condition>` omits the subtree when false.
 GUARD = "$if"
+#: The keys of a repeated subtree (spec v2): `$each: <list expression>`, `$as: <name>`, `$item`.
+EACH, EACH_AS, EACH_ITEM = "$each", "$as", "$item"
 
 #: Names a `let` may not take: every variable some template context has (engine._contexts),
 #: the auth schemes' `access_token`, and `let` itself.
@@ -173,6 +175,8 @@ class Compiler:
                 for i, item in enumerate(raw)
             )
             return _omit_nulls_list(items), frozenset()  # a list is never omitted
+        if EACH in raw:
+            return self._each(raw, pointer, roots), frozenset()
         if GUARD in raw:
             return self._guarded(raw, pointer, roots), frozenset()
         members = []
@@ -215,6 +219,42 @@ class Compiler:
 
         def render(context: Mapping[str, Any]) -> Any:
             return mapping(context) if test(context) else None
+
+        return render
+
+    def _each(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Render:
+        """`$each`: one `$item` per element of a list (the element named `$as`, default
+        `each`); a null, absent or empty list, or one whose items are all null, is omitted."""
+        for key in raw:
+            if key not in (EACH, EACH_AS, EACH_ITEM):
+                at = f"{pointer}/{escape_pointer_token(key)}"
+                self.problem(at, f"a $each mapping takes only $each, $as and $item, not {key!r}")
+        if EACH_ITEM not in raw:
+            self.problem(pointer, "a $each mapping needs $item (the template of one element)")
+            return _constant(None)
+        at = f"{pointer}/{escape_pointer_token(EACH)}"
+        source = self.template("{{ " + str(raw[EACH]) + " }}", at, roots)
+        name = str(raw.get(EACH_AS, "each"))
+        if name in roots or name in RESERVED_NAMES or not name.isidentifier():
+            where = f"{pointer}/{escape_pointer_token(EACH_AS)}"
+            self.problem(where, f"$as name {name!r} shadows a template root or is not a name")
+        element = element_shape(str(raw[EACH]), roots)
+        item_pointer = f"{pointer}/{escape_pointer_token(EACH_ITEM)}"
+        item = self.value(raw[EACH_ITEM], item_pointer, {**roots, name: element})
+        items = source.render if source else _constant(None)
+
+        def render(context: Mapping[str, Any]) -> Any:
+            elements = items(context)
+            if elements is None:
+                return None
+            if not isinstance(elements, list | tuple):
+                raise RenderError(at, f"$each needs a list, not {type(elements).__name__}")
+            out = []
+            for value in elements:
+                rendered = item({**context, name: value})
+                if rendered is not None:
+                    out.append(rendered)
+            return out or None
 
         return render
 
