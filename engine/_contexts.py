@@ -83,6 +83,12 @@ CONTEXTS: dict[str, Context] = {
             Variable("headers", "any", "the delivery's headers, names in lower case"),
             Variable("timestamp", "any", "the timestamp read from the signature header"),
             _SETTINGS,
+            Variable(
+                "secret",
+                "any",
+                "the webhook secret the delivery is verified with, for schemes whose signed "
+                "text contains the key itself (Rapyd); the message is never shown",
+            ),
         ),
     ),
     "signature_key": Context("`webhooks.signature.parse.signature_key`", (_SETTINGS,)),
