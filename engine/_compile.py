@@ -70,7 +70,15 @@ EACH, EACH_AS, EACH_ITEM = "$each", "$as", "$item"
 #: Names a `let` may not take: every variable some template context has (engine._contexts),
 #: the auth schemes' `access_token`, and `let` itself.
 RESERVED_NAMES = frozenset(
-    {v.name for context in CONTEXTS.values() for v in context.variables} | {"access_token", "let"}
+    {
+        v.name
+        for name, context in CONTEXTS.items()
+        # The auth section's own names (a nonce, the body text) bind only there: a signing
+        # `let` is checked against its context's roots, which hold them.
+        if not name.startswith(("auth", "signing"))
+        for v in context.variables
+    }
+    | {"access_token", "let"}
 )
 
 
@@ -222,6 +230,30 @@ class Compiler:
 
         return render
 
+    def auth_compiler(self) -> AuthCompiler:
+        """What an auth scheme compiles its templates with: the auth contexts' roots, and the
+        signing contexts', which the scheme's `let` names join."""
+        auth_roots, token_roots = self.roots("auth"), self.roots("auth_with_token")
+        signing_roots, header_roots = self.roots("signing"), self.roots("signing_headers")
+
+        def signing_let(raw: Mapping[str, Any], pointer: str) -> Bindings:
+            # Computed before the body exists: they read the fields' context, and may not
+            # take the names only the headers have (`body`, `headers`) either.
+            bindings = self.bindings([(raw, pointer)], signing_roots)
+            for name, _ in bindings:
+                header_roots[name] = ANY
+            return bindings
+
+        return AuthCompiler(
+            value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
+            with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
+            search=self.search,
+            signing_let=signing_let,
+            signing=lambda raw, ptr: self.value(raw, ptr, signing_roots),
+            signing_headers=lambda raw, ptr: self.value(raw, ptr, header_roots),
+            secret_names=self.secret_names,
+        )
+
     def _each(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Render:
         """`$each`: one `$item` per element of a list (the element named `$as`, default
         `each`); a null, absent or empty list, or one whose items are all null, is omitted."""
@@ -360,20 +392,7 @@ class Compiler:
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
-        auth_roots = self.roots("auth")
-        token_roots = self.roots("auth_with_token")
-        auth = (
-            compile_auth(
-                data["auth"],
-                AuthCompiler(
-                    value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
-                    with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
-                    search=self.search,
-                ),
-            )
-            if "auth" in data
-            else None
-        )
+        auth = compile_auth(data["auth"], self.auth_compiler()) if "auth" in data else None
         flows: Mapping[str, FlowPlan]
         if lazy_flows:
             flows = LazyFlows(tuple(data.get("flows", {})), partial(_compile_flow, self.spec))

@@ -57,8 +57,9 @@ def _choice(table: Mapping[str, Any], name: Any, what: str) -> Any:
 def _key(key: Any, encoding: Any) -> bytes:
     if key is None or isinstance(key, Undefined) or str(key) == "":
         raise ValueError("the key is empty")
+    decode: Callable[[str], bytes] = _choice(KEY_ENCODINGS, encoding, "key encoding")
     try:
-        return _choice(KEY_ENCODINGS, encoding, "key encoding")(str(key))
+        return decode(str(key))
     except (ValueError, binascii.Error):
         raise ValueError(f"the key is not valid {encoding}") from None
 
@@ -119,7 +120,7 @@ def aes_gcm_filter(
     return str(_choice(OUTPUTS, output, "output")(sealed))
 
 
-def utc_time_filter(value: Any, format: Any = "%Y-%m-%dT%H:%M:%SZ") -> str:  # noqa: A002
+def utc_time_filter(value: Any, format: Any = "%Y-%m-%dT%H:%M:%SZ") -> str:
     """`timestamp | utc_time('%Y%m%d%H%M%S')`: Unix seconds written in UTC with strftime
     directives."""
     seconds = float(value)

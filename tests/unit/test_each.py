@@ -77,7 +77,10 @@ def test_the_default_name_is_each_and_an_item_may_be_a_single_template() -> None
 
 
 def test_the_element_reads_outer_names_too() -> None:
-    item = {"$each": "request.line_items", "$item": {"n": "{{ each.name }}", "c": "{{ request.currency }}"}}
+    item = {
+        "$each": "request.line_items",
+        "$item": {"n": "{{ each.name }}", "c": "{{ request.currency }}"},
+    }
     assert _body(_plan(item), line_items=LINES[:1])["order_lines"] == [{"n": "Tea", "c": "USD"}]
 
 
