@@ -1,5 +1,5 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
+authorize_net, braintree, checkout_com, dlocal, rapyd, razorpay, square and stripe. Starting from a real, valid
 delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
@@ -10,8 +10,9 @@ delivery fixture of that processor, each attack is rejected with its own reason:
   signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
   other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
   Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
-  window), so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one.
+  window; dLocal and Rapyd sign a timestamp but document redeliveries days later, so their
+  specs apply no window), so a replayed delivery verifies and protection against replays is the
+  merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
 signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
@@ -49,6 +50,10 @@ class Delivery:
     def with_header(self, name: str, value: str | None) -> Delivery:
         kept = {k: v for k, v in self.headers.items() if k.lower() != name.lower()}
         return replace(self, headers=kept if value is None else {**kept, name: value})
+
+
+def _header(d: Delivery, name: str) -> str:
+    return {k.lower(): v for k, v in d.headers.items()}[name.lower()]
 
 
 def _hmac(algorithm: str, key: bytes, message: bytes) -> bytes:
@@ -241,6 +246,39 @@ SCHEMES: dict[str, Scheme] = {
         ).decode(),
         "amount",
     ),
+    # "V2-HMAC-SHA256, Signature: " + hex(HMAC-SHA256(secret key, X-Login + X-Date + body)).
+    "dlocal": header_scheme(
+        "Authorization",
+        lambda d, s, settings: _hmac(
+            "sha256",
+            s.encode(),
+            (settings["x_login"] + _header(d, "X-Date")).encode() + d.body,
+        ).hex(),
+        "amount",
+        prefix="V2-HMAC-SHA256, Signature: ",
+    ),
+    # base64 of the hex text of HMAC-SHA256(secret, webhook URL + salt + timestamp + access key
+    # + secret + body): the secret is part of the signed text.
+    "rapyd": header_scheme(
+        "signature",
+        lambda d, s, settings: base64.b64encode(
+            _hmac(
+                "sha256",
+                s.encode(),
+                (
+                    settings["webhook_url"]
+                    + _header(d, "salt")
+                    + _header(d, "timestamp")
+                    + settings["access_key"]
+                    + s
+                ).encode()
+                + d.body,
+            )
+            .hex()
+            .encode()
+        ).decode(),
+        "amount",
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -318,6 +356,8 @@ BASE = {
     "authorize_net": "authcapture_created",
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
+    "dlocal": "payment_paid",
+    "rapyd": "payment_completed",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "square": "payment_updated_completed",
