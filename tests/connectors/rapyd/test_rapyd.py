@@ -238,8 +238,8 @@ def test_every_request_is_signed_over_the_bytes_sent(name: str) -> None:
     assert 8 <= len(headers["salt"]) <= 16
     assert re.match(r"^[0-9]{10}$", headers["timestamp"])
     body = built.body or b""
-    if body:
-        assert json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode() == body
+    if body:  # compact: no whitespace outside the strings (Rapyd signs the body as sent)
+        assert not re.search(rb"\s", re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', body)), body
     path = urlsplit(built.url).path
     expected = _expected_signature(built.method, path, headers["salt"], headers["timestamp"], body)
     assert headers["signature"] == expected
