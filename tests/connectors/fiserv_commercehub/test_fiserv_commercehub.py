@@ -177,7 +177,7 @@ def _charge_body() -> dict[str, Any]:
         ("no sourceType", lambda b: b["source"].pop("sourceType"), False),
         ("a four-letter currency", lambda b: b["amount"].update(currency="USDD"), False),
         ("a misspelt card field", lambda b: b["source"]["card"].update(cardNumber=b["source"]["card"].pop("cardData")), True),
-        ("a card on a token source", lambda b: b["source"].update(sourceType="PaymentToken"), True),
+        ("a card on a check source", lambda b: b["source"].update(sourceType="PaymentCheck"), True),
         ("an unknown top-level field", lambda b: b.update(captureFlag=False), True),
     ],
 )
