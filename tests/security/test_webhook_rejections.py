@@ -1,6 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, dlocal, rapyd, razorpay, square and stripe. Starting from a real, valid
-delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, checkout_com, dlocal, rapyd, razorpay, square and stripe. Starting
+from a real, valid delivery fixture of that processor, each attack is rejected with its own
+reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;

@@ -217,7 +217,15 @@ PAYMENT: dict[str, Any] = {
         "payment_method_type": {"enum": ["CARD", "TICKET", "BANK_TRANSFER", "WALLET"]},
         "payment_method_flow": {"enum": ["DIRECT", "REDIRECT"]},
         "status": {
-            "enum": ["PENDING", "PAID", "REJECTED", "CANCELLED", "EXPIRED", "AUTHORIZED", "VERIFIED"]
+            "enum": [
+                "PENDING",
+                "PAID",
+                "REJECTED",
+                "CANCELLED",
+                "EXPIRED",
+                "AUTHORIZED",
+                "VERIFIED",
+            ]
         },
         "status_code": {"type": "string", "pattern": "^[1-7][0-9]{2}$"},
         "status_detail": {"type": "string"},
@@ -461,7 +469,9 @@ def test_the_payments_schema_tells_a_capture_from_a_payin() -> None:
     assert _problems(schema, {**capture, "payer": pix["payer"]})  # neither one nor the other
     assert _problems(schema, {k: v for k, v in capture.items() if k != "currency"})
     assert _problems(schema, {**pix, "payment_method_flow": "DIRECT"})  # Pix is REDIRECT here
-    assert _problems(schema, {**pix, "payment_method_id": "CARD"})  # a card goes to /secure_payments
+    assert _problems(
+        schema, {**pix, "payment_method_id": "CARD"}
+    )  # a card goes to /secure_payments
 
 
 @pytest.mark.parametrize(

@@ -80,8 +80,8 @@ def _properties(schema: dict[str, Any], instance: dict[str, Any]) -> dict[str, A
     if "properties" in schema:
         found.update(schema["properties"])
         free = False
-    for part in schema.get("allOf", []):
-        part = _resolve(part)
+    for raw in schema.get("allOf", []):
+        part = _resolve(raw)
         if "if" in part:
             if not _problems(part["if"], instance):
                 nested = _properties(part["then"], instance)
@@ -100,7 +100,11 @@ def _undeclared(schema: dict[str, Any], instance: Any, where: str = "") -> list[
     if not isinstance(instance, dict):
         if isinstance(instance, list):
             items = _resolve(schema).get("items")
-            return [f for i, v in enumerate(instance) for f in _undeclared(items or {}, v, f"{where}/{i}")]
+            return [
+                f
+                for i, v in enumerate(instance)
+                for f in _undeclared(items or {}, v, f"{where}/{i}")
+            ]
         return []
     properties = _properties(schema, instance)
     if properties is None:
@@ -136,8 +140,10 @@ def test_schema_source_is_recorded() -> None:
         Draft202012Validator.check_schema({**entry["body"], "$defs": DEFS})
     # the discriminator dispatch: a PaymentCard source takes card, a bare Source does not
     dispatch = DEFS["Source"]["allOf"]
-    assert {"if": {"properties": {"sourceType": {"const": "PaymentCard"}}, "required": ["sourceType"]},
-            "then": {"$ref": "#/$defs/PaymentCard"}} in dispatch
+    assert {
+        "if": {"properties": {"sourceType": {"const": "PaymentCard"}}, "required": ["sourceType"]},
+        "then": {"$ref": "#/$defs/PaymentCard"},
+    } in dispatch
 
 
 @pytest.mark.parametrize("name", sorted(BUILDABLE))
@@ -173,10 +179,18 @@ def _charge_body() -> dict[str, Any]:
         ("amount as a string", lambda b: b["amount"].update(total="12.04"), False),
         ("a one-digit month", lambda b: b["source"]["card"].update(expirationMonth="5"), False),
         ("a two-digit year", lambda b: b["source"]["card"].update(expirationYear="30"), False),
-        ("captureFlag as a string", lambda b: b["transactionDetails"].update(captureFlag="false"), False),
+        (
+            "captureFlag as a string",
+            lambda b: b["transactionDetails"].update(captureFlag="false"),
+            False,
+        ),
         ("no sourceType", lambda b: b["source"].pop("sourceType"), False),
         ("a four-letter currency", lambda b: b["amount"].update(currency="USDD"), False),
-        ("a misspelt card field", lambda b: b["source"]["card"].update(cardNumber=b["source"]["card"].pop("cardData")), True),
+        (
+            "a misspelt card field",
+            lambda b: b["source"]["card"].update(cardNumber=b["source"]["card"].pop("cardData")),
+            True,
+        ),
         ("a card on a check source", lambda b: b["source"].update(sourceType="PaymentCheck"), True),
         ("an unknown top-level field", lambda b: b.update(captureFlag=False), True),
     ],

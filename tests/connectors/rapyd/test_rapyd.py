@@ -211,10 +211,22 @@ def _card_body() -> dict[str, Any]:
         ("capture as a string", lambda b: b.update(capture="false"), False),
         ("no complete_payment_url", lambda b: b.pop("complete_payment_url"), False),
         ("no currency", lambda b: b.pop("currency"), False),
-        ("a four-digit year", lambda b: b["payment_method"]["fields"].update(expiration_year="2029"), False),
-        ("a one-digit month", lambda b: b["payment_method"]["fields"].update(expiration_month="4"), False),
+        (
+            "a four-digit year",
+            lambda b: b["payment_method"]["fields"].update(expiration_year="2029"),
+            False,
+        ),
+        (
+            "a one-digit month",
+            lambda b: b["payment_method"]["fields"].update(expiration_month="4"),
+            False,
+        ),
         ("metadata as text", lambda b: b.update(metadata="x"), False),
-        ("a misspelt field", lambda b: b.update(merchant_reference=b.pop("merchant_reference_id")), True),
+        (
+            "a misspelt field",
+            lambda b: b.update(merchant_reference=b.pop("merchant_reference_id")),
+            True,
+        ),
         ("an unknown card field", lambda b: b["payment_method"]["fields"].update(cvc="123"), True),
     ],
 )
