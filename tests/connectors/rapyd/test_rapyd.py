@@ -283,17 +283,25 @@ def test_each_request_has_its_own_salt() -> None:
 @pytest.mark.parametrize(
     ("name", "written"),
     [
-        ("authorize_card_captured", "5.00"),
+        # a whole amount is an integer ("If the amount is a whole number, use an integer")
+        ("authorize_card_captured", "5"),
+        ("authorize_oxxo_cash", "250"),
+        ("capture_partial", "10"),
+        # else the currency's exact decimals
         ("authorize_card_manual_pending_capture", "25.50"),
-        ("authorize_oxxo_cash", "250.00"),
-        ("capture_partial", "10.00"),
         ("refund_partial_pending", "1.50"),
     ],
 )
 def test_amounts_are_exact_major_unit_numbers(name: str, written: str) -> None:
     body = _built(name).body or b""
-    assert f'"amount":{written}'.encode() in body
+    assert f'"amount":{written},'.encode() in body or body.endswith(
+        f'"amount":{written}}}'.encode()
+    )
     assert json.loads(body, parse_float=Decimal)["amount"] == Decimal(written)
+
+
+def test_a_capture_without_amount_sends_none() -> None:
+    assert "amount" not in json.loads(_built("capture_full").body or b"{}")
 
 
 def test_payment_method_types() -> None:
