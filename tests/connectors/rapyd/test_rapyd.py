@@ -63,6 +63,8 @@ PAYMENT_METHOD_PATCH: dict[str, Any] = {
                 "expiration_year": {"type": "string", "pattern": "^[0-9]{2}$"},
                 "cvv": {"type": "string", "pattern": "^[0-9]{3,4}$"},
                 "name": {"type": "string"},
+                # "Saving a European Card While Creating a Payment".
+                "recurrence_type": {"enum": ["recurring", "installment", "unscheduled"]},
             },
             "required": ["number", "expiration_month", "expiration_year"],
         },
@@ -422,3 +424,17 @@ def test_webhook_kinds_covered() -> None:
     rejections = {d["expect"]["rejected"] for d in WEBHOOKS.values() if "rejected" in d["expect"]}
     assert {("payment.captured",), ("payment.failed",), ("refund.succeeded",)} <= outcomes
     assert rejections == {"bad_signature", "missing_signature"}
+
+
+def test_recurring_saves_the_card_and_charges_it_by_id() -> None:
+    setup = json.loads(_built("setup_recurring_card_saved").body or b"")
+    assert setup["amount"] == 0 and setup["save_payment_method"] is True
+    assert setup["payment_method"]["type"] == "de_visa_card"
+    assert setup["payment_method"]["fields"]["recurrence_type"] == "recurring"
+    charge = json.loads(_built("charge_recurring_saved_card").body or b"")
+    assert charge["payment_method"] == "card_8fa6f39774a1c599de2be2d980471e14"
+    assert charge["customer"] == "cus_3670eac2a6c45d67fd5de7f59341d559"
+    assert charge["initiation_type"] == "recurring"
+    assert charge["complete_payment_url"] == CREDENTIALS["return_url"]
+    schema = SCHEMA["endpoints"]["POST /v1/payments"]["body"]
+    assert _problems(schema, {**charge, "initiation_type": 7})  # the schema can fail here too
