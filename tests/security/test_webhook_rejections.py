@@ -16,7 +16,7 @@ reason:
   merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+signature: flutterwave, mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
@@ -290,7 +290,7 @@ SCHEMES: dict[str, Scheme] = {
 }
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature.
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay")
+CONFIRMED_BY_FETCH = ("flutterwave", "mollie", "paypal", "worldpay")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
