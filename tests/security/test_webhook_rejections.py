@@ -16,7 +16,8 @@ reason:
   merchant's de-duplication by `event_id`: a test checks they all give one.
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: flutterwave, mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+signature: flutterwave, mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no
+webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
