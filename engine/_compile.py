@@ -776,12 +776,6 @@ class Compiler:
             self.problem(
                 f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
             )
-        if scheme != "digest" and reads_secret:
-            self.problem(
-                f"{base}/message",
-                "`secret` is only in the message of a digest signature (`scheme: digest`): an "
-                "HMAC's message never contains its key",
-            )
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),

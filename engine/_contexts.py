@@ -112,8 +112,9 @@ CONTEXTS: dict[str, Context] = {
             Variable(
                 "secret",
                 "any",
-                "the caller's webhook secret as given, with `scheme: digest` only (a lint "
-                "error otherwise)",
+                "the caller's webhook secret as given: a `scheme: digest` message must read it, "
+                "an HMAC's may, where the processor signs text holding the key (Rapyd); the "
+                "message is never shown",
             ),
         ),
     ),

@@ -26,6 +26,8 @@ KEY_DECODERS: Mapping[str, Callable[[str], bytes]] = {
 OUTPUT_ENCODERS: Mapping[str, Callable[[bytes], str]] = {
     "hex": lambda digest: digest.hex(),
     "base64": lambda digest: base64.b64encode(digest).decode("ascii"),
+    # Base64 of the lower-case hex text (Rapyd: BASE64 of CryptoJS.enc.Hex of the HMAC).
+    "hex_base64": lambda digest: base64.b64encode(digest.hex().encode("ascii")).decode("ascii"),
 }
 
 

@@ -128,10 +128,10 @@ def parse_event(
     events = []
     try:
         if signature is not None and signature.from_item is None:
-            _verify(signature, key, text, None, lowered, clock, settings, document)
+            _verify(signature, key, text, None, lowered, clock, settings, document, secret)
         for item in items:
             if signature is not None and signature.from_item is not None:
-                _verify(signature, key, text, item, lowered, clock, settings, item)
+                _verify(signature, key, text, item, lowered, clock, settings, item, secret)
             events.append(_event(plan, webhooks, item, lowered, verified=signature is not None))
     except RenderError as exc:
         # A template failed on this delivery (a body too large to sign, an odd item shape):
@@ -202,9 +202,11 @@ def _verify(
     now: float,
     settings: Mapping[str, str],
     document: Any,
+    secret: str | None = None,
 ) -> None:
     """`document` is what a body timestamp is read from: the event item, or the whole body
-    when one signature covers it."""
+    when one signature covers it. `secret` is the caller's secret as given, for a message
+    template that contains it (the message is never shown)."""
     timestamp: str | None = None
     if signature.header is not None:
         raw = headers.get(signature.header.lower())
@@ -246,6 +248,7 @@ def _verify(
         "headers": headers,
         "timestamp": timestamp,
         "credentials": settings,
+        "secret": secret,
     }
     if signature.scheme == "digest":
         # The secret is part of the hashed message (key_encoding utf8: its text, as given).

@@ -134,8 +134,10 @@ def _sent_auth_values(headers: Any) -> list[str]:
         if value:
             values.append(value)
             values += re.findall(r'signature="([^"]+)"', value)
-            if name == "authorization":  # "Basic <base64 of id:secret>", "Bearer <token>"
-                values += value.split(" ")[1:2]
+            # "Basic <base64 of id:secret>", "Bearer <token>", "V2-HMAC-SHA256, Signature: <hex>":
+            # the credential is the last word.
+            if name == "authorization" and " " in value:
+                values += value.split(" ")[-1:]
     return values
 
 

@@ -1,7 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, cashfree, checkout_com, global_payments, gocardless, komoju,
-mercado_pago, nmi, nuvei, paystack, razorpay, square, stripe and worldline. Starting from a real,
-valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, cashfree, checkout_com, dlocal, global_payments, gocardless, komoju,
+mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe and worldline. Starting from
+a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -12,10 +12,12 @@ valid delivery fixture of that processor, each attack is rejected with its own r
   x-webhook-timestamp in milliseconds). The other schemes sign no timestamp (Adyen and
   Authorize.net, Checkout.com, Global Payments, GoCardless, Nuvei, Razorpay, Square and Worldline
   sign the body or its fields, NMI a random nonce and the body; Braintree's payload carries one
-  but the scheme defines no window), so a replayed delivery verifies and protection against
-  replays is the merchant's de-duplication by `event_id`: a test checks they all give one.
-  Mercado Pago signs a manifest (data.id, x-request-id, ts) and documents no window; its events
-  are then confirmed by a fetch too, so here its signature is checked with `allow_unconfirmed`.
+  but the scheme defines no window; dLocal and Rapyd sign a timestamp but document redeliveries
+  days later, so their specs apply no window), so a replayed delivery verifies and protection
+  against replays is the merchant's de-duplication by `event_id`: a test checks they all give
+  one. Mercado Pago signs a manifest (data.id, x-request-id, ts) and documents no window; its
+  events are then confirmed by a fetch too, so here its signature is checked with
+  `allow_unconfirmed`.
 
 Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
 x-callback-token) are checked apart (TOKENS): a missing token is `missing_signature`, a wrong
@@ -59,6 +61,10 @@ class Delivery:
     def with_header(self, name: str, value: str | None) -> Delivery:
         kept = {k: v for k, v in self.headers.items() if k.lower() != name.lower()}
         return replace(self, headers=kept if value is None else {**kept, name: value})
+
+
+def _header(d: Delivery, name: str) -> str:
+    return {k.lower(): v for k, v in d.headers.items()}[name.lower()]
 
 
 def _hmac(algorithm: str, key: bytes, message: bytes) -> bytes:
@@ -388,6 +394,39 @@ SCHEMES: dict[str, Scheme] = {
         lambda d, s, _: hashlib.sha512(d.body + s.encode()).hexdigest(),
         "amount",
     ),
+    # "V2-HMAC-SHA256, Signature: " + hex(HMAC-SHA256(secret key, X-Login + X-Date + body)).
+    "dlocal": header_scheme(
+        "Authorization",
+        lambda d, s, settings: _hmac(
+            "sha256",
+            s.encode(),
+            (settings["x_login"] + _header(d, "X-Date")).encode() + d.body,
+        ).hex(),
+        "amount",
+        prefix="V2-HMAC-SHA256, Signature: ",
+    ),
+    # base64 of the hex text of HMAC-SHA256(secret, webhook URL + salt + timestamp + access key
+    # + secret + body): the secret is part of the signed text.
+    "rapyd": header_scheme(
+        "signature",
+        lambda d, s, settings: base64.b64encode(
+            _hmac(
+                "sha256",
+                s.encode(),
+                (
+                    settings["webhook_url"]
+                    + _header(d, "salt")
+                    + _header(d, "timestamp")
+                    + settings["access_key"]
+                    + s
+                ).encode()
+                + d.body,
+            )
+            .hex()
+            .encode()
+        ).decode(),
+        "amount",
+    ),
     # sha512=<UPPER hex HMAC-SHA512(key, body)>, compared case-insensitively.
     "authorize_net": header_scheme(
         "X-ANET-Signature",
@@ -485,6 +524,8 @@ BASE = {
     "paystack": "charge_success",
     "gocardless": "payments_confirmed",
     "nmi": "sale_success",
+    "dlocal": "payment_paid",
+    "rapyd": "payment_completed",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "cashfree": "payment_success_card",
