@@ -789,9 +789,9 @@ def test_webhook_needs_our_public_key(settings: dict[str, str]) -> None:
 
 def test_new_flow_documents_carry_the_request_and_can_fail() -> None:
     increment = copy.deepcopy(_body("incremental_authorize_updated"))
-    assert increment["variables"]["input"]["amount"] == "150.00", "the new total, not the increase"
+    assert increment["variables"]["input"]["amount"] == "60.99", "the new total, not the increase"
     assert not _problems(increment)
-    increment["variables"]["input"]["amount"] = "150,00"
+    increment["variables"]["input"]["amount"] = "60,99"
     assert _problems(increment), "an Amount that is not a decimal string was accepted"
     evidence = copy.deepcopy(_body("submit_evidence_finalized", 0))
     assert evidence["variables"]["input"]["content"].startswith("Delivered 2024-06-13")
