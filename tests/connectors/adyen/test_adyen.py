@@ -236,7 +236,9 @@ def test_new_flow_requests_follow_adyens_operations() -> None:
     data = scenario("incremental_authorize_received")
     built = connector.build_request(data["flow"], data["request"], credentials())
     body = json.loads(built.body or b"{}")
-    assert body["amount"] == {"value": 2500, "currency": "EUR"}, "the updated amount, not the increase"
+    assert body["amount"] == {"value": 2500, "currency": "EUR"}, (
+        "the updated amount, not the increase"
+    )
     assert body["industryUsage"] == "delayedCharge"
     _, check = match("POST", "/payments/993617894903480A/amountUpdates")
     assert list(check.iter_errors({**body, "industryUsage": "incremental"})), "not in Adyen's enum"

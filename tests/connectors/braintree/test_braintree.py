@@ -84,10 +84,7 @@ def _answers(scenario: Scenario) -> list[Any]:
 
 #: (scenario, request index) of every answer with a body, to check against its document.
 ANSWERED = [
-    (s, index)
-    for s in BUILDABLE
-    for index, answer in enumerate(_answers(s))
-    if "body" in answer
+    (s, index) for s in BUILDABLE for index, answer in enumerate(_answers(s)) if "body" in answer
 ]
 CREDENTIALS = credentials_for("braintree")
 DELIVERIES = {
