@@ -494,7 +494,7 @@ def render_matrix_markdown(connectors: list[Connector] | None = None) -> str:
     filled = sum(flag for row in rows for flag in row["flows"].values())
     lines += [
         "",
-        f"{filled} of {len(rows) * len(FLOWS)} flow cells declared ({len(FLOWS)} flows × "
+        f"{filled} of {len(rows) * len(FLOWS)} flow cells declared ({len(FLOWS)} flows by "
         f"{len(rows)} processors; parse_event apart: {sum(r['parse_event'] for r in rows)}).",
     ]
     lines += ["", "A flow's mark:", "", *(f"- {m} {text}." for m, text in MARKS.items())]

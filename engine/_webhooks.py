@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
+from ._result_fields import shape
 from ._scrub import Scrubber
 from ._signing import KeyDecodeError, decode_key, hmac_signature, key_forms, signatures_match
 from ._timestamps import read_timestamp
-from ._result_fields import shape
 from ._unified import EVENT_STATUS, Event, EventType
 
 #: WebhookError.reason values.
