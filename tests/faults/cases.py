@@ -205,11 +205,9 @@ def applies(case: FlowCase, fault: Fault, where: Where = "last") -> bool:
     if fault == Fault.ANOTHER_ID:
         return where == "last" and case.id_swap is not None
     distorted = case.answers[-1 if where == "last" else 0]
-    if fault in _BODY_FAULTS and where != "token" and distorted.status == 204:
-        # A 204 has no body (RFC 9110 §15.3.5): a client reads none after its headers, so no
-        # body can be cut, padded or replaced; its status line and headers are the answer.
-        return False
-    return True
+    # A 204 has no body (RFC 9110 §15.3.5): a client reads none after its headers, so no body
+    # can be cut, padded or replaced; its status line and headers are the answer.
+    return not (fault in _BODY_FAULTS and where != "token" and distorted.status == 204)
 
 
 def _is_clean_success(scenario: Scenario) -> bool:
