@@ -37,6 +37,7 @@ from ._unified import (
     Match,
     NextAction,
     PaymentStatus,
+    RawResponse,
     RefundStatus,
     Result,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RawResponse",
     "RedisTokenCache",
     "RefundStatus",
     "RemoteClient",

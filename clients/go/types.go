@@ -727,6 +727,10 @@ type PaymentMethod struct {
 	// A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the
 	// payer's UPI app), or `qr` (a QR code to scan).
 	UPI *PaymentMethodUPI `json:"upi,omitempty"`
+	// A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their
+	// phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually
+	// `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+	MobileMoney *PaymentMethodMobileMoney `json:"mobile_money,omitempty"`
 }
 
 // PaymentMethodBankDebit is the bank_debit of PaymentMethod: A direct debit from the payer's bank
@@ -883,6 +887,38 @@ const (
 	PaymentMethodBnplProviderAffirm           PaymentMethodBnplProvider = "affirm"
 )
 
+// PaymentMethodMobileMoney is the mobile_money of PaymentMethod: A mobile money payment (M-Pesa,
+// MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page
+// the processor redirects to), so the answer is usually `pending` or `requires_action` and the
+// outcome arrives later (get, or a webhook).
+type PaymentMethodMobileMoney struct {
+	// The mobile money operator.
+	Network PaymentMethodMobileMoneyNetwork `json:"network"`
+	// The payer's mobile number as the operator knows it: digits, with the country code
+	// (254712345678) or in the national form the processor takes.
+	Phone string `json:"phone"`
+	// The country of the mobile money account (ISO 3166-1 alpha-2), which chooses the operator's
+	// rail where one network runs in several countries.
+	Country string `json:"country,omitempty"`
+}
+
+// PaymentMethodMobileMoneyNetwork is the network of PaymentMethodMobileMoney: The mobile money
+// operator.
+type PaymentMethodMobileMoneyNetwork string
+
+// The values of PaymentMethodMobileMoneyNetwork.
+const (
+	PaymentMethodMobileMoneyNetworkMpesa    PaymentMethodMobileMoneyNetwork = "mpesa"
+	PaymentMethodMobileMoneyNetworkMtn      PaymentMethodMobileMoneyNetwork = "mtn"
+	PaymentMethodMobileMoneyNetworkAirtel   PaymentMethodMobileMoneyNetwork = "airtel"
+	PaymentMethodMobileMoneyNetworkVodafone PaymentMethodMobileMoneyNetwork = "vodafone"
+	PaymentMethodMobileMoneyNetworkTigo     PaymentMethodMobileMoneyNetwork = "tigo"
+	PaymentMethodMobileMoneyNetworkOrange   PaymentMethodMobileMoneyNetwork = "orange"
+	PaymentMethodMobileMoneyNetworkZamtel   PaymentMethodMobileMoneyNetwork = "zamtel"
+	PaymentMethodMobileMoneyNetworkMoov     PaymentMethodMobileMoneyNetwork = "moov"
+	PaymentMethodMobileMoneyNetworkWave     PaymentMethodMobileMoneyNetwork = "wave"
+)
+
 // PaymentMethodType is the type of PaymentMethod: The kind of payment method; the key of the same
 // name holds its data. A connector declares the kinds (and schemes: `wallet.apple_pay`,
 // `bank_redirect.ideal`) it takes; any other is refused before sending.
@@ -900,6 +936,7 @@ const (
 	PaymentMethodTypeBankTransfer PaymentMethodType = "bank_transfer"
 	PaymentMethodTypeVoucher      PaymentMethodType = "voucher"
 	PaymentMethodTypeUPI          PaymentMethodType = "upi"
+	PaymentMethodTypeMobileMoney  PaymentMethodType = "mobile_money"
 )
 
 // PaymentMethodUPI is the upi of PaymentMethod: A UPI payment: `collect` (a request to the payer's
@@ -1195,6 +1232,11 @@ type Result struct {
 	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
 	// The dispute, on the dispute flows' results: id, amount, reason, stage, deadline.
 	Dispute *ResultDispute `json:"dispute,omitempty"`
+	// Only when the caller asked for it (the embedded Client's raw_response=True; absent
+	// otherwise): the processor's own answer to the flow's last request, scrubbed like every
+	// transcript (secrets and card data replaced), cookies left out, the body cut at 65,536
+	// characters. For debugging and reconciliation; the unified fields above are the contract.
+	Raw *ResultRaw `json:"raw,omitempty"`
 }
 
 // ResultAccessToken is the access_token of Result.
@@ -1426,6 +1468,22 @@ type ResultPaymentMethodDetails struct {
 	ExpYear *int64 `json:"exp_year,omitempty"`
 	// The wallet the card came from (apple_pay, google_pay).
 	Wallet string `json:"wallet,omitempty"`
+}
+
+// ResultRaw is the raw of Result: Only when the caller asked for it (the embedded Client's
+// raw_response=True; absent otherwise): the processor's own answer to the flow's last request,
+// scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut
+// at 65,536 characters. For debugging and reconciliation; the unified fields above are the
+// contract.
+type ResultRaw struct {
+	// The HTTP status the processor answered with.
+	StatusCode int64 `json:"status_code"`
+	// The response headers (names in lower case), without Set-Cookie.
+	Headers map[string]string `json:"headers"`
+	// The response body as text, scrubbed.
+	Body string `json:"body"`
+	// True when the body was longer than the limit and was cut.
+	Truncated bool `json:"truncated"`
 }
 
 // ResultRouting is the routing of Result: A router's result only (absent otherwise): the profile

@@ -29,6 +29,7 @@ PUBLIC = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RawResponse",
     "RedisTokenCache",
     "RefundStatus",
     "RemoteClient",

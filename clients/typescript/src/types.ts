@@ -304,7 +304,8 @@ export type PaymentMethod = {
     | "bank_debit"
     | "bank_transfer"
     | "voucher"
-    | "upi";
+    | "upi"
+    | "mobile_money";
   card?: Card;
   network_token?: NetworkToken;
   /**
@@ -341,6 +342,10 @@ export type PaymentMethod = {
    * A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the payer's UPI app), or `qr` (a QR code to scan).
    */
   upi?: PaymentMethodUpi;
+  /**
+   * A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+   */
+  mobile_money?: PaymentMethodMobileMoney;
 } & (
   | { type: "card"; card: Card }
   | { type: "network_token"; network_token: NetworkToken }
@@ -352,6 +357,7 @@ export type PaymentMethod = {
   | { type: "bank_transfer"; bank_transfer: PaymentMethodBankTransfer }
   | { type: "voucher"; voucher: PaymentMethodVoucher }
   | { type: "upi"; upi: PaymentMethodUpi }
+  | { type: "mobile_money"; mobile_money: PaymentMethodMobileMoney }
 );
 
 /**
@@ -609,6 +615,35 @@ export interface PaymentMethodUpi {
    * @pattern ^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$
    */
   vpa?: string;
+}
+
+/**
+ * A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+ */
+export interface PaymentMethodMobileMoney {
+  /**
+   * The mobile money operator.
+   */
+  network:
+    | "mpesa"
+    | "mtn"
+    | "airtel"
+    | "vodafone"
+    | "tigo"
+    | "orange"
+    | "zamtel"
+    | "moov"
+    | "wave";
+  /**
+   * The payer's mobile number as the operator knows it: digits, with the country code (254712345678) or in the national form the processor takes.
+   * @pattern ^\+?[0-9]{7,15}$
+   */
+  phone: string;
+  /**
+   * The country of the mobile money account (ISO 3166-1 alpha-2), which chooses the operator's rail where one network runs in several countries.
+   * @pattern ^[A-Z]{2}$
+   */
+  country?: string;
 }
 
 /**
@@ -1520,6 +1555,10 @@ export interface Result {
    * The dispute, on the dispute flows' results: id, amount, reason, stage, deadline.
    */
   dispute?: null | ResultDispute;
+  /**
+   * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+   */
+  raw?: ResultRaw;
 }
 
 export interface ResultNextAction {
@@ -1780,6 +1819,28 @@ export interface ResultDispute {
    * The dispute's status as the processor gives it.
    */
   connector_status?: string | null;
+}
+
+/**
+ * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+ */
+export interface ResultRaw {
+  /**
+   * The HTTP status the processor answered with.
+   */
+  status_code: number;
+  /**
+   * The response headers (names in lower case), without Set-Cookie.
+   */
+  headers: Record<string, string>;
+  /**
+   * The response body as text, scrubbed.
+   */
+  body: string;
+  /**
+   * True when the body was longer than the limit and was cut.
+   */
+  truncated: boolean;
 }
 
 /**
