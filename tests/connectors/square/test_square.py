@@ -48,6 +48,7 @@ from engine._load import load_spec_file
 from engine._tables import expand_tables
 
 from ..endpoints import Endpoints
+from ..scenarios import dotted
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE.parents[2] / "specs" / "connectors" / "square.yaml"
@@ -439,7 +440,7 @@ def test_webhook_delivery(name: str) -> None:
     for event, wanted in zip(events, expect["events"], strict=True):
         assert event["verified"] is True
         for path, value in wanted.items():
-            assert event.get(path) == value, f"{path}: {event.get(path)!r} != {value!r}"
+            assert dotted(event, path) == value, f"{path}: {dotted(event, path)!r} != {value!r}"
     assert result.acknowledge_status == 200
 
 
