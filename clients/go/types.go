@@ -524,6 +524,9 @@ const (
 // from the processor: its status, amount, reason, stage and response deadline.
 type GetDisputeRequest struct {
 	ConnectorDisputeID ConnectorDisputeID `json:"connector_dispute_id"`
+	// The disputed payment, for processors that file disputes under it (Mollie chargebacks: their
+	// spec requires it).
+	ConnectorTransactionID ConnectorTransactionID `json:"connector_transaction_id,omitempty"`
 }
 
 // GetRefundRequest is components/schemas/GetRefundRequest: Read a refund's current status from the

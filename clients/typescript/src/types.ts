@@ -1351,6 +1351,10 @@ export interface GetRequest {
  */
 export interface GetDisputeRequest {
   connector_dispute_id: ConnectorDisputeId;
+  /**
+   * The disputed payment, for processors that file disputes under it (Mollie chargebacks: their spec requires it).
+   */
+  connector_transaction_id?: ConnectorTransactionId;
 }
 
 /**
