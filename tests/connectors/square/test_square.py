@@ -359,7 +359,7 @@ RESPONDED = [
     (name, step)
     for name, data in sorted(BUILDABLE.items())
     for step, answer in enumerate(_answers(data))
-    if "body" in answer and answer["body"]
+    if answer.get("body")
 ]
 
 
