@@ -821,8 +821,9 @@ const (
 // PaymentMethodBankRedirect is the bank_redirect of PaymentMethod: A bank payment where the
 // customer is redirected to their bank.
 type PaymentMethodBankRedirect struct {
-	// Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended
-	// in 2024) and are not offered.
+	// Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`:
+	// the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into
+	// Klarna; Giropay ended in 2024) and are not offered.
 	Type PaymentMethodBankRedirectType `json:"type"`
 	// The bank's id in the scheme, where the scheme asks for one.
 	Issuer string `json:"issuer,omitempty"`
@@ -833,8 +834,10 @@ type PaymentMethodBankRedirect struct {
 	BlikCode string `json:"blik_code,omitempty"`
 }
 
-// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme. Sofort and
-// Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme.
+// `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at
+// the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024)
+// and are not offered.
 type PaymentMethodBankRedirectType string
 
 // The values of PaymentMethodBankRedirectType.
@@ -845,21 +848,26 @@ const (
 	PaymentMethodBankRedirectTypeBlik        PaymentMethodBankRedirectType = "blik"
 	PaymentMethodBankRedirectTypePrzelewy24  PaymentMethodBankRedirectType = "przelewy24"
 	PaymentMethodBankRedirectTypeOpenBanking PaymentMethodBankRedirectType = "open_banking"
+	PaymentMethodBankRedirectTypeNetbanking  PaymentMethodBankRedirectType = "netbanking"
 )
 
 // PaymentMethodBankTransfer is the bank_transfer of PaymentMethod: A push payment the payer makes
 // from their bank: the result's next action says where to send it (a Pix QR code, a virtual
 // account, SEPA credit transfer details).
 type PaymentMethodBankTransfer struct {
-	// Which scheme.
+	// Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a
+	// `qr` next action with the QR string).
 	Scheme PaymentMethodBankTransferScheme `json:"scheme"`
-	// Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+	// Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g.
+	// BCA, MANDIRI).
 	Bank string `json:"bank,omitempty"`
 	// When the payment instructions stop being valid, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`
 }
 
-// PaymentMethodBankTransferScheme is the scheme of PaymentMethodBankTransfer: Which scheme.
+// PaymentMethodBankTransferScheme is the scheme of PaymentMethodBankTransfer: Which scheme. `qris`:
+// Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the
+// QR string).
 type PaymentMethodBankTransferScheme string
 
 // The values of PaymentMethodBankTransferScheme.
@@ -867,6 +875,7 @@ const (
 	PaymentMethodBankTransferSchemePix                PaymentMethodBankTransferScheme = "pix"
 	PaymentMethodBankTransferSchemeVirtualAccount     PaymentMethodBankTransferScheme = "virtual_account"
 	PaymentMethodBankTransferSchemeSepaCreditTransfer PaymentMethodBankTransferScheme = "sepa_credit_transfer"
+	PaymentMethodBankTransferSchemeQris               PaymentMethodBankTransferScheme = "qris"
 )
 
 // PaymentMethodBnpl is the bnpl of PaymentMethod: Buy now, pay later: the provider's checkout (a
@@ -988,7 +997,10 @@ const (
 // `requires_action` with the PayPal approval page. The processor's spec says which of `token` and
 // `decrypted` it takes (refused before sending when the one it needs is missing).
 type PaymentMethodWallet struct {
-	// Which wallet.
+	// Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East
+	// Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya
+	// (the Philippines). An e-wallet needs no token: the customer approves in the wallet's app or
+	// page, answered `requires_action` with a redirect or deeplink.
 	Type PaymentMethodWalletType `json:"type"`
 	// The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay
 	// `paymentMethodData.tokenizationData.token`), as JSON text or base64.
@@ -1061,7 +1073,11 @@ func (v PaymentMethodWalletDecrypted) String() string {
 // GoString is String: %#v masks the card data too.
 func (v PaymentMethodWalletDecrypted) GoString() string { return v.String() }
 
-// PaymentMethodWalletType is the type of PaymentMethodWallet: Which wallet.
+// PaymentMethodWalletType is the type of PaymentMethodWallet: Which wallet. Besides Apple Pay,
+// Google Pay and PayPal, the local e-wallets of South-East Asia: OVO and DANA (Indonesia),
+// ShopeePay and GrabPay (several countries), GCash and Maya (the Philippines). An e-wallet needs no
+// token: the customer approves in the wallet's app or page, answered `requires_action` with a
+// redirect or deeplink.
 type PaymentMethodWalletType string
 
 // The values of PaymentMethodWalletType.
@@ -1069,6 +1085,12 @@ const (
 	PaymentMethodWalletTypeApplePay  PaymentMethodWalletType = "apple_pay"
 	PaymentMethodWalletTypeGooglePay PaymentMethodWalletType = "google_pay"
 	PaymentMethodWalletTypePaypal    PaymentMethodWalletType = "paypal"
+	PaymentMethodWalletTypeOvo       PaymentMethodWalletType = "ovo"
+	PaymentMethodWalletTypeDana      PaymentMethodWalletType = "dana"
+	PaymentMethodWalletTypeShopeepay PaymentMethodWalletType = "shopeepay"
+	PaymentMethodWalletTypeGcash     PaymentMethodWalletType = "gcash"
+	PaymentMethodWalletTypeGrabpay   PaymentMethodWalletType = "grabpay"
+	PaymentMethodWalletTypeMaya      PaymentMethodWalletType = "maya"
 )
 
 // PaymentStatus is components/schemas/PaymentStatus: A unified payment status.

@@ -365,9 +365,18 @@ export type PaymentMethod = {
  */
 export interface PaymentMethodWallet {
   /**
-   * Which wallet.
+   * Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya (the Philippines). An e-wallet needs no token: the customer approves in the wallet's app or page, answered `requires_action` with a redirect or deeplink.
    */
-  type: "apple_pay" | "google_pay" | "paypal";
+  type:
+    | "apple_pay"
+    | "google_pay"
+    | "paypal"
+    | "ovo"
+    | "dana"
+    | "shopeepay"
+    | "gcash"
+    | "grabpay"
+    | "maya";
   /**
    * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
    * Card data (PCI scope): never log it.
@@ -464,9 +473,16 @@ export interface PaymentMethodBnpl {
  */
 export interface PaymentMethodBankRedirect {
   /**
-   * Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+   * Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
    */
-  type: "ideal" | "bancontact" | "eps" | "blik" | "przelewy24" | "open_banking";
+  type:
+    | "ideal"
+    | "bancontact"
+    | "eps"
+    | "blik"
+    | "przelewy24"
+    | "open_banking"
+    | "netbanking";
   /**
    * The bank's id in the scheme, where the scheme asks for one.
    */
@@ -572,13 +588,13 @@ export interface PaymentMethodBankDebitMandate {
 /**
  * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
  */
-export interface PaymentMethodBankTransfer {
+export type PaymentMethodBankTransfer = {
   /**
-   * Which scheme.
+   * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
-  scheme: "pix" | "virtual_account" | "sepa_credit_transfer";
+  scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
-   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
    * @maxLength 64
    */
   bank?: string;
@@ -586,7 +602,9 @@ export interface PaymentMethodBankTransfer {
    * When the payment instructions stop being valid, where the processor lets the merchant choose.
    */
   expires_at?: Timestamp;
-}
+} & (
+  | { scheme: "virtual_account"; bank: string }
+);
 
 /**
  * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
