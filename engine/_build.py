@@ -70,6 +70,13 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
                 "the payment would go without it",
                 "/" + "/".join(path),
             )
+    if flow == "submit_evidence" and not caps.evidence_files:
+        for index, item in enumerate(request.get("evidence") or ()):
+            if isinstance(item, Mapping) and item.get("file") is not None:
+                raise UnsupportedError(
+                    f"{plan.id} takes text evidence only here: its spec sends no files",
+                    f"/evidence/{index}/file",
+                )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
@@ -228,6 +235,13 @@ def build_request(
             )
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
+        if isinstance(request.get("authorized_amount"), int):
+            try:
+                context["total_amount"] = plan.format_amount(
+                    request["authorized_amount"] + request["amount"], request["currency"]
+                )
+            except ValueError as exc:
+                raise InputError("/authorized_amount", str(exc)) from None
     bind(http.bindings, context)
     root = root_url(plan, environment, context, base_url, allow_undeclared_host)
     path = str(http.path(context))

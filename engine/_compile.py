@@ -420,6 +420,7 @@ class Compiler:
             multiple_refunds=bool(caps.get("multiple_refunds", False)),
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
+            evidence_files=bool(caps.get("evidence_files", False)),
         )
         return ConnectorPlan(
             id=data["id"],

@@ -83,6 +83,12 @@ CONTEXTS: dict[str, Context] = {
             Variable("amount", "any", "the request's amount written in `amounts.format`"),
             Variable("minor_amount", "any", "the amount in the processor's minor units"),
             Variable("exponent", "any", "the processor's exponent for the request's currency"),
+            Variable(
+                "total_amount",
+                "any",
+                "incremental_authorize: the authorization's new total (`authorized_amount` + "
+                "`amount`) written in `amounts.format`, for processors that take the total",
+            ),
             _SETTINGS,
             _STEPS,
         ),

@@ -270,6 +270,7 @@ class Capabilities:
     multiple_refunds: bool
     three_ds: bool
     idempotency_key: bool = False
+    evidence_files: bool = False  # submit_evidence sends `file`s (else refused before sending)
 
 
 @dataclass(frozen=True, slots=True)

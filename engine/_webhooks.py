@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
+from ._result_fields import shape
 from ._scrub import Scrubber
 from ._signing import (
     KeyDecodeError,
@@ -347,9 +348,11 @@ def _event(
     rule = webhooks.event_map.get(connector_type)
     unified = rule(context) if rule is not None else EventType.UNKNOWN
     fields: dict[str, Any] = {}
+    disputed: dict[str, Any] = {}
     for name, extract in webhooks.fields:
         value = extract(item, context)
-        fields[name] = None if value is None or isinstance(value, Mapping | list) else value
+        value = None if value is None or isinstance(value, Mapping | list) else value
+        (disputed if name.startswith("dispute_") else fields)[name] = value
     for name in ("connector_transaction_id", "connector_refund_id", "reference", "currency"):
         if fields.get(name) is not None:
             fields[name] = str(fields[name])
@@ -361,6 +364,10 @@ def _event(
         fields["occurred_at"] = rfc3339(fields["occurred_at"])
     event_id = webhooks.event_id(item, context) if webhooks.event_id else None
     status = EVENT_STATUS.get(EventType(unified))
+    if disputed:  # the dispute's fields, typed as on a result (engine._result_fields)
+        dispute = shape(disputed, plan.parse_amount, fields.get("currency")).get("dispute")
+        if dispute is not None:
+            fields["dispute"] = dispute
     return Event(
         connector=plan.id,
         type=str(unified),

@@ -221,3 +221,34 @@ def test_webhook_fixture_bodies_match_adyens_schema(path: Path) -> None:
         single = {"live": body["live"], "notificationItems": [wrapper]}
         errors = list(validator(schemas[event]).iter_errors(single))
         assert not errors, f"{event}: " + "; ".join(e.message for e in errors[:5])
+
+
+def test_new_flow_requests_follow_adyens_operations() -> None:
+    """amountUpdates takes the updated total; the stored-method DELETE carries the query
+    parameters Adyen requires (and nothing else), and the check of them can fail."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    connector = load_connector("adyen")
+
+    def scenario(name: str) -> dict[str, Any]:
+        return load_yaml(HERE / "scenarios" / f"{name}.yaml")
+
+    data = scenario("incremental_authorize_received")
+    built = connector.build_request(data["flow"], data["request"], credentials())
+    body = json.loads(built.body or b"{}")
+    assert body["amount"] == {"value": 2500, "currency": "EUR"}, (
+        "the updated amount, not the increase"
+    )
+    assert body["industryUsage"] == "delayedCharge"
+    _, check = match("POST", "/payments/993617894903480A/amountUpdates")
+    assert list(check.iter_errors({**body, "industryUsage": "incremental"})), "not in Adyen's enum"
+    data = scenario("revoke_recurring_deleted")
+    built = connector.build_request(data["flow"], data["request"], credentials())
+    split = urlsplit(built.url)
+    assert built.method == "DELETE" and not built.body
+    query = dict(parse_qsl(split.query))
+    key = "DELETE /storedPaymentMethods/{storedPaymentMethodId}"
+    schema = Draft202012Validator(processor_schema()["delete_query"][key])
+    assert not list(schema.iter_errors(query))
+    assert query["shopperReference"] == "shopper-4401"
+    assert list(schema.iter_errors({"shopperReference": "shopper-4401"})), "merchantAccount missing"
