@@ -38,13 +38,17 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     """Everything that must hold before a request may be built; raises, never sends."""
     compiled = flow_plan(plan, flow)
     validate_request(flow, request)
-    for written, alternatives in compiled.required_fields:
-        if not any(_present(request, parts) for parts in alternatives):
-            first, _, others = written.partition(" | ")
-            either = f" (or {others.replace(' | ', ' or ')})" if others else ""
-            raise InputError(first, f"is required by {plan.name} for {flow}{either}")
-    caps = plan.capabilities
     method = request.get("payment_method")
+    kind, scheme = method_scheme(method) if isinstance(method, Mapping) else (None, None)
+    for written, alternatives, for_method in compiled.required_fields:
+        if for_method is not None and for_method not in (kind, f"{kind}.{scheme}"):
+            continue
+        if not any(_present(request, parts) for parts in alternatives):
+            first, _, others = written.rpartition(": ")[2].partition(" | ")
+            either = f" (or {others.replace(' | ', ' or ')})" if others else ""
+            paying = f" with payment method {for_method!r}" if for_method else ""
+            raise InputError(first, f"is required by {plan.name} for {flow}{paying}{either}")
+    caps = plan.capabilities
     if isinstance(method, Mapping):
         kind, scheme = method_scheme(method)
         if kind not in caps.payment_methods and f"{kind}.{scheme}" not in caps.payment_methods:

@@ -477,8 +477,20 @@ class Compiler:
             )
         required = []
         for index, entry in enumerate(raw.get("required_fields", [])):
+            # "bnpl: /line_items": required only when the payment method is of that kind
+            # (or kind.scheme); the schema's pattern fixes the prefix's shape.
+            method, _, pointers = entry.rpartition(": ")
+            declared = self.data.get("capabilities", {}).get("payment_methods", ())
+            if method and not any(
+                m == method or m == method.partition(".")[0] or str(m).startswith(method + ".")
+                for m in declared
+            ):
+                self.problem(
+                    f"{base}/required_fields/{index}",
+                    f"payment method {method!r} is not in capabilities.payment_methods",
+                )
             alternatives = []
-            for pointer in entry.split(" | "):
+            for pointer in pointers.split(" | "):
                 parts = tuple(
                     p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]
                 )
@@ -486,7 +498,7 @@ class Compiler:
                 if message is not None:
                     self.problem(f"{base}/required_fields/{index}", message)
                 alternatives.append(parts)
-            required.append((entry, tuple(alternatives)))
+            required.append((entry, tuple(alternatives), method or None))
         return FlowPlan(
             name=name,
             request=replace(

@@ -205,7 +205,9 @@ class FlowPlan:
     name: str
     request: RequestPlan
     #: (as written, alternatives): each alternative is the parts of one JSON pointer.
-    required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    #: (as written, its alternative paths, the payment method kind or kind.scheme it is
+    #: required for: None for every request).
+    required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...], str | None], ...]
     steps: tuple[StepPlan, ...]
     response: ResponsePlan
     #: Every request field path the flow's templates, `let`s and defaults mention (None: the

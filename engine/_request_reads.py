@@ -26,7 +26,7 @@ def mentioned_request_paths(sources: Any) -> frozenset[tuple[str, ...]] | None:
             for key, item in value.items():
                 if key == "required_fields" and isinstance(item, list):
                     for entry in item:  # JSON pointers: "/a/b | /c"
-                        for pointer in str(entry).split(" | "):
+                        for pointer in str(entry).rpartition(": ")[2].split(" | "):
                             found.add(tuple(filter(None, pointer.strip().split("/"))))
                     continue
                 walk(key)
