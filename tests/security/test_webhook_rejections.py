@@ -20,7 +20,8 @@ one `bad_signature`; such a token proves who sent the delivery, not what it says
 body still verifies, and the receiver de-duplicates by `event_id` (a test checks one is given).
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+signature: mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave checks a
+shared token first, tested with its connector). cybersource has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
@@ -285,8 +286,9 @@ SCHEMES: dict[str, Scheme] = {
 #: valid delivery the checks start from.
 TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_capture")}
 
-#: Specs whose events are confirmed by fetching the payment, not by a signature.
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay")
+#: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
+#: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
+CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay", "flutterwave")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -385,10 +387,10 @@ def test_every_spec_with_webhooks_is_covered() -> None:
         plan = load_connector(path.stem).plan
         if plan.webhooks is None:
             continue
-        if plan.webhooks.signature is not None:
-            signing.add(path.stem)
-        elif plan.webhooks.confirm_flow is not None:
+        if plan.webhooks.confirm_flow is not None:  # a token or signature first, maybe
             fetching.add(path.stem)
+        elif plan.webhooks.signature is not None:
+            signing.add(path.stem)
         else:
             unprotected.add(path.stem)
     assert signing == set(SCHEMES) | set(TOKENS)

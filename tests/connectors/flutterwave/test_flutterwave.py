@@ -22,13 +22,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from jsonschema import Draft202012Validator
 
-from engine import HttpResponse, load_connector
+from engine import Client, HttpResponse, WebhookError, load_connector
 
 from ..endpoints import Endpoints
 from ..scenarios import credentials_for, fixtures_of
@@ -332,3 +333,55 @@ def test_fixtures_have_the_documented_shapes(name: str, body: Any) -> None:
         return
     schema = REFUND if "amount_refunded" in data else CHARGE
     assert not _problems(schema, data), f"{name}: {_problems(schema, data)}"
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+DELIVERIES = fixtures_of("flutterwave", "deliveries")
+
+
+def _delivery_client(data: dict[str, Any], seen: list[httpx.Request]) -> Client:
+    def processor(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = SCENARIOS[data["get_response_from"]]["response"]
+        return httpx.Response(
+            answer["status"], headers=answer["headers"], content=json.dumps(answer["body"])
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(processor))
+    return Client("flutterwave", CREDENTIALS, http_client=http)
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERIES))
+def test_parse_event_alone_never_trusts_the_unsigned_body(name: str) -> None:
+    data = DELIVERIES[name]
+    with pytest.raises(WebhookError) as caught:
+        load_connector("flutterwave").parse_event(
+            data["body_text"].encode(), data["headers"], data["secret"]
+        )
+    assert caught.value.reason in ("unconfirmed", data["expect"].get("rejected"))
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERIES))
+def test_handle_event_checks_the_hash_then_confirms_by_verifying(name: str) -> None:
+    data = DELIVERIES[name]
+    expect = data["expect"]
+    seen: list[httpx.Request] = []
+    client = _delivery_client(data, seen)
+    body = data["body_text"].encode()
+    if "rejected" in expect:
+        with pytest.raises(WebhookError) as caught:
+            client.handle_event(body, data["headers"], data["secret"])
+        assert caught.value.reason == expect["rejected"]
+        assert data["secret"] not in str(caught.value)
+    else:
+        result = client.handle_event(body, data["headers"], data["secret"])
+        events = [event.to_dict() for event in result.events]
+        assert len(events) == len(expect["events"])
+        for event, wanted in zip(events, expect["events"], strict=True):
+            for field, value in wanted.items():
+                assert event[field] == value, f"{field}: {event[field]!r} != {value!r}"
+    assert [f"{r.method} {r.url.path}" for r in seen] == expect["requests"]
+    for request in seen:
+        assert request.url.host == "api.flutterwave.com"
+        assert request.headers["authorization"] == f"Bearer {CREDENTIALS['secret_key']}"
