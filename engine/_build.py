@@ -46,7 +46,7 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
         if not any(_present(request, parts) for parts in alternatives):
             first, _, others = written.partition(" | ")
             either = f" (or {others.replace(' | ', ' or ')})" if others else ""
-            where = f" with {scope}" if scope else ""
+            where = f" with payment method {scope!r}" if scope else ""
             raise InputError(first, f"is required by {plan.name} for {flow}{where}{either}")
     caps = plan.capabilities
     if isinstance(method, Mapping):

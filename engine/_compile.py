@@ -486,7 +486,7 @@ class Compiler:
             ):
                 self.problem(
                     f"{base}/required_fields/{index}",
-                    f"required for payment method {method!r}, which the spec does not accept",
+                    f"payment method {method!r} is not in capabilities.payment_methods",
                 )
             alternatives = []
             for pointer in entry.split(" | "):

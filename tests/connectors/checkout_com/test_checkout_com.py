@@ -290,3 +290,63 @@ def test_schema_rejects_broken_dispute_and_increment_bodies() -> None:
     assert _problems(dispute_id, "pay_ujzdegxdncf32epf3dhodzdoci")
     verify = json.loads(_build("verify_card_verified").body)
     assert verify["amount"] == 0 and verify["capture"] is False and "stored" not in verify["source"]
+
+
+# --- bank redirects ---------------------------------------------------------------------------
+
+
+def test_bank_redirect_sources() -> None:
+    def source(name: str) -> Any:
+        return json.loads(_build(name).body)["source"]
+
+    assert source("authorize_ideal_redirect") == {
+        "type": "ideal",
+        "bic": "INGBNL2A",
+        "description": "ORD50234E89",
+        "language": "nl",
+    }
+    assert source("authorize_bancontact_redirect") == {
+        "type": "bancontact",
+        "payment_country": "BE",
+        "account_holder_name": "Lotte Peeters",
+        "language": "nl",
+    }
+    # The description cut to EPS's 27 characters.
+    assert source("authorize_eps_redirect") == {
+        "type": "eps",
+        "purpose": "Mountain boots order ORD-EP",
+    }
+    assert source("authorize_przelewy24_redirect") == {
+        "type": "p24",
+        "payment_country": "PL",
+        "account_holder_name": "Jan Kowalski",
+        "account_holder_email": "jan.kowalski@example.com",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "pointer"),
+    [
+        ("authorize_ideal_without_issuer_refused", "/payment_method/bank_redirect/issuer"),
+        ("authorize_p24_without_email_refused", "/customer/email"),
+    ],
+)
+def test_bank_redirect_data_is_refused_before_sending(name: str, pointer: str) -> None:
+    from engine import InputError
+
+    with pytest.raises(InputError) as caught:
+        _build(name)
+    assert caught.value.pointer == pointer
+
+
+def test_schema_rejects_broken_bank_redirect_sources() -> None:
+    payment = SCHEMA["endpoints"]["POST /payments"]["body"]
+    body = json.loads(_build("authorize_ideal_redirect").body)
+    assert not _problems(payment, body)
+    no_bic = {**body, "source": {k: v for k, v in body["source"].items() if k != "bic"}}
+    assert _problems(payment, no_bic), "iDEAL needs its bic"
+    p24 = json.loads(_build("authorize_przelewy24_redirect").body)
+    wrong = {**p24, "source": {**p24["source"], "payment_country": "DE"}}
+    assert _problems(payment, wrong), "P24 is Polish only"
+    extra = {**p24, "source": {**p24["source"], "billing_address": {"country": "PL"}}}
+    assert _problems(payment, extra), "an undocumented source field must be rejected"
