@@ -112,7 +112,9 @@ CARD_DETAILS: dict[str, Any] = {
     "required": ["card_number", "expiry_month", "expiry_year", "cvn"],
 }
 EWALLETS = ["OVO", "DANA", "SHOPEEPAY", "GCASH", "GRABPAY", "PAYMAYA"]
-CARD_ON_FILE: dict[str, Any] = {"enum": ["RECURRING", "MERCHANT_UNSCHEDULED", "CUSTOMER_UNSCHEDULED"]}
+CARD_ON_FILE: dict[str, Any] = {
+    "enum": ["RECURRING", "MERCHANT_UNSCHEDULED", "CUSTOMER_UNSCHEDULED"]
+}
 #: Payments_API_PaymentTokenId: pt- and a UUID.
 PT_ID: dict[str, Any] = {
     "type": "string",
@@ -270,7 +272,13 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                 "description": {"type": "string", "minLength": 1, "maxLength": 1000},
                 "metadata": METADATA,
             },
-            "required": ["reference_id", "country", "currency", "channel_code", "channel_properties"],
+            "required": [
+                "reference_id",
+                "country",
+                "currency",
+                "channel_code",
+                "channel_properties",
+            ],
         },
     },
     "GET /v3/payment_requests/{payment_request_id}": {
@@ -694,6 +702,26 @@ PAY = ENDPOINTS["POST /v3/payment_requests"]["body"]
             lambda b: b["channel_properties"].pop("display_name"),
         ),
         ("an unknown channel", "authorize_qris", lambda b: b.update(channel_code="QR_CODE")),
+        (
+            "a card payment without its card",
+            "authorize_card_3ds_redirect",
+            lambda b: b["channel_properties"].pop("card_details"),
+        ),
+        (
+            "a token payment with card details too",
+            "charge_recurring_token_succeeded",
+            lambda b: b["channel_properties"].update(card_details={"card_number": "4000"}),
+        ),
+        (
+            "a token that is not a pt- id",
+            "charge_recurring_token_succeeded",
+            lambda b: b.update(payment_token_id="tok_123"),
+        ),
+        (
+            "an unknown card-on-file type",
+            "charge_recurring_token_succeeded",
+            lambda b: b["channel_properties"].update(card_on_file_type="UNSCHEDULED"),
+        ),
     ],
 )
 def test_the_payment_request_schema_rejects_broken_bodies(
@@ -704,6 +732,27 @@ def test_the_payment_request_schema_rejects_broken_bodies(
     broken = copy.deepcopy(body)
     edit(broken)
     assert _problems(PAY, broken), label
+
+
+def test_setup_saves_the_card_as_a_token_and_charge_pays_with_it() -> None:
+    token = ENDPOINTS["POST /v3/payment_tokens"]["body"]
+    saved = _body("setup_recurring_card_active")
+    assert (
+        saved["channel_code"] == "CARDS" and "type" not in saved and "request_amount" not in saved
+    )
+    assert saved["channel_properties"]["card_on_file_type"] == "MERCHANT_UNSCHEDULED"
+    assert saved["channel_properties"]["card_details"]["expiry_month"] == "09"
+    assert _problems(token, saved) == []
+    broken = copy.deepcopy(saved)
+    broken["channel_properties"].pop("card_details")
+    assert _problems(token, broken)  # Create_Payment_Token_Cards needs the card
+    assert _problems(token, {**saved, "request_amount": 0})  # a token is no payment
+    charged = _body("charge_recurring_token_succeeded")
+    assert (
+        charged["payment_token_id"]
+        == SCENARIOS["charge_recurring_token_succeeded"]["request"]["mandate_id"]
+    )
+    assert _body("charge_recurring_400_invalid_token")["capture_method"] == "MANUAL"
 
 
 def test_the_refund_and_capture_schemas_reject_broken_bodies() -> None:
