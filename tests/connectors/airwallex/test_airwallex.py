@@ -344,7 +344,9 @@ DISPUTE: dict[str, Any] = {
         "merchant_order_id": {"type": "string"},
         "amount": {"type": "number"},
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "stage": {"enum": ["RFI", "PRE_CHARGEBACK", "CHARGEBACK", "PRE_ARBITRATION", "ARBITRATION"]},
+        "stage": {
+            "enum": ["RFI", "PRE_CHARGEBACK", "CHARGEBACK", "PRE_ARBITRATION", "ARBITRATION"]
+        },
         "status": {"type": "string", "pattern": "^[A-Z_]+$"},
         "reason": {
             "type": "object",
