@@ -128,9 +128,7 @@ CONTEXTS: dict[str, Context] = {
     "acknowledgement": Context(
         "`webhooks.acknowledge.let` and `webhooks.acknowledge.body`",
         (
-            Variable(
-                "item", "any", "the decoded delivery (the whole body, however many events)"
-            ),
+            Variable("item", "any", "the decoded delivery (the whole body, however many events)"),
             Variable("headers", "any", "the delivery's headers, names in lower case"),
             Variable(
                 "events",

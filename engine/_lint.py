@@ -214,7 +214,7 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
         if key in spec.data:
             yield from walk(spec.data[key], f"/{key}")
     webhooks = spec.data.get("webhooks")
-    for key, value in (webhooks.items() if isinstance(webhooks, Mapping) else ()):
+    for key, value in webhooks.items() if isinstance(webhooks, Mapping) else ():
         if key != "acknowledge":
             yield from walk(value, f"/webhooks/{escape_pointer_token(key)}")
 

@@ -156,7 +156,9 @@ def parse_event(
     if webhooks.acknowledge is not None:
         ack = webhooks.acknowledge
         status, content_type = ack.status, ack.content_type
-        answer, revealed = _acknowledgement(plan, ack, document, lowered, events, credentials, clock)
+        answer, revealed = _acknowledgement(
+            plan, ack, document, lowered, events, credentials, clock
+        )
         hidden += revealed
     result = WebhookResult(
         events=tuple(events),

@@ -1,7 +1,8 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
 authorize_net, braintree, cashfree, checkout_com, dlocal, global_payments, gocardless, komoju,
-mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe, trustly and worldline. Starting from
-a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe, trustly and worldline.
+Starting from a real, valid delivery fixture of that processor, each attack is rejected with its
+own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;

@@ -321,9 +321,11 @@ def _trustly_signature(method: str, call_uuid: str, data: Any) -> str:
 
 def _trustly_public_pem() -> str:
     key = serialization.load_pem_private_key(TRUSTLY_TEST_KEY, password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _parse(data: dict[str, Any], credentials: dict[str, str] | None = None) -> Any:
