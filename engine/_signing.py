@@ -110,7 +110,11 @@ def rsa_signature_matches(
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-    hashers = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512}
+    hashers: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+        "sha1": hashes.SHA1,
+        "sha256": hashes.SHA256,
+        "sha512": hashes.SHA512,
+    }
     assert isinstance(key, rsa.RSAPublicKey)
     try:
         text = "".join(given.split())  # base64 wrapped over lines reads the same
