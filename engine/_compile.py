@@ -3,6 +3,7 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -10,6 +11,7 @@ from typing import Any
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
+from ._clock import reads_clock
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
@@ -17,6 +19,7 @@ from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, element_shape
 from ._plan import (
+    AcknowledgePlan,
     Bindings,
     Capabilities,
     ConnectorPlan,
@@ -754,8 +757,30 @@ class Compiler:
                 (name, self.extract(expr, f"{base}/event/fields/{name}", item_roots))
                 for name, expr in event.get("fields", {}).items()
             ),
-            acknowledge=raw.get("acknowledge"),
+            acknowledge=self.acknowledge(raw["acknowledge"]) if "acknowledge" in raw else None,
             bindings=bindings,
+        )
+
+    def acknowledge(self, raw: Mapping[str, Any]) -> AcknowledgePlan:
+        """`webhooks.acknowledge`: a fixed answer, or `let` + `body` templates rendered per
+        delivery in the `acknowledgement` context (they may read secret credentials)."""
+        base = "/webhooks/acknowledge"
+        roots = dict(self.roots("acknowledgement"))
+        bindings = self.bindings([(raw.get("let"), f"{base}/let")], roots)
+        body = self.value(raw.get("body", ""), f"{base}/body", roots)
+        text = repr({k: raw[k] for k in ("let", "body") if k in raw})
+        read = tuple(
+            name
+            for name in self.credential_names
+            if re.search(r"credentials\s*(?:\.\s*|\[\s*['\"])" + re.escape(name) + r"\b", text)
+        )
+        return AcknowledgePlan(
+            status=int(raw.get("status", 200)),
+            content_type=str(raw.get("content_type", "text/plain")),
+            body=body,
+            bindings=bindings,
+            credentials=read,
+            clock=reads_clock({k: raw[k] for k in ("let", "body") if k in raw}),
         )
 
     def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
@@ -777,6 +802,12 @@ class Compiler:
             self.problem(
                 f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
             )
+        if scheme == "rsa" and signature.get("key_encoding", "utf8") != "utf8":
+            self.problem(
+                f"{base}/key_encoding", "an RSA signature takes the public key as PEM text: utf8"
+            )
+        if scheme == "rsa" and signature.get("output") not in (None, "base64", "hex"):
+            self.problem(f"{base}/output", "an RSA signature is written base64 or hex")
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),

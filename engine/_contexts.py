@@ -125,6 +125,25 @@ CONTEXTS: dict[str, Context] = {
         ),
     ),
     "signature_key": Context("`webhooks.signature.parse.signature_key`", (_SETTINGS,)),
+    "acknowledgement": Context(
+        "`webhooks.acknowledge.let` and `webhooks.acknowledge.body`",
+        (
+            Variable("item", "any", "the decoded delivery (the whole body, however many events)"),
+            Variable("headers", "any", "the delivery's headers, names in lower case"),
+            Variable(
+                "events",
+                "any",
+                "the delivery's verified unified events, as `parse_event` returns them",
+            ),
+            Variable(
+                "credentials",
+                "credentials",
+                "every credential, secret or not (a signing key): the answer is scrubbed of "
+                "every secret, and a render error shows none",
+            ),
+            *_CLOCK,
+        ),
+    ),
 }
 
 #: How a variable's paths are checked, by its `holds` kind (the compiler has a shape per kind).

@@ -246,6 +246,22 @@ class SignaturePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class AcknowledgePlan:
+    """What the receiver answers the processor: fixed, or rendered per delivery (`body` and
+    `let` templates in the `acknowledgement` context, e.g. a signed JSON-RPC response)."""
+
+    status: int
+    content_type: str
+    #: The body's Render: text, or data written as compact JSON.
+    body: Render
+    bindings: Bindings = ()
+    #: Whether a template reads a credential (the delivery then needs the credentials), and
+    #: the clock (a per-delivery time or nonce).
+    credentials: tuple[str, ...] = ()
+    clock: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookPlan:
     signature: SignaturePlan | None
     decode: str
@@ -255,7 +271,7 @@ class WebhookPlan:
     event_id: Extract | None
     event_map: Mapping[str, Rule]
     fields: tuple[tuple[str, Extract], ...]
-    acknowledge: Mapping[str, Any] | None
+    acknowledge: AcknowledgePlan | None
     #: `event.let`: names computed once per event item.
     bindings: Bindings = ()
 
