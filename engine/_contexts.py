@@ -82,7 +82,11 @@ CONTEXTS: dict[str, Context] = {
             _REQUEST,
             Variable("amount", "any", "the request's amount written in `amounts.format`"),
             Variable("minor_amount", "any", "the amount in the processor's minor units"),
-            Variable("exponent", "any", "the processor's exponent for the request's currency"),
+            Variable(
+                "exponent",
+                "any",
+                "the processor's exponent for the request's currency (also without an amount)",
+            ),
             Variable(
                 "total_amount",
                 "any",
