@@ -83,83 +83,24 @@ class ExtractionSyntaxError(ValueError):
 
 @functools.lru_cache(maxsize=4096)
 def compile_jmespath(source: str) -> Callable[[Any], Any]:
-    """A JMESPath expression → a search function. A plain field path (`a.b.c`, the common case)
-    becomes a direct lookup with JMESPath's semantics (a field of a non-object is null)."""
+    """A JMESPath expression → a search function: compiled to Python closures with the bounded
+    interpreter's semantics and budget (engine._jmes_compile), or, for the node kinds that
+    compiler leaves alone, the bounded interpreter itself (engine._extraction)."""
     import jmespath  # imported on first use (a bundled spec compiles its flows lazily)
     from jmespath.exceptions import JMESPathError
+
+    from ._jmes_compile import compile_search
 
     try:
         expression = jmespath.compile(source)
     except JMESPathError as exc:
         raise ExtractionSyntaxError(str(exc)) from None
-    names = _field_chain(expression.parsed)
-    if names is not None:
-        return _lookup(names)
-    alternatives = _or_chains(expression.parsed)
-    if alternatives is not None:
-        # `a.b || c.d`: the first alternative JMESPath deems true (its `||` semantics), by
-        # direct lookups; like a single path, it builds nothing, so it needs no budget.
-        lookups = tuple(_lookup(chain) for chain in alternatives)
-
-        def first(document: Any) -> Any:
-            value = None
-            for lookup in lookups:
-                value = lookup(document)
-                if not _jmespath_false(value):
-                    return value
-            return value
-
-        return first
+    compiled = compile_search(expression.parsed)
+    if compiled is not None:
+        return compiled
     from ._extraction import bounded_search
 
     return bounded_search(expression)
-
-
-def _lookup(names: tuple[str, ...]) -> Callable[[Any], Any]:
-    def lookup(document: Any) -> Any:
-        for name in names:
-            if not isinstance(document, dict):
-                return None
-            document = document.get(name)
-        return document
-
-    return lookup
-
-
-def _jmespath_false(value: Any) -> bool:
-    """JMESPath's false values (jmespath.visitor._is_false): 0 is true."""
-    return value in ("", [], {}) or value is None or value is False
-
-
-def _or_chains(node: Mapping[str, Any]) -> tuple[tuple[str, ...], ...] | None:
-    """The field paths of `a.b || c || d.e` (left to right), or None for any other form."""
-    if node.get("type") != "or_expression":
-        return None
-    chains: list[tuple[str, ...]] = []
-    for child in node["children"]:
-        names = _field_chain(child)
-        if names is not None:
-            chains.append(names)
-            continue
-        nested = _or_chains(child)
-        if nested is None:
-            return None
-        chains.extend(nested)
-    return tuple(chains)
-
-
-def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
-    if node.get("type") == "field":
-        return (node["value"],)
-    if node.get("type") != "subexpression":
-        return None
-    names: list[str] = []
-    for child in node["children"]:
-        chain = _field_chain(child)
-        if chain is None:
-            return None
-        names.extend(chain)
-    return tuple(names)
 
 
 def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:

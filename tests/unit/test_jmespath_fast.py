@@ -1,5 +1,7 @@
-"""Plain JMESPath field paths (and `||` between them) use direct lookups: they must agree with
-jmespath itself."""
+"""JMESPath expressions are compiled to closures (engine._jmes_compile): plain field paths and
+`||` between them without a budget, the rest under the bounded interpreter's budget; only an
+`&expression` argument is left to that interpreter. All must agree with jmespath itself
+(tests/property/test_jmes_compile.py runs every bundled spec's expressions)."""
 
 from __future__ import annotations
 
@@ -58,8 +60,16 @@ def test_alternative_paths_agree_with_jmespath(expression: str, document: Any) -
 @pytest.mark.parametrize(
     "expression", ["a[0].b", "a || b[0]", "a && b", "length(a)", "a.b | c", "a[?b]"]
 )
-def test_other_expressions_are_left_to_jmespath(expression: str) -> None:
+def test_other_expressions_are_compiled_too(expression: str) -> None:
     search = compile_jmespath(expression)
     document = {"a": [{"b": 1}], "b": 2, "c": 3}
+    assert search(document) == jmespath.search(expression, document)
+    assert not search.__qualname__.startswith("bounded_search")
+
+
+@pytest.mark.parametrize("expression", ["sort_by(a, &b)", "max_by(a, &b).b", "map(&b, a)"])
+def test_an_expression_argument_is_left_to_the_bounded_interpreter(expression: str) -> None:
+    search = compile_jmespath(expression)
+    document = {"a": [{"b": 2}, {"b": 1}]}
     assert search(document) == jmespath.search(expression, document)
     assert search.__qualname__.startswith("bounded_search")  # jmespath, under a budget
