@@ -67,6 +67,9 @@ def from_major(value: Any, digits: int) -> int:
     return -minor if sign else minor
 
 
+#: Integers below this in size are amounts from_major(value, 0) takes as they are.
+_WHOLE_LIMIT = 10**_MAX_MAJOR_DIGITS
+
 AmountFormatter = Callable[[int, str], Any]
 
 
@@ -164,6 +167,8 @@ def amount_parser(
                 if currency is None:
                     return None
                 minor = from_major(value, exponent(currency, overrides))
+            elif type(value) is int and -_WHOLE_LIMIT < value < _WHOLE_LIMIT:
+                minor = value  # what from_major(value, 0) gives an integer, without a Decimal
             else:
                 minor = from_major(value, 0)  # minor units: a fraction is refused, not truncated
             if not overrides:

@@ -18,10 +18,11 @@ jmespath's own: its comparison, truth and function tables are used, not re-imple
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from numbers import Number
 from typing import Any
 
 from jmespath import functions
-from jmespath.visitor import TreeInterpreter, _is_actual_number, _is_comparable
+from jmespath.visitor import TreeInterpreter
 
 from ._budget import (
     GROWTH,
@@ -87,6 +88,16 @@ def _is_false(value: Any) -> bool:
     if kind is int or kind is float or kind is bool:
         return False
     return value in _FALSE_VALUES
+
+
+def _is_actual_number(value: Any) -> bool:
+    """jmespath.visitor._is_actual_number: a number, and not a bool."""
+    return not isinstance(value, bool) and isinstance(value, Number)
+
+
+def _is_comparable(value: Any) -> bool:
+    """jmespath.visitor._is_comparable: what the ordering operators compare (else null)."""
+    return _is_actual_number(value) or isinstance(value, str)
 
 
 def _kinds(node: Mapping[str, Any], found: list[str]) -> list[str]:
