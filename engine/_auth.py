@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._plan import AuthPlan, Render, TokenPlan
+from ._clock import clock_values, reads_clock
+from ._plan import AuthPlan, Bindings, Render, TokenPlan, bind
 from ._signing import decode_key, hmac_signature
 
 #: compile.value(raw, pointer) → Render, supplied by the compiler (it knows the context roots).
@@ -29,6 +31,12 @@ class AuthCompiler:
     value: CompileValue
     with_token: CompileValue
     search: CompileSearch
+    #: Scheme `signed`: its `let` names (added to the two signing contexts), its body fields,
+    #: its headers (which also see the body text), and the credentials that are secrets.
+    signing_let: Callable[[Mapping[str, Any], str], Bindings]
+    signing: CompileValue
+    signing_headers: CompileValue
+    secret_names: frozenset[str]
 
 
 def _none(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
@@ -186,6 +194,81 @@ def _http_signature(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
     return AuthPlan("http_signature", None, None, (), names, sign=sign)
 
 
+def _signed(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
+    """A signature over the exact request: `let` names computed once per request, body
+    `fields` that see the body as built (`data`), and `headers` that see the body text sent."""
+    bindings = compile.signing_let(auth.get("let", {}), "/auth/let")
+    fields = compile.signing(auth["fields"], "/auth/fields") if "fields" in auth else None
+    header_templates = auth.get("headers", {})
+    headers = compile.signing_headers(header_templates, "/auth/headers")
+    secret_reader = _secret_reader(compile.secret_names, auth.get("let", {}))
+    sensitive = frozenset(
+        name.lower() for name, raw in header_templates.items() if secret_reader(raw)
+    )
+    secret_fields = frozenset(
+        name for name, raw in (auth.get("fields") or {}).items() if secret_reader(raw)
+    )
+
+    def prepare(context: dict[str, Any], method: str, url: str, now: float) -> None:
+        parts = urlsplit(url)
+        context.update(clock_values(now))
+        context["method"] = method.upper()
+        context["path"] = parts.path + (f"?{parts.query}" if parts.query else "")
+        context["host"] = parts.netloc
+        context["url"] = url
+        bind(bindings, context)
+
+    def sign(
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        body: bytes | None,
+        context: Mapping[str, Any],
+        now: float,
+    ) -> dict[str, str]:
+        text = body.decode("utf-8") if body else ""
+        rendered = headers({**context, "body": text, "headers": dict(sent)}) or {}
+        return {str(k): _header_text(v) for k, v in rendered.items()}
+
+    return AuthPlan(
+        "signed",
+        None,
+        fields,
+        split_pointer(str(auth.get("pointer", ""))),
+        sensitive,
+        sign=sign,
+        prepare=prepare,
+        secret_fields=secret_fields,
+    )
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_SECRET_READ = r"credentials\s*(?:\.\s*|\[\s*['\"])"  # noqa: S105 (a pattern, not a password)
+
+
+def _secret_reader(secrets: frozenset[str], lets: Mapping[str, Any]) -> Callable[[Any], bool]:
+    """Whether a raw template reads a secret credential, directly or through `let` names that
+    do (in order): what it renders is derived from a secret, so it is scrubbed and redacted."""
+    words = [re.escape(name) for name in secrets]
+    tainted: list[str] = []
+
+    def reads(raw: Any) -> bool:
+        text = repr(raw)
+        if words and re.search(_SECRET_READ + "(?:" + "|".join(words) + r")\b", text):
+            return True
+        return any(re.search(rf"\b{re.escape(name)}\b", text) for name in tainted)
+
+    for name, raw in lets.items():
+        if reads(raw):
+            tainted.append(str(name))
+    return reads
+
+
 def _body(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
     fields = compile.value(auth["fields"], "/auth/fields")
     return AuthPlan("body", None, fields, split_pointer(str(auth.get("pointer", ""))), frozenset())
@@ -221,11 +304,29 @@ AUTH_SCHEMES: Mapping[str, tuple[Callable[[Mapping[str, Any], AuthCompiler], Aut
         "Credentials in the body: `fields` (templates) are placed first in the object at "
         "`pointer`.",
     ),
+    "signed": (
+        _signed,
+        "A signature computed from the exact request sent: `let` names computed once per "
+        "request, body `fields` placed first at `pointer` (they see the body as built, "
+        "`data`), and `headers` (they also see the exact body text, `body`). Templates read "
+        "every credential, the request's `method`, `path`, `host` and `url`, and the "
+        "per-request `timestamp`, `timestamp_ms`, `iso_time`, `http_date`, `nonce` and `uuid`; "
+        "the `hmac`, `digest`, `rsa_sign` and `utc_time` filters do the cryptography. A header "
+        "or field that reads a secret is redacted from echoes and scrubbed from transcripts.",
+    ),
 }
 
 
 def compile_auth(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
-    return AUTH_SCHEMES[auth["scheme"]][0](auth, compile)
+    plan = AUTH_SCHEMES[auth["scheme"]][0](auth, compile)
+    if plan.prepare is None and reads_clock(auth):
+        # Any other scheme whose templates read a per-request value (a nonce in a header).
+        return replace(plan, prepare=_clock_only)
+    return plan
+
+
+def _clock_only(context: dict[str, Any], method: str, url: str, now: float) -> None:
+    context.update(clock_values(now))
 
 
 def split_pointer(pointer: str) -> tuple[str, ...]:
@@ -233,13 +334,18 @@ def split_pointer(pointer: str) -> tuple[str, ...]:
 
 
 def apply_body_auth(
-    plan: AuthPlan, context: Mapping[str, Any], body: Any, pointer: tuple[str, ...] | None = None
+    plan: AuthPlan,
+    context: Mapping[str, Any],
+    body: Any,
+    pointer: tuple[str, ...] | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Place the auth fields first in the body object at `pointer` (a request's own
-    `auth_pointer`), else at the scheme's."""
+    """Place the auth fields (rendered here unless given) first in the body object at
+    `pointer` (a request's own `auth_pointer`), else at the scheme's."""
     if plan.body_fields is None:
         return body
-    fields = plan.body_fields(context) or {}
+    if fields is None:
+        fields = plan.body_fields(context) or {}
     root: dict[str, Any] = dict(body) if isinstance(body, Mapping) else {}
     where = plan.body_pointer if pointer is None else pointer
     if not where:

@@ -240,6 +240,9 @@ def build_request(
             f"{plan.id} authenticates with an access token: pass access_token "
             "(Client obtains and caches one)"
         )
+    clock = time.time() if now is None else now
+    if plan.auth.prepare is not None:  # per-request values; a signing scheme's request parts
+        plan.auth.prepare(auth_context, http.method, url, clock)
     derived: list[str] = []  # what the auth scheme made of the secrets: the scrubber learns it
     if plan.auth.headers is not None:
         added = plan.auth.headers(auth_context) or {}
@@ -250,9 +253,13 @@ def build_request(
     if http.encode is not None:
         body = http.body(context) if http.body is not None else {}
         rendered = {"path": path, "query": query, "headers": templated, "body": body}
-        body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer)
         if plan.auth.body_fields is not None:
-            derived += _leaves(plan.auth.body_fields(auth_context))
+            auth_context["data"] = body
+            fields = plan.auth.body_fields(auth_context) or {}
+            secret = plan.auth.secret_fields
+            derived += _leaves({k: v for k, v in fields.items() if secret is None or k in secret})
+            body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer, fields)
+        auth_context["data"] = body
         try:
             body_bytes = http.encode(body if body is not None else {})
         except RenderError as exc:  # the encoding cannot carry a value (XML: control characters)
@@ -269,7 +276,6 @@ def build_request(
     else:
         rendered = {"path": path, "query": query, "headers": templated, "body": None}
     if plan.auth.sign is not None:
-        clock = time.time() if now is None else now
         try:
             signed = plan.auth.sign(http.method, url, headers, body_bytes, auth_context, clock)
         except KeyDecodeError as exc:  # a secret the spec's pattern allows, not its encoding

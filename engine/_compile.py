@@ -12,10 +12,10 @@ from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
-from ._errors import Problem, SpecError
+from ._errors import Problem, RenderError, SpecError
 from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
-from ._paths import ANY, Shape, check_path
+from ._paths import ANY, Shape, check_path, element_shape
 from ._plan import (
     Bindings,
     Capabilities,
@@ -64,11 +64,21 @@ Roots = Mapping[str, Shape]
 
 #: The key that guards a whole mapping (spec v2): `$if: <condition>` omits the subtree when false.
 GUARD = "$if"
+#: The keys of a repeated subtree (spec v2): `$each: <list expression>`, `$as: <name>`, `$item`.
+EACH, EACH_AS, EACH_ITEM = "$each", "$as", "$item"
 
 #: Names a `let` may not take: every variable some template context has (engine._contexts),
 #: the auth schemes' `access_token`, and `let` itself.
 RESERVED_NAMES = frozenset(
-    {v.name for context in CONTEXTS.values() for v in context.variables} | {"access_token", "let"}
+    {
+        v.name
+        for name, context in CONTEXTS.items()
+        # The auth section's own names (a nonce, the body text) bind only there: a signing
+        # `let` is checked against its context's roots, which hold them.
+        if not name.startswith(("auth", "signing"))
+        for v in context.variables
+    }
+    | {"access_token", "let"}
 )
 
 
@@ -173,6 +183,8 @@ class Compiler:
                 for i, item in enumerate(raw)
             )
             return _omit_nulls_list(items), frozenset()  # a list is never omitted
+        if EACH in raw:
+            return self._each(raw, pointer, roots), frozenset()
         if GUARD in raw:
             return self._guarded(raw, pointer, roots), frozenset()
         members = []
@@ -215,6 +227,66 @@ class Compiler:
 
         def render(context: Mapping[str, Any]) -> Any:
             return mapping(context) if test(context) else None
+
+        return render
+
+    def auth_compiler(self) -> AuthCompiler:
+        """What an auth scheme compiles its templates with: the auth contexts' roots, and the
+        signing contexts', which the scheme's `let` names join."""
+        auth_roots, token_roots = self.roots("auth"), self.roots("auth_with_token")
+        signing_roots, header_roots = self.roots("signing"), self.roots("signing_headers")
+
+        def signing_let(raw: Mapping[str, Any], pointer: str) -> Bindings:
+            # Computed before the body exists: they read the fields' context, and may not
+            # take the names only the headers have (`body`, `headers`) either.
+            bindings = self.bindings([(raw, pointer)], signing_roots)
+            for name, _ in bindings:
+                header_roots[name] = ANY
+            return bindings
+
+        return AuthCompiler(
+            value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
+            with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
+            search=self.search,
+            signing_let=signing_let,
+            signing=lambda raw, ptr: self.value(raw, ptr, signing_roots),
+            signing_headers=lambda raw, ptr: self.value(raw, ptr, header_roots),
+            secret_names=self.secret_names,
+        )
+
+    def _each(self, raw: Mapping[str, Any], pointer: str, roots: Roots) -> Render:
+        """`$each`: one `$item` per element of a list (the element named `$as`, default
+        `each`); a null, absent or empty list, or one whose items are all null, is omitted."""
+        for key in raw:
+            if key not in (EACH, EACH_AS, EACH_ITEM):
+                at = f"{pointer}/{escape_pointer_token(key)}"
+                self.problem(at, f"a $each mapping takes only $each, $as and $item, not {key!r}")
+        if EACH_ITEM not in raw:
+            self.problem(pointer, "a $each mapping needs $item (the template of one element)")
+            return _constant(None)
+        at = f"{pointer}/{escape_pointer_token(EACH)}"
+        source = self.template("{{ " + str(raw[EACH]) + " }}", at, roots)
+        name = str(raw.get(EACH_AS, "each"))
+        if name in roots or name in RESERVED_NAMES or not name.isidentifier():
+            where = f"{pointer}/{escape_pointer_token(EACH_AS)}"
+            self.problem(where, f"$as name {name!r} shadows a template root or is not a name")
+        element = element_shape(str(raw[EACH]), roots)
+        item_pointer = f"{pointer}/{escape_pointer_token(EACH_ITEM)}"
+        item = self.value(raw[EACH_ITEM], item_pointer, {**roots, name: element})
+        items = source.render if source else _constant(None)
+
+        def render(context: Mapping[str, Any]) -> Any:
+            elements = items(context)
+            if elements is None:
+                return None
+            if not isinstance(elements, list | tuple):
+                raise RenderError(at, f"$each needs a list, not {type(elements).__name__}")
+            out = []
+            for value in elements:
+                rendered = item({**context, name: value})
+                if rendered is not None:
+                    out.append(rendered)
+            return out or None
 
         return render
 
@@ -320,20 +392,7 @@ class Compiler:
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
-        auth_roots = self.roots("auth")
-        token_roots = self.roots("auth_with_token")
-        auth = (
-            compile_auth(
-                data["auth"],
-                AuthCompiler(
-                    value=lambda raw, ptr: self.value(raw, ptr, auth_roots),
-                    with_token=lambda raw, ptr: self.value(raw, ptr, token_roots),
-                    search=self.search,
-                ),
-            )
-            if "auth" in data
-            else None
-        )
+        auth = compile_auth(data["auth"], self.auth_compiler()) if "auth" in data else None
         flows: Mapping[str, FlowPlan]
         if lazy_flows:
             flows = LazyFlows(tuple(data.get("flows", {})), partial(_compile_flow, self.spec))

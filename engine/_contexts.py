@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from ._clock import CLOCK_VALUES
 from ._paths import ANY, Shape, closed_object
 from ._requests import request_schema
 
@@ -35,19 +36,44 @@ _STEPS = Variable(
 )
 _HEADERS = Variable("headers", "any", "the response's headers, names in lower case")
 _ITEM = Variable("item", "any", "one event of the delivery (the decoded body, or one of `items`)")
+_ALL_CREDENTIALS = Variable("credentials", "credentials", "every credential, secret or not")
+_CLOCK = tuple(Variable(name, "any", text) for name, text in CLOCK_VALUES.items())
+_SIGNED = (
+    _ALL_CREDENTIALS,
+    Variable("request", "any", "the unified request of the flow"),
+    Variable("method", "any", "the HTTP method, upper case"),
+    Variable("path", "any", "the URL path with `?query` as sent"),
+    Variable("host", "any", "the URL's host (and port, when not the default)"),
+    Variable("url", "any", "the whole URL"),
+    *_CLOCK,
+)
 
 #: Every template context: name → where its templates are written and what they can read.
 CONTEXTS: dict[str, Context] = {
     "environment": Context("`environments.*`", (_SETTINGS,)),
-    "auth": Context(
-        "`auth` (and its token request)",
-        (Variable("credentials", "credentials", "every credential, secret or not"),),
-    ),
+    "auth": Context("`auth` (and its token request)", (_ALL_CREDENTIALS, *_CLOCK)),
     "auth_with_token": Context(
         "`auth` templates sent with a token (the token scheme's headers)",
         (
-            Variable("credentials", "credentials", "every credential, secret or not"),
+            _ALL_CREDENTIALS,
             Variable("access_token", "any", "the token the token request returned"),
+            *_CLOCK,
+        ),
+    ),
+    "signing": Context(
+        "`auth.let` and `auth.fields` of scheme `signed`",
+        (
+            *_SIGNED,
+            Variable("data", "any", "the request body as built, before the auth fields"),
+        ),
+    ),
+    "signing_headers": Context(
+        "`auth.headers` of scheme `signed`",
+        (
+            *_SIGNED,
+            Variable("data", "any", "the request body as built, auth fields included"),
+            Variable("body", "any", "the exact body text sent (empty when there is none)"),
+            Variable("headers", "any", "the request's headers so far, by name as written"),
         ),
     ),
     "flow_request": Context(

@@ -121,6 +121,11 @@ Version 2 adds these to version 1 (a version-1 spec still loads unchanged):
 
 - **Conditional subtrees**: a mapping with a `$if: <Jinja condition>` key is omitted whole when
   the condition is false, so a guard is written once for a whole address instead of per field.
+- **Repeated subtrees**: a mapping `{$each: <list expression>, $as: <name>, $item: <template>}`
+  renders `$item` once per element of the list (line items), the element read as `<name>`
+  (default `each`) beside every other root; items that render to null are dropped, and a null,
+  absent or empty list omits the key. Over a plain path (`request.line_items`) the element's
+  fields are checked against the list's schema like any other path.
 - **Named values**: `let:` (in `defaults`, a flow, a `response`, or `webhooks.event`) names values
   computed once, in order, each able to read the ones before; later templates read them as
   roots (`{{ card.number }}`). A name may not shadow a root, and reading a name before it is

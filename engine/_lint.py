@@ -403,7 +403,8 @@ def no_float_money(spec: LoadedSpec) -> Iterator[Problem]:
     exact amount (0.1 + 0.2 != 0.3); `| decimal` compares and computes exactly."""
     for section in ("defaults", "flows", "webhooks"):
         for pointer, text in _strings(spec.data.get(section), f"/{section}"):
-            jinja = "{{" in text or "{%" in text or pointer.rsplit("/", 1)[-1] in ("if", "$if")
+            key = pointer.rsplit("/", 1)[-1]
+            jinja = "{{" in text or "{%" in text or key in ("if", "$if", "$each")
             if jinja and _FLOAT.search(text) and _MONEY_WORDS.search(text):
                 yield spec.source.problem(
                     pointer,

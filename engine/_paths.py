@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,32 @@ def check_path(path: VariablePath, roots: Mapping[str, Shape]) -> str | None:
             return f"{'.'.join(walked)} has no field {segment!r}{hint}"
         walked.append(segment)
     return None
+
+
+_DOTTED = re.compile(r"\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)\s*")
+
+
+def element_shape(expression: str, roots: Mapping[str, Shape]) -> Shape:
+    """The shape of one element of the list `expression` names, when it is a plain dotted
+    path whose schema says (`request.line_items` → a line item); else anything."""
+    match = _DOTTED.fullmatch(expression)
+    if match is None or match.group(1) not in roots:
+        return ANY
+    shape = roots[match.group(1)]
+    schema, base = shape.schema, shape.base
+    for segment in [s for s in match.group(2).split(".") if s]:
+        if schema is None:
+            return ANY
+        schema, base = _deref(schema, base)
+        properties = _properties(schema, base)
+        if segment not in properties:
+            return ANY
+        schema = properties[segment]
+    if schema is None:
+        return ANY
+    schema, base = _deref(schema, base)
+    items = schema.get("items")
+    return Shape(items, base) if isinstance(items, Mapping) else ANY
 
 
 def _deref(schema: Mapping[str, Any], base: str) -> tuple[Mapping[str, Any], str]:

@@ -68,6 +68,10 @@ Sign = Callable[
 ]
 
 
+#: (auth context, method, url, now) → None: fills the context in place.
+Prepare = Callable[[dict[str, Any], str, str, float], None]
+
+
 @dataclass(frozen=True, slots=True)
 class TokenPlan:
     """How to obtain an access token: the login request (its templates see `credentials`),
@@ -100,6 +104,12 @@ class AuthPlan:
     header_names: frozenset[str]
     token: TokenPlan | None = None
     sign: Sign | None = None
+    #: Adds the per-request values (engine._clock) and, for scheme `signed`, the request's
+    #: method, path, host and url and the `let` names to the auth context: (context, method,
+    #: url, now). None when no auth template reads them.
+    prepare: Prepare | None = None
+    #: Of `body_fields`, the keys derived from a secret (scrubbed from transcripts); None: all.
+    secret_fields: frozenset[str] | None = None
 
 
 #: `let` bindings (spec v2): (name, its Render), computed in order; each sees the ones before.

@@ -39,6 +39,7 @@ from ._sandbox import (
     charged_output,
     text_limit,
 )
+from ._signing_filters import SIGNING_FILTERS
 
 
 class OptionalUndefined(ChainableUndefined):
@@ -243,6 +244,7 @@ FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         "`request.idempotency_key | derive_key('order')`: a step's own idempotency key, the "
         "same for the same call key and purpose (a retry resends it), UUID-shaped.",
     ),
+    **SIGNING_FILTERS,
 }
 
 

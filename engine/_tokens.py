@@ -252,7 +252,9 @@ def build_token_request(
     `check_credential_patterns=False` lets placeholders stand for the credentials (a render)."""
     token = _token_plan(plan)
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
-    context = {"credentials": resolved.values}
+    context: dict[str, Any] = {"credentials": resolved.values}
+    if plan.auth.prepare is not None:  # a login that reads a nonce or the time
+        plan.auth.prepare(context, token.method, "", time.time())
     rendered = token.headers(context) or {}
     headers = {str(k): str(v) for k, v in rendered.items() if v is not None}  # null: omitted
     body: bytes | None = None
