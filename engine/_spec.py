@@ -13,6 +13,7 @@ from ._load import LoadedSpec, load_spec_file, load_spec_text, read_spec_file
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
+from ._spec_cache import cached_spec
 from ._tables import expand_tables
 
 
@@ -59,9 +60,11 @@ def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan
     path = Path(path)
     raw, text = read_spec_file(path)
     linted = lazy_flows and is_linted(path, raw)
-    plan, problems = check_loaded(
-        load_spec_text(text, str(path)), lazy_flows=lazy_flows, linted=linted
-    )
+    # A bundled spec lint passed loads from its module written by `connector docs`, if current.
+    loaded = cached_spec(path, raw, text) if linted else None
+    if loaded is None:
+        loaded = load_spec_text(text, str(path))
+    plan, problems = check_loaded(loaded, lazy_flows=lazy_flows, linted=linted)
     if plan is None:
         raise SpecError(problems)
     return plan

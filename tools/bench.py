@@ -47,6 +47,7 @@ from engine import (  # noqa: E402
     load_connector,
 )
 from engine._spec import bundled_spec_paths  # noqa: E402
+from engine._spec_cache import render  # noqa: E402
 
 #: Run in a fresh interpreter: import the engine, make `count` specs available (the bundled
 #: ones, then synthetic copies of them under other ids: argv[2] is a folder of them), and with
@@ -58,11 +59,13 @@ import engine
 count, folder, every = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "every"
 if folder:  # the synthetic bundle: copies of linted specs, id changed only (so linted too)
     from pathlib import Path
-    from engine import _connector, _manifest, _spec
+    from engine import _connector, _manifest, _spec, _spec_cache
     here = Path(folder).resolve()
     _spec.specs_dir = _connector.specs_dir = lambda: here
     _manifest.specs_dir = lambda: here
     _spec.is_linted = lambda path, raw: True
+    # As `connector docs` would write them for a bundle of that many specs.
+    _spec_cache.folder = lambda: here / "_spec_data"
 connectors = engine.bundled_connectors()[:count]
 if every:
     for connector in connectors:
@@ -259,6 +262,11 @@ def synthetic_bundle(folder: Path, total: int) -> None:
             text = text.replace(f"\nid: {source.stem}\n", f"\nid: {name}\n", 1)
             assert f"\nid: {name}\n" in text, source
         (folder / f"{name}.yaml").write_text(text)
+        # The loaded form `connector docs` writes for each bundled spec (engine/_spec_cache.py).
+        (folder / "_spec_data").mkdir(exist_ok=True)
+        module = render(folder / f"{name}.yaml")
+        assert module is not None, source
+        (folder / "_spec_data" / f"{name}.py").write_text(module)
 
 
 def _line(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -576,25 +584,60 @@ def measure(quick: bool) -> dict[str, Any]:
 def request_size(
     connector: Any, request: dict[str, Any], creds: Any, response: HttpResponse, number: int
 ) -> dict[str, Any]:
-    """Build+parse µs of the Stripe authorize as the request grows. The unified request has no
-    line items (yet): its largest part is `metadata`, up to the schema's 50 entries, each
-    one more form field to render, check and encode."""
-    sizes = [0, 10, 25, 50]
-    points: list[tuple[int, float]] = []
-    for size in sizes:
-        sized = {**request, "metadata": {f"item_{i:02}": f"line item {i}" for i in range(size)}}
+    """Build+parse µs of the Stripe authorize as the request grows: `metadata` up to the
+    schema's 50 entries (each one more form field to render, check and encode), and
+    `line_items` up to 100 (validated and scanned; Stripe's PaymentIntents send none); and
+    Adyen's authorize, which renders every line item (lineItems), up to 100."""
+    figures: dict[str, Any] = {}
 
-        def run(r: Any = sized) -> None:
-            connector.build_request("authorize", r, creds)
-            connector.parse_response("authorize", r, response)
+    def grow(
+        label: str,
+        target: Any,
+        base: dict[str, Any],
+        keys: Any,
+        answer: HttpResponse,
+        sizes: list[int],
+        make: Callable[[int], dict[str, Any]],
+    ) -> None:
+        points: list[tuple[int, float]] = []
+        for size in sizes:
+            sized = {**base, **make(size)}
 
-        points.append((size, min(best_us(run, number, 1) for _ in range(3))))
-    slope, _ = _line(points)
-    return {
-        "metadata_entries": sizes,
-        "build_parse_us": [round(us, 1) for _, us in points],
-        "us_per_entry": round(slope, 2),
-    }
+            def run(r: Any = sized) -> None:
+                target.build_request("authorize", r, keys)
+                target.parse_response("authorize", r, answer)
+
+            points.append((size, min(best_us(run, number, 1) for _ in range(3))))
+        slope, _ = _line(points)
+        figures[label] = {
+            "sizes": sizes,
+            "build_parse_us": [round(us, 1) for _, us in points],
+            "us_per_entry": round(slope, 2),
+        }
+
+    def metadata(size: int) -> dict[str, Any]:
+        return {"metadata": {f"item_{i:02}": f"line item {i}" for i in range(size)}}
+
+    def lines(size: int) -> dict[str, Any]:
+        item = {"name": "Widget", "quantity": 2, "unit_amount": 500, "total_amount": 1000}
+        return {"line_items": [{**item, "sku": f"SKU-{i}"} for i in range(size)]} if size else {}
+
+    grow("stripe_metadata", connector, request, creds, response, [0, 10, 25, 50], metadata)
+    grow("stripe_line_items", connector, request, creds, response, [0, 10, 50, 100], lines)
+    adyen = authorized_scenario("adyen")
+    if adyen is not None:
+        answer = _http_answers(adyen)[-1]
+        target = load_connector("adyen")
+        grow(
+            "adyen_line_items",
+            target,
+            adyen["request"],
+            credentials("adyen"),
+            answer,
+            [0, 10, 50, 100],
+            lines,
+        )
+    return figures
 
 
 def main() -> int:
@@ -648,11 +691,11 @@ def main() -> int:
             f"µs more per call), async {figures['raw_httpx_async_ratio']:.2f}x; first call "
             f"in a fresh interpreter {figures['first_call_ms']:.1f} ms"
         )
-        sized = figures["request_size"]
-        print(
-            f"build+parse by metadata entries {sized['metadata_entries']}: "
-            f"{sized['build_parse_us']} µs ({sized['us_per_entry']} µs per entry)"
-        )
+        for label, sized in figures["request_size"].items():
+            print(
+                f"build+parse, {label} {sized['sizes']}: "
+                f"{sized['build_parse_us']} µs ({sized['us_per_entry']} µs per entry)"
+            )
     return 0
 
 
