@@ -216,7 +216,20 @@ def _signed(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
         context["path"] = parts.path + (f"?{parts.query}" if parts.query else "")
         context["host"] = parts.netloc
         context["url"] = url
-        bind(bindings, context)
+        context["data"] = None  # the body, once built (none for a request without one)
+        context.pop(_BOUND, None)
+
+    def bind_once(context: dict[str, Any]) -> None:
+        # The `let` names see the body as built (`data`), so they are computed when the body
+        # exists: before the fields, or before the headers of a request whose scheme has none.
+        if _BOUND not in context:
+            bind(bindings, context)
+            context[_BOUND] = True
+
+    def body_fields(context: Mapping[str, Any]) -> Any:
+        assert isinstance(context, dict)
+        bind_once(context)
+        return fields(context) if fields is not None else None
 
     def sign(
         method: str,
@@ -226,6 +239,8 @@ def _signed(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
         context: Mapping[str, Any],
         now: float,
     ) -> dict[str, str]:
+        assert isinstance(context, dict)
+        bind_once(context)
         text = body.decode("utf-8") if body else ""
         rendered = headers({**context, "body": text, "headers": dict(sent)}) or {}
         return {str(k): _header_text(v) for k, v in rendered.items()}
@@ -233,13 +248,17 @@ def _signed(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
     return AuthPlan(
         "signed",
         None,
-        fields,
+        body_fields if fields is not None else None,
         split_pointer(str(auth.get("pointer", ""))),
         sensitive,
         sign=sign,
         prepare=prepare,
         secret_fields=secret_fields,
     )
+
+
+#: Marks an auth context whose signing `let` names are computed (once per request).
+_BOUND = "\x00signed-let-bound"
 
 
 def _header_text(value: Any) -> str:

@@ -257,7 +257,10 @@ def build_request(
             auth_context["data"] = body
             fields = plan.auth.body_fields(auth_context) or {}
             secret = plan.auth.secret_fields
-            derived += _leaves({k: v for k, v in fields.items() if secret is None or k in secret})
+            picked = {k: v for k, v in fields.items() if secret is None or k in secret}
+            # What the flow wrote itself (an amount the auth fields repeat) is no secret.
+            written = set(_leaves(body))
+            derived += [leaf for leaf in _leaves(picked) if leaf not in written]
             body = apply_body_auth(plan.auth, auth_context, body, http.auth_pointer, fields)
         auth_context["data"] = body
         try:

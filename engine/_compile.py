@@ -372,6 +372,7 @@ class Compiler:
                 c.get("default"),
                 c.get("pattern"),
                 c["description"],
+                bool(c.get("multiline", False)),
             )
             for name, c in data.get("credentials", {}).items()
         )

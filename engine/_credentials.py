@@ -236,6 +236,9 @@ class ResolvedCredentials:
 
 #: What a secret may hold: it goes into HTTP headers (an auth scheme), so printable ASCII only.
 _SECRET_TEXT = re.compile(r"[\x20-\x7e]*")
+#: A `multiline` secret (a PEM key for a signing filter) may hold line breaks too; a header
+#: that would carry one is still refused when the request is built.
+_MULTILINE_TEXT = re.compile(r"[\x20-\x7e\r\n]*")
 
 
 def resolve_credentials(
@@ -279,10 +282,12 @@ def _resolve(
             if credential.required:
                 return f"{plan.id}: credential {name!r} is required"
             continue
-        if credential.secret and not _SECRET_TEXT.fullmatch(value):
+        allowed = _MULTILINE_TEXT if credential.multiline else _SECRET_TEXT
+        if credential.secret and not allowed.fullmatch(value):
             return (
                 f"{plan.id}: credential {name!r} holds a non-ASCII or control character "
-                "(a secret may hold printable ASCII only)"
+                "(a secret may hold printable ASCII only"
+                + (", and line breaks)" if credential.multiline else ")")
             )
         if not credential.secret and any(unicodedata.category(c) == "Cc" for c in value):
             return f"{plan.id}: credential {name!r} holds a control character"

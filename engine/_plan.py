@@ -60,6 +60,8 @@ class CredentialPlan:
     default: str | None
     pattern: str | None
     description: str
+    #: A secret that holds line breaks (a PEM key): allowed to, where other secrets are not.
+    multiline: bool = False
 
 
 #: (method, url, headers, body, context, now) → headers to add (request signing schemes).

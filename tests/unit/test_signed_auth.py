@@ -282,3 +282,97 @@ def test_utc_time_sorted_concat_and_from_json() -> None:
     assert from_json_filter('{"a": [1, 2]}') == {"a": [1, 2]}
     with pytest.raises(ValueError, match="repeats a key"):
         from_json_filter('{"a": 1, "a": 2}')
+
+
+def _serialize(data: Any) -> str:
+    """Trustly's serialisation, as its Python client writes it (keys sorted, lists in order)."""
+    if isinstance(data, list):
+        return "".join(_serialize(item) for item in data)
+    if isinstance(data, dict):
+        return "".join(str(k) + _serialize(data[k]) for k in sorted(data))
+    return "" if data is None else str(data)
+
+
+def test_a_json_rpc_signature_over_nested_data_that_the_auth_completes() -> None:
+    """A `let` reads the body as built; fields at a nested pointer replace and sign it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+    def edit(spec: dict[str, Any]) -> None:
+        _credentials(spec)
+        spec["spec_version"] = 2
+        spec["credentials"]["private_key"] = {
+            "secret": True,
+            "multiline": True,
+            "description": "RSA key.",
+        }
+        spec["flows"]["authorize"]["request"]["body"] = {
+            "method": "Deposit",
+            "params": {
+                "UUID": "{{ request.idempotency_key }}",
+                "Data": {"Amount": "{{ amount }}", "EndUserID": "{{ request.reference }}"},
+            },
+            "version": "1.1",
+        }
+        spec["amounts"] = {"format": "major_string"}
+        spec["auth"] = {
+            "scheme": "signed",
+            "let": {
+                "signed_data": "{{ data.params.Data | merge({'Username': credentials.access_key,"
+                " 'Password': credentials.secret_key}) }}",
+            },
+            "pointer": "/params",
+            "fields": {
+                "Signature": "{{ (data.method ~ data.params.UUID ~ (signed_data | sorted_concat))"
+                " | rsa_sign(credentials.private_key, 'sha1') }}",
+                "Data": "{{ signed_data }}",
+            },
+            "headers": {"X-Site": "{{ credentials.site_id }}"},
+        }
+
+    creds = {**CREDS, "private_key": pem}
+    built = Connector(acme_variant(edit)).build_request(
+        "authorize", card_request(reference="user-7", idempotency_key="u-1"), creds, now=NOW
+    )
+    body = json.loads(built.body or b"")
+    params = body["params"]
+    assert list(params) == ["Signature", "Data", "UUID"]
+    data = params["Data"]
+    assert data == {
+        "Amount": "10.99",
+        "EndUserID": "user-7",
+        "Username": ACCESS,
+        "Password": SECRET,
+    }
+    plaintext = ("Deposit" + "u-1" + _serialize(data)).encode()
+    sha1 = hashes.SHA1()  # noqa: S303 (Trustly signs with SHA-1)
+    key.public_key().verify(
+        base64.b64decode(params["Signature"]), plaintext, padding.PKCS1v15(), sha1
+    )
+    shown = built.redacted()["body"] or ""
+    # The password and the signature are scrubbed; what the flow wrote (the amount) is not.
+    assert SECRET not in shown and params["Signature"] not in shown and "10.99" in shown
+
+
+def test_a_multiline_secret_with_a_line_break_never_reaches_a_header() -> None:
+    """PEM keys hold line breaks, so a `multiline` secret may; a header that would carry one is
+    still refused when the request is built."""
+    from engine._errors import RenderError
+
+    def edit(spec: dict[str, Any]) -> None:
+        _credentials(spec)
+        spec["credentials"]["secret_key"]["multiline"] = True
+        spec["auth"] = {
+            "scheme": "header",
+            "headers": {
+                "X-Key": "{{ credentials.secret_key }}",
+                "X-Who": "{{ credentials.access_key }}/{{ credentials.site_id }}",
+            },
+        }
+
+    with pytest.raises(RenderError, match="CR or LF"):
+        Connector(acme_variant(edit)).build_request(
+            "authorize", card_request(), {**CREDS, "secret_key": "a\r\nX-Injected: 1"}, now=NOW
+        )
