@@ -10,6 +10,11 @@ from typing import Any
 
 @cache
 def _iso_exponents() -> Mapping[str, int]:
+    from ._validator_cache import currency_exponents
+
+    ahead = currency_exponents()  # the table `connector docs` wrote for this iso4217 package
+    if ahead is not None:
+        return ahead
     from iso4217 import Currency  # imported on first use: it is a slow import
 
     return {c.code: c.exponent for c in Currency if c.exponent is not None}

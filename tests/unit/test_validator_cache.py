@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+import engine._amounts
 import engine._requests
 import engine._validator_cache as cache
 from engine._errors import InputError
@@ -50,3 +51,18 @@ def test_the_fingerprint_covers_every_unified_schema(monkeypatch: pytest.MonkeyP
         assert cache.fingerprint() != before
     finally:
         cache.fingerprint.cache_clear()
+
+
+def test_the_currency_table_is_the_installed_iso4217_packages() -> None:
+    from iso4217 import Currency
+
+    expected = {c.code: c.exponent for c in Currency if c.exponent is not None}
+    assert cache.currency_exponents() == expected
+    assert engine._amounts._iso_exponents() == expected
+
+
+def test_a_currency_table_made_from_another_iso4217_is_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cache, "_iso4217_fingerprint", lambda: "another package")
+    assert cache.currency_exponents() is None
