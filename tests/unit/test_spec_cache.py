@@ -45,3 +45,23 @@ def test_a_spec_loaded_either_way_compiles_to_the_same_plan(
     parsed = compile_file(path, lazy_flows=True)
     assert cached.raw == parsed.raw
     assert list(cached.flows) == list(parsed.flows)
+
+
+def test_the_expressions_come_parsed_as_jmespath_parses_them() -> None:
+    import jmespath
+
+    from tests.property.test_jmes_compile import bundled_expressions
+
+    for path in bundled_spec_paths():  # each spec's module registers its table when loaded
+        raw, text = read_spec_file(path)
+        assert cache.cached_spec(path, raw, text) is not None
+    texts: set[str] = set()
+    for path in bundled_spec_paths():
+        cache._expressions(load_spec_file(path).data, texts)
+    for expression in bundled_expressions():
+        ahead = cache.parsed_jmespath(expression, jmespath.__version__)
+        if expression in texts:  # not the engine's own defaults (`access_token`)
+            assert ahead is not None, expression
+        if ahead is not None:
+            assert ahead == jmespath.compile(expression).parsed, expression
+    assert cache.parsed_jmespath("a.b", "another version") is None
