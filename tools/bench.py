@@ -47,7 +47,11 @@ from engine import (  # noqa: E402
     load_connector,
 )
 from engine._spec import bundled_spec_paths  # noqa: E402
-from engine._spec_cache import render  # noqa: E402
+
+try:
+    from engine._spec_cache import render
+except ImportError:  # an engine without loaded forms (an older one, to compare with)
+    render = None  # type: ignore[assignment]
 
 #: Run in a fresh interpreter: import the engine, make `count` specs available (the bundled
 #: ones, then synthetic copies of them under other ids: argv[2] is a folder of them), and with
@@ -59,13 +63,16 @@ import engine
 count, folder, every = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "every"
 if folder:  # the synthetic bundle: copies of linted specs, id changed only (so linted too)
     from pathlib import Path
-    from engine import _connector, _manifest, _spec, _spec_cache
+    from engine import _connector, _manifest, _spec
     here = Path(folder).resolve()
     _spec.specs_dir = _connector.specs_dir = lambda: here
     _manifest.specs_dir = lambda: here
     _spec.is_linted = lambda path, raw: True
-    # As `connector docs` would write them for a bundle of that many specs.
-    _spec_cache.folder = lambda: here / "_spec_data"
+    try:  # as `connector docs` would write them for a bundle of that many specs
+        from engine import _spec_cache
+        _spec_cache.folder = lambda: here / "_spec_data"
+    except ImportError:  # an older engine, without them
+        pass
 connectors = engine.bundled_connectors()[:count]
 if every:
     for connector in connectors:
@@ -262,11 +269,11 @@ def synthetic_bundle(folder: Path, total: int) -> None:
             text = text.replace(f"\nid: {source.stem}\n", f"\nid: {name}\n", 1)
             assert f"\nid: {name}\n" in text, source
         (folder / f"{name}.yaml").write_text(text)
-        # The loaded form `connector docs` writes for each bundled spec (engine/_spec_cache.py).
-        (folder / "_spec_data").mkdir(exist_ok=True)
-        module = render(folder / f"{name}.yaml")
-        assert module is not None, source
-        (folder / "_spec_data" / f"{name}.py").write_text(module)
+        if render is not None:  # the loaded form `connector docs` writes (engine/_spec_cache)
+            (folder / "_spec_data").mkdir(exist_ok=True)
+            module = render(folder / f"{name}.yaml")
+            assert module is not None, source
+            (folder / "_spec_data" / f"{name}.py").write_text(module)
 
 
 def _line(points: list[tuple[int, float]]) -> tuple[float, float]:
