@@ -34,6 +34,7 @@ from ._unified import (
     Match,
     NextAction,
     PaymentStatus,
+    RawResponse,
     RefundStatus,
     Result,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RawResponse",
     "RedisTokenCache",
     "RefundStatus",
     "RemoteClient",

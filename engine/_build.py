@@ -96,6 +96,7 @@ SCHEME_KEYS = {
     "bank_transfer": "scheme",
     "voucher": "scheme",
     "upi": "mode",
+    "mobile_money": "network",
 }
 #: A scheme's default where the unified schema gives one.
 SCHEME_DEFAULTS = {"upi": "collect"}

@@ -27,6 +27,7 @@ from ._flow_methods import AsyncFlowMethods, FlowMethods
 from ._hosts import override_url
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_step, with_step_ids
+from ._raw import raw_response_of
 from ._retry import Attempts
 from ._sending import Limits, remaining, send, send_async, transport_failure
 from ._tokens import DEFAULT_TOKEN_CACHE, AccessToken, TokenCache, TokenWanted
@@ -88,6 +89,7 @@ class _Base(TokenHolder):
         access_token: AccessToken | None = None,
         token_cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
+        raw_response: bool = False,
     ) -> None:
         self.connector = (
             connector if isinstance(connector, Connector) else load_connector(connector)
@@ -106,6 +108,8 @@ class _Base(TokenHolder):
         self._access_token = access_token
         self.token_cache: TokenCache = token_cache or DEFAULT_TOKEN_CACHE
         self._clock = clock
+        #: Whether each Result carries the processor's scrubbed answer (`Result.raw`).
+        self.raw_response = raw_response
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.connector.id!r}, environment={self.environment!r})"
@@ -225,6 +229,8 @@ class _Base(TokenHolder):
                 )
                 if isinstance(answer, Result):
                     failed = attempts.settle(plan, flow, answer, key_sent=sent, reference=reference)
+                    if self.raw_response:
+                        failed = replace(failed, raw=raw_response_of(outcome, built.scrubber))
                     return self._with_token(failed, token)
                 steps[plan.flows[flow].steps[index].name] = answer
                 index = attempts.done = index + 1
@@ -240,6 +246,8 @@ class _Base(TokenHolder):
             )
             settled = attempts.settle(plan, flow, result, key_sent=sent, reference=reference)
             settled = with_step_ids(plan, flow, settled, prepared, steps)
+            if self.raw_response:
+                settled = replace(settled, raw=raw_response_of(outcome, built.scrubber))
             return self._with_token(settled, token)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -301,6 +309,7 @@ class Client(_Base, FlowMethods):
         token_cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
+        raw_response: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(
@@ -313,6 +322,7 @@ class Client(_Base, FlowMethods):
             access_token=access_token,
             token_cache=token_cache,
             clock=clock,
+            raw_response=raw_response,
         )
         self._owns_http = http_client is None
         self.retry = retry or RetryPolicy()
@@ -421,6 +431,7 @@ class AsyncClient(_Base, AsyncFlowMethods):
         token_cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
+        raw_response: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
@@ -433,6 +444,7 @@ class AsyncClient(_Base, AsyncFlowMethods):
             access_token=access_token,
             token_cache=token_cache,
             clock=clock,
+            raw_response=raw_response,
         )
         self._owns_http = http_client is None
         self.retry = retry or RetryPolicy()

@@ -752,7 +752,11 @@ class Compiler:
         item_roots = self.roots("webhook_item")
         parse = signature.get("parse", {})
         message_roots = self.roots("signed_message")
-        message = self.template(signature["message"], f"{base}/message", message_roots)
+        message = (
+            self.template(signature["message"], f"{base}/message", message_roots)
+            if "message" in signature
+            else None
+        )
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
@@ -771,9 +775,10 @@ class Compiler:
             timestamp_key=parse.get("timestamp_key"),
             prefix=signature.get("prefix", ""),
             message=message.render if message else _constant(""),
-            algorithm=signature["algorithm"],
-            key_encoding=signature["key_encoding"],
-            output=signature["output"],
+            # A token scheme has none of these: the secret is compared as it is (utf8).
+            algorithm=signature.get("algorithm", ""),
+            key_encoding=signature.get("key_encoding", "utf8"),
+            output=signature.get("output", ""),
             tolerance_seconds=signature.get("tolerance_seconds"),
             settings=settings_read(signature.get("message"), parse.get("signature_key")),
             timestamp_header=stamp.get("header"),
@@ -781,6 +786,7 @@ class Compiler:
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
+            scheme=str(signature.get("scheme", "hmac")),
         )
 
 

@@ -235,6 +235,8 @@ class SignaturePlan:
     timestamp_header: str | None = None
     timestamp_from: Callable[[Any], Any] | None = None
     timestamp_format: str = "unix_seconds"
+    #: `hmac` (an HMAC of `message`) or `token` (the header is the webhook secret itself).
+    scheme: str = "hmac"
 
 
 @dataclass(frozen=True, slots=True)

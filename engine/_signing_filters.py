@@ -120,6 +120,25 @@ def aes_gcm_filter(
     return str(_choice(OUTPUTS, output, "output")(sealed))
 
 
+def triple_des_filter(
+    value: Any, key: Any, key_encoding: Any = "utf8", output: Any = "base64"
+) -> str:
+    """`text | triple_des_encrypt(key)`: 3DES (EDE, 24-byte key) in ECB mode with PKCS#7
+    padding of the UTF-8 text: a legacy cipher some processors still require for payloads."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives import padding as block_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    raw_key = _key(key, key_encoding)
+    if len(raw_key) != 24:
+        raise ValueError("a 3DES key is 24 bytes")
+    padder = block_padding.PKCS7(64).padder()
+    padded = padder.update(_bytes(value)) + padder.finalize()
+    encryptor = Cipher(TripleDES(raw_key), modes.ECB()).encryptor()  # noqa: S305 (the processor's scheme)
+    sealed = encryptor.update(padded) + encryptor.finalize()
+    return str(_choice(OUTPUTS, output, "output")(sealed))
+
+
 def utc_time_filter(value: Any, format: Any = "%Y-%m-%dT%H:%M:%SZ") -> str:
     """`timestamp | utc_time('%Y%m%d%H%M%S')`: Unix seconds written in UTC with strftime
     directives."""
@@ -207,6 +226,11 @@ SIGNING_FILTERS: Mapping[str, tuple[Callable[..., Any], str]] = {
         aes_gcm_filter,
         "`text | aes_gcm_encrypt(key, nonce, key_encoding='base64', output='base64')`: AES-GCM "
         "of the UTF-8 text, ciphertext then tag (payload encryption a processor requires).",
+    ),
+    "triple_des_encrypt": (
+        triple_des_filter,
+        "`text | triple_des_encrypt(key, key_encoding='utf8', output='base64')`: 3DES-ECB with "
+        "PKCS#7 padding and a 24-byte key (a legacy payload encryption some processors require).",
     ),
     "utc_time": (
         utc_time_filter,

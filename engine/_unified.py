@@ -379,6 +379,26 @@ class Routing:
 
 
 @dataclass(frozen=True, slots=True)
+class RawResponse:
+    """The processor's own answer, for a caller who asked for it (Client(raw_response=True)):
+    scrubbed like every transcript (secrets, card data), cookies left out, the body cut at
+    RAW_BODY_LIMIT characters."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: str
+    truncated: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RawResponse:
+        return _built(cls, data, "the raw response")
+
+
+#: The most of a processor's body a Result carries as `raw`.
+RAW_BODY_LIMIT = 65_536
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The unified outcome of a payment or refund flow (schemas/unified/result.json)."""
 
@@ -401,6 +421,7 @@ class Result:
     access_token: Any = None  # an AccessToken (token specs): pass it back to the next Client
     matches: tuple[Match, ...] | None = None  # `find` only: every payment found, in order
     routing: Routing | None = None  # a Router's result only: which profile, every attempt
+    raw: RawResponse | None = None  # only when the client was asked for it (raw_response)
     authorized_amount: int | None = None
     captured_amount: int | None = None
     refunded_amount: int | None = None
@@ -422,7 +443,7 @@ class Result:
         data = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("access_token", "matches", "routing")
+            if f.name not in ("access_token", "matches", "routing", "raw")
         }
         for name in ("next_action", "error", *NESTED):
             if data[name] is not None:
@@ -431,6 +452,8 @@ class Result:
             data["matches"] = [dataclasses.asdict(match) for match in self.matches]
         if self.routing is not None:  # a router's: other results leave the key out
             data["routing"] = dataclasses.asdict(self.routing)
+        if self.raw is not None:  # asked for: other results leave the key out
+            data["raw"] = dataclasses.asdict(self.raw)
         token = self.access_token
         secret = getattr(token, "token", None)  # a TokenExpiry has none
         data["access_token"] = (
@@ -465,6 +488,8 @@ class Result:
             nested["access_token"] = _access_token(data["access_token"])
         if data.get("routing") is not None:
             nested["routing"] = Routing.from_dict(data["routing"])
+        if data.get("raw") is not None:
+            nested["raw"] = RawResponse.from_dict(data["raw"])
         for name, kind in NESTED.items():
             if data.get(name) is not None:
                 nested[name] = kind.from_dict(data[name])

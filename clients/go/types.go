@@ -552,6 +552,10 @@ type PaymentMethod struct {
 	// A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the
 	// payer's UPI app), or `qr` (a QR code to scan).
 	UPI *PaymentMethodUPI `json:"upi,omitempty"`
+	// A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their
+	// phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually
+	// `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+	MobileMoney *PaymentMethodMobileMoney `json:"mobile_money,omitempty"`
 }
 
 // PaymentMethodBankDebit is the bank_debit of PaymentMethod: A direct debit from the payer's bank
@@ -639,8 +643,9 @@ const (
 // PaymentMethodBankRedirect is the bank_redirect of PaymentMethod: A bank payment where the
 // customer is redirected to their bank.
 type PaymentMethodBankRedirect struct {
-	// Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended
-	// in 2024) and are not offered.
+	// Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`:
+	// the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into
+	// Klarna; Giropay ended in 2024) and are not offered.
 	Type PaymentMethodBankRedirectType `json:"type"`
 	// The bank's id in the scheme, where the scheme asks for one.
 	Issuer string `json:"issuer,omitempty"`
@@ -651,8 +656,10 @@ type PaymentMethodBankRedirect struct {
 	BlikCode string `json:"blik_code,omitempty"`
 }
 
-// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme. Sofort and
-// Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+// PaymentMethodBankRedirectType is the type of PaymentMethodBankRedirect: Which scheme.
+// `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at
+// the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024)
+// and are not offered.
 type PaymentMethodBankRedirectType string
 
 // The values of PaymentMethodBankRedirectType.
@@ -663,21 +670,26 @@ const (
 	PaymentMethodBankRedirectTypeBlik        PaymentMethodBankRedirectType = "blik"
 	PaymentMethodBankRedirectTypePrzelewy24  PaymentMethodBankRedirectType = "przelewy24"
 	PaymentMethodBankRedirectTypeOpenBanking PaymentMethodBankRedirectType = "open_banking"
+	PaymentMethodBankRedirectTypeNetbanking  PaymentMethodBankRedirectType = "netbanking"
 )
 
 // PaymentMethodBankTransfer is the bank_transfer of PaymentMethod: A push payment the payer makes
 // from their bank: the result's next action says where to send it (a Pix QR code, a virtual
 // account, SEPA credit transfer details).
 type PaymentMethodBankTransfer struct {
-	// Which scheme.
+	// Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a
+	// `qr` next action with the QR string).
 	Scheme PaymentMethodBankTransferScheme `json:"scheme"`
-	// Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+	// Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g.
+	// BCA, MANDIRI).
 	Bank string `json:"bank,omitempty"`
 	// When the payment instructions stop being valid, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`
 }
 
-// PaymentMethodBankTransferScheme is the scheme of PaymentMethodBankTransfer: Which scheme.
+// PaymentMethodBankTransferScheme is the scheme of PaymentMethodBankTransfer: Which scheme. `qris`:
+// Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the
+// QR string).
 type PaymentMethodBankTransferScheme string
 
 // The values of PaymentMethodBankTransferScheme.
@@ -685,6 +697,7 @@ const (
 	PaymentMethodBankTransferSchemePix                PaymentMethodBankTransferScheme = "pix"
 	PaymentMethodBankTransferSchemeVirtualAccount     PaymentMethodBankTransferScheme = "virtual_account"
 	PaymentMethodBankTransferSchemeSepaCreditTransfer PaymentMethodBankTransferScheme = "sepa_credit_transfer"
+	PaymentMethodBankTransferSchemeQris               PaymentMethodBankTransferScheme = "qris"
 )
 
 // PaymentMethodBnpl is the bnpl of PaymentMethod: Buy now, pay later: the provider's checkout (a
@@ -708,6 +721,38 @@ const (
 	PaymentMethodBnplProviderAffirm           PaymentMethodBnplProvider = "affirm"
 )
 
+// PaymentMethodMobileMoney is the mobile_money of PaymentMethod: A mobile money payment (M-Pesa,
+// MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page
+// the processor redirects to), so the answer is usually `pending` or `requires_action` and the
+// outcome arrives later (get, or a webhook).
+type PaymentMethodMobileMoney struct {
+	// The mobile money operator.
+	Network PaymentMethodMobileMoneyNetwork `json:"network"`
+	// The payer's mobile number as the operator knows it: digits, with the country code
+	// (254712345678) or in the national form the processor takes.
+	Phone string `json:"phone"`
+	// The country of the mobile money account (ISO 3166-1 alpha-2), which chooses the operator's
+	// rail where one network runs in several countries.
+	Country string `json:"country,omitempty"`
+}
+
+// PaymentMethodMobileMoneyNetwork is the network of PaymentMethodMobileMoney: The mobile money
+// operator.
+type PaymentMethodMobileMoneyNetwork string
+
+// The values of PaymentMethodMobileMoneyNetwork.
+const (
+	PaymentMethodMobileMoneyNetworkMpesa    PaymentMethodMobileMoneyNetwork = "mpesa"
+	PaymentMethodMobileMoneyNetworkMtn      PaymentMethodMobileMoneyNetwork = "mtn"
+	PaymentMethodMobileMoneyNetworkAirtel   PaymentMethodMobileMoneyNetwork = "airtel"
+	PaymentMethodMobileMoneyNetworkVodafone PaymentMethodMobileMoneyNetwork = "vodafone"
+	PaymentMethodMobileMoneyNetworkTigo     PaymentMethodMobileMoneyNetwork = "tigo"
+	PaymentMethodMobileMoneyNetworkOrange   PaymentMethodMobileMoneyNetwork = "orange"
+	PaymentMethodMobileMoneyNetworkZamtel   PaymentMethodMobileMoneyNetwork = "zamtel"
+	PaymentMethodMobileMoneyNetworkMoov     PaymentMethodMobileMoneyNetwork = "moov"
+	PaymentMethodMobileMoneyNetworkWave     PaymentMethodMobileMoneyNetwork = "wave"
+)
+
 // PaymentMethodType is the type of PaymentMethod: The kind of payment method; the key of the same
 // name holds its data. A connector declares the kinds (and schemes: `wallet.apple_pay`,
 // `bank_redirect.ideal`) it takes; any other is refused before sending.
@@ -725,6 +770,7 @@ const (
 	PaymentMethodTypeBankTransfer PaymentMethodType = "bank_transfer"
 	PaymentMethodTypeVoucher      PaymentMethodType = "voucher"
 	PaymentMethodTypeUPI          PaymentMethodType = "upi"
+	PaymentMethodTypeMobileMoney  PaymentMethodType = "mobile_money"
 )
 
 // PaymentMethodUPI is the upi of PaymentMethod: A UPI payment: `collect` (a request to the payer's
@@ -773,7 +819,10 @@ const (
 // `requires_action` with the PayPal approval page. The processor's spec says which of `token` and
 // `decrypted` it takes (refused before sending when the one it needs is missing).
 type PaymentMethodWallet struct {
-	// Which wallet.
+	// Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East
+	// Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya
+	// (the Philippines). An e-wallet needs no token: the customer approves in the wallet's app or
+	// page, answered `requires_action` with a redirect or deeplink.
 	Type PaymentMethodWalletType `json:"type"`
 	// The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay
 	// `paymentMethodData.tokenizationData.token`), as JSON text or base64.
@@ -846,7 +895,11 @@ func (v PaymentMethodWalletDecrypted) String() string {
 // GoString is String: %#v masks the card data too.
 func (v PaymentMethodWalletDecrypted) GoString() string { return v.String() }
 
-// PaymentMethodWalletType is the type of PaymentMethodWallet: Which wallet.
+// PaymentMethodWalletType is the type of PaymentMethodWallet: Which wallet. Besides Apple Pay,
+// Google Pay and PayPal, the local e-wallets of South-East Asia: OVO and DANA (Indonesia),
+// ShopeePay and GrabPay (several countries), GCash and Maya (the Philippines). An e-wallet needs no
+// token: the customer approves in the wallet's app or page, answered `requires_action` with a
+// redirect or deeplink.
 type PaymentMethodWalletType string
 
 // The values of PaymentMethodWalletType.
@@ -854,6 +907,12 @@ const (
 	PaymentMethodWalletTypeApplePay  PaymentMethodWalletType = "apple_pay"
 	PaymentMethodWalletTypeGooglePay PaymentMethodWalletType = "google_pay"
 	PaymentMethodWalletTypePaypal    PaymentMethodWalletType = "paypal"
+	PaymentMethodWalletTypeOvo       PaymentMethodWalletType = "ovo"
+	PaymentMethodWalletTypeDana      PaymentMethodWalletType = "dana"
+	PaymentMethodWalletTypeShopeepay PaymentMethodWalletType = "shopeepay"
+	PaymentMethodWalletTypeGcash     PaymentMethodWalletType = "gcash"
+	PaymentMethodWalletTypeGrabpay   PaymentMethodWalletType = "grabpay"
+	PaymentMethodWalletTypeMaya      PaymentMethodWalletType = "maya"
 )
 
 // PaymentStatus is components/schemas/PaymentStatus: A unified payment status.
@@ -1017,6 +1076,11 @@ type Result struct {
 	CVC *ResultCVC `json:"cvc,omitempty"`
 	// The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
 	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
+	// Only when the caller asked for it (the embedded Client's raw_response=True; absent
+	// otherwise): the processor's own answer to the flow's last request, scrubbed like every
+	// transcript (secrets and card data replaced), cookies left out, the body cut at 65,536
+	// characters. For debugging and reconciliation; the unified fields above are the contract.
+	Raw *ResultRaw `json:"raw,omitempty"`
 }
 
 // ResultAccessToken is the access_token of Result.
@@ -1211,6 +1275,22 @@ type ResultPaymentMethodDetails struct {
 	ExpYear *int64 `json:"exp_year,omitempty"`
 	// The wallet the card came from (apple_pay, google_pay).
 	Wallet string `json:"wallet,omitempty"`
+}
+
+// ResultRaw is the raw of Result: Only when the caller asked for it (the embedded Client's
+// raw_response=True; absent otherwise): the processor's own answer to the flow's last request,
+// scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut
+// at 65,536 characters. For debugging and reconciliation; the unified fields above are the
+// contract.
+type ResultRaw struct {
+	// The HTTP status the processor answered with.
+	StatusCode int64 `json:"status_code"`
+	// The response headers (names in lower case), without Set-Cookie.
+	Headers map[string]string `json:"headers"`
+	// The response body as text, scrubbed.
+	Body string `json:"body"`
+	// True when the body was longer than the limit and was cut.
+	Truncated bool `json:"truncated"`
 }
 
 // ResultRouting is the routing of Result: A router's result only (absent otherwise): the profile

@@ -1,20 +1,27 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, checkout_com, razorpay, square and stripe. Starting from a real, valid
-delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, cashfree, checkout_com, razorpay, square and stripe. Starting from a
+real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
 - the body tampered (one digit of the amount) → `bad_signature`;
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
-- a replay outside the tolerance window → `stale_timestamp`, for Stripe and Airwallex: their
-  signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp in milliseconds). The
+- a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
+  their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
+  x-webhook-timestamp in milliseconds). The
   other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
   Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
   window), so a replayed delivery verifies and protection against replays is the merchant's
   de-duplication by `event_id`: a test checks they all give one.
 
+Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
+x-callback-token) are checked apart (TOKENS): a missing token is `missing_signature`, a wrong
+one `bad_signature`; such a token proves who sent the delivery, not what it says, so a changed
+body still verifies, and the receiver de-duplicates by `event_id` (a test checks one is given).
+
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: mollie, paypal and worldpay (`webhooks.confirm`). cybersource has no webhooks.
+signature: mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave checks a
+shared token first, tested with its connector). cybersource has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
@@ -220,9 +227,34 @@ AIRWALLEX = Scheme(
 )
 
 
+def _cashfree_timestamp(d: Delivery) -> int:
+    """x-webhook-timestamp is Unix milliseconds; the scheme works in whole seconds."""
+    stamp = int({k.lower(): v for k, v in d.headers.items()}["x-webhook-timestamp"])
+    assert stamp % 1000 == 0, "the base fixture is stamped on a whole second"
+    return stamp // 1000
+
+
+CASHFREE = Scheme(
+    # base64(HMAC-SHA256(client secret, x-webhook-timestamp + body)), the timestamp in
+    # milliseconds; 300 s tolerance (the spec's).
+    sign=lambda d, secret, _, t: base64.b64encode(
+        _hmac("sha256", secret.encode(), f"{t * 1000}".encode() + d.body)
+    ).decode(),
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("x-webhook-signature"),
+    put=lambda d, signature, t: d.with_header("x-webhook-timestamp", f"{t * 1000}").with_header(
+        "x-webhook-signature", signature
+    ),
+    remove=lambda d: d.with_header("x-webhook-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "payment_amount").encode()),
+    tolerance=300,
+    timestamp=_cashfree_timestamp,
+)
+
+
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
     "airwallex": AIRWALLEX,
+    "cashfree": CASHFREE,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
@@ -250,8 +282,13 @@ SCHEMES: dict[str, Scheme] = {
     ),
 }
 
-#: Specs whose events are confirmed by fetching the payment, not by a signature.
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay")
+#: Specs whose webhooks carry a shared verification token (scheme `token`): the header, and the
+#: valid delivery the checks start from.
+TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_capture")}
+
+#: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
+#: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
+CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay", "flutterwave")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -320,6 +357,7 @@ BASE = {
     "checkout_com": "payment_captured",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
+    "cashfree": "payment_success_card",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
 }
@@ -349,13 +387,13 @@ def test_every_spec_with_webhooks_is_covered() -> None:
         plan = load_connector(path.stem).plan
         if plan.webhooks is None:
             continue
-        if plan.webhooks.signature is not None:
-            signing.add(path.stem)
-        elif plan.webhooks.confirm_flow is not None:
+        if plan.webhooks.confirm_flow is not None:  # a token or signature first, maybe
             fetching.add(path.stem)
+        elif plan.webhooks.signature is not None:
+            signing.add(path.stem)
         else:
             unprotected.add(path.stem)
-    assert signing == set(SCHEMES)
+    assert signing == set(SCHEMES) | set(TOKENS)
     assert fetching == set(CONFIRMED_BY_FETCH)
     assert unprotected == set()
 
@@ -423,3 +461,43 @@ def test_schemes_without_a_timestamp_give_an_event_id_to_deduplicate(case: Case)
     assert plan.webhooks.signature.tolerance_seconds is None
     events = case.parse(case.base.delivery).events
     assert events and all(e.event_id for e in events), "a replay could not be recognised"
+
+
+# --- shared tokens ----------------------------------------------------------------------------
+
+
+def _token_case(connector: str) -> tuple[str, Fixture]:
+    header, base = TOKENS[connector]
+    return header, next(f for f in valid_fixtures(connector) if f.name == base)
+
+
+def _token_reason(connector: str, delivery: Delivery, secret: str) -> str:
+    with pytest.raises(WebhookError) as caught:
+        load_connector(connector).parse_event(delivery.body, delivery.headers, secret)
+    assert secret not in str(caught.value)
+    return caught.value.reason
+
+
+@pytest.mark.parametrize("connector", sorted(TOKENS))
+def test_a_token_scheme_checks_the_token_and_only_the_token(connector: str) -> None:
+    plan = load_connector(connector).plan
+    assert plan.webhooks is not None and plan.webhooks.signature is not None
+    assert plan.webhooks.signature.scheme == "token"
+    header, base = _token_case(connector)
+    # The fixture's token is the receiver's secret, byte for byte (computed here, not by the
+    # engine: a token scheme has nothing to compute).
+    given = {k.lower(): v for k, v in base.delivery.headers.items()}[header]
+    assert hmac.compare_digest(given.encode(), base.secret.encode())
+    parse = load_connector(connector).parse_event
+    events = parse(base.delivery.body, base.delivery.headers, base.secret).events
+    assert events and all(e.verified and e.event_id for e in events)
+    missing = base.delivery.with_header(header, None)
+    assert _token_reason(connector, missing, base.secret) == "missing_signature"
+    wrong = base.delivery.with_header(header, base.secret[::-1])
+    assert _token_reason(connector, wrong, base.secret) == "bad_signature"
+    assert _token_reason(connector, base.delivery, base.secret + "x") == "bad_signature"
+    # Nothing covers the body: a changed one still verifies (what the scheme can prove is who
+    # sent it; the event is then confirmed by its ids and de-duplicated by event_id).
+    changed = replace(base.delivery, body=base.delivery.body.replace(b"00000", b"00001", 1))
+    assert changed.body != base.delivery.body
+    assert parse(changed.body, changed.headers, base.secret).events

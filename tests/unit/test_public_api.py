@@ -26,6 +26,7 @@ PUBLIC = [
     "NotSentError",
     "PaymentStatus",
     "Problem",
+    "RawResponse",
     "RedisTokenCache",
     "RefundStatus",
     "RemoteClient",

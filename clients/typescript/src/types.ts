@@ -290,7 +290,8 @@ export type PaymentMethod = {
     | "bank_debit"
     | "bank_transfer"
     | "voucher"
-    | "upi";
+    | "upi"
+    | "mobile_money";
   card?: Card;
   network_token?: NetworkToken;
   /**
@@ -327,6 +328,10 @@ export type PaymentMethod = {
    * A UPI payment: `collect` (a request to the payer's VPA), `intent` (a deep link that opens the payer's UPI app), or `qr` (a QR code to scan).
    */
   upi?: PaymentMethodUpi;
+  /**
+   * A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+   */
+  mobile_money?: PaymentMethodMobileMoney;
 } & (
   | { type: "card"; card: Card }
   | { type: "network_token"; network_token: NetworkToken }
@@ -338,6 +343,7 @@ export type PaymentMethod = {
   | { type: "bank_transfer"; bank_transfer: PaymentMethodBankTransfer }
   | { type: "voucher"; voucher: PaymentMethodVoucher }
   | { type: "upi"; upi: PaymentMethodUpi }
+  | { type: "mobile_money"; mobile_money: PaymentMethodMobileMoney }
 );
 
 /**
@@ -345,9 +351,18 @@ export type PaymentMethod = {
  */
 export interface PaymentMethodWallet {
   /**
-   * Which wallet.
+   * Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya (the Philippines). An e-wallet needs no token: the customer approves in the wallet's app or page, answered `requires_action` with a redirect or deeplink.
    */
-  type: "apple_pay" | "google_pay" | "paypal";
+  type:
+    | "apple_pay"
+    | "google_pay"
+    | "paypal"
+    | "ovo"
+    | "dana"
+    | "shopeepay"
+    | "gcash"
+    | "grabpay"
+    | "maya";
   /**
    * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
    * Card data (PCI scope): never log it.
@@ -444,9 +459,16 @@ export interface PaymentMethodBnpl {
  */
 export interface PaymentMethodBankRedirect {
   /**
-   * Which scheme. Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
+   * Which scheme. `netbanking`: India's net banking, a redirect to the payer's bank (`issuer`: the bank's code at the processor). Sofort and Giropay no longer run (Sofort was folded into Klarna; Giropay ended in 2024) and are not offered.
    */
-  type: "ideal" | "bancontact" | "eps" | "blik" | "przelewy24" | "open_banking";
+  type:
+    | "ideal"
+    | "bancontact"
+    | "eps"
+    | "blik"
+    | "przelewy24"
+    | "open_banking"
+    | "netbanking";
   /**
    * The bank's id in the scheme, where the scheme asks for one.
    */
@@ -552,13 +574,13 @@ export interface PaymentMethodBankDebitMandate {
 /**
  * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
  */
-export interface PaymentMethodBankTransfer {
+export type PaymentMethodBankTransfer = {
   /**
-   * Which scheme.
+   * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
-  scheme: "pix" | "virtual_account" | "sepa_credit_transfer";
+  scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
-   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
    * @maxLength 64
    */
   bank?: string;
@@ -566,7 +588,9 @@ export interface PaymentMethodBankTransfer {
    * When the payment instructions stop being valid, where the processor lets the merchant choose.
    */
   expires_at?: Timestamp;
-}
+} & (
+  | { scheme: "virtual_account"; bank: string }
+);
 
 /**
  * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
@@ -595,6 +619,35 @@ export interface PaymentMethodUpi {
    * @pattern ^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$
    */
   vpa?: string;
+}
+
+/**
+ * A mobile money payment (M-Pesa, MTN MoMo, Airtel Money...): the payer approves it on their phone (a USSD or app prompt, or a page the processor redirects to), so the answer is usually `pending` or `requires_action` and the outcome arrives later (get, or a webhook).
+ */
+export interface PaymentMethodMobileMoney {
+  /**
+   * The mobile money operator.
+   */
+  network:
+    | "mpesa"
+    | "mtn"
+    | "airtel"
+    | "vodafone"
+    | "tigo"
+    | "orange"
+    | "zamtel"
+    | "moov"
+    | "wave";
+  /**
+   * The payer's mobile number as the operator knows it: digits, with the country code (254712345678) or in the national form the processor takes.
+   * @pattern ^\+?[0-9]{7,15}$
+   */
+  phone: string;
+  /**
+   * The country of the mobile money account (ISO 3166-1 alpha-2), which chooses the operator's rail where one network runs in several countries.
+   * @pattern ^[A-Z]{2}$
+   */
+  country?: string;
 }
 
 /**
@@ -1340,6 +1393,10 @@ export interface Result {
    * The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
    */
   three_ds?: null | ResultThreeDs;
+  /**
+   * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+   */
+  raw?: ResultRaw;
 }
 
 export interface ResultNextAction {
@@ -1554,6 +1611,28 @@ export interface ResultThreeDs {
    * Whether liability for fraud shifted to the issuer.
    */
   liability_shift?: boolean | null;
+}
+
+/**
+ * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+ */
+export interface ResultRaw {
+  /**
+   * The HTTP status the processor answered with.
+   */
+  status_code: number;
+  /**
+   * The response headers (names in lower case), without Set-Cookie.
+   */
+  headers: Record<string, string>;
+  /**
+   * The response body as text, scrubbed.
+   */
+  body: string;
+  /**
+   * True when the body was longer than the limit and was cut.
+   */
+  truncated: boolean;
 }
 
 /**
