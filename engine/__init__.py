@@ -26,11 +26,14 @@ from ._errors import (
 from ._http import HttpRequest, HttpResponse
 from ._spec import lint_file
 from ._unified import (
+    Dispute,
+    DisputeStatus,
     ErrorCode,
     ErrorInfo,
     Event,
     EventType,
     FindStatus,
+    MandateStatus,
     Match,
     NextAction,
     PaymentStatus,
@@ -81,6 +84,8 @@ __all__ = [
     "ConnectorServiceError",
     "Credentials",
     "CredentialsError",
+    "Dispute",
+    "DisputeStatus",
     "ErrorCode",
     "ErrorInfo",
     "Event",
@@ -90,6 +95,7 @@ __all__ = [
     "HttpResponse",
     "InputError",
     "Limits",
+    "MandateStatus",
     "Match",
     "NextAction",
     "NotSentError",

@@ -143,6 +143,11 @@ def _token(auth: Mapping[str, Any], compile: AuthCompiler) -> AuthPlan:
         if expires_at is not None
         else None,
         sensitive_headers=frozenset(name.lower() for name in login.get("headers", {})),
+        sensitive_fields=frozenset(
+            str(name)
+            for name, raw in (login.get("body") or {}).items()
+            if _secret_reader(compile.secret_names, {})(raw)
+        ),
     )
     sent = auth.get("headers", {"Authorization": "Bearer {{ access_token }}"})
     headers = compile.with_token(sent, "/auth/headers")

@@ -38,13 +38,17 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
     """Everything that must hold before a request may be built; raises, never sends."""
     compiled = flow_plan(plan, flow)
     validate_request(flow, request)
-    for written, alternatives in compiled.required_fields:
+    method = request.get("payment_method")
+    kind, scheme = method_scheme(method) if isinstance(method, Mapping) else (None, None)
+    for written, alternatives, scope in compiled.required_fields:
+        if scope is not None and scope not in (kind, f"{kind}.{scheme}"):
+            continue  # required for another payment method
         if not any(_present(request, parts) for parts in alternatives):
             first, _, others = written.partition(" | ")
             either = f" (or {others.replace(' | ', ' or ')})" if others else ""
-            raise InputError(first, f"is required by {plan.name} for {flow}{either}")
+            where = f" with payment method {scope!r}" if scope else ""
+            raise InputError(first, f"is required by {plan.name} for {flow}{where}{either}")
     caps = plan.capabilities
-    method = request.get("payment_method")
     if isinstance(method, Mapping):
         kind, scheme = method_scheme(method)
         if kind not in caps.payment_methods and f"{kind}.{scheme}" not in caps.payment_methods:
@@ -66,6 +70,13 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
                 "the payment would go without it",
                 "/" + "/".join(path),
             )
+    if flow == "submit_evidence" and not caps.evidence_files:
+        for index, item in enumerate(request.get("evidence") or ()):
+            if isinstance(item, Mapping) and item.get("file") is not None:
+                raise UnsupportedError(
+                    f"{plan.id} takes text evidence only here: its spec sends no files",
+                    f"/evidence/{index}/file",
+                )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:
@@ -224,6 +235,13 @@ def build_request(
             )
         except ValueError as exc:  # AmountError: not exactly representable for this processor
             raise InputError("/amount", str(exc)) from None
+        if isinstance(request.get("authorized_amount"), int):
+            try:
+                context["total_amount"] = plan.format_amount(
+                    request["authorized_amount"] + request["amount"], request["currency"]
+                )
+            except ValueError as exc:
+                raise InputError("/authorized_amount", str(exc)) from None
     bind(http.bindings, context)
     root = root_url(plan, environment, context, base_url, allow_undeclared_host)
     path = str(http.path(context))

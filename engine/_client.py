@@ -286,6 +286,7 @@ class _Base(TokenHolder):
             currency=result.currency,
             reference=result.reference,
             occurred_at=None,  # the delivery's claim of time is as unsigned as the rest
+            dispute=None,
         )
 
 

@@ -47,7 +47,7 @@ from ._renders import (
     key_placements,
     settings_read,
 )
-from ._request_reads import mentioned_request_paths, top_level_reads
+from ._request_reads import mentioned_request_paths, split_method_scope, top_level_reads
 from ._templates import (
     ENVIRONMENT,
     PATH_ENVIRONMENT,
@@ -420,6 +420,7 @@ class Compiler:
             multiple_refunds=bool(caps.get("multiple_refunds", False)),
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
+            evidence_files=bool(caps.get("evidence_files", False)),
         )
         return ConnectorPlan(
             id=data["id"],
@@ -476,7 +477,17 @@ class Compiler:
                 )
             )
         required = []
-        for index, entry in enumerate(raw.get("required_fields", [])):
+        for index, written in enumerate(raw.get("required_fields", [])):
+            method, entry = split_method_scope(written)
+            declared = self.data.get("capabilities", {}).get("payment_methods", [])
+            if method is not None and not any(
+                method == d or method.startswith(f"{d}.") or d.startswith(f"{method}.")
+                for d in declared
+            ):
+                self.problem(
+                    f"{base}/required_fields/{index}",
+                    f"payment method {method!r} is not in capabilities.payment_methods",
+                )
             alternatives = []
             for pointer in entry.split(" | "):
                 parts = tuple(
@@ -486,7 +497,7 @@ class Compiler:
                 if message is not None:
                     self.problem(f"{base}/required_fields/{index}", message)
                 alternatives.append(parts)
-            required.append((entry, tuple(alternatives)))
+            required.append((entry, tuple(alternatives), method))
         return FlowPlan(
             name=name,
             request=replace(
@@ -757,6 +768,15 @@ class Compiler:
             if "message" in signature
             else None
         )
+        scheme = str(signature.get("scheme", "hmac"))
+        reads_secret = message is not None and any(path.root == "secret" for path in message.paths)
+        if scheme == "digest" and message is not None and not reads_secret:
+            # A hash of fields anyone can read is no signature: anyone could compute it.
+            self.problem(f"{base}/message", "a digest signature's message must read `secret`")
+        if scheme == "digest" and signature.get("key_encoding", "utf8") != "utf8":
+            self.problem(
+                f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
+            )
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
@@ -786,7 +806,7 @@ class Compiler:
             if "from" in stamp
             else None,
             timestamp_format=str(stamp.get("format", "unix_seconds")),
-            scheme=str(signature.get("scheme", "hmac")),
+            scheme=scheme,
         )
 
 

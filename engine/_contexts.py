@@ -83,6 +83,12 @@ CONTEXTS: dict[str, Context] = {
             Variable("amount", "any", "the request's amount written in `amounts.format`"),
             Variable("minor_amount", "any", "the amount in the processor's minor units"),
             Variable("exponent", "any", "the processor's exponent for the request's currency"),
+            Variable(
+                "total_amount",
+                "any",
+                "incremental_authorize: the authorization's new total (`authorized_amount` + "
+                "`amount`) written in `amounts.format`, for processors that take the total",
+            ),
             _SETTINGS,
             _STEPS,
         ),
@@ -109,6 +115,13 @@ CONTEXTS: dict[str, Context] = {
             Variable("headers", "any", "the delivery's headers, names in lower case"),
             Variable("timestamp", "any", "the timestamp read from the signature header"),
             _SETTINGS,
+            Variable(
+                "secret",
+                "any",
+                "the caller's webhook secret as given: a `scheme: digest` message must read it, "
+                "an HMAC's may, where the processor signs text holding the key (Rapyd); the "
+                "message is never shown",
+            ),
         ),
     ),
     "signature_key": Context("`webhooks.signature.parse.signature_key`", (_SETTINGS,)),

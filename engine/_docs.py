@@ -29,8 +29,10 @@ from ._unified import (
     FLOWS,
     NEXT_ACTIONS,
     RETRYABLE_CODES,
+    DisputeStatus,
     ErrorCode,
     EventType,
+    MandateStatus,
     PaymentStatus,
     RefundStatus,
 )
@@ -236,6 +238,16 @@ def render_spec_reference() -> str:
     out.append(f"- Flows: {', '.join(f'`{f}`' for f in FLOWS)}, and `parse_event` for webhooks.\n")
     out.append(f"- Payment statuses: {', '.join(f'`{s}`' for s in PaymentStatus)}.\n")
     out.append(f"- Refund statuses: {', '.join(f'`{s}`' for s in RefundStatus)}.\n")
+    out.append(f"- Mandate statuses: {', '.join(f'`{s}`' for s in MandateStatus)}.\n")
+    out.append(f"- Dispute statuses: {', '.join(f'`{s}`' for s in DisputeStatus)}.\n")
+    kinds: dict[str, list[str]] = {}
+    for flow, kind in FLOWS.items():
+        kinds.setdefault(kind, []).append(f"`{flow}`")
+    out.append(
+        "- Each flow's status set: "
+        + "; ".join(f"{kind}: {', '.join(flows)}" for kind, flows in kinds.items())
+        + " (find: a find status, each match a payment status).\n"
+    )
     out.append(f"- Error codes: {', '.join(f'`{c}`' for c in ErrorCode)}.\n")
     out.append(f"- Event types: {', '.join(f'`{e}`' for e in EventType)}.\n")
     return "".join(out)
@@ -478,6 +490,13 @@ def render_matrix_markdown(connectors: list[Connector] | None = None) -> str:
             ", ".join(row["payment_methods"]),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    rows = feature_matrix(connectors)
+    filled = sum(flag for row in rows for flag in row["flows"].values())
+    lines += [
+        "",
+        f"{filled} of {len(rows) * len(FLOWS)} flow cells declared ({len(FLOWS)} flows by "
+        f"{len(rows)} processors; parse_event apart: {sum(r['parse_event'] for r in rows)}).",
+    ]
     lines += ["", "A flow's mark:", "", *(f"- {m} {text}." for m, text in MARKS.items())]
     return "\n".join(lines) + "\n"
 

@@ -46,6 +46,31 @@ class FlowMethods:
         payment whose answer named none."""
         return self.call("find", request)
 
+    def verify(self, request: Mapping[str, Any]) -> Result:
+        """Check a payment method without charging it (a zero-amount authorization)."""
+        return self.call("verify", request)
+
+    def incremental_authorize(self, request: Mapping[str, Any]) -> Result:
+        """Raise an authorized amount; the result's authorized_amount is the new total."""
+        return self.call("incremental_authorize", request)
+
+    def reverse(self, request: Mapping[str, Any]) -> Result:
+        """Undo a payment whatever its state: voided if uncaptured, refunded if captured."""
+        return self.call("reverse", request)
+
+    def revoke_recurring(self, request: Mapping[str, Any]) -> Result:
+        """Delete a stored payment method or revoke a mandate."""
+        return self.call("revoke_recurring", request)
+
+    def get_dispute(self, request: Mapping[str, Any]) -> Result:
+        return self.call("get_dispute", request)
+
+    def accept_dispute(self, request: Mapping[str, Any]) -> Result:
+        return self.call("accept_dispute", request)
+
+    def submit_evidence(self, request: Mapping[str, Any]) -> Result:
+        return self.call("submit_evidence", request)
+
 
 class AsyncFlowMethods:
     async def call(self, flow: str, request: Mapping[str, Any]) -> Result:
@@ -81,3 +106,24 @@ class AsyncFlowMethods:
     async def find(self, request: Mapping[str, Any]) -> Result:
         """The asyncio twin of FlowMethods.find."""
         return await self.call("find", request)
+
+    async def verify(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("verify", request)
+
+    async def incremental_authorize(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("incremental_authorize", request)
+
+    async def reverse(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("reverse", request)
+
+    async def revoke_recurring(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("revoke_recurring", request)
+
+    async def get_dispute(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("get_dispute", request)
+
+    async def accept_dispute(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("accept_dispute", request)
+
+    async def submit_evidence(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("submit_evidence", request)

@@ -95,6 +95,9 @@ class TokenPlan:
     expires_at: tuple[Callable[[Any], Any], str] | None
     #: Login header names redacted in echoes (those that carry credentials).
     sensitive_headers: frozenset[str]
+    #: Top-level login body fields whose template reads a secret (a hash of a nonce and the key):
+    #: their values are scrubbed like the secrets they come from.
+    sensitive_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +208,8 @@ class FlowPlan:
     name: str
     request: RequestPlan
     #: (as written, alternatives): each alternative is the parts of one JSON pointer.
-    required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    #: (as written, alternatives, the payment method kind or kind.scheme it applies to, or None)
+    required_fields: tuple[tuple[str, tuple[tuple[str, ...], ...], str | None], ...]
     steps: tuple[StepPlan, ...]
     response: ResponsePlan
     #: Every request field path the flow's templates, `let`s and defaults mention (None: the
@@ -235,7 +239,9 @@ class SignaturePlan:
     timestamp_header: str | None = None
     timestamp_from: Callable[[Any], Any] | None = None
     timestamp_format: str = "unix_seconds"
-    #: `hmac` (an HMAC of `message`) or `token` (the header is the webhook secret itself).
+    #: `hmac` (an HMAC of `message`), `token` (the header is the webhook secret itself) or
+    #: `digest` (the plain hash of a message that contains the secret: the template reads
+    #: `secret`).
     scheme: str = "hmac"
 
 
@@ -264,6 +270,7 @@ class Capabilities:
     multiple_refunds: bool
     three_ds: bool
     idempotency_key: bool = False
+    evidence_files: bool = False  # submit_evidence sends `file`s (else refused before sending)
 
 
 @dataclass(frozen=True, slots=True)

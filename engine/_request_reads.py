@@ -13,6 +13,13 @@ from ._templates import PATH_ENVIRONMENT, TemplateCompileError, compile_template
 _REQUEST_PATH = re.compile(r"\brequest((?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\s*[|\[(])?")
 
 
+def split_method_scope(entry: str) -> tuple[str | None, str]:
+    """A required_fields entry's payment method scope ("voucher.boleto: /customer/tax_id" →
+    "voucher.boleto") and its pointers; no scope: None."""
+    scope, sep, rest = entry.partition(": ")
+    return (scope, rest) if sep and not scope.startswith("/") else (None, entry)
+
+
 def mentioned_request_paths(sources: Any) -> frozenset[tuple[str, ...]] | None:
     """Every `request.a.b` a flow's strings mention (templates, `let`s, `$if` conditions,
     required fields), or None when one reads the request as a whole (`request | pick(...)`,
@@ -25,8 +32,8 @@ def mentioned_request_paths(sources: Any) -> frozenset[tuple[str, ...]] | None:
         if isinstance(value, Mapping):
             for key, item in value.items():
                 if key == "required_fields" and isinstance(item, list):
-                    for entry in item:  # JSON pointers: "/a/b | /c"
-                        for pointer in str(entry).split(" | "):
+                    for entry in item:  # JSON pointers: "/a/b | /c", maybe "kind.scheme: ..."
+                        for pointer in split_method_scope(str(entry))[1].split(" | "):
                             found.add(tuple(filter(None, pointer.strip().split("/"))))
                     continue
                 walk(key)

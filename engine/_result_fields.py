@@ -14,7 +14,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ResultField:
-    kind: str  # text, amount, integer, boolean, timestamp, country, lower
+    kind: str  # text, amount, integer, boolean, timestamp, country, lower, upper
     description: str
     group: str | None = None  # the Result member it is nested in
     key: str | None = None  # its name there
@@ -131,10 +131,44 @@ FIELDS: Mapping[str, ResultField] = {
         "three_ds",
         "liability_shift",
     ),
+    # disputes (the dispute flows' results and dispute events)
+    "dispute_id": ResultField(
+        "text", "The processor's id of the dispute.", "dispute", "connector_dispute_id"
+    ),
+    "dispute_amount": ResultField("amount", "The disputed amount.", "dispute", "amount"),
+    "dispute_currency": ResultField(
+        "upper", "The disputed amount's currency (ISO 4217).", "dispute", "currency"
+    ),
+    "dispute_reason": ResultField(
+        "lower",
+        "Why the customer disputes, normalised: fraudulent, unrecognized, duplicate, "
+        "product_not_received, product_unacceptable, credit_not_processed, "
+        "subscription_canceled, incorrect_amount, general.",
+        "dispute",
+        "reason",
+    ),
+    "dispute_reason_code": ResultField(
+        "text",
+        "The processor's or card network's own reason (code), unchanged.",
+        "dispute",
+        "reason_code",
+    ),
+    "dispute_stage": ResultField(
+        "lower",
+        "Where the dispute is: inquiry, chargeback, pre_arbitration, arbitration.",
+        "dispute",
+        "stage",
+    ),
+    "dispute_due_at": ResultField(
+        "timestamp", "The deadline to respond (RFC 3339).", "dispute", "due_at"
+    ),
+    "dispute_status": ResultField(
+        "text", "The dispute's status as the processor gives it.", "dispute", "connector_status"
+    ),
 }
 
 #: The Result members that group nested fields.
-GROUPS = ("payment_method_details", "avs", "cvc", "three_ds")
+GROUPS = ("payment_method_details", "avs", "cvc", "three_ds", "dispute")
 
 #: One-letter AVS codes (Visa, Mastercard; as acquirers pass them) → the normalised code.
 AVS_CODES: Mapping[str, str] = {
@@ -162,13 +196,13 @@ _BOOLEANS = {"true": True, "yes": True, "y": True, "false": False, "no": False, 
 def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any:
     if value is None:
         return None
-    if kind in ("text", "lower"):  # ids and codes: a scalar as text, anything else unknown
+    if kind in ("text", "lower", "upper"):  # ids and codes: a scalar as text, else unknown
         if type(value) is str:  # the common case, without the ABC check
-            return value.lower() if kind == "lower" else value
+            return value.lower() if kind == "lower" else value.upper() if kind == "upper" else value
         if isinstance(value, Mapping | list | bool):
             return None
         text = value if isinstance(value, str) else str(value)
-        return text.lower() if kind == "lower" else text
+        return text.lower() if kind == "lower" else text.upper() if kind == "upper" else text
     if value == "" or (isinstance(value, bool) and kind != "boolean"):
         return None  # JMESPath's `a && b` gives false where a does not hold: not a value
     if kind == "amount":
@@ -210,6 +244,8 @@ def shape(
     if isinstance(currency, str):
         currency = currency.upper()
     currency = currency if isinstance(currency, str) else None
+    disputed = read.get("dispute_currency")
+    disputed = disputed.upper() if isinstance(disputed, str) else None
     out: dict[str, Any] = {}
     groups: dict[str, dict[str, Any]] = {}
     default_currency = currency or request_currency
@@ -220,7 +256,8 @@ def shape(
         elif type(value) is str and kind == "text":
             typed = value
         else:
-            typed = _kind(value, kind, parse_amount, default_currency)
+            own = disputed if group == "dispute" else None
+            typed = _kind(value, kind, parse_amount, own or default_currency)
         if name == "currency":
             typed = currency
         if group is None:

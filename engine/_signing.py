@@ -26,6 +26,8 @@ KEY_DECODERS: Mapping[str, Callable[[str], bytes]] = {
 OUTPUT_ENCODERS: Mapping[str, Callable[[bytes], str]] = {
     "hex": lambda digest: digest.hex(),
     "base64": lambda digest: base64.b64encode(digest).decode("ascii"),
+    # Base64 of the lower-case hex text (Rapyd: BASE64 of CryptoJS.enc.Hex of the HMAC).
+    "hex_base64": lambda digest: base64.b64encode(digest.hex().encode("ascii")).decode("ascii"),
 }
 
 
@@ -53,6 +55,13 @@ def key_forms(secret: str, encoding: str) -> list[str]:
     with contextlib.suppress(UnicodeDecodeError):
         forms.append(key.decode("utf-8"))
     return [form for form in forms if form]
+
+
+def digest_signature(algorithm: str, message: bytes, output: str) -> str:
+    """The plain hash of a message that contains the secret itself (webhook `method: digest`)."""
+    hashed = ALGORITHMS[algorithm]()
+    hashed.update(message)
+    return OUTPUT_ENCODERS[output](hashed.digest())
 
 
 def hmac_signature(algorithm: str, key: bytes, message: bytes, output: str) -> str:

@@ -258,11 +258,14 @@ def build_token_request(
     rendered = token.headers(context) or {}
     headers = {str(k): str(v) for k, v in rendered.items() if v is not None}  # null: omitted
     body: bytes | None = None
+    derived = [v for k, v in headers.items() if k.lower() in token.sensitive_headers]
     if token.body is not None and token.encoding is not None:
         encode, content_type, _ = ENCODERS[token.encoding]
-        body = encode(token.body(context) or {})
+        fields = token.body(context) or {}
+        body = encode(fields)
         headers.setdefault("Content-Type", content_type)
-    derived = [v for k, v in headers.items() if k.lower() in token.sensitive_headers]
+        # A field made from a secret (a hash of a nonce and the key) is scrubbed like it.
+        derived += [str(fields[k]) for k in token.sensitive_fields if fields.get(k) is not None]
     return HttpRequest(
         method=token.method,
         url=token_url(

@@ -30,6 +30,36 @@ class RefundStatus(StrEnum):
     UNRESOLVED = "unresolved"
 
 
+class MandateStatus(StrEnum):
+    """What became of a stored payment method or mandate (revoke_recurring): `revoked` (it
+    can no longer be charged), `pending` (the processor took the request and answers later),
+    `failed` (refused: still chargeable), `unresolved` (unknown: read or revoke again)."""
+
+    REVOKED = "revoked"
+    PENDING = "pending"
+    FAILED = "failed"
+    UNRESOLVED = "unresolved"
+
+
+class DisputeStatus(StrEnum):
+    """Where a dispute stands (get_dispute, accept_dispute, submit_evidence): `needs_response`
+    (evidence or acceptance is due), `under_review` (evidence sent, the issuer decides),
+    `accepted` (the merchant conceded), `won`, `lost`, `expired` (the deadline passed without
+    a response), `closed` (over without a winner, e.g. an inquiry closed or the claim
+    withdrawn); `failed`: the processor refused the operation (the dispute is as it was);
+    `unresolved`: unknown, read it again."""
+
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    WON = "won"
+    LOST = "lost"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    FAILED = "failed"
+    UNRESOLVED = "unresolved"
+
+
 class FindStatus(StrEnum):
     """What a `find` found: exactly one payment, several (the caller must choose: never
     guessed), none (not proof there is none: a processor's search may lag), or unknown."""
@@ -133,10 +163,12 @@ STATUS_EVENT: Mapping[str, EventType] = {
     PaymentStatus.REQUIRES_ACTION: EventType.PAYMENT_REQUIRES_ACTION,
 }
 
-FlowKind = Literal["payment", "refund"]
+FlowKind = Literal["payment", "refund", "mandate", "dispute"]
 
 #: Every request flow: its result kind (which status set its status map targets; for `find`,
-#: the status of each payment it found). Webhooks are `parse_event`.
+#: the status of each payment it found). Webhooks are `parse_event`. `verify` is a payment
+#: flow (`authorized`: the method is valid, nothing to capture, like setup_recurring);
+#: `reverse` a refund one (`succeeded`: voided or refunded, whichever the state needed).
 FLOWS: Mapping[str, FlowKind] = {
     "authorize": "payment",
     "complete_authorize": "payment",
@@ -148,11 +180,26 @@ FLOWS: Mapping[str, FlowKind] = {
     "setup_recurring": "payment",
     "charge_recurring": "payment",
     "find": "payment",
+    "verify": "payment",
+    "incremental_authorize": "payment",
+    "reverse": "refund",
+    "revoke_recurring": "mandate",
+    "get_dispute": "dispute",
+    "accept_dispute": "dispute",
+    "submit_evidence": "dispute",
+}
+
+#: The status set of each result kind.
+KIND_STATUSES: Mapping[str, type[StrEnum]] = {
+    "payment": PaymentStatus,
+    "refund": RefundStatus,
+    "mandate": MandateStatus,
+    "dispute": DisputeStatus,
 }
 
 
 #: Flows that only read a status. An error answer to them says nothing about the payment.
-READ_FLOWS = frozenset({"get", "get_refund", "find"})
+READ_FLOWS = frozenset({"get", "get_refund", "find", "get_dispute"})
 
 #: Flows whose answer is a list of payments (`response.matches`): the result's status is a
 #: FindStatus and its `matches` lists what was found.
@@ -165,8 +212,7 @@ def result_statuses(flow: str) -> frozenset[str]:
 
 
 def statuses_for(flow: str) -> frozenset[str]:
-    kind = FLOWS[flow]
-    return frozenset(PaymentStatus if kind == "payment" else RefundStatus)
+    return frozenset(KIND_STATUSES[FLOWS[flow]])
 
 
 #: The scalar annotations `_built` checks a JSON value against (others are built or passed).
@@ -311,12 +357,36 @@ class Authentication:
         return _built(cls, data, "three_ds")
 
 
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A dispute (chargeback, inquiry) as the processor describes it: on the results of the
+    dispute flows and on dispute events. `reason` is normalised (fraudulent, unrecognized,
+    duplicate, product_not_received, product_unacceptable, credit_not_processed,
+    subscription_canceled, incorrect_amount, general), `reason_code` the processor's or card
+    network's own; `stage` is inquiry, chargeback, pre_arbitration or arbitration; `due_at`
+    the deadline to respond (RFC 3339); `connector_status` the processor's status."""
+
+    connector_dispute_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    stage: str | None = None
+    due_at: str | None = None
+    connector_status: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Dispute:
+        return _built(cls, data, "dispute")
+
+
 #: The Result's nested members and their types (engine._result_fields.GROUPS).
 NESTED: Mapping[str, Any] = {
     "payment_method_details": PaymentMethodDetails,
     "avs": CheckResult,
     "cvc": CheckResult,
     "three_ds": Authentication,
+    "dispute": Dispute,
 }
 
 
@@ -435,6 +505,7 @@ class Result:
     avs: CheckResult | None = None
     cvc: CheckResult | None = None
     three_ds: Authentication | None = None
+    dispute: Dispute | None = None
 
     def to_dict(self, *, reveal_access_token: bool = False) -> dict[str, Any]:
         """The result as JSON-ready data. The access token's value is left out unless asked
@@ -512,6 +583,7 @@ class Event:
     amount: int | None = None
     currency: str | None = None
     occurred_at: str | None = None
+    dispute: Dispute | None = None  # dispute events: the dispute's id, amount, reason, ...
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -519,6 +591,9 @@ class Event:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
         """The Event `to_dict` gave: its inverse (unknown members ignored)."""
+        dispute = data.get("dispute") if isinstance(data, Mapping) else None
+        if dispute is not None:
+            data = {**data, "dispute": Dispute.from_dict(dispute)}
         return _built(cls, data, "an event")
 
 

@@ -14,8 +14,16 @@ from urllib.parse import parse_qsl
 from ._encoding import parse_xml
 from ._errors import RenderError, UnsupportedError, WebhookError
 from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
+from ._result_fields import shape
 from ._scrub import Scrubber
-from ._signing import KeyDecodeError, decode_key, hmac_signature, key_forms, signatures_match
+from ._signing import (
+    KeyDecodeError,
+    decode_key,
+    digest_signature,
+    hmac_signature,
+    key_forms,
+    signatures_match,
+)
 from ._timestamps import read_timestamp
 from ._unified import EVENT_STATUS, Event, EventType
 
@@ -121,10 +129,10 @@ def parse_event(
     events = []
     try:
         if signature is not None and signature.from_item is None:
-            _verify(signature, key, text, None, lowered, clock, settings, document)
+            _verify(signature, key, text, None, lowered, clock, settings, document, secret)
         for item in items:
             if signature is not None and signature.from_item is not None:
-                _verify(signature, key, text, item, lowered, clock, settings, item)
+                _verify(signature, key, text, item, lowered, clock, settings, item, secret)
             events.append(_event(plan, webhooks, item, lowered, verified=signature is not None))
     except RenderError as exc:
         # A template failed on this delivery (a body too large to sign, an odd item shape):
@@ -195,9 +203,11 @@ def _verify(
     now: float,
     settings: Mapping[str, str],
     document: Any,
+    secret: str | None = None,
 ) -> None:
     """`document` is what a body timestamp is read from: the event item, or the whole body
-    when one signature covers it."""
+    when one signature covers it. `secret` is the caller's secret as given, for a message
+    template that contains it (the message is never shown)."""
     timestamp: str | None = None
     if signature.header is not None:
         raw = headers.get(signature.header.lower())
@@ -239,9 +249,16 @@ def _verify(
         "headers": headers,
         "timestamp": timestamp,
         "credentials": settings,
+        "secret": secret,
     }
-    message = str(signature.message(context)).encode("utf-8")
-    expected = hmac_signature(signature.algorithm, key, message, signature.output)
+    if signature.scheme == "digest":
+        # The secret is part of the hashed message (key_encoding utf8: its text, as given).
+        context["secret"] = key.decode("utf-8")
+        message = str(signature.message(context)).encode("utf-8")
+        expected = digest_signature(signature.algorithm, message, signature.output)
+    else:
+        message = str(signature.message(context)).encode("utf-8")
+        expected = hmac_signature(signature.algorithm, key, message, signature.output)
     # Compare against every candidate (no early exit) so timing says nothing of which matched.
     matched = False
     for candidate in candidates:
@@ -331,9 +348,11 @@ def _event(
     rule = webhooks.event_map.get(connector_type)
     unified = rule(context) if rule is not None else EventType.UNKNOWN
     fields: dict[str, Any] = {}
+    disputed: dict[str, Any] = {}
     for name, extract in webhooks.fields:
         value = extract(item, context)
-        fields[name] = None if value is None or isinstance(value, Mapping | list) else value
+        value = None if value is None or isinstance(value, Mapping | list) else value
+        (disputed if name.startswith("dispute_") else fields)[name] = value
     for name in ("connector_transaction_id", "connector_refund_id", "reference", "currency"):
         if fields.get(name) is not None:
             fields[name] = str(fields[name])
@@ -345,6 +364,10 @@ def _event(
         fields["occurred_at"] = rfc3339(fields["occurred_at"])
     event_id = webhooks.event_id(item, context) if webhooks.event_id else None
     status = EVENT_STATUS.get(EventType(unified))
+    if disputed:  # the dispute's fields, typed as on a result (engine._result_fields)
+        dispute = shape(disputed, plan.parse_amount, fields.get("currency")).get("dispute")
+        if dispute is not None:
+            fields["dispute"] = dispute
     return Event(
         connector=plan.id,
         type=str(unified),

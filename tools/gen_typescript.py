@@ -59,6 +59,7 @@ CONSTRAINTS = (
 #: Keywords that only annotate (the description becomes the JSDoc text).
 ANNOTATIONS = frozenset(
     {"title", "description", "examples", "deprecated", "x-card-data", "x-refused-unless-read"}
+    | {"contentEncoding"}
 )
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")

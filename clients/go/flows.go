@@ -72,3 +72,59 @@ func (c *Connector) ChargeRecurring(ctx context.Context, req *ChargeRecurringReq
 func (c *Connector) Find(ctx context.Context, req *FindRequest, opts ...CallOption) (*Result, error) {
 	return callFlow[Result](ctx, c, "find", req, opts)
 }
+
+// Verify calls POST /v1/{connector}/verify: Check that a payment method is valid without charging
+// it: a zero-amount authorization or the processor's own verification call. `authorized`: the
+// method is valid (nothing to capture or void). WithIdempotencyKey sets its idempotency key (one is
+// generated otherwise, and returned in the Result).
+func (c *Connector) Verify(ctx context.Context, req *VerifyRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "verify", req, opts)
+}
+
+// IncrementalAuthorize calls POST /v1/{connector}/incremental_authorize: Raise the amount of an
+// authorization that was not captured yet (hotels, car rental, tips). The result's
+// authorized_amount is the new total where the processor reports it. WithIdempotencyKey sets its
+// idempotency key (one is generated otherwise, and returned in the Result).
+func (c *Connector) IncrementalAuthorize(ctx context.Context, req *IncrementalAuthorizeRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "incremental_authorize", req, opts)
+}
+
+// Reverse calls POST /v1/{connector}/reverse: Undo a payment whatever its state, in one call where
+// the processor offers it (Adyen /reversals, Braintree reverseTransaction): voided if not captured
+// yet, refunded in full if captured. `succeeded`: undone; `pending`: the processor answers later
+// (by webhook). WithIdempotencyKey sets its idempotency key (one is generated otherwise, and
+// returned in the Result).
+func (c *Connector) Reverse(ctx context.Context, req *ReverseRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "reverse", req, opts)
+}
+
+// RevokeRecurring calls POST /v1/{connector}/revoke_recurring: Delete a stored payment method or
+// revoke a mandate, so it can no longer be charged (Stripe PaymentMethod detach, Adyen
+// storedPaymentMethods DELETE, Braintree deletePaymentMethodFromVault, Checkout.com instruments
+// DELETE, PayPal vault payment tokens DELETE). WithIdempotencyKey sets its idempotency key (one is
+// generated otherwise, and returned in the Result).
+func (c *Connector) RevokeRecurring(ctx context.Context, req *RevokeRecurringRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "revoke_recurring", req, opts)
+}
+
+// GetDispute calls POST /v1/{connector}/get_dispute: Read a dispute (chargeback, inquiry) from the
+// processor: its status, amount, reason, stage and response deadline. A read: it takes no
+// idempotency key.
+func (c *Connector) GetDispute(ctx context.Context, req *GetDisputeRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "get_dispute", req, opts)
+}
+
+// AcceptDispute calls POST /v1/{connector}/accept_dispute: Concede a dispute: the disputed amount
+// stays with the customer and the dispute closes (`accepted`). WithIdempotencyKey sets its
+// idempotency key (one is generated otherwise, and returned in the Result).
+func (c *Connector) AcceptDispute(ctx context.Context, req *AcceptDisputeRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "accept_dispute", req, opts)
+}
+
+// SubmitEvidence calls POST /v1/{connector}/submit_evidence: Contest a dispute with evidence (texts
+// and files). Each spec maps the unified evidence types to the processor's categories and refuses
+// what it cannot send (e.g. files where the processor needs a separate upload). WithIdempotencyKey
+// sets its idempotency key (one is generated otherwise, and returned in the Result).
+func (c *Connector) SubmitEvidence(ctx context.Context, req *SubmitEvidenceRequest, opts ...CallOption) (*Result, error) {
+	return callFlow[Result](ctx, c, "submit_evidence", req, opts)
+}

@@ -4,6 +4,16 @@ package connector
 
 import "fmt"
 
+// AcceptDisputeRequest is components/schemas/AcceptDisputeRequest: Concede a dispute: the disputed
+// amount stays with the customer and the dispute closes (`accepted`).
+type AcceptDisputeRequest struct {
+	ConnectorDisputeID ConnectorDisputeID `json:"connector_dispute_id"`
+	// A note to the processor or the customer, where the processor takes one (PayPal accept-claim
+	// `note`).
+	Note           string         `json:"note,omitempty"`
+	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
+}
+
 // Address is components/schemas/Address: A postal address.
 type Address struct {
 	// Given name.
@@ -201,6 +211,11 @@ type CompleteAuthorizeRequest struct {
 	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
 }
 
+// ConnectorDisputeID is components/schemas/ConnectorDisputeId: The processor's id of the dispute,
+// as a dispute event or get_dispute gave it (Stripe `dp_…`, Checkout.com `dsp_…`, PayPal `PP-D-…`,
+// a Braintree dispute id).
+type ConnectorDisputeID = string
+
 // ConnectorTransactionID is components/schemas/ConnectorTransactionId: The processor's id of the
 // payment, as returned by authorize.
 type ConnectorTransactionID = string
@@ -257,6 +272,26 @@ const (
 	CustomerTaxIDTypePassport CustomerTaxIDType = "passport"
 	CustomerTaxIDTypeVat      CustomerTaxIDType = "vat"
 	CustomerTaxIDTypeOther    CustomerTaxIDType = "other"
+)
+
+// DisputeStatus is components/schemas/DisputeStatus: A unified dispute status: needs_response
+// (evidence or acceptance is due), under_review (evidence sent, the issuer decides), accepted
+// (conceded), won, lost, expired (no response in time), closed (over without a winner: an inquiry
+// closed, a claim withdrawn); failed: the processor refused the operation; unresolved: unknown,
+// read it again.
+type DisputeStatus string
+
+// The values of DisputeStatus.
+const (
+	DisputeStatusNeedsResponse DisputeStatus = "needs_response"
+	DisputeStatusUnderReview   DisputeStatus = "under_review"
+	DisputeStatusAccepted      DisputeStatus = "accepted"
+	DisputeStatusWon           DisputeStatus = "won"
+	DisputeStatusLost          DisputeStatus = "lost"
+	DisputeStatusExpired       DisputeStatus = "expired"
+	DisputeStatusClosed        DisputeStatus = "closed"
+	DisputeStatusFailed        DisputeStatus = "failed"
+	DisputeStatusUnresolved    DisputeStatus = "unresolved"
 )
 
 // ErrorCode is components/schemas/ErrorCode: A unified error code.
@@ -321,7 +356,47 @@ type Event struct {
 	// when the delivery does not say. Null for an event confirmed by fetching (an unsigned
 	// delivery's claims are not kept).
 	OccurredAt string `json:"occurred_at,omitempty"`
+	// Dispute events: the dispute the event is about (id, amount, reason, stage, deadline), as the
+	// delivery says; null for other events and for events confirmed by fetching.
+	Dispute *EventDispute `json:"dispute,omitempty"`
 }
+
+// EventDispute is the dispute of Event.
+type EventDispute struct {
+	// The processor's id of the dispute.
+	ConnectorDisputeID string `json:"connector_dispute_id,omitempty"`
+	// The disputed amount, in minor units.
+	Amount *int64 `json:"amount,omitempty"`
+	// The disputed amount's currency (ISO 4217).
+	Currency string `json:"currency,omitempty"`
+	// Why the customer disputes, normalised.
+	Reason EventDisputeReason `json:"reason,omitempty"`
+	// The processor's or card network's own reason (code), unchanged.
+	ReasonCode string `json:"reason_code,omitempty"`
+	// Where in the dispute process it is.
+	Stage Stage `json:"stage,omitempty"`
+	// The deadline to respond (RFC 3339 UTC).
+	DueAt string `json:"due_at,omitempty"`
+	// The dispute's status as the processor gives it.
+	ConnectorStatus string `json:"connector_status,omitempty"`
+}
+
+// EventDisputeReason is the reason of EventDispute: Why the customer disputes, normalised.
+type EventDisputeReason string
+
+// The values of EventDisputeReason.
+const (
+	EventDisputeReasonFraudulent           EventDisputeReason = "fraudulent"
+	EventDisputeReasonUnrecognized         EventDisputeReason = "unrecognized"
+	EventDisputeReasonDuplicate            EventDisputeReason = "duplicate"
+	EventDisputeReasonProductNotReceived   EventDisputeReason = "product_not_received"
+	EventDisputeReasonProductUnacceptable  EventDisputeReason = "product_unacceptable"
+	EventDisputeReasonCreditNotProcessed   EventDisputeReason = "credit_not_processed"
+	EventDisputeReasonSubscriptionCanceled EventDisputeReason = "subscription_canceled"
+	EventDisputeReasonIncorrectAmount      EventDisputeReason = "incorrect_amount"
+	EventDisputeReasonGeneral              EventDisputeReason = "general"
+	EventDisputeReasonNone                 EventDisputeReason = "None"
+)
 
 // EventStatus is the status of Event: The unified status of the payment or refund the event is
 // about, where the event says it.
@@ -362,6 +437,58 @@ const (
 	EventTypeUnknown                  EventType = "unknown"
 )
 
+// EvidenceItem is components/schemas/EvidenceItem: One piece of dispute evidence: a text, a file,
+// or both (with `type`, at least one of them: minProperties 2). Each spec maps `type` to the
+// processor's evidence categories.
+type EvidenceItem struct {
+	// What the evidence shows.
+	Type EvidenceItemType `json:"type"`
+	// The evidence as text.
+	Text string `json:"text,omitempty"`
+	// A document, inline.
+	File *EvidenceItemFile `json:"file,omitempty"`
+}
+
+// EvidenceItemFile is the file of EvidenceItem: A document, inline.
+type EvidenceItemFile struct {
+	// The file's name.
+	Name string `json:"name"`
+	// The document's media type (the kinds every processor here accepts).
+	ContentType EvidenceItemFileContentType `json:"content_type"`
+	// The file's bytes, base64 (RFC 4648, padded).
+	Data string `json:"data"`
+}
+
+// EvidenceItemFileContentType is the content_type of EvidenceItemFile: The document's media type
+// (the kinds every processor here accepts).
+type EvidenceItemFileContentType string
+
+// The values of EvidenceItemFileContentType.
+const (
+	EvidenceItemFileContentTypeApplicationPdf EvidenceItemFileContentType = "application/pdf"
+	EvidenceItemFileContentTypeImageJpeg      EvidenceItemFileContentType = "image/jpeg"
+	EvidenceItemFileContentTypeImagePng       EvidenceItemFileContentType = "image/png"
+)
+
+// EvidenceItemType is the type of EvidenceItem: What the evidence shows.
+type EvidenceItemType string
+
+// The values of EvidenceItemType.
+const (
+	EvidenceItemTypeReceipt                      EvidenceItemType = "receipt"
+	EvidenceItemTypeCustomerCommunication        EvidenceItemType = "customer_communication"
+	EvidenceItemTypeProofOfDelivery              EvidenceItemType = "proof_of_delivery"
+	EvidenceItemTypeServiceDocumentation         EvidenceItemType = "service_documentation"
+	EvidenceItemTypeRefundPolicy                 EvidenceItemType = "refund_policy"
+	EvidenceItemTypeCancellationPolicy           EvidenceItemType = "cancellation_policy"
+	EvidenceItemTypeRecurringAgreement           EvidenceItemType = "recurring_agreement"
+	EvidenceItemTypeDuplicateChargeDocumentation EvidenceItemType = "duplicate_charge_documentation"
+	EvidenceItemTypeCustomerSignature            EvidenceItemType = "customer_signature"
+	EvidenceItemTypeAccessActivityLog            EvidenceItemType = "access_activity_log"
+	EvidenceItemTypeProductDescription           EvidenceItemType = "product_description"
+	EvidenceItemTypeOther                        EvidenceItemType = "other"
+)
+
 // FindRequest is components/schemas/FindRequest: Look payments up by the merchant's reference, when
 // no processor id is known. Look payments up by the merchant's reference: the way back from an
 // unresolved authorize whose answer was lost. The result lists every payment found (`matches`); it
@@ -393,6 +520,15 @@ const (
 	FindStatusUnresolved FindStatus = "unresolved"
 )
 
+// GetDisputeRequest is components/schemas/GetDisputeRequest: Read a dispute (chargeback, inquiry)
+// from the processor: its status, amount, reason, stage and response deadline.
+type GetDisputeRequest struct {
+	ConnectorDisputeID ConnectorDisputeID `json:"connector_dispute_id"`
+	// The disputed payment, for processors that file disputes under it (Mollie chargebacks: their
+	// spec requires it).
+	ConnectorTransactionID ConnectorTransactionID `json:"connector_transaction_id,omitempty"`
+}
+
 // GetRefundRequest is components/schemas/GetRefundRequest: Read a refund's current status from the
 // processor.
 type GetRefundRequest struct {
@@ -412,6 +548,35 @@ type GetRequest struct {
 // retry of the same request. The client generates one when absent and returns it in the result.
 // Printable ASCII without spaces: it travels in an HTTP header.
 type IdempotencyKey = string
+
+// IncrementalAuthorizeRequest is components/schemas/IncrementalAuthorizeRequest: Raise the amount
+// of an authorization that was not captured yet (hotels, car rental, tips). The result's
+// authorized_amount is the new total where the processor reports it.
+type IncrementalAuthorizeRequest struct {
+	ConnectorTransactionID ConnectorTransactionID `json:"connector_transaction_id"`
+	// How much to add to the authorization, in minor units (the increase, not the new total).
+	Amount   Amount   `json:"amount"`
+	Currency Currency `json:"currency"`
+	// The authorization's total before this increase (the last result's authorized_amount).
+	// Processors that take the new total (Stripe, Adyen, Braintree) send authorized_amount +
+	// amount; the others check nothing against it.
+	AuthorizedAmount Amount `json:"authorized_amount"`
+	// Why the amount grows, where the processor asks (Adyen industryUsage). Default: incremental.
+	Reason         IncrementalAuthorizeRequestReason `json:"reason,omitempty"`
+	Reference      Reference                         `json:"reference,omitempty"`
+	IdempotencyKey IdempotencyKey                    `json:"idempotency_key,omitempty"`
+}
+
+// IncrementalAuthorizeRequestReason is the reason of IncrementalAuthorizeRequest: Why the amount
+// grows, where the processor asks (Adyen industryUsage). Default: incremental.
+type IncrementalAuthorizeRequestReason string
+
+// The values of IncrementalAuthorizeRequestReason.
+const (
+	IncrementalAuthorizeRequestReasonIncremental   IncrementalAuthorizeRequestReason = "incremental"
+	IncrementalAuthorizeRequestReasonDelayedCharge IncrementalAuthorizeRequestReason = "delayed_charge"
+	IncrementalAuthorizeRequestReasonNoShow        IncrementalAuthorizeRequestReason = "no_show"
+)
 
 // LineItem is components/schemas/LineItem: One line of the order: what BNPL providers, Level 2/3
 // card data and receipts need.
@@ -463,6 +628,19 @@ const (
 // stored payment credential or mandate, as returned by setup_recurring (a stored payment method id,
 // a token, an agreement id).
 type MandateID = string
+
+// MandateStatus is components/schemas/MandateStatus: A unified status of a stored payment method or
+// mandate (revoke_recurring): revoked (can no longer be charged), pending (the processor answers
+// later), failed (refused: still chargeable), unresolved (unknown).
+type MandateStatus string
+
+// The values of MandateStatus.
+const (
+	MandateStatusRevoked    MandateStatus = "revoked"
+	MandateStatusPending    MandateStatus = "pending"
+	MandateStatusFailed     MandateStatus = "failed"
+	MandateStatusUnresolved MandateStatus = "unresolved"
+)
 
 // Metadata is components/schemas/Metadata: Merchant key-value pairs stored with the payment by
 // processors that support it.
@@ -531,9 +709,9 @@ type PaymentMethod struct {
 	Token string `json:"token,omitempty"`
 	// A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received
 	// from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card
-	// (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal
-	// approval page. The processor's spec says which of `token` and `decrypted` it takes (refused
-	// before sending when the one it needs is missing).
+	// (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with
+	// the wallet's approval page. The processor's spec says which of `token` and `decrypted` it
+	// takes (refused before sending when the one it needs is missing).
 	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
 	// Buy now, pay later: the provider's checkout (a redirect, or the provider's own widget first,
 	// whose session or authorization token then comes here). Providers need line items and the
@@ -606,7 +784,8 @@ const (
 // PaymentMethodBankDebitMandate is the mandate of PaymentMethodBankDebit: The mandate: an existing
 // one (`id`), or the evidence of the one the payer gives now.
 type PaymentMethodBankDebitMandate struct {
-	// A mandate the processor already holds.
+	// A mandate the processor already holds: the payment is taken under it, where no new one is set
+	// up (refused by a spec that never reads it).
 	ID string `json:"id,omitempty"`
 	// When the payer accepted the mandate (RFC 3339).
 	AcceptedAt Timestamp `json:"accepted_at,omitempty"`
@@ -680,8 +859,9 @@ type PaymentMethodBankTransfer struct {
 	// Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a
 	// `qr` next action with the QR string).
 	Scheme PaymentMethodBankTransferScheme `json:"scheme"`
-	// Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g.
-	// BCA, MANDIRI).
+	// Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI), where
+	// the merchant chooses it (a spec that needs it says so in `required_fields`; a processor whose
+	// checkout picks the bank takes none).
 	Bank string `json:"bank,omitempty"`
 	// When the payment instructions stop being valid, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`
@@ -798,6 +978,9 @@ const (
 type PaymentMethodVoucher struct {
 	// Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
 	Scheme PaymentMethodVoucherScheme `json:"scheme"`
+	// The shop chain the payer will pay at, where the processor issues a voucher per chain
+	// (Konbini: seven-eleven, lawson, family-mart, ministop, daily-yamazaki, seicomart).
+	Store string `json:"store,omitempty"`
 	// When the voucher expires, where the processor lets the merchant choose.
 	ExpiresAt Timestamp `json:"expires_at,omitempty"`
 }
@@ -815,9 +998,10 @@ const (
 
 // PaymentMethodWallet is the wallet of PaymentMethod: A wallet payment. Apple Pay and Google Pay:
 // the wallet's encrypted payment token as received from the device (`token`), or, for merchants who
-// decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered
-// `requires_action` with the PayPal approval page. The processor's spec says which of `token` and
-// `decrypted` it takes (refused before sending when the one it needs is missing).
+// decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval
+// wallets, answered `requires_action` with the wallet's approval page. The processor's spec says
+// which of `token` and `decrypted` it takes (refused before sending when the one it needs is
+// missing).
 type PaymentMethodWallet struct {
 	// Which wallet. Besides Apple Pay, Google Pay and PayPal, the local e-wallets of South-East
 	// Asia: OVO and DANA (Indonesia), ShopeePay and GrabPay (several countries), GCash and Maya
@@ -913,6 +1097,7 @@ const (
 	PaymentMethodWalletTypeGcash     PaymentMethodWalletType = "gcash"
 	PaymentMethodWalletTypeGrabpay   PaymentMethodWalletType = "grabpay"
 	PaymentMethodWalletTypeMaya      PaymentMethodWalletType = "maya"
+	PaymentMethodWalletTypePaypay    PaymentMethodWalletType = "paypay"
 )
 
 // PaymentStatus is components/schemas/PaymentStatus: A unified payment status.
@@ -1005,8 +1190,9 @@ type Result struct {
 	Flow string `json:"flow"`
 	// The id of the connector spec.
 	Connector string `json:"connector"`
-	// The unified status: a payment status, a refund status for refund and get_refund, or a find
-	// status for find.
+	// The unified status: a payment status (also verify and incremental_authorize), a refund status
+	// for refund, get_refund and reverse, a mandate status for revoke_recurring, a dispute status
+	// for the dispute flows, or a find status for find.
 	Status ResultStatus `json:"status"`
 	// The processor's own status value, as received.
 	ConnectorStatus string `json:"connector_status,omitempty"`
@@ -1076,6 +1262,8 @@ type Result struct {
 	CVC *ResultCVC `json:"cvc,omitempty"`
 	// The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
 	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
+	// The dispute, on the dispute flows' results: id, amount, reason, stage, deadline.
+	Dispute *ResultDispute `json:"dispute,omitempty"`
 	// Only when the caller asked for it (the embedded Client's raw_response=True; absent
 	// otherwise): the processor's own answer to the flow's last request, scrubbed like every
 	// transcript (secrets and card data replaced), cookies left out, the body cut at 65,536
@@ -1143,6 +1331,43 @@ const (
 	ResultCVCCodeUnavailable ResultCVCCode = "unavailable"
 	ResultCVCCodeUnchecked   ResultCVCCode = "unchecked"
 	ResultCVCCodeNone        ResultCVCCode = "None"
+)
+
+// ResultDispute is the dispute of Result.
+type ResultDispute struct {
+	// The processor's id of the dispute.
+	ConnectorDisputeID string `json:"connector_dispute_id,omitempty"`
+	// The disputed amount, in minor units.
+	Amount *int64 `json:"amount,omitempty"`
+	// The disputed amount's currency (ISO 4217).
+	Currency string `json:"currency,omitempty"`
+	// Why the customer disputes, normalised.
+	Reason ResultDisputeReason `json:"reason,omitempty"`
+	// The processor's or card network's own reason (code), unchanged.
+	ReasonCode string `json:"reason_code,omitempty"`
+	// Where in the dispute process it is.
+	Stage Stage `json:"stage,omitempty"`
+	// The deadline to respond (RFC 3339 UTC).
+	DueAt string `json:"due_at,omitempty"`
+	// The dispute's status as the processor gives it.
+	ConnectorStatus string `json:"connector_status,omitempty"`
+}
+
+// ResultDisputeReason is the reason of ResultDispute: Why the customer disputes, normalised.
+type ResultDisputeReason string
+
+// The values of ResultDisputeReason.
+const (
+	ResultDisputeReasonFraudulent           ResultDisputeReason = "fraudulent"
+	ResultDisputeReasonUnrecognized         ResultDisputeReason = "unrecognized"
+	ResultDisputeReasonDuplicate            ResultDisputeReason = "duplicate"
+	ResultDisputeReasonProductNotReceived   ResultDisputeReason = "product_not_received"
+	ResultDisputeReasonProductUnacceptable  ResultDisputeReason = "product_unacceptable"
+	ResultDisputeReasonCreditNotProcessed   ResultDisputeReason = "credit_not_processed"
+	ResultDisputeReasonSubscriptionCanceled ResultDisputeReason = "subscription_canceled"
+	ResultDisputeReasonIncorrectAmount      ResultDisputeReason = "incorrect_amount"
+	ResultDisputeReasonGeneral              ResultDisputeReason = "general"
+	ResultDisputeReasonNone                 ResultDisputeReason = "None"
 )
 
 // ResultError is the error of Result.
@@ -1306,8 +1531,9 @@ type ResultRouting struct {
 	Stopped string `json:"stopped"`
 }
 
-// ResultStatus is the status of Result: The unified status: a payment status, a refund status for
-// refund and get_refund, or a find status for find.
+// ResultStatus is the status of Result: The unified status: a payment status (also verify and
+// incremental_authorize), a refund status for refund, get_refund and reverse, a mandate status for
+// revoke_recurring, a dispute status for the dispute flows, or a find status for find.
 type ResultStatus string
 
 // The values of ResultStatus.
@@ -1321,6 +1547,14 @@ const (
 	ResultStatusFailed            ResultStatus = "failed"
 	ResultStatusUnresolved        ResultStatus = "unresolved"
 	ResultStatusSucceeded         ResultStatus = "succeeded"
+	ResultStatusRevoked           ResultStatus = "revoked"
+	ResultStatusNeedsResponse     ResultStatus = "needs_response"
+	ResultStatusUnderReview       ResultStatus = "under_review"
+	ResultStatusAccepted          ResultStatus = "accepted"
+	ResultStatusWon               ResultStatus = "won"
+	ResultStatusLost              ResultStatus = "lost"
+	ResultStatusExpired           ResultStatus = "expired"
+	ResultStatusClosed            ResultStatus = "closed"
 	ResultStatusFound             ResultStatus = "found"
 	ResultStatusAmbiguous         ResultStatus = "ambiguous"
 	ResultStatusNotFound          ResultStatus = "not_found"
@@ -1352,6 +1586,28 @@ const (
 	ResultThreeDsStatusNone          ResultThreeDsStatus = "None"
 )
 
+// ReverseRequest is components/schemas/ReverseRequest: Undo a payment whatever its state, in one
+// call where the processor offers it (Adyen /reversals, Braintree reverseTransaction): voided if
+// not captured yet, refunded in full if captured. `succeeded`: undone; `pending`: the processor
+// answers later (by webhook).
+type ReverseRequest struct {
+	ConnectorTransactionID ConnectorTransactionID `json:"connector_transaction_id"`
+	Reference              Reference              `json:"reference,omitempty"`
+	IdempotencyKey         IdempotencyKey         `json:"idempotency_key,omitempty"`
+}
+
+// RevokeRecurringRequest is components/schemas/RevokeRecurringRequest: Delete a stored payment
+// method or revoke a mandate, so it can no longer be charged (Stripe PaymentMethod detach, Adyen
+// storedPaymentMethods DELETE, Braintree deletePaymentMethodFromVault, Checkout.com instruments
+// DELETE, PayPal vault payment tokens DELETE).
+type RevokeRecurringRequest struct {
+	MandateID MandateID `json:"mandate_id"`
+	// The customer it is stored under, for processors that file stored methods by customer (Adyen
+	// shopperReference: customer.id).
+	Customer       *Customer      `json:"customer,omitempty"`
+	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
+}
+
 // SetupRecurringRequest is components/schemas/SetupRecurringRequest: Store a customer's payment
 // method for later merchant-initiated charges (a mandate), verifying it with the processor.
 type SetupRecurringRequest struct {
@@ -1376,6 +1632,18 @@ type SetupRecurringRequest struct {
 	Channel          Channel           `json:"channel,omitempty"`
 	StoredCredential *StoredCredential `json:"stored_credential,omitempty"`
 }
+
+// Stage is the stage of every request that takes one: Where in the dispute process it is.
+type Stage string
+
+// The values of Stage.
+const (
+	StageInquiry        Stage = "inquiry"
+	StageChargeback     Stage = "chargeback"
+	StagePreArbitration Stage = "pre_arbitration"
+	StageArbitration    Stage = "arbitration"
+	StageNone           Stage = "None"
+)
 
 // StoredCredential is components/schemas/StoredCredential: Card-on-file use (the networks'
 // stored-credential framework): who starts this payment and why. Merchant-initiated payments chain
@@ -1419,6 +1687,21 @@ const (
 	StoredCredentialReasonDelayedCharge   StoredCredentialReason = "delayed_charge"
 	StoredCredentialReasonNoShow          StoredCredentialReason = "no_show"
 )
+
+// SubmitEvidenceRequest is components/schemas/SubmitEvidenceRequest: Contest a dispute with
+// evidence (texts and files). Each spec maps the unified evidence types to the processor's
+// categories and refuses what it cannot send (e.g. files where the processor needs a separate
+// upload).
+type SubmitEvidenceRequest struct {
+	ConnectorDisputeID ConnectorDisputeID `json:"connector_dispute_id"`
+	// The evidence, one item per text or document; at most one item per type.
+	Evidence []EvidenceItem `json:"evidence"`
+	// Send the evidence to the issuer now (true, the default) or only stage it where the processor
+	// can (Stripe submit=false, Checkout.com without the submit call). A spec that cannot stage
+	// refuses submit=false before sending.
+	Submit         *bool          `json:"submit,omitempty"`
+	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
+}
 
 // ThreeDs is components/schemas/ThreeDs: 3-D Secure: ask the processor to authenticate the
 // customer, or pass the result of the merchant's own 3DS server, and ask for an exemption.
@@ -1504,6 +1787,26 @@ const (
 // Timestamp is components/schemas/Timestamp: A moment that exists, in RFC 3339 form with a time
 // zone (Z or an offset), years 1000-9999, e.g. 2026-01-31T23:59:59Z.
 type Timestamp = string
+
+// VerifyRequest is components/schemas/VerifyRequest: Check that a payment method is valid without
+// charging it: a zero-amount authorization or the processor's own verification call. `authorized`:
+// the method is valid (nothing to capture or void).
+type VerifyRequest struct {
+	// The currency the verification runs in (a zero-amount authorization has one).
+	Currency       Currency       `json:"currency"`
+	PaymentMethod  PaymentMethod  `json:"payment_method"`
+	Reference      Reference      `json:"reference,omitempty"`
+	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
+	Customer       *Customer      `json:"customer,omitempty"`
+	BillingAddress *Address       `json:"billing_address,omitempty"`
+	BrowserInfo    *BrowserInfo   `json:"browser_info,omitempty"`
+	// Where the customer comes back after a redirect (3-D Secure, bank pages).
+	ReturnURL string   `json:"return_url,omitempty"`
+	ThreeDs   *ThreeDs `json:"three_ds,omitempty"`
+	Metadata  Metadata `json:"metadata,omitempty"`
+	// A description of the purchase.
+	Description string `json:"description,omitempty"`
+}
 
 // VoidRequest is components/schemas/VoidRequest: Cancel an authorization that was not captured.
 type VoidRequest struct {

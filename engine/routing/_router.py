@@ -48,6 +48,12 @@ FOLLOW_UPS = frozenset(
         "complete_authorize",
         "charge_recurring",
         "find",
+        "incremental_authorize",
+        "reverse",
+        "revoke_recurring",
+        "get_dispute",
+        "accept_dispute",
+        "submit_evidence",
     }
 )
 #: Flows the router chooses a processor for.
@@ -267,6 +273,29 @@ class Router(_Core):
     def find(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
         return self.call("find", request, profile=profile)
 
+    def verify(self, request: Mapping[str, Any]) -> Result:
+        return self.call("verify", request)
+
+    def incremental_authorize(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return self.call("incremental_authorize", request, profile=profile)
+
+    def reverse(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return self.call("reverse", request, profile=profile)
+
+    def revoke_recurring(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return self.call("revoke_recurring", request, profile=profile)
+
+    def get_dispute(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return self.call("get_dispute", request, profile=profile)
+
+    def accept_dispute(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return self.call("accept_dispute", request, profile=profile)
+
+    def submit_evidence(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return self.call("submit_evidence", request, profile=profile)
+
 
 class AsyncRouter(_Core):
     """The asyncio twin of Router, over AsyncClients."""
@@ -322,3 +351,34 @@ class AsyncRouter(_Core):
 
     async def find(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
         return await self.call("find", request, profile=profile)
+
+    async def verify(self, request: Mapping[str, Any]) -> Result:
+        return await self.call("verify", request)
+
+    async def incremental_authorize(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return await self.call("incremental_authorize", request, profile=profile)
+
+    async def reverse(self, request: Mapping[str, Any], *, profile: str | None = None) -> Result:
+        return await self.call("reverse", request, profile=profile)
+
+    async def revoke_recurring(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return await self.call("revoke_recurring", request, profile=profile)
+
+    async def get_dispute(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return await self.call("get_dispute", request, profile=profile)
+
+    async def accept_dispute(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return await self.call("accept_dispute", request, profile=profile)
+
+    async def submit_evidence(
+        self, request: Mapping[str, Any], *, profile: str | None = None
+    ) -> Result:
+        return await self.call("submit_evidence", request, profile=profile)

@@ -5,12 +5,15 @@ assertions from the scenario's `expect`."""
 from __future__ import annotations
 
 import json
+import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
+import engine._clock
 from engine import Client, ConnectorServiceError, HttpResponse, load_connector
 from engine._tokens import AccessToken
 
@@ -31,6 +34,17 @@ TRANSPORT_ERRORS = {
 @pytest.fixture
 def snapshot_json(snapshot: Any) -> Any:
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.fixture
+def fixed_randomness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-request random values a signed request may read (`nonce`, `uuid`), fixed like
+    the clock, so a snapshot of a request that sends them (a salt, a request id) is stable."""
+    monkeypatch.setattr(
+        engine._clock, "secrets", SimpleNamespace(token_hex=lambda n: "5a17" * (n // 2))
+    )
+    fixed = uuid.UUID("7d0c6c7e-3b51-4a8e-9c2f-1f6e0b9a4d21")
+    monkeypatch.setattr(engine._clock, "uuid", SimpleNamespace(uuid4=lambda: fixed))
 
 
 #: Scenarios run at a fixed clock (signed dates) with a standing access token (OAuth2 specs):
@@ -87,6 +101,7 @@ def _secrets(scenario: Scenario) -> list[str]:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+@pytest.mark.usefixtures("fixed_randomness")
 def test_scenario(scenario: Scenario, snapshot_json: Any) -> None:
     expect = scenario.data["expect"]
     assert "status" in expect or "raises" in expect, (

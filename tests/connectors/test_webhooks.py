@@ -10,7 +10,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from engine import WebhookError, load_connector
 
-from .scenarios import Scenario, dotted, response_body, webhook_scenarios
+from .scenarios import Scenario, credentials_for, dotted, response_body, webhook_scenarios
 
 SCENARIOS = webhook_scenarios()
 
@@ -21,16 +21,22 @@ def test_webhook(scenario: Scenario, snapshot: Any) -> None:
     connector = load_connector(scenario.connector)
     body = response_body(data)
     expect = data["expect"]
+    # The non-secret settings a signed message may cover (dLocal's X-Login, Square's URL).
+    settings = credentials_for(scenario.connector)
     if "rejected" in expect:
         with pytest.raises(WebhookError) as caught:
             connector.parse_event(
-                body, data.get("headers", {}), data["secret"], now=data.get("now")
+                body,
+                data.get("headers", {}),
+                data["secret"],
+                now=data.get("now"),
+                credentials=settings,
             )
         assert caught.value.reason == expect["rejected"]
         assert data["secret"] not in str(caught.value)
         return
     result = connector.parse_event(
-        body, data.get("headers", {}), data["secret"], now=data.get("now")
+        body, data.get("headers", {}), data["secret"], now=data.get("now"), credentials=settings
     )
     events = [event.to_dict() for event in result.events]
     assert len(events) == len(expect["events"])

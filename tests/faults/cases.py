@@ -53,9 +53,13 @@ PATIENT_LIMITS = {
 }
 #: What a NotSentError's message says, in one of its wordings.
 NOTHING_SENT = re.compile(r"nothing (else )?was sent|was not sent")
-SUCCESS = frozenset(
-    {"requires_action", "pending", "authorized", "partially_captured", "captured", "voided"}
-) | {"succeeded", "found"}
+SUCCESS = (
+    frozenset(
+        {"requires_action", "pending", "authorized", "partially_captured", "captured", "voided"}
+    )
+    | {"succeeded", "found", "revoked"}
+    | {"needs_response", "under_review", "accepted", "won", "lost", "expired", "closed"}
+)
 
 
 def limits_for(fault: Fault | None, answered_before: int = 0, *, patient: bool = False) -> Limits:
@@ -182,12 +186,28 @@ def _echoed(decode: Any, extract: Any, answer: Answer, request: dict[str, Any]) 
     return None if value is None else str(value)
 
 
+#: The faults that distort an answer's body (not its status or the connection before it).
+_BODY_FAULTS = frozenset(
+    {
+        Fault.RESET_MID_RESPONSE,
+        Fault.OVERSIZED_BODY,
+        Fault.HTML_200,
+        Fault.TRUNCATED_BODY,
+        Fault.EMPTY_BODY,
+        Fault.WRONG_CONTENT_TYPE,
+    }
+)
+
+
 def applies(case: FlowCase, fault: Fault, where: Where = "last") -> bool:
     """Whether `fault` can happen to this flow there: a fault about what an answer says (its
     id) only where the spec checks that, on the flow's own answer."""
     if fault == Fault.ANOTHER_ID:
         return where == "last" and case.id_swap is not None
-    return True
+    distorted = case.answers[-1 if where == "last" else 0]
+    # A 204 has no body (RFC 9110 §15.3.5): a client reads none after its headers, so no body
+    # can be cut, padded or replaced; its status line and headers are the answer.
+    return not (fault in _BODY_FAULTS and where != "token" and distorted.status == 204)
 
 
 def _is_clean_success(scenario: Scenario) -> bool:

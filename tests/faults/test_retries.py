@@ -37,7 +37,7 @@ UNRESOLVING = (
     Fault.HTTP_503,
     Fault.TRUNCATED_BODY,
 )
-SAME_KEY = [(case, fault) for case in IDEMPOTENT for fault in UNRESOLVING]
+SAME_KEY = [(case, fault) for case in IDEMPOTENT for fault in UNRESOLVING if applies(case, fault)]
 READS = [c for c in flow_cases() if c.flow in READ_FLOWS]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -60,7 +61,24 @@ def _secrets(case: FlowCase, route: Route) -> list[str]:
         for name in names & set(arrival.headers):
             value = arrival.headers[name]
             found += [value, value.partition(" ")[2]]
+        found += _secret_fields(plan.auth, arrival.body)
     return sorted({s for s in found if len(s) >= SHORTEST_SECRET})
+
+
+def _secret_fields(auth: Any, body: bytes) -> list[str]:
+    """The values of the body fields an auth scheme derived from a secret (a `signed` scheme's
+    checksum over the body): what a request that carries no secret itself still carries."""
+    if not auth.secret_fields or not body:
+        return []
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []
+    for part in auth.body_pointer:
+        document = document.get(part) if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        return []
+    return [str(document[name]) for name in auth.secret_fields if name in document]
 
 
 def _shown(outcome: Outcome) -> str:

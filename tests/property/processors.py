@@ -53,8 +53,11 @@ def fit_for(connector: Connector, flow: str) -> Fit:
     """The constraints a request must meet for `connector` to accept it for `flow`."""
     caps = connector.capabilities
     compiled = connector.plan.flows[flow]
-    # An entry naming alternatives (`/a | /b`) is met by its last one.
-    forced = frozenset(written.split(" | ")[-1] for written, _ in compiled.required_fields)
+    # An entry naming alternatives (`/a | /b`) is met by its last one; one required only with
+    # a payment method (`bnpl: /line_items`) is always given (it is valid with any method).
+    forced = frozenset(
+        written.rpartition(": ")[2].split(" | ")[-1] for written, _, _ in compiled.required_fields
+    )
     # A declared `kind.scheme` (bank_redirect.ideal) allows its kind with only those schemes.
     kinds = sorted({entry.split(".")[0] for entry in caps.payment_methods})
     schemes: dict[str, list[str]] = {}
@@ -64,7 +67,10 @@ def fit_for(connector: Connector, flow: str) -> Fit:
             schemes.setdefault(kind, []).append(scheme)
     # A required field under one kind of payment method (`/payment_method/card/...`) needs
     # that kind.
-    needed = {p.split("/")[2] for p in forced if p.startswith("/payment_method/")}
+    unconditional = {
+        written.split(" | ")[-1] for written, _, method in compiled.required_fields if not method
+    }
+    needed = {p.split("/")[2] for p in unconditional if p.startswith("/payment_method/")}
     if needed:
         kinds = [k for k in kinds if k in needed]
     choices: dict[str, tuple[Any, ...]] = {

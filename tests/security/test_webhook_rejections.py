@@ -1,6 +1,7 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
-authorize_net, braintree, cashfree, checkout_com, razorpay, square and stripe. Starting from a
-real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+authorize_net, braintree, cashfree, checkout_com, dlocal, global_payments, gocardless, komoju,
+mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe and worldline. Starting from
+a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -8,11 +9,15 @@ real, valid delivery fixture of that processor, each attack is rejected with its
 - a valid signature of ANOTHER event attached to this body → `bad_signature`;
 - a replay outside the tolerance window → `stale_timestamp`, for Stripe, Airwallex and Cashfree:
   their signatures cover a timestamp (Stripe's `t=`, Airwallex's x-timestamp and Cashfree's
-  x-webhook-timestamp in milliseconds). The
-  other six schemes sign no timestamp (Adyen and Authorize.net, Checkout.com, Razorpay and
-  Square sign the body or its fields; Braintree's payload carries one but the scheme defines no
-  window), so a replayed delivery verifies and protection against replays is the merchant's
-  de-duplication by `event_id`: a test checks they all give one.
+  x-webhook-timestamp in milliseconds). The other schemes sign no timestamp (Adyen and
+  Authorize.net, Checkout.com, Global Payments, GoCardless, Nuvei, Razorpay, Square and Worldline
+  sign the body or its fields, NMI a random nonce and the body; Braintree's payload carries one
+  but the scheme defines no window; dLocal and Rapyd sign a timestamp but document redeliveries
+  days later, so their specs apply no window), so a replayed delivery verifies and protection
+  against replays is the merchant's de-duplication by `event_id`: a test checks they all give
+  one. Mercado Pago signs a manifest (data.id, x-request-id, ts) and documents no window; its
+  events are then confirmed by a fetch too, so here its signature is checked with
+  `allow_unconfirmed`.
 
 Schemes that send a shared token instead of a signature (`signature.scheme: token`: xendit's
 x-callback-token) are checked apart (TOKENS): a missing token is `missing_signature`, a wrong
@@ -20,8 +25,8 @@ one `bad_signature`; such a token proves who sent the delivery, not what it says
 body still verifies, and the receiver de-duplicates by `event_id` (a test checks one is given).
 
 Out of scope, because they confirm events by fetching the payment instead of verifying a
-signature: mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave checks a
-shared token first, tested with its connector). cybersource has no webhooks.
+signature: ebanx, mollie, paypal, worldpay and flutterwave (`webhooks.confirm`; flutterwave
+checks a shared token first, tested with its connector). cybersource has no webhooks.
 
 Signatures are computed here from each processor's documented scheme (hmac/hashlib, per
 /work/shared/processor-apis/README.md), never by the engine, and are first checked to reproduce
@@ -56,6 +61,10 @@ class Delivery:
     def with_header(self, name: str, value: str | None) -> Delivery:
         kept = {k: v for k, v in self.headers.items() if k.lower() != name.lower()}
         return replace(self, headers=kept if value is None else {**kept, name: value})
+
+
+def _header(d: Delivery, name: str) -> str:
+    return {k.lower(): v for k, v in d.headers.items()}[name.lower()]
 
 
 def _hmac(algorithm: str, key: bytes, message: bytes) -> bytes:
@@ -131,6 +140,27 @@ STRIPE = Scheme(
     timestamp=_stripe_timestamp,
 )
 
+#: The nonce a delivery NMI signs anew carries (any value: NMI's `t` is random, not a time).
+_NMI_NONCE = "5e1f0a9c7d3b2e48"
+
+
+def _nmi_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """The whole header `t=<nonce>,s=<hex HMAC-SHA256(key, nonce + "." + body)>`: the nonce is
+    signed, so it travels with the signature (the delivery's own nonce, when it has one)."""
+    header = {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature", "")
+    nonce = dict(p.split("=", 1) for p in header.split(",") if "=" in p).get("t", _NMI_NONCE)
+    digest = _hmac("sha256", secret.encode(), f"{nonce}.".encode() + d.body).hex()
+    return f"t={nonce},s={digest}"
+
+
+NMI = Scheme(
+    sign=_nmi_sign,
+    read=lambda d: {k.lower(): v for k, v in d.headers.items()}.get("webhook-signature"),
+    put=lambda d, signature, _: d.with_header("Webhook-Signature", signature),
+    remove=lambda d: d.with_header("Webhook-Signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
+)
+
 _ADYEN_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
 
 
@@ -203,6 +233,30 @@ BRAINTREE = Scheme(
 )
 
 
+def _nuvei_sign(d: Delivery, secret: str, settings: Mapping[str, str], _: int | None) -> str:
+    """hex(SHA-256(secret + totalAmount + currency + responseTimeStamp + PPP_TransactionID +
+    Status + productId)): a digest with the secret inside, not an HMAC."""
+    f = _braintree_form(d)
+    fields = ("totalAmount", "currency", "responseTimeStamp", "PPP_TransactionID", "Status")
+    text = secret + "".join(f[name] for name in fields) + f.get("productId", "")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nuvei_tamper(d: Delivery) -> Delivery:
+    amount = _braintree_form(d)["totalAmount"]
+    return _braintree_with(d, totalAmount=amount[:-1] + str((int(amount[-1]) + 1) % 10))
+
+
+NUVEI = Scheme(
+    # A form post (DMN) carrying its checksum as the advanceResponseChecksum field.
+    sign=_nuvei_sign,
+    read=lambda d: _braintree_form(d).get("advanceResponseChecksum"),
+    put=lambda d, signature, _: _braintree_with(d, advanceResponseChecksum=signature),
+    remove=lambda d: _braintree_with(d, advanceResponseChecksum=None),
+    tamper=_nuvei_tamper,
+)
+
+
 def _airwallex_timestamp(d: Delivery) -> int:
     """x-timestamp is Unix milliseconds; the scheme works in seconds (whole ones)."""
     stamp = int({k.lower(): v for k, v in d.headers.items()}["x-timestamp"])
@@ -224,6 +278,41 @@ AIRWALLEX = Scheme(
     tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
     tolerance=300,
     timestamp=_airwallex_timestamp,
+)
+
+
+def _mercado_pago_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """hex(HMAC-SHA256(secret, "id:<data.id>;request-id:<x-request-id>;ts:<ts>;")), Mercado
+    Pago's manifest (devsite-docs "Webhooks", Validate notification origin); ts is the one in
+    x-signature. The body itself is not signed: data.id is what a tampering must change."""
+    headers = {k.lower(): v for k, v in d.headers.items()}
+    pairs = dict(p.split("=", 1) for p in headers["x-signature"].split(","))
+    data_id = str(json.loads(d.body)["data"]["id"]).lower()
+    manifest = f"id:{data_id};request-id:{headers['x-request-id']};ts:{pairs['ts']};"
+    return _hmac("sha256", secret.encode(), manifest.encode()).hex()
+
+
+def _mercado_pago_read(d: Delivery) -> str | None:
+    value = {k.lower(): v for k, v in d.headers.items()}.get("x-signature")
+    return None if value is None else dict(p.split("=", 1) for p in value.split(",")).get("v1")
+
+
+def _mercado_pago_put(d: Delivery, signature: str, _: int | None) -> Delivery:
+    ts = "1767268801"  # the fixtures' ts; no replay window is documented
+    return d.with_header("x-signature", f"ts={ts},v1={signature}")
+
+
+MERCADO_PAGO = Scheme(
+    sign=lambda d, secret, settings, t: _mercado_pago_sign(
+        d.with_header("x-signature", d.headers.get("x-signature") or "ts=1767268801,v1="),
+        secret,
+        settings,
+        t,
+    ),
+    read=_mercado_pago_read,
+    put=_mercado_pago_put,
+    remove=lambda d: d.with_header("x-signature", None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "id").encode()),
 )
 
 
@@ -253,13 +342,24 @@ CASHFREE = Scheme(
 
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
+    # Signed, and confirmed by a fetch as well (the body says only which payment changed).
+    "mercado_pago": MERCADO_PAGO,
     "airwallex": AIRWALLEX,
     "cashfree": CASHFREE,
     "adyen": ADYEN,
     "braintree": BRAINTREE,
+    "nuvei": NUVEI,
     # hex(HMAC-SHA256(key, body)) in Cko-Signature.
     "checkout_com": header_scheme(
         "Cko-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
+    "nmi": NMI,
+    # hex(HMAC-SHA256(endpoint secret, body)) in Webhook-Signature; the events carry no
+    # amount, so the tampered byte is the event's creation year.
+    "gocardless": header_scheme(
+        "Webhook-Signature",
+        lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(),
+        "created_at",
     ),
     # hex(HMAC-SHA256(webhook secret, body)) in X-Razorpay-Signature.
     "razorpay": header_scheme(
@@ -270,6 +370,60 @@ SCHEMES: dict[str, Scheme] = {
         "x-square-hmacsha256-signature",
         lambda d, s, settings: base64.b64encode(
             _hmac("sha256", s.encode(), settings["webhook_notification_url"].encode() + d.body)
+        ).decode(),
+        "amount",
+    ),
+    # hex(HMAC-SHA256(webhook secret token, body)) in X-Komoju-Signature.
+    "komoju": header_scheme(
+        "X-Komoju-Signature", lambda d, s, _: _hmac("sha256", s.encode(), d.body).hex(), "amount"
+    ),
+    # hex(HMAC-SHA512(secret key, body)) in x-paystack-signature.
+    "paystack": header_scheme(
+        "x-paystack-signature", lambda d, s, _: _hmac("sha512", s.encode(), d.body).hex(), "amount"
+    ),
+    # base64(HMAC-SHA256(webhook secret key, body)) in X-GCS-Signature (Worldline's SDK
+    # SignatureValidator).
+    "worldline": header_scheme(
+        "X-GCS-Signature",
+        lambda d, s, _: base64.b64encode(_hmac("sha256", s.encode(), d.body)).decode(),
+        "amount",
+    ),
+    # hex(SHA-512(body + app key)) in X-GP-Signature: a digest, not an HMAC (GP API).
+    "global_payments": header_scheme(
+        "X-GP-Signature",
+        lambda d, s, _: hashlib.sha512(d.body + s.encode()).hexdigest(),
+        "amount",
+    ),
+    # "V2-HMAC-SHA256, Signature: " + hex(HMAC-SHA256(secret key, X-Login + X-Date + body)).
+    "dlocal": header_scheme(
+        "Authorization",
+        lambda d, s, settings: _hmac(
+            "sha256",
+            s.encode(),
+            (settings["x_login"] + _header(d, "X-Date")).encode() + d.body,
+        ).hex(),
+        "amount",
+        prefix="V2-HMAC-SHA256, Signature: ",
+    ),
+    # base64 of the hex text of HMAC-SHA256(secret, webhook URL + salt + timestamp + access key
+    # + secret + body): the secret is part of the signed text.
+    "rapyd": header_scheme(
+        "signature",
+        lambda d, s, settings: base64.b64encode(
+            _hmac(
+                "sha256",
+                s.encode(),
+                (
+                    settings["webhook_url"]
+                    + _header(d, "salt")
+                    + _header(d, "timestamp")
+                    + settings["access_key"]
+                    + s
+                ).encode()
+                + d.body,
+            )
+            .hex()
+            .encode()
         ).decode(),
         "amount",
     ),
@@ -288,7 +442,15 @@ TOKENS: dict[str, tuple[str, str]] = {"xendit": ("x-callback-token", "payment_ca
 
 #: Specs whose events are confirmed by fetching the payment, not by a signature (flutterwave
 #: checks its verif-hash token first: tests/connectors/flutterwave/ covers both refusals).
-CONFIRMED_BY_FETCH = ("mollie", "paypal", "worldpay", "flutterwave")
+CONFIRMED_BY_FETCH = (
+    "ebanx",
+    "flutterwave",
+    "klarna",
+    "mercado_pago",
+    "mollie",
+    "paypal",
+    "worldpay",
+)
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -305,7 +467,7 @@ class Fixture:
 def valid_fixtures(connector: str) -> list[Fixture]:
     """The connector's delivery fixtures that verify (expect events, not a rejection)."""
     found = []
-    for folder in ("webhooks", "webhook_deliveries"):
+    for folder in ("webhooks", "webhook_deliveries", "deliveries"):
         for path in sorted((ROOT / connector / folder).glob("*.yaml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             if "rejected" in data["expect"]:
@@ -340,6 +502,9 @@ class Case:
             self.base.secret,
             now=self.base.now,
             credentials=credentials_for(self.connector),
+            # A spec that also confirms by a fetch: the signature is what is attacked here.
+            allow_unconfirmed=connector.plan.webhooks is not None
+            and connector.plan.webhooks.confirm_flow is not None,
         )
 
     def rejection(self, delivery: Delivery) -> str:
@@ -355,11 +520,21 @@ BASE = {
     "authorize_net": "authcapture_created",
     "braintree": "transaction_settled",
     "checkout_com": "payment_captured",
+    "komoju": "payment_captured",
+    "paystack": "charge_success",
+    "gocardless": "payments_confirmed",
+    "nmi": "sale_success",
+    "dlocal": "payment_paid",
+    "rapyd": "payment_completed",
     "razorpay": "payment_captured",
     "airwallex": "payment_intent_succeeded",
     "cashfree": "payment_success_card",
     "square": "payment_updated_completed",
     "stripe": "payment_intent_succeeded",
+    "mercado_pago": "payment_approved",
+    "worldline": "payment_captured",
+    "nuvei": "sale_approved",
+    "global_payments": "sale_captured",
 }
 
 
@@ -387,9 +562,13 @@ def test_every_spec_with_webhooks_is_covered() -> None:
         plan = load_connector(path.stem).plan
         if plan.webhooks is None:
             continue
+        signature = plan.webhooks.signature
         if plan.webhooks.confirm_flow is not None:  # a token or signature first, maybe
             fetching.add(path.stem)
-        elif plan.webhooks.signature is not None:
+            # An HMAC signature checked before the fetch (mercado_pago) has its signer here.
+            if signature is not None and signature.scheme == "hmac":
+                signing.add(path.stem)
+        elif signature is not None:
             signing.add(path.stem)
         else:
             unprotected.add(path.stem)

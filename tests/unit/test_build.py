@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine._build import build_request
-from engine._errors import CredentialsError, InputError, RenderError, UnsupportedError
+from engine._errors import CredentialsError, InputError, RenderError, SpecError, UnsupportedError
 from engine._plan import ConnectorPlan
 
 from .conftest import API_KEY, CARD_NUMBER, CVC, acme_variant, card_request
@@ -212,6 +212,53 @@ def test_required_fields() -> None:
     assert caught.value.pointer == "/customer/email"
     request = card_request(reference="r1", customer={"email": "a@example.com"})
     assert build_request(plan, "authorize", request, CREDENTIALS).method == "POST"
+
+
+def test_required_fields_for_one_payment_method() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["payment_methods"] = ["card", "bnpl", "bank_debit.ach"]
+        spec["flows"]["authorize"]["required_fields"] = [
+            "bnpl: /line_items",
+            "bank_debit.ach: /customer/email | /customer/phone",
+        ]
+
+    plan = acme_variant(edit)
+    # A card needs neither.
+    assert build_request(plan, "authorize", card_request(), CREDENTIALS).method == "POST"
+    klarna = {"type": "bnpl", "bnpl": {"provider": "klarna"}}
+    with pytest.raises(InputError) as caught:
+        build_request(plan, "authorize", card_request(payment_method=klarna), CREDENTIALS)
+    assert (caught.value.pointer, caught.value.message) == (
+        "/line_items",
+        "is required by Acme Pay for authorize with payment method 'bnpl'",
+    )
+    lines = [{"name": "Shoes", "quantity": 1, "unit_amount": 1099}]
+    request = card_request(payment_method=klarna, line_items=lines)
+    assert build_request(plan, "authorize", request, CREDENTIALS).method == "POST"
+    ach = {
+        "type": "bank_debit",
+        "bank_debit": {
+            "scheme": "ach",
+            "account_holder_name": "A B",
+            "account_number": "000123456789",
+            "routing_number": "110000000",
+        },
+    }
+    with pytest.raises(InputError) as caught:
+        build_request(plan, "authorize", card_request(payment_method=ach), CREDENTIALS)
+    assert (caught.value.pointer, caught.value.message) == (
+        "/customer/email",
+        "is required by Acme Pay for authorize with payment method 'bank_debit.ach'"
+        " (or /customer/phone)",
+    )
+
+
+def test_required_fields_method_must_be_declared() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["required_fields"] = ["bnpl: /line_items"]
+
+    with pytest.raises(SpecError, match="payment method 'bnpl' is not in capabilities"):
+        acme_variant(edit)
 
 
 # --- credentials and hosts --------------------------------------------------------------------

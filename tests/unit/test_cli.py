@@ -261,6 +261,39 @@ def test_event_verifies_a_square_delivery_with_its_notification_url(
     assert code == 1 and json.loads(out)["reason"] == "bad_signature"
 
 
+def test_event_checks_the_signature_of_a_spec_that_also_confirms_by_a_fetch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Mercado Pago signs a manifest (id:<data.id>;request-id:<x-request-id>;ts:<ts>;) and its
+    # events are confirmed by `get`: the CLI checks the signature and shows the events
+    # unverified; mollie, which only confirms, is still refused.
+    body_text = '{"action":"payment.updated","data":{"id":"1325563301"},"id":7,"type":"payment"}'
+    secret, request_id, ts = "cli-webhook-secret-0f3c", "cli-request-1", "1767268801"
+    manifest = f"id:1325563301;request-id:{request_id};ts:{ts};"
+    v1 = hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+    body = _write(tmp_path, "mp.json", body_text)
+    headers = [
+        "--header",
+        f"x-request-id: {request_id}",
+        "--header",
+        f"x-signature: ts={ts},v1={v1}",
+    ]
+    event = ["event", "mercado_pago", "--body", body, *headers]
+
+    code, out, err = run(capsys, *event, "--secret", secret, "--json")
+    assert code == 0, err
+    [shown] = json.loads(out)["events"]
+    assert shown["verified"] is False and shown["connector_transaction_id"] == "1325563301"
+    code, out, err = run(capsys, *event, "--secret", secret)
+    assert code == 0 and "signature verified" in err
+    code, out, _ = run(capsys, *event, "--secret", secret[::-1], "--json")
+    assert code == 1 and json.loads(out)["reason"] == "bad_signature"
+
+    form = _write(tmp_path, "mollie.txt", "id=tr_WDqYK6vllg")
+    code, out, _ = run(capsys, "event", "mollie", "--body", form, "--secret", "x", "--json")
+    assert code == 1 and json.loads(out)["reason"] == "unconfirmed"
+
+
 def test_event_verifies_a_braintree_delivery_with_its_public_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

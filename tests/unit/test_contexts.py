@@ -165,5 +165,6 @@ def test_a_flow_without_steps_has_no_steps_variable() -> None:
     )
     (problem,) = lint(text)
     assert problem.message == (
-        "unknown variable 'steps' (available: amount, credentials, exponent, minor_amount, request)"
+        "unknown variable 'steps' (available: amount, credentials, exponent, minor_amount, "
+        "request, total_amount)"
     )

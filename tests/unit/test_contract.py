@@ -10,7 +10,18 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine import ErrorInfo, Event, EventType, NextAction, PaymentStatus, RefundStatus, Result
+from engine import (
+    Dispute,
+    DisputeStatus,
+    ErrorInfo,
+    Event,
+    EventType,
+    MandateStatus,
+    NextAction,
+    PaymentStatus,
+    RefundStatus,
+    Result,
+)
 from engine._requests import request_schema, unified_registry
 from engine._unified import FLOWS, ErrorCode
 
@@ -48,6 +59,8 @@ def test_enums_match_schema() -> None:
     defs = _schema("common.json")["$defs"]
     assert [str(s) for s in PaymentStatus] == defs["payment_status"]["enum"]
     assert [str(s) for s in RefundStatus] == defs["refund_status"]["enum"]
+    assert [str(s) for s in MandateStatus] == defs["mandate_status"]["enum"]
+    assert [str(s) for s in DisputeStatus] == defs["dispute_status"]["enum"]
     assert [str(c) for c in ErrorCode] == defs["error_code"]["enum"]
 
 
@@ -112,3 +125,44 @@ def test_a_find_result_serialises_to_the_result_schema() -> None:
     match = Match(status="captured", connector_transaction_id="pay_1", amount=1099)
     result = Result(flow="find", connector="acme", status="ambiguous", matches=(match, match))
     assert list(validator.iter_errors(json.loads(json.dumps(result.to_dict())))) == []
+
+
+def test_dispute_fields_match_schema_and_round_trip() -> None:
+    result_schema = _schema("result.json")
+    branch = _object_branch(result_schema["properties"]["dispute"])
+    assert _fields(Dispute) == set(branch["properties"])
+    event_branch = _object_branch(_schema("event.json")["properties"]["dispute"])
+    assert event_branch == branch
+    validator = Draft202012Validator(result_schema, registry=unified_registry())
+    dispute = Dispute(
+        connector_dispute_id="dp_1",
+        amount=1000,
+        currency="USD",
+        reason="fraudulent",
+        stage="chargeback",
+        due_at="2026-01-10T00:00:00Z",
+    )
+    result = Result(flow="get_dispute", connector="acme", status="needs_response", dispute=dispute)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert list(validator.iter_errors(data)) == []
+    assert Result.from_dict(data) == result
+    assert list(validator.iter_errors({**data, "status": "chargeback"})) != []
+    event = Event(
+        connector="acme",
+        type="dispute.opened",
+        connector_event_type="x",
+        verified=True,
+        dispute=dispute,
+    )
+    assert Event.from_dict(json.loads(json.dumps(event.to_dict()))) == event
+
+
+def test_each_flow_kind_has_its_statuses() -> None:
+    from engine._unified import statuses_for
+
+    assert statuses_for("revoke_recurring") == set(MandateStatus)
+    assert statuses_for("accept_dispute") == set(DisputeStatus)
+    assert statuses_for("reverse") == set(RefundStatus)
+    assert statuses_for("verify") == set(PaymentStatus)
+    for flow in FLOWS:  # the engine's own outcomes exist in every kind
+        assert {"failed", "unresolved"} <= statuses_for(flow), flow

@@ -154,3 +154,43 @@ def test_json_writes_a_decimal_as_its_exact_digits() -> None:
         encode({"amount": Decimal("NaN")})
     with pytest.raises(TypeError):
         encode({"amount": {1, 2}})  # still refused: only Decimals take the exact path
+
+
+# --- form answers (query strings) ---------------------------------------------------------
+
+
+def test_a_query_string_answer_decodes_to_a_flat_mapping_of_strings() -> None:
+    answer = (
+        b"response=1&responsetext=SUCCESS&authcode=123456&transactionid=3280866052"
+        b"&avsresponse=N&cvvresponse=M&orderid=&type=sale&response_code=100"
+    )
+    assert DECODERS["form"](answer) == {
+        "response": "1",
+        "responsetext": "SUCCESS",
+        "authcode": "123456",
+        "transactionid": "3280866052",
+        "avsresponse": "N",
+        "cvvresponse": "M",
+        "orderid": "",  # a blank value is kept, not dropped
+        "type": "sale",
+        "response_code": "100",
+    }
+
+
+def test_a_form_answer_decodes_plus_percent_raw_spaces_and_a_byte_order_mark() -> None:
+    decoded = DECODERS["form"](b"\xef\xbb\xbfa=Do+Not+Honor&b=x%26y&c=Invalid Card REFID:1")
+    assert decoded == {"a": "Do Not Honor", "b": "x&y", "c": "Invalid Card REFID:1"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"response=1&response=2",  # which one? refused, never the first or the last
+        b"response=1&garbage",  # a part without `=`
+        b"<html><body>Bad Gateway</body></html>",
+        b"\xff\xfe=1",  # not UTF-8
+    ],
+)
+def test_an_ambiguous_or_foreign_form_answer_is_unreadable(body: bytes) -> None:
+    with pytest.raises(DecodeError):
+        DECODERS["form"](body)

@@ -247,7 +247,7 @@ def test_unknown_root_variable() -> None:
     assert problem.line == line_of(text, "reqest.currency")
     assert problem.message == (
         "unknown variable 'reqest'; did you mean 'request'? "
-        "(available: amount, credentials, exponent, minor_amount, request)"
+        "(available: amount, credentials, exponent, minor_amount, request, total_amount)"
     )
 
 

@@ -1,7 +1,7 @@
 """A field that changes what the payment means (`x-refused-unless-read` in the unified
-schemas: external 3DS, exemptions, stored credentials, MOTO, MCC, save-method, a capture that is
-not final) is refused before sending by a spec that never reads it: the processor would take the
-payment without it, silently."""
+schemas: external 3DS, exemptions, stored credentials, MOTO, MCC, save-method, an existing
+bank-debit mandate, a capture that is not final) is refused before sending by a spec that never
+reads it: the processor would take the payment without it, silently."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def test_the_marked_fields() -> None:
     assert dict(needs_support("authorize")) == {
         ("channel",): "ecommerce",
         ("merchant_category_code",): None,
+        # An existing mandate to debit under, instead of the one the payer gives now.
+        ("payment_method", "bank_debit", "mandate", "id"): None,
         ("save_payment_method",): False,
         ("stored_credential",): None,
         ("three_ds", "exemption"): None,

@@ -14,7 +14,7 @@ import yaml
 
 from engine import Connector
 from engine._build import build_request
-from engine._errors import SpecError
+from engine._errors import InputError, SpecError
 from engine._http import HttpResponse
 from engine._load import load_spec_text
 from engine._parse import parse_response
@@ -481,3 +481,25 @@ def test_a_step_answer_about_another_payment_ends_the_flow_before_money_moves() 
     stale = step({"id": "pay_2", "amount": 900})
     assert stale.status == "failed" and stale.error.code == "invalid_response"
     assert "pay_2" in stale.error.message
+
+
+def test_a_required_field_scoped_to_a_payment_method_applies_to_it_alone() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["capabilities"]["payment_methods"] = ["card", "token", "voucher.boleto"]
+        spec["flows"]["authorize"]["required_fields"] = ["voucher.boleto: /customer/tax_id"]
+
+    plan = _compile(edit)
+    _body(plan, card_request())  # a card needs no tax id
+    boleto = {
+        **card_request(),
+        "payment_method": {"type": "voucher", "voucher": {"scheme": "boleto"}},
+    }
+    with pytest.raises(InputError, match=r"with payment method 'voucher\.boleto'"):
+        build_request(plan, "authorize", boleto, {"api_key": API_KEY})
+
+
+def test_a_scope_the_spec_does_not_accept_is_a_lint_error() -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["flows"]["authorize"]["required_fields"] = ["voucher.oxxo: /customer/tax_id"]
+
+    assert any("is not in capabilities" in p for p in _problems(edit))

@@ -12,6 +12,7 @@ import {
 } from "./errors.js";
 import { PROBLEM_ERRORS } from "./problems.js";
 import type {
+  AcceptDisputeRequest,
   AuthorizeRequest,
   CaptureRequest,
   ChargeRecurringRequest,
@@ -19,14 +20,20 @@ import type {
   FindRequest,
   Flow,
   FlowRequests,
+  GetDisputeRequest,
   GetRefundRequest,
   GetRequest,
+  IncrementalAuthorizeRequest,
   ListConnectorsResponse,
   Problem,
   ProblemSlug,
   RefundRequest,
   Result,
+  ReverseRequest,
+  RevokeRecurringRequest,
   SetupRecurringRequest,
+  SubmitEvidenceRequest,
+  VerifyRequest,
   VoidRequest,
   WebhookResult,
 } from "./types.js";
@@ -177,6 +184,44 @@ export class ConnectorClient {
   /** Look payments up by the merchant's reference (the way back from a lost answer). */
   find(request: FindRequest, options?: CallOptions): Promise<Result> {
     return this.call("find", request, options);
+  }
+
+  /** Check a payment method without charging it (a zero-amount authorization). */
+  verify(request: VerifyRequest, options?: CallOptions): Promise<Result> {
+    return this.call("verify", request, options);
+  }
+
+  /** Raise an authorized amount; the result's authorized_amount is the new total. */
+  incrementalAuthorize(
+    request: IncrementalAuthorizeRequest,
+    options?: CallOptions,
+  ): Promise<Result> {
+    return this.call("incremental_authorize", request, options);
+  }
+
+  /** Undo a payment whatever its state: voided if uncaptured, refunded if captured. */
+  reverse(request: ReverseRequest, options?: CallOptions): Promise<Result> {
+    return this.call("reverse", request, options);
+  }
+
+  /** Delete a stored payment method or revoke a mandate. */
+  revokeRecurring(request: RevokeRecurringRequest, options?: CallOptions): Promise<Result> {
+    return this.call("revoke_recurring", request, options);
+  }
+
+  /** Read a dispute: status, amount, reason, stage and response deadline. */
+  getDispute(request: GetDisputeRequest, options?: CallOptions): Promise<Result> {
+    return this.call("get_dispute", request, options);
+  }
+
+  /** Concede a dispute. */
+  acceptDispute(request: AcceptDisputeRequest, options?: CallOptions): Promise<Result> {
+    return this.call("accept_dispute", request, options);
+  }
+
+  /** Contest a dispute with evidence (texts and files). */
+  submitEvidence(request: SubmitEvidenceRequest, options?: CallOptions): Promise<Result> {
+    return this.call("submit_evidence", request, options);
   }
 
   /** Any flow by name: POST /v1/{connector}/{flow}. */

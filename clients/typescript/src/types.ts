@@ -3,6 +3,20 @@
 // `python tools/gen_typescript.py` (CI runs it with --check).
 
 /**
+ * Concede a dispute: the disputed amount stays with the customer and the dispute closes (`accepted`).
+ */
+export interface AcceptDisputeRequest {
+  connector_dispute_id: ConnectorDisputeId;
+  /**
+   * A note to the processor or the customer, where the processor takes one (PayPal accept-claim `note`).
+   * @minLength 1
+   * @maxLength 2000
+   */
+  note?: string;
+  idempotency_key?: IdempotencyKey;
+}
+
+/**
  * Authorize a payment, capturing it now or later.
  */
 export interface AuthorizeRequest {
@@ -301,7 +315,7 @@ export type PaymentMethod = {
    */
   token?: string;
   /**
-   * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
+   * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with the wallet's approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
    */
   wallet?: PaymentMethodWallet;
   /**
@@ -347,7 +361,7 @@ export type PaymentMethod = {
 );
 
 /**
- * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal: an approval wallet, answered `requires_action` with the PayPal approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
+ * A wallet payment. Apple Pay and Google Pay: the wallet's encrypted payment token as received from the device (`token`), or, for merchants who decrypt it themselves, the decrypted card (`decrypted`). PayPal and PayPay (Japan): approval wallets, answered `requires_action` with the wallet's approval page. The processor's spec says which of `token` and `decrypted` it takes (refused before sending when the one it needs is missing).
  */
 export interface PaymentMethodWallet {
   /**
@@ -362,7 +376,8 @@ export interface PaymentMethodWallet {
     | "shopeepay"
     | "gcash"
     | "grabpay"
-    | "maya";
+    | "maya"
+    | "paypay";
   /**
    * The wallet's encrypted payment token (Apple Pay `paymentData`, Google Pay `paymentMethodData.tokenizationData.token`), as JSON text or base64.
    * Card data (PCI scope): never log it.
@@ -546,7 +561,7 @@ export type PaymentMethodBankDebit = {
  */
 export interface PaymentMethodBankDebitMandate {
   /**
-   * A mandate the processor already holds.
+   * A mandate the processor already holds: the payment is taken under it, where no new one is set up (refused by a spec that never reads it).
    * @minLength 1
    * @maxLength 255
    */
@@ -574,13 +589,13 @@ export interface PaymentMethodBankDebitMandate {
 /**
  * A push payment the payer makes from their bank: the result's next action says where to send it (a Pix QR code, a virtual account, SEPA credit transfer details).
  */
-export type PaymentMethodBankTransfer = {
+export interface PaymentMethodBankTransfer {
   /**
    * Which scheme. `qris`: Indonesia's national QR standard, paid from any bank or e-wallet app (a `qr` next action with the QR string).
    */
   scheme: "pix" | "virtual_account" | "sepa_credit_transfer" | "qris";
   /**
-   * Virtual accounts (required for them): the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI).
+   * Virtual accounts: the bank to open it at, in the processor's codes (e.g. BCA, MANDIRI), where the merchant chooses it (a spec that needs it says so in `required_fields`; a processor whose checkout picks the bank takes none).
    * @maxLength 64
    */
   bank?: string;
@@ -588,9 +603,7 @@ export type PaymentMethodBankTransfer = {
    * When the payment instructions stop being valid, where the processor lets the merchant choose.
    */
   expires_at?: Timestamp;
-} & (
-  | { scheme: "virtual_account"; bank: string }
-);
+}
 
 /**
  * A cash voucher the payer pays at a bank, shop or ATM: the result's next action is the voucher (reference, barcode, expiry, printable URL).
@@ -600,6 +613,11 @@ export interface PaymentMethodVoucher {
    * Which scheme: Boleto (Brazil, needs the payer's CPF/CNPJ), OXXO (Mexico), Konbini (Japan).
    */
   scheme: "boleto" | "oxxo" | "konbini";
+  /**
+   * The shop chain the payer will pay at, where the processor issues a voucher per chain (Konbini: seven-eleven, lawson, family-mart, ministop, daily-yamazaki, seicomart).
+   * @pattern ^[a-z0-9][a-z0-9_-]{0,63}$
+   */
+  store?: string;
   /**
    * When the voucher expires, where the processor lets the merchant choose.
    */
@@ -1104,6 +1122,89 @@ export interface StoredCredential {
 }
 
 /**
+ * A unified status of a stored payment method or mandate (revoke_recurring): revoked (can no longer be charged), pending (the processor answers later), failed (refused: still chargeable), unresolved (unknown).
+ */
+export type MandateStatus = "revoked" | "pending" | "failed" | "unresolved";
+
+/**
+ * A unified dispute status: needs_response (evidence or acceptance is due), under_review (evidence sent, the issuer decides), accepted (conceded), won, lost, expired (no response in time), closed (over without a winner: an inquiry closed, a claim withdrawn); failed: the processor refused the operation; unresolved: unknown, read it again.
+ */
+export type DisputeStatus =
+  | "needs_response"
+  | "under_review"
+  | "accepted"
+  | "won"
+  | "lost"
+  | "expired"
+  | "closed"
+  | "failed"
+  | "unresolved";
+
+/**
+ * The processor's id of the dispute, as a dispute event or get_dispute gave it (Stripe `dp_…`, Checkout.com `dsp_…`, PayPal `PP-D-…`, a Braintree dispute id).
+ * @minLength 1
+ * @maxLength 255
+ */
+export type ConnectorDisputeId = string;
+
+/**
+ * One piece of dispute evidence: a text, a file, or both (with `type`, at least one of them: minProperties 2). Each spec maps `type` to the processor's evidence categories.
+ * @minProperties 2
+ */
+export interface EvidenceItem {
+  /**
+   * What the evidence shows.
+   */
+  type:
+    | "receipt"
+    | "customer_communication"
+    | "proof_of_delivery"
+    | "service_documentation"
+    | "refund_policy"
+    | "cancellation_policy"
+    | "recurring_agreement"
+    | "duplicate_charge_documentation"
+    | "customer_signature"
+    | "access_activity_log"
+    | "product_description"
+    | "other";
+  /**
+   * The evidence as text.
+   * @minLength 1
+   * @maxLength 20000
+   */
+  text?: string;
+  /**
+   * A document, inline.
+   */
+  file?: EvidenceItemFile;
+}
+
+/**
+ * A document, inline.
+ */
+export interface EvidenceItemFile {
+  /**
+   * The file's name.
+   * @minLength 1
+   * @maxLength 255
+   * @pattern ^[^/\\\u0000-\u001f"]+$
+   */
+  name: string;
+  /**
+   * The document's media type (the kinds every processor here accepts).
+   */
+  content_type: "application/pdf" | "image/jpeg" | "image/png";
+  /**
+   * The file's bytes, base64 (RFC 4648, padded).
+   * @minLength 4
+   * @maxLength 6000000
+   * @pattern ^[A-Za-z0-9+/]+={0,2}$
+   */
+  data: string;
+}
+
+/**
  * Finish an authorization after the customer returns from a redirect or 3-D Secure.
  */
 export interface CompleteAuthorizeRequest {
@@ -1185,6 +1286,56 @@ export interface Event {
    * @format date-time
    */
   occurred_at?: string | null;
+  /**
+   * Dispute events: the dispute the event is about (id, amount, reason, stage, deadline), as the delivery says; null for other events and for events confirmed by fetching.
+   */
+  dispute?: null | EventDispute;
+}
+
+export interface EventDispute {
+  /**
+   * The processor's id of the dispute.
+   */
+  connector_dispute_id?: string | null;
+  /**
+   * The disputed amount, in minor units.
+   */
+  amount?: number | null;
+  /**
+   * The disputed amount's currency (ISO 4217).
+   */
+  currency?: string | null;
+  /**
+   * Why the customer disputes, normalised.
+   */
+  reason?:
+    | "fraudulent"
+    | "unrecognized"
+    | "duplicate"
+    | "product_not_received"
+    | "product_unacceptable"
+    | "credit_not_processed"
+    | "subscription_canceled"
+    | "incorrect_amount"
+    | "general"
+    | null;
+  /**
+   * The processor's or card network's own reason (code), unchanged.
+   */
+  reason_code?: string | null;
+  /**
+   * Where in the dispute process it is.
+   */
+  stage?: "inquiry" | "chargeback" | "pre_arbitration" | "arbitration" | null;
+  /**
+   * The deadline to respond (RFC 3339 UTC).
+   * @format date-time
+   */
+  due_at?: string | null;
+  /**
+   * The dispute's status as the processor gives it.
+   */
+  connector_status?: string | null;
 }
 
 /**
@@ -1218,6 +1369,17 @@ export interface GetRequest {
 }
 
 /**
+ * Read a dispute (chargeback, inquiry) from the processor: its status, amount, reason, stage and response deadline.
+ */
+export interface GetDisputeRequest {
+  connector_dispute_id: ConnectorDisputeId;
+  /**
+   * The disputed payment, for processors that file disputes under it (Mollie chargebacks: their spec requires it).
+   */
+  connector_transaction_id?: ConnectorTransactionId;
+}
+
+/**
  * Read a refund's current status from the processor.
  */
 export interface GetRefundRequest {
@@ -1228,6 +1390,28 @@ export interface GetRefundRequest {
    */
   connector_refund_id: string;
   connector_transaction_id?: ConnectorTransactionId;
+}
+
+/**
+ * Raise the amount of an authorization that was not captured yet (hotels, car rental, tips). The result's authorized_amount is the new total where the processor reports it.
+ */
+export interface IncrementalAuthorizeRequest {
+  connector_transaction_id: ConnectorTransactionId;
+  /**
+   * How much to add to the authorization, in minor units (the increase, not the new total).
+   */
+  amount: Amount;
+  currency: Currency;
+  /**
+   * The authorization's total before this increase (the last result's authorized_amount). Processors that take the new total (Stripe, Adyen, Braintree) send authorized_amount + amount; the others check nothing against it.
+   */
+  authorized_amount: Amount;
+  /**
+   * Why the amount grows, where the processor asks (Adyen industryUsage). Default: incremental.
+   */
+  reason?: "incremental" | "delayed_charge" | "no_show";
+  reference?: Reference;
+  idempotency_key?: IdempotencyKey;
 }
 
 /**
@@ -1268,9 +1452,9 @@ export interface Result {
    */
   connector: string;
   /**
-   * The unified status: a payment status, a refund status for refund and get_refund, or a find status for find.
+   * The unified status: a payment status (also verify and incremental_authorize), a refund status for refund, get_refund and reverse, a mandate status for revoke_recurring, a dispute status for the dispute flows, or a find status for find.
    */
-  status: PaymentStatus | RefundStatus | FindStatus;
+  status: PaymentStatus | RefundStatus | MandateStatus | DisputeStatus | FindStatus;
   /**
    * The processor's own status value, as received.
    */
@@ -1393,6 +1577,10 @@ export interface Result {
    * The 3-D Secure outcome: ECI, version, status, and whether liability shifted to the issuer.
    */
   three_ds?: null | ResultThreeDs;
+  /**
+   * The dispute, on the dispute flows' results: id, amount, reason, stage, deadline.
+   */
+  dispute?: null | ResultDispute;
   /**
    * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
    */
@@ -1613,6 +1801,52 @@ export interface ResultThreeDs {
   liability_shift?: boolean | null;
 }
 
+export interface ResultDispute {
+  /**
+   * The processor's id of the dispute.
+   */
+  connector_dispute_id?: string | null;
+  /**
+   * The disputed amount, in minor units.
+   */
+  amount?: number | null;
+  /**
+   * The disputed amount's currency (ISO 4217).
+   */
+  currency?: string | null;
+  /**
+   * Why the customer disputes, normalised.
+   */
+  reason?:
+    | "fraudulent"
+    | "unrecognized"
+    | "duplicate"
+    | "product_not_received"
+    | "product_unacceptable"
+    | "credit_not_processed"
+    | "subscription_canceled"
+    | "incorrect_amount"
+    | "general"
+    | null;
+  /**
+   * The processor's or card network's own reason (code), unchanged.
+   */
+  reason_code?: string | null;
+  /**
+   * Where in the dispute process it is.
+   */
+  stage?: "inquiry" | "chargeback" | "pre_arbitration" | "arbitration" | null;
+  /**
+   * The deadline to respond (RFC 3339 UTC).
+   * @format date-time
+   */
+  due_at?: string | null;
+  /**
+   * The dispute's status as the processor gives it.
+   */
+  connector_status?: string | null;
+}
+
 /**
  * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
  */
@@ -1686,6 +1920,27 @@ export interface ResultAttempt {
 }
 
 /**
+ * Undo a payment whatever its state, in one call where the processor offers it (Adyen /reversals, Braintree reverseTransaction): voided if not captured yet, refunded in full if captured. `succeeded`: undone; `pending`: the processor answers later (by webhook).
+ */
+export interface ReverseRequest {
+  connector_transaction_id: ConnectorTransactionId;
+  reference?: Reference;
+  idempotency_key?: IdempotencyKey;
+}
+
+/**
+ * Delete a stored payment method or revoke a mandate, so it can no longer be charged (Stripe PaymentMethod detach, Adyen storedPaymentMethods DELETE, Braintree deletePaymentMethodFromVault, Checkout.com instruments DELETE, PayPal vault payment tokens DELETE).
+ */
+export interface RevokeRecurringRequest {
+  mandate_id: MandateId;
+  /**
+   * The customer it is stored under, for processors that file stored methods by customer (Adyen shopperReference: customer.id).
+   */
+  customer?: Customer;
+  idempotency_key?: IdempotencyKey;
+}
+
+/**
  * Store a customer's payment method for later merchant-initiated charges (a mandate), verifying it with the processor.
  * @dependentRequired {"amount": ["currency"]}
  */
@@ -1721,6 +1976,55 @@ export interface SetupRecurringRequest {
    */
   channel?: "ecommerce" | "moto";
   stored_credential?: StoredCredential;
+}
+
+/**
+ * Contest a dispute with evidence (texts and files). Each spec maps the unified evidence types to the processor's categories and refuses what it cannot send (e.g. files where the processor needs a separate upload).
+ */
+export interface SubmitEvidenceRequest {
+  connector_dispute_id: ConnectorDisputeId;
+  /**
+   * The evidence, one item per text or document; at most one item per type.
+   * @minItems 1
+   * @maxItems 20
+   */
+  evidence: EvidenceItem[];
+  /**
+   * Send the evidence to the issuer now (true, the default) or only stage it where the processor can (Stripe submit=false, Checkout.com without the submit call). A spec that cannot stage refuses submit=false before sending.
+   * @default true
+   */
+  submit?: boolean;
+  idempotency_key?: IdempotencyKey;
+}
+
+/**
+ * Check that a payment method is valid without charging it: a zero-amount authorization or the processor's own verification call. `authorized`: the method is valid (nothing to capture or void).
+ */
+export interface VerifyRequest {
+  /**
+   * The currency the verification runs in (a zero-amount authorization has one).
+   */
+  currency: Currency;
+  payment_method: PaymentMethod;
+  reference?: Reference;
+  idempotency_key?: IdempotencyKey;
+  customer?: Customer;
+  billing_address?: Address;
+  browser_info?: BrowserInfo;
+  /**
+   * Where the customer comes back after a redirect (3-D Secure, bank pages).
+   * @format uri
+   * @maxLength 2048
+   * @pattern ^https?://
+   */
+  return_url?: string;
+  three_ds?: ThreeDs;
+  metadata?: Metadata;
+  /**
+   * A description of the purchase.
+   * @maxLength 1000
+   */
+  description?: string;
 }
 
 /**
@@ -1826,6 +2130,13 @@ export interface FlowRequests {
   setup_recurring: SetupRecurringRequest;
   charge_recurring: ChargeRecurringRequest;
   find: FindRequest;
+  verify: VerifyRequest;
+  incremental_authorize: IncrementalAuthorizeRequest;
+  reverse: ReverseRequest;
+  revoke_recurring: RevokeRecurringRequest;
+  get_dispute: GetDisputeRequest;
+  accept_dispute: AcceptDisputeRequest;
+  submit_evidence: SubmitEvidenceRequest;
 }
 
 /** A flow's name. */
@@ -1843,6 +2154,13 @@ export const FLOWS: readonly Flow[] = [
   "setup_recurring",
   "charge_recurring",
   "find",
+  "verify",
+  "incremental_authorize",
+  "reverse",
+  "revoke_recurring",
+  "get_dispute",
+  "accept_dispute",
+  "submit_evidence",
 ];
 
 /** The flows that take an Idempotency-Key (those that change money). */
@@ -1854,6 +2172,12 @@ export const KEYED_FLOWS: readonly Flow[] = [
   "refund",
   "setup_recurring",
   "charge_recurring",
+  "verify",
+  "incremental_authorize",
+  "reverse",
+  "revoke_recurring",
+  "accept_dispute",
+  "submit_evidence",
 ];
 
 /**

@@ -221,3 +221,104 @@ def test_webhook_fixture_bodies_match_adyens_schema(path: Path) -> None:
         single = {"live": body["live"], "notificationItems": [wrapper]}
         errors = list(validator(schemas[event]).iter_errors(single))
         assert not errors, f"{event}: " + "; ".join(e.message for e in errors[:5])
+
+
+def test_new_flow_requests_follow_adyens_operations() -> None:
+    """amountUpdates takes the updated total; the stored-method DELETE carries the query
+    parameters Adyen requires (and nothing else), and the check of them can fail."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    connector = load_connector("adyen")
+
+    def scenario(name: str) -> dict[str, Any]:
+        return load_yaml(HERE / "scenarios" / f"{name}.yaml")
+
+    data = scenario("incremental_authorize_received")
+    built = connector.build_request(data["flow"], data["request"], credentials())
+    body = json.loads(built.body or b"{}")
+    assert body["amount"] == {"value": 2500, "currency": "EUR"}, (
+        "the updated amount, not the increase"
+    )
+    assert body["industryUsage"] == "delayedCharge"
+    _, check = match("POST", "/payments/993617894903480A/amountUpdates")
+    assert list(check.iter_errors({**body, "industryUsage": "incremental"})), "not in Adyen's enum"
+    data = scenario("revoke_recurring_deleted")
+    built = connector.build_request(data["flow"], data["request"], credentials())
+    split = urlsplit(built.url)
+    assert built.method == "DELETE" and not built.body
+    query = dict(parse_qsl(split.query))
+    key = "DELETE /storedPaymentMethods/{storedPaymentMethodId}"
+    schema = Draft202012Validator(processor_schema()["delete_query"][key])
+    assert not list(schema.iter_errors(query))
+    assert query["shopperReference"] == "shopper-4401"
+    assert list(schema.iter_errors({"shopperReference": "shopper-4401"})), "merchantAccount missing"
+
+
+# --- local payment methods --------------------------------------------------------------------
+
+#: Each refusal scenario and the unified field it must name.
+REFUSED_POINTERS = {
+    "authorize_klarna_without_line_items_refused": "/line_items",
+    "authorize_affirm_without_delivery_address_refused": "/shipping_address/country",
+    "authorize_eps_without_issuer_refused": "/payment_method/bank_redirect/issuer",
+    "authorize_blik_without_code_refused": "/payment_method/bank_redirect/blik_code",
+    "authorize_konbini_without_phone_refused": "/customer/phone",
+}
+
+
+@pytest.mark.parametrize(("name", "pointer"), sorted(REFUSED_POINTERS.items()))
+def test_method_specific_data_is_refused_before_sending(name: str, pointer: str) -> None:
+    from engine import InputError
+
+    scenario = load_yaml(HERE / "scenarios" / f"{name}.yaml")
+    with pytest.raises(InputError) as caught:
+        load_connector("adyen").build_request("authorize", scenario["request"], credentials())
+    assert caught.value.pointer == pointer
+
+
+#: The Adyen paymentMethod.type each local-method scenario must send.
+METHOD_TYPES = {
+    "authorize_klarna_redirect": "klarna",
+    "authorize_clearpay_redirect": "clearpay",
+    "authorize_affirm_redirect": "affirm",
+    "authorize_paypal_redirect": "paypal",
+    "authorize_bancontact_mobile_qr": "bcmc_mobile",
+    "authorize_eps_redirect": "eps",
+    "authorize_przelewy24_redirect": "onlineBanking_PL",
+    "authorize_blik_code_await": "blik",
+    "authorize_sepa_debit_received": "sepadirectdebit",
+    "authorize_ach_debit_received": "ach",
+    "authorize_bacs_debit_received": "directdebit_GB",
+    "authorize_becs_debit_received": "directdebit_AU",
+    "authorize_konbini_voucher": "econtext_stores",
+}
+
+
+def test_local_methods_send_adyens_types() -> None:
+    bodies = {name: body for name, _, _, body in built_requests()}
+    sent = {name: bodies[name]["paymentMethod"]["type"] for name in METHOD_TYPES}
+    assert sent == METHOD_TYPES
+    assert bodies["authorize_paypal_redirect"]["paymentMethod"]["subtype"] == "redirect"
+    assert len(bodies["authorize_klarna_redirect"]["lineItems"]) == 2
+    sepa = bodies["authorize_sepa_debit_received"]["paymentMethod"]
+    assert set(sepa) == {"type", "iban", "ownerName"}
+    bacs = bodies["authorize_bacs_debit_received"]["paymentMethod"]
+    assert (bacs["bankLocationId"], bacs["holderName"]) == ("560036", "S. Hopper")
+
+
+def test_broken_local_method_bodies_are_rejected() -> None:
+    """Adyen's schema refuses what these methods must not send: the check can fail."""
+    bodies = {name: body for name, _, _, body in built_requests()}
+    _, check = match("POST", "/payments")
+    sepa = bodies["authorize_sepa_debit_received"]
+    method = {k: v for k, v in sepa["paymentMethod"].items() if k != "ownerName"}
+    assert list(check.iter_errors({**sepa, "paymentMethod": method})), "SEPA needs ownerName"
+    eps = bodies["authorize_eps_redirect"]
+    method = {k: v for k, v in eps["paymentMethod"].items() if k != "issuer"}
+    assert list(check.iter_errors({**eps, "paymentMethod": method})), "EPS needs its issuer"
+    konbini = bodies["authorize_konbini_voucher"]
+    method = {k: v for k, v in konbini["paymentMethod"].items() if k != "telephoneNumber"}
+    assert list(check.iter_errors({**konbini, "paymentMethod": method})), "econtext needs a phone"
+    klarna = bodies["authorize_klarna_redirect"]
+    wrong = {**klarna, "paymentMethod": {"type": "klarna_later"}}
+    assert list(check.iter_errors(wrong)), "an unknown Klarna type must be rejected"

@@ -361,6 +361,7 @@ def test_every_request_kind_is_checked() -> None:
         == {
             "createTransactionRequest",
             "getTransactionDetailsRequest",
+            "deleteCustomerPaymentProfileRequest",
         }
     )
     assert roots["getTransactionDetailsRequest"] >= 2, roots
@@ -536,7 +537,11 @@ def test_json_to_xml_keeps_order_and_repeats_lists() -> None:
 def test_credentials_first_in_every_request() -> None:
     for name in BUILDABLE:
         ((root, outer),) = _body(name).items()
-        assert root in ("createTransactionRequest", "getTransactionDetailsRequest"), name
+        assert root in (
+            "createTransactionRequest",
+            "getTransactionDetailsRequest",
+            "deleteCustomerPaymentProfileRequest",
+        ), name
         assert next(iter(outer)) == "merchantAuthentication"
         assert outer["merchantAuthentication"] == {
             "name": CREDENTIALS["api_login_id"],
@@ -653,3 +658,18 @@ def test_webhook_kinds_covered() -> None:
         "net.authorize.payment.void.created",
         "net.authorize.payment.fraud.held",
     } <= types
+
+
+def test_revoke_body_names_both_profiles() -> None:
+    ((root, outer),) = _body("revoke_recurring_deleted").items()
+    assert root == "deleteCustomerPaymentProfileRequest"
+    assert (outer["customerProfileId"], outer["customerPaymentProfileId"]) == ("527262", "87")
+    body = _body("revoke_recurring_deleted")
+    assert not xsd_problems(body)
+    swapped = {
+        "merchantAuthentication": outer["merchantAuthentication"],
+        "customerPaymentProfileId": "87",
+        "customerProfileId": "527262",
+    }
+    assert xsd_problems({root: swapped}), "the ids out of the XSD's order were accepted"
+    assert xsd_problems({root: {**outer, "customerPaymentProfileId": "eighty-seven"}})

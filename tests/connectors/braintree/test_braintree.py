@@ -67,14 +67,25 @@ from graphql.execution.values import get_variable_values
 
 from engine import WebhookError, load_connector
 
-from ..scenarios import Scenario, credentials_for, flow_scenarios
+from ..scenarios import Scenario, credentials_for, dotted, flow_scenarios
 
 HERE = Path(__file__).parent
 DOCUMENT: dict[str, Any] = json.loads((HERE / "processor_schema.json").read_text("utf-8"))
 ENDPOINT = "POST /graphql"
 SCENARIOS = [s for s in flow_scenarios() if s.connector == "braintree"]
 BUILDABLE = [s for s in SCENARIOS if "raises" not in s.data["expect"]]
-ANSWERED = [s for s in BUILDABLE if "body" in s.data["response"]]
+
+
+def _answers(scenario: Scenario) -> list[Any]:
+    """The processor's answers, one per request the flow sends (its steps, then its own)."""
+    data = scenario.data
+    return list(data["responses"]) if "responses" in data else [data["response"]]
+
+
+#: (scenario, request index) of every answer with a body, to check against its document.
+ANSWERED = [
+    (s, index) for s in BUILDABLE for index, answer in enumerate(_answers(s)) if "body" in answer
+]
 CREDENTIALS = credentials_for("braintree")
 DELIVERIES = {
     path.stem: yaml.safe_load(path.read_text("utf-8"))
@@ -107,6 +118,12 @@ ROOT_FIELDS = {
     "vaultPaymentMethod",
     "node",
     "search",
+    "verifyPaymentMethod",
+    "updateTransactionAmount",
+    "deletePaymentMethodFromVault",
+    "acceptDispute",
+    "createDisputeTextEvidence",
+    "finalizeDispute",
 }
 
 _AMOUNT = re.compile(r"^\d+(\.\d{1,3})?$")  # "either a whole number or ... up to 3 decimal places"
@@ -141,16 +158,21 @@ def _schema() -> GraphQLSchema:
 
 
 @cache
-def _built(name: str) -> Any:
+def _built(name: str, step: int = 0) -> Any:
+    """Request `step` of a scenario's flow (its steps' documents read only the request)."""
     scenario = next(s for s in SCENARIOS if s.name == name)
     return load_connector("braintree").build_request(
-        scenario.data["flow"], scenario.data["request"], CREDENTIALS
+        scenario.data["flow"], scenario.data["request"], CREDENTIALS, step=step, steps={}
     )
 
 
-def _body(name: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(_built(name).body)
+def _body(name: str, step: int = 0) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(_built(name, step).body)
     return body
+
+
+def _requests(scenario: Scenario) -> int:
+    return len(load_connector("braintree").plan.flows[scenario.data["flow"]].steps) + 1
 
 
 def _problems(body: Mapping[str, Any]) -> list[str]:
@@ -204,17 +226,22 @@ def test_request_is_valid_graphql_for_braintree(scenario: Scenario) -> None:
         "payments.sandbox.braintree-api.com",
         "/graphql",
     )
-    body = _body(scenario.name)
-    assert set(body) == {"query", "variables"}
-    problems = _problems(body)
-    assert not problems, f"{scenario.name}: the document breaks Braintree's schema: {problems}"
+    for step in range(_requests(scenario)):
+        body = _body(scenario.name, step)
+        assert set(body) == {"query", "variables"}
+        problems = _problems(body)
+        assert not problems, f"{scenario.name}: the document breaks Braintree's schema: {problems}"
     # The spec reads every answer under data.result.
     assert _root_field(body).alias is not None and _root_field(body).alias.value == "result"
 
 
 def test_every_operation_is_checked() -> None:
     """Not vacuous: every root field of the pruned schema, and every flow, is built and checked."""
-    roots = {_root_field(_body(s.name)).name.value for s in BUILDABLE}
+    roots = {
+        _root_field(_body(s.name, step)).name.value
+        for s in BUILDABLE
+        for step in range(_requests(s))
+    }
     assert roots == ROOT_FIELDS, f"unchecked operations: {ROOT_FIELDS - roots}"
     flows = {s.data["flow"] for s in BUILDABLE}
     assert flows == set(load_connector("braintree").plan.flows)
@@ -483,8 +510,8 @@ def _check(
         _check(item, field_type, sub, fragments, f"{where}.{key}", problems)
 
 
-def _response_problems(scenario: Scenario) -> list[str]:
-    body = _body(scenario.name)
+def _response_problems(scenario: Scenario, step: int = 0) -> list[str]:
+    body = _body(scenario.name, step)
     document = parse(body["query"])
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -492,7 +519,7 @@ def _response_problems(scenario: Scenario) -> list[str]:
     operation = _operation(document)
     schema = _schema()
     root = schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
-    answer = scenario.data["response"]["body"]
+    answer = _answers(scenario)[step]["body"]
     problems: list[str] = []
     unknown = set(answer) - {"data", "errors", "extensions"}
     if unknown:
@@ -515,14 +542,16 @@ def _response_problems(scenario: Scenario) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("scenario", ANSWERED, ids=[s.name for s in ANSWERED])
-def test_response_answers_the_document(scenario: Scenario) -> None:
-    problems = _response_problems(scenario)
+@pytest.mark.parametrize(
+    ("scenario", "step"), ANSWERED, ids=[f"{s.name}-{step}" for s, step in ANSWERED]
+)
+def test_response_answers_the_document(scenario: Scenario, step: int) -> None:
+    problems = _response_problems(scenario, step)
     assert not problems, f"{scenario.name}: the fixture is not Braintree's answer: {problems}"
 
 
 def test_response_check_can_fail() -> None:
-    scenario = next(s for s in ANSWERED if s.name == "authorize_declined_do_not_honor")
+    scenario = next(s for s, _ in ANSWERED if s.name == "authorize_declined_do_not_honor")
     broken = copy.deepcopy(scenario.data)
     transaction = broken["response"]["body"]["data"]["result"]["transaction"]
     transaction["declineCode"] = "05"  # a key the document never asked for
@@ -549,8 +578,8 @@ def _ids(value: Any) -> list[tuple[str, str | None]]:
 def test_fixture_ids_are_graphql_ids() -> None:
     """Braintree's GraphQL ids are unpadded base64 of "<kind>_<legacy id>"."""
     checked = 0
-    for scenario in ANSWERED:
-        for graphql_id, legacy in _ids(scenario.data["response"]["body"].get("data")):
+    for scenario, step in ANSWERED:
+        for graphql_id, legacy in _ids(_answers(scenario)[step]["body"].get("data")):
             try:
                 decoded = base64.b64decode(graphql_id + "=" * (-len(graphql_id) % 4)).decode()
             except (binascii.Error, UnicodeDecodeError):
@@ -563,6 +592,8 @@ def test_fixture_ids_are_graphql_ids() -> None:
                 "customer",
                 "paymentmethod_cc",
                 "paymentmethod_pp",
+                "dispute",
+                "disputeevidence",
             }
             assert not graphql_id.endswith("="), graphql_id
             if legacy is not None:
@@ -582,10 +613,18 @@ def test_status_maps_use_braintree_statuses() -> None:
     for name, flow in flows.items():
         keys = {key for rule in flow.response.status_rules for key in rule.table}
         keys |= {key for rule in flow.response.status_rules for key in rule.unresolved}
-        if name == "setup_recurring":
+        if name in {"revoke_recurring", "get_dispute", "accept_dispute", "submit_evidence"}:
+            dispute = schema.type_map["DisputeStatus"]
+            assert isinstance(dispute, GraphQLEnumType)
+            # revoke_recurring: the spec's own marker of an answer without errors.
+            wanted = {"DELETED"} if name == "revoke_recurring" else set(dispute.values)
+            assert keys == wanted, name
+        elif name == "verify":
+            assert keys == set(verification.values)
+        elif name == "setup_recurring":
             # VAULTED: a payment method vaulted without a verification (the spec's own marker).
             assert keys == set(verification.values) | {"VAULTED"}
-        elif name in {"refund", "get_refund", "void"}:
+        elif name in {"refund", "get_refund", "void", "reverse"}:
             # A refund is never AUTHORIZATION_EXPIRED nor the parent of partial captures.
             assert keys == set(payment.values) - {"AUTHORIZATION_EXPIRED", "SETTLEMENT_CONFIRMED"}
         else:
@@ -700,7 +739,7 @@ def test_webhook_delivery(name: str) -> None:
     for event, wanted in zip(events, expect["events"], strict=True):
         assert event["verified"] is True
         for path, value in wanted.items():
-            assert event.get(path) == value, f"{path}: {event.get(path)!r} != {value!r}"
+            assert dotted(event, path) == value, f"{path}: {dotted(event, path)!r} != {value!r}"
     assert result.acknowledge_status == 200
 
 
@@ -743,3 +782,21 @@ def test_webhook_needs_our_public_key(settings: dict[str, str]) -> None:
     # Without the setting the receiver is told what to configure; with another key's, the
     # delivery carries no signature for it.
     assert caught.value.reason == ("missing_setting" if not settings else "missing_signature")
+
+
+def test_new_flow_documents_carry_the_request_and_can_fail() -> None:
+    increment = copy.deepcopy(_body("incremental_authorize_updated"))
+    assert increment["variables"]["input"]["amount"] == "60.99", "the new total, not the increase"
+    assert not _problems(increment)
+    increment["variables"]["input"]["amount"] = "60,99"
+    assert _problems(increment), "an Amount that is not a decimal string was accepted"
+    evidence = copy.deepcopy(_body("submit_evidence_finalized", 0))
+    assert evidence["variables"]["input"]["content"].startswith("Delivered 2024-06-13")
+    assert not _problems(evidence)
+    del evidence["variables"]["input"]["content"]
+    assert _problems(evidence), "text evidence without its (required) content was accepted"
+    finalize = _body("submit_evidence_finalized", 1)
+    assert _root_field(finalize).name.value == "finalizeDispute"
+    accept = copy.deepcopy(_body("accept_dispute_accepted"))
+    accept["variables"]["input"]["disputeID"] = accept["variables"]["input"].pop("disputeId")
+    assert _problems(accept), "a misspelt input field was accepted"

@@ -49,6 +49,18 @@ def _build(name: str) -> Any:
     return load_connector("checkout_com").build_request(data["flow"], data["request"], CREDENTIALS)
 
 
+def _built_steps(name: str) -> list[Any]:
+    """Every request a scenario's flow sends (its steps, then its own), built in order; the
+    later ones here read only the unified request (submit_evidence: PUT, then POST)."""
+    data = SCENARIOS[name]
+    connector = load_connector("checkout_com")
+    count = len(connector.plan.flows[data["flow"]].steps) + 1
+    return [
+        connector.build_request(data["flow"], data["request"], CREDENTIALS, step=i, steps={})
+        for i in range(count)
+    ]
+
+
 def _problems(schema: dict[str, Any], instance: Any) -> list[str]:
     return [
         f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
@@ -61,12 +73,15 @@ def test_schema_source_is_recorded() -> None:
     for key, entry in SCHEMA["endpoints"].items():
         if entry["body"] is not None:
             Draft202012Validator.check_schema({**entry["body"], "$defs": SCHEMA["$defs"]})
-        assert key.split(" ")[0] in {"GET", "POST"}
+        assert key.split(" ")[0] in {"GET", "POST", "PUT", "DELETE"}
 
 
-@pytest.mark.parametrize("name", sorted(BUILDABLE))
-def test_request_matches_checkout_schema(name: str) -> None:
-    built = _build(name)
+STEPS = [(name, i) for name in sorted(BUILDABLE) for i in range(len(_built_steps(name)))]
+
+
+@pytest.mark.parametrize(("name", "step"), STEPS)
+def test_request_matches_checkout_schema(name: str, step: int) -> None:
+    built = _built_steps(name)[step]
     split = urlsplit(built.url)
     assert split.scheme == "https" and split.netloc == "api.sandbox.checkout.com"
     key, params = _endpoint(built.method, split.path)
@@ -83,7 +98,9 @@ def test_request_matches_checkout_schema(name: str) -> None:
 
 def test_every_endpoint_is_checked() -> None:
     """The test above is not vacuous: each endpoint the spec uses gets checked, bodies too."""
-    ENDPOINT_INDEX.assert_covered((_build(name) for name in BUILDABLE), SCHEMA["endpoints"])
+    ENDPOINT_INDEX.assert_covered(
+        (built for name in BUILDABLE for built in _built_steps(name)), SCHEMA["endpoints"]
+    )
 
 
 def _manual_body() -> dict[str, Any]:
@@ -180,7 +197,8 @@ def test_headers() -> None:
         assert headers["authorization"] == f"Bearer {CREDENTIALS['secret_key']}"
         if built.method == "POST":
             assert headers["cko-idempotency-key"] == SCENARIOS[name]["request"]["idempotency_key"]
-            assert headers["content-type"] == "application/json"
+            if built.body:
+                assert headers["content-type"] == "application/json"
         else:
             assert "cko-idempotency-key" not in headers
 
@@ -253,3 +271,82 @@ def test_stored_credentials_tokens_and_external_3ds() -> None:
     assert json.loads(_build("authorize_moto_card").body)["payment_type"] == "MOTO"
     assert json.loads(_build("capture_partial_non_final").body)["capture_type"] == "NonFinal"
     assert "capture_type" not in json.loads(_build("capture_partial").body)
+
+
+def test_schema_rejects_broken_dispute_and_increment_bodies() -> None:
+    evidence = SCHEMA["endpoints"]["PUT /disputes/{dispute_id}/evidence"]["body"]
+    body = json.loads(_built_steps("submit_evidence_submitted")[0].body)
+    assert body["proof_of_delivery_or_service_text"].startswith("Delivered")
+    assert not _problems(evidence, body)
+    assert _problems(evidence, {**body, "invoice_or_receipt_text": 5})
+    assert _problems(evidence, {**body, "customer_communication_file": ["file_x"]})
+    increment = SCHEMA["endpoints"]["POST /payments/{id}/authorizations"]
+    sent = json.loads(_build("incremental_authorize_authorized").body)
+    assert sent == {"amount": 2500, "reference": "ORD-5023-4E89-INC1"}, "the increase, not a total"
+    assert not _problems(increment["body"], sent)
+    assert _problems(increment["body"], {**sent, "amount": -1})
+    assert _problems(increment["body"], {**sent, "amount": "25.00"})
+    dispute_id = SCHEMA["endpoints"]["GET /disputes/{dispute_id}"]["path_parameters"]["dispute_id"]
+    assert _problems(dispute_id, "pay_ujzdegxdncf32epf3dhodzdoci")
+    verify = json.loads(_build("verify_card_verified").body)
+    assert verify["amount"] == 0 and verify["capture"] is False and "stored" not in verify["source"]
+
+
+# --- bank redirects ---------------------------------------------------------------------------
+
+
+def test_bank_redirect_sources() -> None:
+    def source(name: str) -> Any:
+        return json.loads(_build(name).body)["source"]
+
+    assert source("authorize_ideal_redirect") == {
+        "type": "ideal",
+        "bic": "INGBNL2A",
+        "description": "ORD50234E89",
+        "language": "nl",
+    }
+    assert source("authorize_bancontact_redirect") == {
+        "type": "bancontact",
+        "payment_country": "BE",
+        "account_holder_name": "Lotte Peeters",
+        "language": "nl",
+    }
+    # The description cut to EPS's 27 characters.
+    assert source("authorize_eps_redirect") == {
+        "type": "eps",
+        "purpose": "Mountain boots order ORD-EP",
+    }
+    assert source("authorize_przelewy24_redirect") == {
+        "type": "p24",
+        "payment_country": "PL",
+        "account_holder_name": "Jan Kowalski",
+        "account_holder_email": "jan.kowalski@example.com",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "pointer"),
+    [
+        ("authorize_ideal_without_issuer_refused", "/payment_method/bank_redirect/issuer"),
+        ("authorize_p24_without_email_refused", "/customer/email"),
+    ],
+)
+def test_bank_redirect_data_is_refused_before_sending(name: str, pointer: str) -> None:
+    from engine import InputError
+
+    with pytest.raises(InputError) as caught:
+        _build(name)
+    assert caught.value.pointer == pointer
+
+
+def test_schema_rejects_broken_bank_redirect_sources() -> None:
+    payment = SCHEMA["endpoints"]["POST /payments"]["body"]
+    body = json.loads(_build("authorize_ideal_redirect").body)
+    assert not _problems(payment, body)
+    no_bic = {**body, "source": {k: v for k, v in body["source"].items() if k != "bic"}}
+    assert _problems(payment, no_bic), "iDEAL needs its bic"
+    p24 = json.loads(_build("authorize_przelewy24_redirect").body)
+    wrong = {**p24, "source": {**p24["source"], "payment_country": "DE"}}
+    assert _problems(payment, wrong), "P24 is Polish only"
+    extra = {**p24, "source": {**p24["source"], "billing_address": {"country": "PL"}}}
+    assert _problems(payment, extra), "an undocumented source field must be rejected"

@@ -434,3 +434,56 @@ def test_response_schemas_can_fail() -> None:
     assert _problems(
         {"$ref": "#/$defs/error-response"}, {"error": error["detail"]}, SCHEMA["$defs"]
     )
+
+
+# --- PayPal and Klarna ------------------------------------------------------------------------
+
+
+def test_paypal_and_klarna_methods() -> None:
+    assert _body("authorize_paypal_requires_action")["method"] == "paypal"
+    klarna = _body("authorize_klarna_requires_action")
+    assert klarna["method"] == "klarna"
+    assert klarna["billingAddress"]["email"] == "piet@example.org"
+
+
+def test_klarna_lines_follow_mollies_rules() -> None:
+    """Mollie's own formulas, computed here from the unified lines: totalAmount = unitPrice *
+    quantity - discountAmount, vatAmount = totalAmount * vatRate / (100 + vatRate), and the
+    totals add up to the payment amount."""
+    from decimal import Decimal
+
+    body = _body("authorize_klarna_requires_action")
+    lines = body["lines"]
+    assert [line["type"] for line in lines] == ["physical", "shipping_fee", "discount"]
+    total = Decimal(0)
+    for line in lines:
+        unit = Decimal(line["unitPrice"]["value"])
+        discount = Decimal(line.get("discountAmount", {}).get("value", "0"))
+        line_total = Decimal(line["totalAmount"]["value"])
+        assert line_total == unit * line["quantity"] - discount
+        if "vatRate" in line:
+            rate = Decimal(line["vatRate"])
+            expected = (line_total * rate / (100 + rate)).quantize(Decimal("0.01"))
+            assert Decimal(line["vatAmount"]["value"]) == expected
+        assert {a["currency"] for k, a in line.items() if k.endswith(("Price", "Amount"))} == {
+            "EUR"
+        }
+        total += line_total
+    assert total == Decimal(body["amount"]["value"])
+    assert lines[2]["unitPrice"]["value"] == "-10.00"  # a discount line is negative
+
+
+def test_klarna_without_lines_is_refused_before_sending() -> None:
+    from engine import InputError
+
+    with pytest.raises(InputError) as caught:
+        _build("authorize_klarna_without_lines_refused")
+    assert caught.value.pointer == "/line_items"
+
+
+def test_schema_rejects_a_line_without_total() -> None:
+    body = _body("authorize_klarna_requires_action")
+    line = {k: v for k, v in body["lines"][0].items() if k != "totalAmount"}
+    assert _body_problems("POST /v2/payments", {**body, "lines": [line]})
+    wrong = {**body["lines"][0], "type": "service"}
+    assert _body_problems("POST /v2/payments", {**body, "lines": [wrong]})

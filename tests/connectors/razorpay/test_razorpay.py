@@ -238,10 +238,57 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
         "id": "^rfnd_[A-Za-z0-9]{14}$",
         "body": None,
     },
+    "GET /v1/disputes/{id}": {
+        "doc": f"{DOCS}/api/disputes/fetch-with-id/",
+        "id": "^disp_[A-Za-z0-9]{14}$",
+        "body": None,
+    },
+    # "Accept a Dispute": no request body.
+    "POST /v1/disputes/{id}/accept": {
+        "doc": f"{DOCS}/api/disputes/accept/",
+        "id": "^disp_[A-Za-z0-9]{14}$",
+        "body": None,
+    },
 }
 
 #: The documented entities the fixtures' answers must look like (api/*/entity pages).
 ENTITIES: dict[str, dict[str, Any]] = {
+    # api/disputes/entity: every key of the entity page's sample, closed.
+    "dispute": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "entity",
+            "payment_id",
+            "amount",
+            "currency",
+            "amount_deducted",
+            "reason_code",
+            "respond_by",
+            "status",
+            "phase",
+            "created_at",
+        ],
+        "properties": {
+            "id": {"type": "string", "pattern": "^disp_[A-Za-z0-9]{14}$"},
+            "entity": {"const": "dispute"},
+            "payment_id": {"type": "string", "pattern": "^pay_[A-Za-z0-9]{14}$"},
+            "amount": {"type": "integer", "minimum": 0},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "amount_deducted": {"type": "integer", "minimum": 0},
+            "reason_code": {"type": "string"},
+            "reason_description": {"type": "string"},
+            "respond_by": {"type": "integer"},
+            "status": {"enum": ["open", "under_review", "won", "lost", "closed"]},
+            "phase": {
+                "enum": ["fraud", "retrieval", "chargeback", "pre_arbitration", "arbitration"]
+            },
+            "comments": {"type": ["string", "null"]},
+            "created_at": {"type": "integer"},
+            "evidence": {"type": "object"},
+        },
+    },
     # A list answer (Fetch Orders): {entity: collection, count, items}; each item is checked
     # as the entity it names (test_fixture_answers_have_documented_shapes).
     "collection": {

@@ -48,6 +48,7 @@ from engine._load import load_spec_file
 from engine._tables import expand_tables
 
 from ..endpoints import Endpoints
+from ..scenarios import dotted
 
 HERE = Path(__file__).parent
 SPEC_PATH = HERE.parents[2] / "specs" / "connectors" / "square.yaml"
@@ -64,7 +65,10 @@ DELIVERIES = {
 }
 BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
 #: Scenarios whose request Square refuses on purpose, and the one schema error each must have.
-REFUSED_BY_SQUARE = {"authorize_400_reference_too_long": ("reference_id", "is too long")}
+REFUSED_BY_SQUARE = {
+    "authorize_400_reference_too_long": ("reference_id", "is too long"),
+    "submit_evidence_text_too_long": ("evidence_text", "is too long"),
+}
 ERROR_CODES = frozenset(SCHEMA["$defs"]["ErrorCode"]["enum"])
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 
@@ -96,9 +100,21 @@ ENDPOINT_INDEX = Endpoints(ENDPOINTS)
 _endpoint = ENDPOINT_INDEX.match
 
 
-def _build(name: str) -> Any:
+def _build(name: str, step: int = 0) -> Any:
     data = SCENARIOS[name]
-    return load_connector("square").build_request(data["flow"], data["request"], CREDENTIALS)
+    return load_connector("square").build_request(
+        data["flow"], data["request"], CREDENTIALS, step=step, steps={}
+    )
+
+
+def _answers(data: dict[str, Any]) -> list[Any]:
+    """One answer per request a flow sends (its steps, then its own)."""
+    return list(data["responses"]) if "responses" in data else [data["response"]]
+
+
+def _requests(name: str) -> int:
+    flow = SCENARIOS[name]["flow"]
+    return len(load_connector("square").plan.flows[flow].steps) + 1
 
 
 def _body(name: str) -> dict[str, Any]:
@@ -119,9 +135,12 @@ def test_schema_source_is_recorded() -> None:
                 Draft202012Validator.check_schema({**entry[part], "$defs": SCHEMA["$defs"]})
 
 
-@pytest.mark.parametrize("name", sorted(BUILDABLE))
-def test_request_matches_square_schema(name: str) -> None:
-    built = _build(name)
+STEPS = [(name, step) for name in sorted(BUILDABLE) for step in range(_requests(name))]
+
+
+@pytest.mark.parametrize(("name", "step"), STEPS)
+def test_request_matches_square_schema(name: str, step: int) -> None:
+    built = _build(name, step)
     split = urlsplit(built.url)
     assert split.scheme == "https" and split.netloc == "connect.squareupsandbox.com"
     key, params = _endpoint(built.method, split.path)
@@ -142,7 +161,7 @@ def test_request_matches_square_schema(name: str) -> None:
 
 def test_every_endpoint_is_checked() -> None:
     """The test above is not vacuous: each endpoint gets checked, and every body too."""
-    ENDPOINT_INDEX.assert_covered((_build(name) for name in BUILDABLE), ENDPOINTS)
+    ENDPOINT_INDEX.assert_covered((_build(name, step) for name, step in STEPS), ENDPOINTS)
 
 
 def _set(path: str, value: Any) -> Any:
@@ -336,22 +355,23 @@ def test_partial_capture_is_refused() -> None:
 # --- responses -----------------------------------------------------------------------------
 
 
-RESPONDED = {
-    name: data
-    for name, data in BUILDABLE.items()
-    if "body" in data["response"] and data["response"]["body"]
-}
+RESPONDED = [
+    (name, step)
+    for name, data in sorted(BUILDABLE.items())
+    for step, answer in enumerate(_answers(data))
+    if answer.get("body")
+]
 
 
-@pytest.mark.parametrize("name", sorted(RESPONDED))
-def test_fixture_response_is_a_square_response(name: str) -> None:
-    data = RESPONDED[name]
-    built = _build(name)
+@pytest.mark.parametrize(("name", "step"), RESPONDED)
+def test_fixture_response_is_a_square_response(name: str, step: int) -> None:
+    answer = _answers(SCENARIOS[name])[step]
+    built = _build(name, step)
     key, _ = _endpoint(built.method, urlsplit(built.url).path)
-    body = data["response"]["body"]
+    body = answer["body"]
     problems = _problems(ENDPOINTS[key]["response"], body, request=False)
     assert not problems, f"{name}: not a {ENDPOINTS[key]['operationId']} response: {problems}"
-    status = data["response"].get("status", 200)
+    status = answer.get("status", 200)
     if status >= 400:
         assert body.get("errors"), "a Square error answer has errors[]"
     else:
@@ -439,7 +459,7 @@ def test_webhook_delivery(name: str) -> None:
     for event, wanted in zip(events, expect["events"], strict=True):
         assert event["verified"] is True
         for path, value in wanted.items():
-            assert event.get(path) == value, f"{path}: {event.get(path)!r} != {value!r}"
+            assert dotted(event, path) == value, f"{path}: {dotted(event, path)!r} != {value!r}"
     assert result.acknowledge_status == 200
 
 

@@ -433,3 +433,40 @@ def test_merchant_initiated_payments_are_off_session() -> None:
         "true",
         "cus_OYGhQfLkdIwHu7",
     )
+
+
+@pytest.mark.parametrize(
+    ("scenario_name", "key", "change", "why"),
+    [
+        (
+            "submit_evidence_under_review",
+            "POST /v1/disputes/{dispute}",
+            lambda b: b + "&evidence%5Breceipt_text%5D=x",
+            "an evidence key Stripe does not have",
+        ),
+        (
+            "submit_evidence_under_review",
+            "POST /v1/disputes/{dispute}",
+            lambda b: b.replace("submit=true", "submit=yes"),
+            "a non-boolean submit",
+        ),
+        (
+            "incremental_authorize_succeeded",
+            "POST /v1/payment_intents/{intent}/increment_authorization",
+            lambda b: b.replace("amount=7500", "amount=75.00"),
+            "a decimal amount",
+        ),
+    ],
+)
+def test_schema_check_rejects_broken_new_flow_bodies(
+    scenario_name: str, key: str, change: Any, why: str
+) -> None:
+    scenario = next(s for s in SCENARIOS if s.name == scenario_name)
+    built = _built(scenario).body
+    assert built is not None
+    body = built.decode("ascii")
+    schema = operation(key)["body"]
+    assert schema_errors(decode_form(body), schema) == []
+    broken = change(body)
+    assert broken != body
+    assert schema_errors(decode_form(broken), schema), f"not rejected: {why}"
