@@ -119,7 +119,7 @@ CONTEXTS: dict[str, Context] = {
                 "secret",
                 "any",
                 "the caller's webhook secret as given: a `scheme: digest` message must read it, "
-                "an HMAC's may, where the processor signs text holding the key (Rapyd); the "
+                "an HMAC's may, where the processor signs text holding the key itself; the "
                 "message is never shown",
             ),
         ),

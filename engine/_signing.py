@@ -26,7 +26,7 @@ KEY_DECODERS: Mapping[str, Callable[[str], bytes]] = {
 OUTPUT_ENCODERS: Mapping[str, Callable[[bytes], str]] = {
     "hex": lambda digest: digest.hex(),
     "base64": lambda digest: base64.b64encode(digest).decode("ascii"),
-    # Base64 of the lower-case hex text (Rapyd: BASE64 of CryptoJS.enc.Hex of the HMAC).
+    # Base64 of the lower-case hex text (a processor that base64s the hex digest text).
     "hex_base64": lambda digest: base64.b64encode(digest.hex().encode("ascii")).decode("ascii"),
 }
 

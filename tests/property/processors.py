@@ -87,6 +87,8 @@ def fit_for(connector: Connector, flow: str) -> Fit:
     omitted = {f"/payment_method/{k}" for k in _PAYMENT_KINDS if k not in kinds}
     if flow == "capture" and not caps.partial_capture:
         omitted.add("/amount")
+    if flow == "submit_evidence" and not caps.evidence_files:  # text evidence only
+        omitted.add("/evidence/0/file")
     # A field the spec must read to be given it (x-refused-unless-read), where it does not.
     for path, _ in needs_support(flow):
         if not _read(compiled.request_reads, path):
@@ -109,13 +111,15 @@ def accepted_requests(draw: st.DrawFn, connector: Connector, flow: str) -> dict[
     """Requests valid for the schema of `flow` that `connector` also accepts."""
     schema, base = request_schema(flow)
     request: dict[str, Any] = draw(values(schema, base, "", fit_for(connector, flow)))
-    if "amount" in request and "currency" in request:
-        # A processor that writes a currency with fewer decimals than ISO 4217 takes whole
-        # multiples only (refusing the rest is tested in test_amounts).
-        try:
-            connector.plan.format_amount(request["amount"], request["currency"])
-        except ValueError:
-            request["amount"] -= request["amount"] % 1000
+    # A processor that writes a currency with fewer decimals than ISO 4217 takes whole
+    # multiples only (refusing the rest is tested in test_amounts): every amount of the request
+    # (incremental_authorize's total too).
+    for name in ("amount", "authorized_amount"):
+        if name in request and "currency" in request:
+            try:
+                connector.plan.format_amount(request[name], request["currency"])
+            except ValueError:
+                request[name] -= request[name] % 1000
     return request
 
 

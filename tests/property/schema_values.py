@@ -36,6 +36,7 @@ _ANNOTATIONS = frozenset(
         "default",
         "x-card-data",
         "x-refused-unless-read",
+        "contentEncoding",  # an annotation in 2020-12; the pattern constrains the text
     }
 )
 #: Keywords this generator understands.
@@ -58,6 +59,8 @@ _UNDERSTOOD = frozenset(
         "minimum",
         "maximum",
         "items",
+        "minItems",
+        "minProperties",
         "maxItems",
     }
 )
@@ -158,8 +161,11 @@ def values(schema: Mapping[str, Any], base: str, pointer: str, fit: Fit) -> st.S
         return st.booleans()
     if kind == "array":
         item = schema["items"]
+        low = schema.get("minItems", 0)
         return st.lists(
-            values(item, base, join(pointer, "0"), fit), max_size=min(schema.get("maxItems", 3), 3)
+            values(item, base, join(pointer, "0"), fit),
+            min_size=low,
+            max_size=max(low, min(schema.get("maxItems", 3), 3)),
         )
     raise AssertionError(f"{pointer}: the generator has no rule for {schema}")
 
@@ -209,6 +215,13 @@ def _objects(
         for key in keys:
             if key not in properties:
                 out[key] = draw(values(extra, base, join(pointer, key), fit))
+    # minProperties: the optional members in order, until there are enough.
+    for name in sorted(properties):
+        if len(out) >= schema.get("minProperties", 0):
+            break
+        child = join(pointer, name)
+        if name not in out and child not in fit.omitted:
+            out[name] = draw(values(properties[name], base, child, fit))
     for trigger, needed in schema.get("dependentRequired", {}).items():
         if trigger in out:
             for name in needed:
