@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,14 @@ def _parsed(data: Any) -> dict[str, Any]:
 
     table = {}
     for text in sorted(_expressions(data, set())):
-        try:
-            table[text] = jmespath.compile(text).parsed
-        except (JMESPathError, RecursionError, ValueError):
-            continue
+        # A text that only looks like an expression (prose with backticks) may make jmespath
+        # warn of its deprecated literal form: such a text is left for compile time.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                table[text] = jmespath.compile(text).parsed
+            except (JMESPathError, RecursionError, ValueError, Warning):
+                continue
     return table
 
 
