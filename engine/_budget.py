@@ -187,6 +187,13 @@ class Budget:
             raise BudgetExceeded(self.over)
         return value
 
+    def charge_units(self, units: int) -> None:
+        """Count one operation of a known size (a literal whose size was measured once)."""
+        self.steps -= 1
+        self.size -= units
+        if self.steps < 0 or self.size < 0:
+            raise BudgetExceeded(self.over)
+
     def afford(self, inputs: Any, growth: int = 1) -> None:
         """Refuse before an operation whose output may be `growth` times its inputs' size when
         that could not fit in what is left (so nothing large is allocated first)."""
