@@ -1,7 +1,9 @@
 """Jinja expression AST → plain Python closures, for the node kinds specs use most (field paths,
 literals, filters, tests, comparisons, `and`/`or`/`not`, inline `if`). Anything else returns None
 and the caller keeps Jinja's own compiled template, so semantics never diverge: missing fields
-are the same Undefined object Jinja would produce, and filters are the environment's own.
+are the same Undefined object Jinja would produce, and filters are the environment's own. One
+deliberate difference: `{...}.get(key)` on a dict literal with constant keys evaluates only the
+member the key names (as an `if`/`elif` chain would), so an error in another member is not raised.
 
 Safer than the sandbox it stands in for: a path only ever indexes mappings and lists, and
 function calls are not supported at all, so no Python attribute is reachable.

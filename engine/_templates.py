@@ -535,6 +535,7 @@ def folded(render: Renderer, paths: tuple[VariablePath, ...]) -> Renderer:
                 memo[frozen] = result
             return result
 
+    run.memo = memo  # type: ignore[attr-defined]  # for the tests: what it keeps
     return run
 
 
