@@ -175,8 +175,15 @@ func callFlow[Out any, In any](ctx context.Context, c *Connector, flow string, r
 	header := http.Header{"Content-Type": {"application/json"}}
 	var out Out
 	s := settings(c.opts, opts)
+	if s.rawResponse {
+		header.Set("X-Connector-Raw-Response", "true")
+	}
 	if err := c.client.do(ctx, http.MethodPost, c.path(flow), body, header, s, &out); err != nil {
 		return nil, err
+	}
+	// A raw not asked for (a misconfigured or newer service) is left out.
+	if result, ok := any(&out).(*Result); ok && !s.rawResponse {
+		result.Raw = nil
 	}
 	return &out, nil
 }

@@ -271,3 +271,37 @@ func TestEveryFlowPostsItsRequestToItsPath(t *testing.T) {
 		t.Fatalf("a nil request: %v, sent %v", err, paths)
 	}
 }
+
+func TestRawResponseIsAskedForOnlyWithTheOption(t *testing.T) {
+	var asked []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.Header.Get("X-Connector-Raw-Response"))
+		w.Header().Set("Content-Type", "application/json")
+		// The service's Result with a raw: answered whatever was asked, so the client's own
+		// filtering is what the test sees.
+		_, _ = io.WriteString(w, `{"flow":"get","connector":"stripe","status":"captured",`+
+			`"raw":{"status_code":200,"headers":{"content-type":"application/json"},`+
+			`"body":"{\"id\":\"pi_1\"}","truncated":false}}`)
+	}))
+	defer server.Close()
+	stripe := newClient(t, server.URL, "svc_test_key").Connector("stripe")
+	request := &connector.GetRequest{ConnectorTransactionID: "pi_1"}
+
+	plain, err := stripe.Get(context.Background(), request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Raw != nil {
+		t.Fatal("a raw not asked for was kept")
+	}
+	withRaw, err := stripe.Get(context.Background(), request, connector.WithRawResponse(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withRaw.Raw == nil || withRaw.Raw.StatusCode != 200 || withRaw.Raw.Body != `{"id":"pi_1"}` {
+		t.Fatalf("the raw asked for: %+v", withRaw.Raw)
+	}
+	if len(asked) != 2 || asked[0] != "" || asked[1] != "true" {
+		t.Fatalf("X-Connector-Raw-Response sent: %q", asked)
+	}
+}

@@ -17,6 +17,7 @@ type callSettings struct {
 	baseURL        string
 	idempotencyKey string
 	requestID      string
+	rawResponse    bool
 	meta           *ResponseMeta
 }
 
@@ -62,6 +63,13 @@ func WithIdempotencyKey(key string) CallOption {
 // digits and ._:- up to 128); the service generates one otherwise.
 func WithRequestID(id string) CallOption {
 	return func(s *callSettings) { s.requestID = id }
+}
+
+// WithRawResponse asks for the processor's own answer in the Result's Raw
+// (X-Connector-Raw-Response: true): its status, headers and body, scrubbed of secrets and card
+// data by the service, the body bounded. Off by default; without it a Result never carries one.
+func WithRawResponse(on bool) CallOption {
+	return func(s *callSettings) { s.rawResponse = on }
 }
 
 // ResponseMeta is what the service's answer said besides its body.

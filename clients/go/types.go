@@ -187,6 +187,10 @@ type ChargeRecurringRequest struct {
 	Reference      Reference      `json:"reference,omitempty"`
 	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
 	Customer       *Customer      `json:"customer,omitempty"`
+	// Where the customer comes back should the processor send them to a page after all (a 3-D
+	// Secure challenge the issuer asks for, a bank page), for processors that require one on every
+	// payment.
+	ReturnURL string `json:"return_url,omitempty"`
 	// A description of the purchase.
 	Description string `json:"description,omitempty"`
 	// Text on the customer's card statement.
@@ -659,6 +663,40 @@ const (
 	MandateStatusPending    MandateStatus = "pending"
 	MandateStatusFailed     MandateStatus = "failed"
 	MandateStatusUnresolved MandateStatus = "unresolved"
+)
+
+// MandateTerms is components/schemas/MandateTerms: The terms of a mandate the payer gives while a
+// payment method is stored (setup_recurring): the merchant's reference for it, the wording
+// accepted, and the evidence of the acceptance (SEPA, Bacs, ACH, BECS; card mandates where the
+// processor records one). Fields of a bank debit's own `payment_method.bank_debit.mandate` win over
+// these where both are given.
+type MandateTerms struct {
+	// The mandate's reference chosen by the merchant (the SEPA unique mandate reference, a Bacs DDI
+	// reference), where the processor takes one; the processor generates one otherwise (refused by
+	// a spec that never reads it).
+	Reference string `json:"reference,omitempty"`
+	// The mandate wording the payer accepted, where the processor records it (an ACH authorization
+	// text; refused by a spec that never reads it).
+	Text string `json:"text,omitempty"`
+	// When the payer accepted the mandate (RFC 3339).
+	AcceptedAt Timestamp `json:"accepted_at,omitempty"`
+	// The payer's IP address when accepting (default: browser_info.ip_address).
+	IPAddress string `json:"ip_address,omitempty"`
+	// The payer's browser when accepting (default: browser_info.user_agent).
+	UserAgent string `json:"user_agent,omitempty"`
+	// Where it was accepted: online (a web page or app) or offline (paper, telephone). Default
+	// online.
+	Type MandateTermsType `json:"type,omitempty"`
+}
+
+// MandateTermsType is the type of MandateTerms: Where it was accepted: online (a web page or app)
+// or offline (paper, telephone). Default online.
+type MandateTermsType string
+
+// The values of MandateTermsType.
+const (
+	MandateTermsTypeOnline  MandateTermsType = "online"
+	MandateTermsTypeOffline MandateTermsType = "offline"
 )
 
 // Metadata is components/schemas/Metadata: Merchant key-value pairs stored with the payment by
@@ -1283,10 +1321,11 @@ type Result struct {
 	ThreeDs *ResultThreeDs `json:"three_ds,omitempty"`
 	// The dispute, on the dispute flows' results: id, amount, reason, stage, deadline.
 	Dispute *ResultDispute `json:"dispute,omitempty"`
-	// Only when the caller asked for it (the embedded Client's raw_response=True; absent
-	// otherwise): the processor's own answer to the flow's last request, scrubbed like every
-	// transcript (secrets and card data replaced), cookies left out, the body cut at 65,536
-	// characters. For debugging and reconciliation; the unified fields above are the contract.
+	// Only when the caller asked for it (the embedded Client's or a remote client's
+	// raw_response=True, the service's X-Connector-Raw-Response: true; absent otherwise): the
+	// processor's own answer to the flow's last request, scrubbed like every transcript (secrets
+	// and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging
+	// and reconciliation; the unified fields above are the contract.
 	Raw *ResultRaw `json:"raw,omitempty"`
 }
 
@@ -1521,11 +1560,11 @@ type ResultPaymentMethodDetails struct {
 	Wallet string `json:"wallet,omitempty"`
 }
 
-// ResultRaw is the raw of Result: Only when the caller asked for it (the embedded Client's
-// raw_response=True; absent otherwise): the processor's own answer to the flow's last request,
-// scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut
-// at 65,536 characters. For debugging and reconciliation; the unified fields above are the
-// contract.
+// ResultRaw is the raw of Result: Only when the caller asked for it (the embedded Client's or a
+// remote client's raw_response=True, the service's X-Connector-Raw-Response: true; absent
+// otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript
+// (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For
+// debugging and reconciliation; the unified fields above are the contract.
 type ResultRaw struct {
 	// The HTTP status the processor answered with.
 	StatusCode int64 `json:"status_code"`
@@ -1632,6 +1671,7 @@ type RevokeRecurringRequest struct {
 type SetupRecurringRequest struct {
 	Currency       Currency       `json:"currency"`
 	PaymentMethod  PaymentMethod  `json:"payment_method"`
+	Mandate        *MandateTerms  `json:"mandate,omitempty"`
 	Reference      Reference      `json:"reference,omitempty"`
 	IdempotencyKey IdempotencyKey `json:"idempotency_key,omitempty"`
 	Customer       *Customer      `json:"customer,omitempty"`

@@ -91,6 +91,7 @@ class _Base:
         environment: str,
         base_url: str | None,
         timeout: float | httpx.Timeout,
+        raw_response: bool = False,
     ) -> None:
         self.connector_id = connector.id if isinstance(connector, Connector) else connector
         if not isinstance(self.connector_id, str) or not self.connector_id:
@@ -108,6 +109,11 @@ class _Base:
         self.profile = profile
         self.environment = environment
         self.base_url = base_url
+        if not isinstance(raw_response, bool):
+            raise UnsupportedError("raw_response must be True or False")
+        #: Whether each Result carries the processor's scrubbed answer (`Result.raw`): asked of
+        #: the service per call (X-Connector-Raw-Response), as the embedded Client's option.
+        self.raw_response = raw_response
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._api_key = Secret(api_key)
         self._credentials = {
@@ -143,6 +149,8 @@ class _Base:
             headers["X-Connector-Environment"] = self.environment
         if self.base_url is not None:
             headers["X-Connector-Base-Url"] = self.base_url
+        if self.raw_response:
+            headers["X-Connector-Raw-Response"] = "true"
         return headers
 
     def _url(self, flow: str) -> str:
@@ -242,7 +250,9 @@ class RemoteClient(_Base, FlowMethods):
     asyncio task cancelled) ends without a Result: a caller who may abandon calls passes its
     own `idempotency_key`, so it knows the key to look up or resend with. Webhooks are
     verified by the service with a profile's secret. `http_client` (an httpx.Client) is used
-    as given and not closed."""
+    as given and not closed. `raw_response=True` asks the service for the processor's own
+    answer in each Result's `raw` (scrubbed and bounded by the service as the embedded
+    Client does); without it a Result never carries one."""
 
     @public("RemoteClient", _init_secrets)
     def __init__(
@@ -257,6 +267,7 @@ class RemoteClient(_Base, FlowMethods):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         http_client: httpx.Client | None = None,
+        raw_response: bool = False,
     ) -> None:
         super().__init__(
             connector,
@@ -267,6 +278,7 @@ class RemoteClient(_Base, FlowMethods):
             environment=environment,
             base_url=base_url,
             timeout=timeout,
+            raw_response=raw_response,
         )
         self._owns_http = http_client is None
         self._http = http_client or _own_client(self.timeout)
@@ -279,7 +291,7 @@ class RemoteClient(_Base, FlowMethods):
         answer = self._send(call, outgoing, self._scrubber(request))
         if isinstance(answer, Exception):
             return _exchange.failed_transport(call, answer)
-        return _exchange.read_result(call, answer)
+        return _exchange.read_result(call, answer, raw_response=self.raw_response)
 
     def _send(
         self, call: Call, outgoing: httpx.Request, scrubber: Scrubber
@@ -337,6 +349,7 @@ class AsyncRemoteClient(_Base, AsyncFlowMethods):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         http_client: httpx.AsyncClient | None = None,
+        raw_response: bool = False,
     ) -> None:
         super().__init__(
             connector,
@@ -347,6 +360,7 @@ class AsyncRemoteClient(_Base, AsyncFlowMethods):
             environment=environment,
             base_url=base_url,
             timeout=timeout,
+            raw_response=raw_response,
         )
         self._owns_http = http_client is None
         self._http = http_client or _own_async_client(self.timeout)
@@ -358,7 +372,7 @@ class AsyncRemoteClient(_Base, AsyncFlowMethods):
         answer = await self._send(call, outgoing, self._scrubber(request))
         if isinstance(answer, Exception):
             return _exchange.failed_transport(call, answer)
-        return _exchange.read_result(call, answer)
+        return _exchange.read_result(call, answer, raw_response=self.raw_response)
 
     async def _send(
         self, call: Call, outgoing: httpx.Request, scrubber: Scrubber

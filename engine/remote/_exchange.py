@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -159,9 +159,10 @@ def unresolved(call: Call, code: str, what: str) -> Result:
     )
 
 
-def read_result(call: Call, response: httpx.Response) -> Result:
+def read_result(call: Call, response: httpx.Response, *, raw_response: bool = False) -> Result:
     """The service's answer to a flow: its Result (HTTP 200), the exception its problem
-    document stands for, or `unresolved` for any answer that proves neither."""
+    document stands for, or `unresolved` for any answer that proves neither. A `raw` the
+    caller did not ask for is left out (raw_response: whether it was asked for)."""
     status = response.status_code
     problem = _problem(response)
     if problem is not None and problem.get("_slug") != _CATCH_ALL:
@@ -172,7 +173,7 @@ def read_result(call: Call, response: httpx.Response) -> Result:
         except (ValueError, TypeError, KeyError, RecursionError):
             result = None
         if result is not None and _answers(call, result):
-            return result
+            return result if raw_response or result.raw is None else replace(result, raw=None)
         return unresolved(
             call, ErrorCode.INVALID_RESPONSE, "the connector service's answer is not a Result"
         )

@@ -3,7 +3,9 @@
 Each call runs on a fresh AsyncClient built for that request's tenant (its profile or its own
 credentials) over one shared connection pool and one shared token cache, whose keys hash the
 tenant's credentials: two tenants never share a client, a token or a secret. A Result is HTTP
-200 whatever its status; an engine exception (nothing was sent) is a problem document."""
+200 whatever its status; an engine exception (nothing was sent) is a problem document. A caller
+who sends `X-Connector-Raw-Response: true` gets the processor's own answer in the Result's `raw`
+(scrubbed and bounded as the embedded Client's raw_response=True has it); never otherwise."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import uuid
 from collections import Counter as Tally
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +48,10 @@ from ._openapi import openapi_document
 PROBLEM_JSON = "application/problem+json"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+#: Whether the routed call being run asked for the processor's raw answer: the router's
+#: clients are made per call (_ProfileClients), inside the call's task, which copies it.
+_ROUTED_RAW: ContextVar[bool] = ContextVar("routed_raw_response", default=False)
 
 
 class Refusal(Exception):
@@ -143,8 +150,11 @@ class Service:
 
     # --- a call ----------------------------------------------------------------------------
 
-    def client(self, connector: Connector, tenant: Tenant) -> AsyncClient:
-        """A fresh engine client for this tenant, over the shared pool and token cache."""
+    def client(
+        self, connector: Connector, tenant: Tenant, *, raw_response: bool = False
+    ) -> AsyncClient:
+        """A fresh engine client for this tenant, over the shared pool and token cache
+        (`raw_response`: its Results carry the processor's scrubbed answer, when asked)."""
         return AsyncClient(
             connector,
             tenant.credentials,
@@ -154,12 +164,19 @@ class Service:
             limits=self.config.limits,
             http_client=self.http,
             token_cache=self.tokens,
+            raw_response=raw_response,
         )
 
     async def run(
-        self, connector: Connector, flow: str, body: dict[str, Any], tenant: Tenant
+        self,
+        connector: Connector,
+        flow: str,
+        body: dict[str, Any],
+        tenant: Tenant,
+        *,
+        raw_response: bool = False,
     ) -> Result:
-        client = self.client(connector, tenant)
+        client = self.client(connector, tenant, raw_response=raw_response)
         return await self.guarded(connector.id, flow, body, lambda: client.call(flow, body))
 
     async def guarded(
@@ -307,7 +324,7 @@ class _ProfileClients(Mapping[str, AsyncClient]):
         profile = self._service.config.profiles[name]
         connector = self._service.connector(profile.connector)
         tenant = Tenant(profile.credentials, profile.environment, name)
-        return self._service.client(connector, tenant)
+        return self._service.client(connector, tenant, raw_response=_ROUTED_RAW.get())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._service.config.profiles)
@@ -347,6 +364,17 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise Refusal("payload-too-large", f"the body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def wants_raw(request: Request) -> bool:
+    """X-Connector-Raw-Response: `true` asks for the processor's raw answer in the Result, `false`
+    (or no header) does not; any other value is refused (nothing sent), never guessed."""
+    value = request.headers.get("x-connector-raw-response")
+    if value is None or value.strip().lower() == "false":
+        return False
+    if value.strip().lower() == "true":
+        return True
+    raise Refusal("bad-request", "X-Connector-Raw-Response must be true or false")
 
 
 def _reject_constant(name: str) -> Any:
@@ -506,12 +534,13 @@ async def call_flow(request: Request) -> Response:
         fields["flow"] = flow
         tenant = service.tenant(request, key, connector)
         fields["profile"] = tenant.profile
+        raw_response = wants_raw(request)
         body = keyed(
             flow,
             parse_json(await read_body(request, service.config.max_body_bytes)),
             request.headers.get("idempotency-key"),
         )
-        result = await service.run(connector, flow, body, tenant)
+        result = await service.run(connector, flow, body, tenant, raw_response=raw_response)
     except (Refusal, ConnectorServiceError) as exc:
         return _refused(request, rid, route, started, fields, exc)
     service.metrics.outcomes.labels(connector.id, flow, result.status).inc()
@@ -543,14 +572,19 @@ async def route_flow(request: Request) -> Response:
         if holder is not None and holder not in router.rules.profiles:
             raise Refusal("profile-not-allowed", f"no routed profile {holder[:64]!r}")
         fields["profile"] = holder
+        raw_response = wants_raw(request)
         body = keyed(
             flow,
             parse_json(await read_body(request, service.config.max_body_bytes)),
             request.headers.get("idempotency-key"),
         )
-        result = await service.guarded(
-            "route", flow, body, lambda: router.call(flow, body, profile=holder)
-        )
+        asked = _ROUTED_RAW.set(raw_response)  # the call's task copies it (contextvars)
+        try:
+            result = await service.guarded(
+                "route", flow, body, lambda: router.call(flow, body, profile=holder)
+            )
+        finally:
+            _ROUTED_RAW.reset(asked)
     except (Refusal, ConnectorServiceError) as exc:
         return _refused(request, rid, route, started, fields, exc)
     service.metrics.outcomes.labels(result.connector, flow, result.status).inc()

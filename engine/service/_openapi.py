@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from .._resources import load_schema, schemas_dir
-from .._unified import FLOWS, READ_FLOWS
+from .._unified import FLOWS, RAW_BODY_LIMIT, READ_FLOWS
 from ._problems import PROBLEM_TYPES
 
 VERSION = "1"
@@ -37,6 +37,13 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Send to this base URL instead of the spec's (test mode only: the service "
         "started with --allow-base-url; refused otherwise).",
         "schema": {"type": "string", "format": "uri"},
+    },
+    "X-Connector-Raw-Response": {
+        "description": "`true`: the Result carries the processor's own answer in `raw` (its "
+        "status, headers and body, scrubbed of secrets and card data, cookies left out, the body "
+        f"cut at {RAW_BODY_LIMIT:,} characters), for debugging and reconciliation. Off by "
+        "default; any value but true or false is refused.",
+        "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
     },
     "Idempotency-Key": {
         "description": "The idempotency key of this call (or `idempotency_key` in the body); one "
@@ -161,6 +168,7 @@ def _flow_operation(flow: str, connectors: list[str]) -> dict[str, Any]:
         _header("X-Connector-Credentials"),
         _header("X-Connector-Environment"),
         _header("X-Connector-Base-Url"),
+        _header("X-Connector-Raw-Response"),
         _header("X-Request-Id"),
     ]
     if flow not in READ_FLOWS:

@@ -52,10 +52,12 @@ async def test_routed_calls_fail_over_and_follow_ups_reach_the_holder(
     service = app.state.service
     real_client = service.client
 
-    def client(connector, tenant):  # type: ignore[no-untyped-def]
+    def client(connector, tenant, **options):  # type: ignore[no-untyped-def]
         url = _closed() if tenant.profile == "down" else processor.url
         return real_client(
-            connector, tenant.__class__(tenant.credentials, "sandbox", tenant.profile, url)
+            connector,
+            tenant.__class__(tenant.credentials, "sandbox", tenant.profile, url),
+            **options,
         )
 
     service.client = client
@@ -67,13 +69,18 @@ async def test_routed_calls_fail_over_and_follow_ups_reach_the_holder(
         assert result["status"] == "captured"
         assert result["routing"]["profile"] == "up"
         assert [a["outcome"] for a in result["routing"]["attempts"]] == ["not_sent", "captured"]
+        assert "raw" not in result  # never unless asked
         processor.answer(scenario("stripe", "capture_full"))
         follow = await http.post(
             "/v1/route/capture",
             json={"connector_transaction_id": result["connector_transaction_id"]},
-            headers={**headers, "X-Connector-Profile": "up"},
+            headers={**headers, "X-Connector-Profile": "up", "X-Connector-Raw-Response": "true"},
         )
         assert follow.json()["routing"]["profile"] == "up"
+        # Asked for: the answering processor's own body, as the routed Result's raw.
+        raw = follow.json()["raw"]
+        assert raw["status_code"] == 200 and raw["truncated"] is False
+        assert json.loads(raw["body"]) == scenario("stripe", "capture_full")["response"]["body"]
         lost = await http.post(
             "/v1/route/capture",
             json={"connector_transaction_id": "pi_unknown"},

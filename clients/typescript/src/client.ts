@@ -56,6 +56,10 @@ export interface ClientOptions {
   /** Send to this processor base URL instead of the spec's: only a service started in test
    * mode (`connector serve --allow-base-url`) honours it. A call's option overrides it. */
   baseUrlOverride?: string;
+  /** Ask for the processor's own answer in each Result's `raw` (X-Connector-Raw-Response:
+   * scrubbed of secrets and card data, the body bounded, by the service). Default false: a
+   * Result then never carries one. A call's option overrides it. */
+  rawResponse?: boolean;
   /** The fetch to use (default: globalThis.fetch). */
   fetch?: FetchLike;
 }
@@ -70,6 +74,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Test mode only: this call's processor base URL (X-Connector-Base-Url). */
   baseUrlOverride?: string;
+  /** This call's `raw` wish (X-Connector-Raw-Response), over the client's rawResponse. */
+  rawResponse?: boolean;
 }
 
 /** Headers a webhook delivery carries that are the transport's or the service's, not the
@@ -106,6 +112,7 @@ export class ConnectorClient {
   readonly #apiKey: string;
   readonly #credentials: string | null;
   readonly #baseUrlOverride: string | null;
+  readonly #rawResponse: boolean;
   readonly #fetch: FetchLike;
 
   constructor(options: ClientOptions) {
@@ -129,6 +136,10 @@ export class ConnectorClient {
     this.#credentials =
       options.credentials === undefined ? null : JSON.stringify(options.credentials);
     this.#baseUrlOverride = options.baseUrlOverride ?? null;
+    if (options.rawResponse !== undefined && typeof options.rawResponse !== "boolean") {
+      throw new TypeError("ConnectorClient: rawResponse must be true or false");
+    }
+    this.#rawResponse = options.rawResponse ?? false;
     const found = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (typeof found !== "function") {
       throw new TypeError("ConnectorClient: no fetch (Node >= 18, or pass options.fetch)");
@@ -235,8 +246,14 @@ export class ConnectorClient {
     if (options.idempotencyKey !== undefined) {
       headers.set("Idempotency-Key", options.idempotencyKey);
     }
+    const raw = options.rawResponse ?? this.#rawResponse;
+    if (raw) headers.set("X-Connector-Raw-Response", "true");
     const url = `${this.baseUrl}/v1/${encodeURIComponent(this.connector)}/${flow}`;
-    return (await this.#send(url, "POST", headers, JSON.stringify(request), options)) as Result;
+    const result = (await this.#send(url, "POST", headers, JSON.stringify(request), options)) as
+      Result;
+    // A raw not asked for (a misconfigured or newer service) is left out.
+    if (!raw && result !== null && typeof result === "object") delete result.raw;
+    return result;
   }
 
   /**

@@ -134,6 +134,13 @@ export interface ChargeRecurringRequest {
   idempotency_key?: IdempotencyKey;
   customer?: Customer;
   /**
+   * Where the customer comes back should the processor send them to a page after all (a 3-D Secure challenge the issuer asks for, a bank page), for processors that require one on every payment.
+   * @format uri
+   * @maxLength 2048
+   * @pattern ^https?://
+   */
+  return_url?: string;
+  /**
    * A description of the purchase.
    * @maxLength 1000
    */
@@ -983,6 +990,42 @@ export type FindStatus = "found" | "ambiguous" | "not_found" | "unresolved";
 export type MandateId = string;
 
 /**
+ * The terms of a mandate the payer gives while a payment method is stored (setup_recurring): the merchant's reference for it, the wording accepted, and the evidence of the acceptance (SEPA, Bacs, ACH, BECS; card mandates where the processor records one). Fields of a bank debit's own `payment_method.bank_debit.mandate` win over these where both are given.
+ */
+export interface MandateTerms {
+  /**
+   * The mandate's reference chosen by the merchant (the SEPA unique mandate reference, a Bacs DDI reference), where the processor takes one; the processor generates one otherwise (refused by a spec that never reads it).
+   * @minLength 1
+   * @maxLength 140
+   */
+  reference?: string;
+  /**
+   * The mandate wording the payer accepted, where the processor records it (an ACH authorization text; refused by a spec that never reads it).
+   * @minLength 1
+   * @maxLength 10000
+   */
+  text?: string;
+  /**
+   * When the payer accepted the mandate (RFC 3339).
+   */
+  accepted_at?: Timestamp;
+  /**
+   * The payer's IP address when accepting (default: browser_info.ip_address).
+   * @maxLength 45
+   */
+  ip_address?: string;
+  /**
+   * The payer's browser when accepting (default: browser_info.user_agent).
+   * @maxLength 1024
+   */
+  user_agent?: string;
+  /**
+   * Where it was accepted: online (a web page or app) or offline (paper, telephone). Default online.
+   */
+  type?: "online" | "offline";
+}
+
+/**
  * One line of the order: what BNPL providers, Level 2/3 card data and receipts need.
  */
 export interface LineItem {
@@ -1589,7 +1632,7 @@ export interface Result {
    */
   dispute?: null | ResultDispute;
   /**
-   * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+   * Only when the caller asked for it (the embedded Client's or a remote client's raw_response=True, the service's X-Connector-Raw-Response: true; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
    */
   raw?: ResultRaw;
 }
@@ -1855,7 +1898,7 @@ export interface ResultDispute {
 }
 
 /**
- * Only when the caller asked for it (the embedded Client's raw_response=True; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
+ * Only when the caller asked for it (the embedded Client's or a remote client's raw_response=True, the service's X-Connector-Raw-Response: true; absent otherwise): the processor's own answer to the flow's last request, scrubbed like every transcript (secrets and card data replaced), cookies left out, the body cut at 65,536 characters. For debugging and reconciliation; the unified fields above are the contract.
  */
 export interface ResultRaw {
   /**
@@ -1954,6 +1997,7 @@ export interface RevokeRecurringRequest {
 export interface SetupRecurringRequest {
   currency: Currency;
   payment_method: PaymentMethod;
+  mandate?: MandateTerms;
   reference?: Reference;
   idempotency_key?: IdempotencyKey;
   customer?: Customer;

@@ -132,3 +132,28 @@ test("the constructor refuses what it cannot use", () => {
   assert.throws(() => new ConnectorClient({ baseUrl: "http://s", connector: "c" }), TypeError);
   assert.throws(() => new ConnectorClient({ baseUrl: "http://s", apiKey: "k" }), TypeError);
 });
+
+test("rawResponse: X-Connector-Raw-Response only when asked, and a raw not asked for is left out", async () => {
+  const raw = { status_code: 200, headers: {}, body: '{"id":"p"}', truncated: false };
+  const answer = { flow: "get", connector: "acme", status: "captured", raw };
+  const { calls, fetch } = recorder(answer);
+  const plain = new ConnectorClient({ baseUrl: "http://s.test", apiKey: "k", connector: "acme", fetch });
+  const asked = new ConnectorClient({
+    baseUrl: "http://s.test",
+    apiKey: "k",
+    connector: "acme",
+    rawResponse: true,
+    fetch,
+  });
+  const request = { connector_transaction_id: "p" };
+  assert.equal((await plain.get(request)).raw, undefined);
+  assert.deepEqual((await asked.get(request)).raw, raw);
+  assert.deepEqual((await plain.get(request, { rawResponse: true })).raw, raw);
+  assert.equal((await asked.get(request, { rawResponse: false })).raw, undefined);
+  const sent = calls.map((c) => c.headers["x-connector-raw-response"]);
+  assert.deepEqual(sent, [undefined, "true", "true", undefined]);
+  assert.throws(
+    () => new ConnectorClient({ baseUrl: "http://s.test", apiKey: "k", connector: "a", rawResponse: "yes", fetch }),
+    TypeError,
+  );
+});

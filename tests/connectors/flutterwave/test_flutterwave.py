@@ -127,6 +127,29 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
             "properties": {"amount": AMOUNT, "comments": TEXT},
         }
     },
+    # "Charge with token" (the Node SDK's tokenSchema, services/schema/create.js).
+    "POST /v3/tokenized-charges": {
+        "body": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "token": {"type": "string", "pattern": "^flw-t[0-9a-z]+-[0-9a-f]{32}-[a-z0-9]+$"},
+                "currency": CURRENCY,
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "amount": AMOUNT,
+                "email": {"type": "string", "pattern": "^[^@]+@[^@]+$"},
+                "full_name": TEXT,
+                "ip": TEXT,
+                "narration": TEXT,
+                "device_fingerprint": TEXT,
+                "tx_ref": {"type": "string", "minLength": 1, "maxLength": 100},
+                "do_3ds": {"type": "boolean"},
+                "preauthorize": {"type": "boolean"},
+                "redirect_url": TEXT,
+            },
+            "required": ["token", "currency", "amount", "email", "narration", "tx_ref"],
+        }
+    },
     "GET /v3/transactions/{id}/verify": {"body": None},
     "GET /v3/refunds/{id}": {"body": None},
 }
@@ -158,6 +181,8 @@ CHARGE: dict[str, Any] = {
                 "country": {"type": "string"},
                 "type": {"type": "string"},
                 "expiry": {"type": "string", "pattern": "^[0-9]{2}/[0-9]{2}$"},
+                # A tokenized charge's answer names the card's token.
+                "token": {"type": "string", "pattern": "^flw-t"},
             },
         },
     },
@@ -309,6 +334,21 @@ def test_the_schemas_can_fail() -> None:
     body = json.loads(_built("authorize_mpesa_pending")[0].body, parse_float=Decimal)
     assert _problems(MOBILE_MONEY, {**body, "network": "SAFARICOM"})
     assert _problems(ENDPOINTS["POST /v3/transactions/{id}/refund"]["body"], {"amount": "x"})
+    tokenized = ENDPOINTS["POST /v3/tokenized-charges"]["body"]
+    charge = json.loads(_built("charge_recurring_token_successful")[0].body, parse_float=Decimal)
+    assert not _problems(tokenized, charge)
+    assert _problems(tokenized, {k: v for k, v in charge.items() if k != "narration"})
+    assert _problems(tokenized, {**charge, "token": "AUTH_abc"})
+    assert _problems(tokenized, {**charge, "first_name": "Ada"})
+
+
+def test_a_tokenized_charge_sends_the_token_and_preauthorizes_for_manual() -> None:
+    charge = json.loads(_built("charge_recurring_token_successful")[0].body, parse_float=Decimal)
+    request = SCENARIOS["charge_recurring_token_successful"]["request"]
+    assert charge["token"] == request["mandate_id"] and charge["amount"] == Decimal("2000")
+    assert charge["tx_ref"] == request["reference"] and "preauthorize" not in charge
+    manual = json.loads(_built("charge_recurring_manual_preauth")[0].body)
+    assert manual["preauthorize"] is True
 
 
 # --- answers ---------------------------------------------------------------------------------

@@ -144,8 +144,33 @@ TRANSACTION_REQUEST = _closed(
         "payment_method",
     ],
 )
+#: A card stored for later (GpApiAuthorizationRequestBuilder, TransactionType::VERIFY with
+#: requestMultiUseToken): account_name/account_id (the tokenization account), name, payer.id,
+#: reference, usage_mode, fingerprint_mode, and the card (number, expiry, cvv).
+PAYMENT_METHOD_REQUEST = _closed(
+    {
+        "account_name": {"type": "string", "minLength": 1},
+        "account_id": {"type": "string", "pattern": "^TKA_"},
+        "name": {"type": "string"},
+        "payer": _closed({"id": {"type": "string"}}),
+        "reference": {"type": "string", "minLength": 1},
+        "usage_mode": {"enum": ["SINGLE", "MULTIPLE"]},
+        "fingerprint_mode": {"type": "string"},
+        "card": _closed(
+            {
+                "number": CARD["properties"]["number"],
+                "expiry_month": CARD["properties"]["expiry_month"],
+                "expiry_year": CARD["properties"]["expiry_year"],
+                "cvv": CARD["properties"]["cvv"],
+            },
+            ["number", "expiry_month", "expiry_year"],
+        ),
+    },
+    ["account_name", "reference", "usage_mode", "card"],
+)
 ENDPOINTS: dict[str, dict[str, Any]] = {
     "POST /ucp/transactions": {"body": TRANSACTION_REQUEST},
+    "POST /ucp/payment-methods": {"body": PAYMENT_METHOD_REQUEST},
     # GpApiManagementRequestBuilder: capture {amount, gratuity, capture_sequence, …}, reversal
     # and refund {amount, currency_conversion}.
     "POST /ucp/transactions/{id}/capture": {
@@ -226,6 +251,33 @@ TRANSACTION: dict[str, Any] = _closed(
         ),
     },
     ["id", "type", "status", "amount", "currency", "reference", "action"],
+)
+#: A stored payment method as POST /payment-methods answers it (the members
+#: GpApiMapping::mapResponse reads for a PMT_ answer: id, reference, time_created, status,
+#: usage_mode, card via mapCardDetails, action.result_code), closed.
+STORED_METHOD: dict[str, Any] = _closed(
+    {
+        "id": {"type": "string", "pattern": "^PMT_"},
+        "time_created": {"type": "string"},
+        "status": {"type": "string"},
+        "usage_mode": {"enum": ["SINGLE", "MULTIPLE"]},
+        "merchant_id": {"type": "string", "pattern": "^MER_"},
+        "merchant_name": {"type": "string"},
+        "account_id": {"type": "string", "pattern": "^TKA_"},
+        "account_name": {"type": "string"},
+        "reference": {"type": "string"},
+        "card": _closed(
+            {
+                "masked_number_last4": {"type": "string", "pattern": "^X*[0-9]{4}$"},
+                "brand": {"type": "string"},
+                "expiry_month": {"type": "string", "pattern": "^(0[1-9]|1[0-2])$"},
+                "expiry_year": {"type": "string", "pattern": "^[0-9]{2}$"},
+                "funding": {"type": "string"},
+            }
+        ),
+        "action": TRANSACTION["properties"]["action"],
+    },
+    ["id", "status", "reference", "card", "action"],
 )
 ERROR = _closed(
     {
@@ -368,8 +420,26 @@ def _answers() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize(("name", "answer"), _answers(), ids=lambda v: str(v)[:40])
 def test_fixture_answers_have_documented_shapes(name: str, answer: Any) -> None:
-    schema = ERROR if answer["status"] >= 400 else TRANSACTION
+    if answer["status"] >= 400:
+        schema = ERROR
+    else:
+        schema = STORED_METHOD if SCENARIOS[name]["flow"] == "setup_recurring" else TRANSACTION
     assert _problems(schema, answer["body"]) == [], name
+
+
+def test_setup_stores_the_card_under_the_tokenization_account() -> None:
+    body = _body("setup_recurring_card_stored")
+    assert body["account_name"] == "tokenization"  # the setting's default, not the TRA_ account
+    assert body["usage_mode"] == "MULTIPLE" and body["reference"] == "sub-1001"
+    assert body["card"]["expiry_year"] == "30" and body["card"]["expiry_month"] == "12"
+    assert body["payer"] == {"id": "cust-77"}
+    assert _problems(PAYMENT_METHOD_REQUEST, {**body, "type": "SALE"})
+    assert _problems(PAYMENT_METHOD_REQUEST, {**body, "usage_mode": "MANY"})
+    assert _problems(
+        PAYMENT_METHOD_REQUEST, {**body, "card": {**body["card"], "expiry_year": "2030"}}
+    )
+    stored = SCENARIOS["setup_recurring_card_stored"]["response"]["body"]
+    assert _problems(STORED_METHOD, {**stored, "id": "TRN_1"})
 
 
 def test_the_answer_schema_is_closed() -> None:

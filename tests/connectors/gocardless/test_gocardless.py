@@ -37,7 +37,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from engine import HttpResponse, load_connector
+from engine import HttpResponse, UnsupportedError, load_connector
 
 from ..endpoints import Endpoints
 from ..scenarios import credentials_for, fixtures_of
@@ -442,6 +442,23 @@ def test_refunds_confirm_the_running_total(name: str, amount: int, total: int) -
     refund = _body(name, 1)["refunds"]
     assert refund["amount"] == amount and type(refund["amount"]) is int
     assert refund["total_amount_confirmation"] == total
+
+
+def test_setup_recurring_sends_the_unified_mandate_terms() -> None:
+    mandate = _body("setup_recurring_bacs_mandate_terms_offline", 2)["mandates"]
+    assert mandate["reference"] == "ACME-SUB-1001"
+    assert mandate["authorisation_source"] == "paper"  # offline: a signed paper mandate
+    assert _problems(ENDPOINTS["POST /mandates"]["body"], {"mandates": mandate}) == []
+    # Without terms, GoCardless chooses the reference (none sent).
+    assert "reference" not in _body("setup_recurring_bacs_pending_submission", 2)["mandates"]
+
+
+def test_setup_recurring_refuses_mandate_text_it_cannot_send() -> None:
+    data = SCENARIOS["setup_recurring_bacs_mandate_terms_offline"]
+    request = {**data["request"], "mandate": {**data["request"]["mandate"], "text": "I authorise"}}
+    with pytest.raises(UnsupportedError) as caught:
+        load_connector("gocardless").build_request("setup_recurring", request, CREDENTIALS)
+    assert "mandate.text" in str(caught.value)
 
 
 def test_amounts_are_minor_unit_integers() -> None:

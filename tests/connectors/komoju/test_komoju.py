@@ -145,9 +145,31 @@ CREATE_PAYMENT: dict[str, Any] = {
         "payment_details": {"oneOf": [CREDIT_CARD, KONBINI, PAYPAY]},
     },
 }
+#: CreatePaymentRequestWithCustomer: the same members, `customer` instead of payment_details
+#: ("Provide either payment_details ... or a customer ID ... but not both").
+WITH_CUSTOMER: dict[str, Any] = {
+    **CREATE_PAYMENT,
+    "required": ["amount", "currency", "customer"],
+    "properties": {
+        **{k: v for k, v in CREATE_PAYMENT["properties"].items() if k != "payment_details"},
+        "customer": {"type": "string", "pattern": "^[a-z0-9]{25}$"},
+    },
+}
+#: CreateCustomerRequest: currency, email, metadata, and a card (PaymentDetailsOnlyCreditCards).
+CREATE_CUSTOMER: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "currency": {"enum": CURRENCIES},
+        "payment_details": CREDIT_CARD,
+        "email": STRING,
+        "metadata": CREATE_PAYMENT["properties"]["metadata"],
+    },
+}
 #: "METHOD /path" → the body schema (None: no body).
 ENDPOINTS: dict[str, dict[str, Any]] = {
-    "POST /payments": {"body": CREATE_PAYMENT},
+    "POST /payments": {"body": {"oneOf": [CREATE_PAYMENT, WITH_CUSTOMER]}},
+    "POST /customers": {"body": CREATE_CUSTOMER},
     "POST /payments/{id}/capture": {
         "body": {
             "type": "object",
@@ -367,15 +389,55 @@ def test_manual_capture_is_capture_false_and_amounts_are_integers() -> None:
     assert _body("refund_partial") == {"amount": 400, "description": "requested_by_customer"}
 
 
-def _answers() -> list[tuple[str, dict[str, Any]]]:
+#: The Customer model (customer.ts, its `source`: customer-source.ts).
+CUSTOMER: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "resource", "email", "source", "metadata", "created_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": PAYMENT_ID},
+        "resource": {"const": "customer"},
+        "email": {"type": ["string", "null"]},
+        "source": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["type", "brand", "last_four_digits", "month", "year"],
+                    "properties": {
+                        "type": STRING,
+                        "brand": STRING,
+                        "last_four_digits": {"type": "string", "pattern": "^[0-9]{4}$"},
+                        "month": {"type": "integer", "minimum": 1, "maximum": 12},
+                        "year": {"type": "integer"},
+                    },
+                },
+            ]
+        },
+        "metadata": {"type": "object"},
+        "created_at": STRING,
+        "locale": {"enum": ["ja", "en", "ko"]},
+    },
+}
+
+
+def _answers() -> list[tuple[str, str, dict[str, Any]]]:
     return [
-        (name, data["response"]) for name, data in SCENARIOS.items() if "body" in data["response"]
+        (name, data["flow"], data["response"])
+        for name, data in SCENARIOS.items()
+        if "body" in data["response"]
     ]
 
 
-@pytest.mark.parametrize(("name", "answer"), _answers(), ids=lambda v: str(v)[:40])
-def test_fixture_answers_have_documented_shapes(name: str, answer: dict[str, Any]) -> None:
-    schema = ERROR if answer["status"] >= 400 else PAYMENT
+@pytest.mark.parametrize(("name", "flow", "answer"), _answers(), ids=lambda v: str(v)[:40])
+def test_fixture_answers_have_documented_shapes(
+    name: str, flow: str, answer: dict[str, Any]
+) -> None:
+    if answer["status"] >= 400:
+        schema = ERROR
+    else:
+        schema = CUSTOMER if flow == "setup_recurring" else PAYMENT
     assert _problems(schema, answer["body"]) == [], name
 
 
@@ -384,6 +446,23 @@ def test_answer_schemas_can_fail() -> None:
     assert _problems(PAYMENT, {**payment, "status": "succeeded"})
     assert _problems(PAYMENT, {**payment, "amount": "1000"})
     assert _problems(ERROR, {"error": {"code": "not_found"}})
+    customer = SCENARIOS["setup_recurring_card_saved"]["response"]["body"]
+    assert _problems(CUSTOMER, {**customer, "resource": "payment"})
+    assert _problems(CUSTOMER, {**customer, "source": {**customer["source"], "last4": "1111"}})
+
+
+def test_setup_saves_a_customer_and_charge_names_it() -> None:
+    saved = _body("setup_recurring_card_saved")
+    assert saved["payment_details"]["type"] == "credit_card"
+    assert saved["payment_details"]["intent"] == "card_on_file"
+    assert saved["currency"] == "JPY" and saved["email"] == "taro.yamada@example.jp"
+    assert _problems(CREATE_CUSTOMER, {**saved, "payment_details": {"type": "konbini"}})
+    charged = _body("charge_recurring_captured")
+    assert charged["customer"] == "0a5ms8ghq2ddcbbedbk9kmw3n" and "payment_details" not in charged
+    assert _body("charge_recurring_manual_authorized")["capture"] is False
+    # Never both: a payment with a customer and payment_details breaks the model.
+    both = {**charged, "payment_details": saved["payment_details"]}
+    assert _problems(ENDPOINTS["POST /payments"]["body"], both)
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -320,8 +320,11 @@ def test_payment_method_types() -> None:
     assert "capture" not in json.loads(_built("authorize_ideal_redirect").body or b"")
 
 
-def test_a_payment_without_return_url_is_refused() -> None:
-    data = SCENARIOS["authorize_without_return_url_refused"]
+@pytest.mark.parametrize(
+    "name", ["authorize_without_return_url_refused", "charge_recurring_without_return_url_refused"]
+)
+def test_a_payment_without_return_url_is_refused(name: str) -> None:
+    data = SCENARIOS[name]
     with pytest.raises(InputError) as caught:
         load_connector("rapyd").build_request(data["flow"], data["request"], CREDENTIALS)
     assert "/return_url" in str(caught.value)
@@ -435,6 +438,10 @@ def test_recurring_saves_the_card_and_charges_it_by_id() -> None:
     assert charge["payment_method"] == "card_8fa6f39774a1c599de2be2d980471e14"
     assert charge["customer"] == "cus_3670eac2a6c45d67fd5de7f59341d559"
     assert charge["initiation_type"] == "recurring"
-    assert charge["complete_payment_url"] == CREDENTIALS["return_url"]
+    assert (
+        charge["complete_payment_url"]
+        == SCENARIOS["charge_recurring_saved_card"]["request"]["return_url"]
+    )
+    assert charge["error_payment_url"] == charge["complete_payment_url"]
     schema = SCHEMA["endpoints"]["POST /v1/payments"]["body"]
     assert _problems(schema, {**charge, "initiation_type": 7})  # the schema can fail here too

@@ -192,6 +192,7 @@ ENDPOINT_INDEX = Endpoints(ENDPOINTS)
 #: The answer model of each flow (2xx) and of an error (4xx/5xx) of each endpoint.
 ANSWERS = {
     "authorize": "CreatePaymentResponse",
+    "setup_recurring": "CreatePaymentResponse",
     "charge_recurring": "CreatePaymentResponse",
     "capture": "CaptureResponse",
     "void": "CancelPaymentResponse",
@@ -201,6 +202,7 @@ ANSWERS = {
 }
 ERRORS = {
     "authorize": "PaymentErrorResponse",
+    "setup_recurring": "PaymentErrorResponse",
     "charge_recurring": "PaymentErrorResponse",
     "refund": "RefundErrorResponse",
 }
@@ -347,6 +349,17 @@ def test_redirect_methods_and_wallets() -> None:
     assert google["paymentProductId"] == 320
     assert google["authorizationMode"] == "FINAL_AUTHORIZATION"
     assert json.loads(google["encryptedPaymentData"])["protocolVersion"] == "ECv2"
+
+
+def test_setup_tokenizes_a_first_cardholder_initiated_authorization() -> None:
+    card = _body("setup_recurring_card_tokenized")["cardPaymentMethodSpecificInput"]
+    assert card["tokenize"] is True and card["authorizationMode"] == "FINAL_AUTHORIZATION"
+    assert card["unscheduledCardOnFileRequestor"] == "cardholderInitiated"
+    assert card["unscheduledCardOnFileSequenceIndicator"] == "first"
+    assert card["paymentProductId"] == 1 and card["card"]["expiryDate"] == "1230"
+    assert card["threeDSecure"]["redirectionData"]["returnUrl"] == "https://shop.example.com/return"
+    challenged = _body("setup_recurring_3ds_challenge_redirect")["cardPaymentMethodSpecificInput"]
+    assert challenged["threeDSecure"]["challengeIndicator"] == "challenge-requested"
 
 
 def test_card_on_file_fields() -> None:

@@ -112,6 +112,14 @@ CARD_DETAILS: dict[str, Any] = {
     "required": ["card_number", "expiry_month", "expiry_year", "cvn"],
 }
 EWALLETS = ["OVO", "DANA", "SHOPEEPAY", "GCASH", "GRABPAY", "PAYMAYA"]
+CARD_ON_FILE: dict[str, Any] = {
+    "enum": ["RECURRING", "MERCHANT_UNSCHEDULED", "CUSTOMER_UNSCHEDULED"]
+}
+#: Payments_API_PaymentTokenId: pt- and a UUID.
+PT_ID: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^pt-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$",
+}
 
 
 def _props(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -134,8 +142,10 @@ CHANNEL_PROPERTIES: list[tuple[dict[str, Any], dict[str, Any]]] = [
                 "failure_return_url": RETURN_URL,
                 "skip_three_ds": {"type": "boolean"},
                 "mid_label": {"type": "string"},
+                # "Merchant initiated and recurring flagging": the card-on-file indicator.
+                "card_on_file_type": CARD_ON_FILE,
             },
-            ["card_details"],
+            [],
         ),
     ),
     (
@@ -185,6 +195,8 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                 "description": {"type": "string", "minLength": 1, "maxLength": 1000},
                 "customer_id": {"type": "string", "maxLength": 41},
                 "metadata": METADATA,
+                # Payments_API_PayWithToken: a saved token instead of the card's details.
+                "payment_token_id": PT_ID,
             },
             "required": [
                 "reference_id",
@@ -196,6 +208,27 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                 "channel_properties",
             ],
             "allOf": [
+                # Payments_API_Pay with CARDS carries card_details; PayWithToken never does.
+                {
+                    "if": {"required": ["payment_token_id"]},
+                    "then": {
+                        "properties": {
+                            "channel_code": {"const": "CARDS"},
+                            "channel_properties": {"not": {"required": ["card_details"]}},
+                        }
+                    },
+                    "else": {
+                        "if": {
+                            "properties": {"channel_code": {"const": "CARDS"}},
+                            "required": ["channel_code"],
+                        },
+                        "then": {
+                            "properties": {"channel_properties": {"required": ["card_details"]}}
+                        },
+                    },
+                },
+            ]
+            + [
                 {
                     "if": {"properties": {"channel_code": code}, "required": ["channel_code"]},
                     "then": {"properties": {"channel_properties": properties}},
@@ -210,6 +243,41 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
                         }
                     }
                 }
+            ],
+        },
+    },
+    "POST /v3/payment_tokens": {
+        "doc": f"{REFERENCE}/create-payment-token (Payments_API_CreatePaymentToken, cards)",
+        "api_version": True,
+        "body": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "reference_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                "country": COUNTRY,
+                "currency": CURRENCY,
+                "channel_code": {"const": "CARDS"},
+                "channel_properties": _props(
+                    {
+                        "card_details": CARD_DETAILS,
+                        "success_return_url": RETURN_URL,
+                        "failure_return_url": RETURN_URL,
+                        "skip_three_ds": {"type": "boolean"},
+                        "mid_label": {"type": "string"},
+                        "card_on_file_type": CARD_ON_FILE,
+                    },
+                    ["card_details"],
+                ),
+                "customer_id": {"type": "string", "maxLength": 41},
+                "description": {"type": "string", "minLength": 1, "maxLength": 1000},
+                "metadata": METADATA,
+            },
+            "required": [
+                "reference_id",
+                "country",
+                "currency",
+                "channel_code",
+                "channel_properties",
             ],
         },
     },
@@ -440,6 +508,32 @@ REFUND: dict[str, Any] = {
     },
     "required": ["id", "payment_request_id", "amount", "currency", "status"],
 }
+#: Payments_API_PaymentTokenSchema (the create-payment-token answers).
+PAYMENT_TOKEN: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "payment_token_id": PT_ID,
+        "business_id": {"type": "string"},
+        "customer_id": {"type": "string"},
+        "reference_id": {"type": "string"},
+        "country": COUNTRY,
+        "currency": CURRENCY,
+        "channel_code": {"type": "string"},
+        "channel_properties": {"type": "object"},
+        "actions": {"type": "array", "items": ACTION},
+        "status": {
+            "enum": ["REQUIRES_ACTION", "PENDING", "ACTIVE", "FAILED", "EXPIRED", "CANCELED"]
+        },
+        "token_details": {"type": "object"},
+        "failure_code": {"enum": FAILURE_CODES},
+        "description": {"type": "string"},
+        "metadata": {"type": "object"},
+        "created": {"type": "string", "format": "date-time"},
+        "updated": {"type": "string", "format": "date-time"},
+    },
+    "required": ["payment_token_id", "reference_id", "channel_code", "status"],
+}
 #: The error objects (Payments_API_Http4xx/5xx…): exactly error_code and message.
 ERROR: dict[str, Any] = {
     "type": "object",
@@ -608,6 +702,26 @@ PAY = ENDPOINTS["POST /v3/payment_requests"]["body"]
             lambda b: b["channel_properties"].pop("display_name"),
         ),
         ("an unknown channel", "authorize_qris", lambda b: b.update(channel_code="QR_CODE")),
+        (
+            "a card payment without its card",
+            "authorize_card_3ds_redirect",
+            lambda b: b["channel_properties"].pop("card_details"),
+        ),
+        (
+            "a token payment with card details too",
+            "charge_recurring_token_succeeded",
+            lambda b: b["channel_properties"].update(card_details={"card_number": "4000"}),
+        ),
+        (
+            "a token that is not a pt- id",
+            "charge_recurring_token_succeeded",
+            lambda b: b.update(payment_token_id="tok_123"),
+        ),
+        (
+            "an unknown card-on-file type",
+            "charge_recurring_token_succeeded",
+            lambda b: b["channel_properties"].update(card_on_file_type="UNSCHEDULED"),
+        ),
     ],
 )
 def test_the_payment_request_schema_rejects_broken_bodies(
@@ -618,6 +732,27 @@ def test_the_payment_request_schema_rejects_broken_bodies(
     broken = copy.deepcopy(body)
     edit(broken)
     assert _problems(PAY, broken), label
+
+
+def test_setup_saves_the_card_as_a_token_and_charge_pays_with_it() -> None:
+    token = ENDPOINTS["POST /v3/payment_tokens"]["body"]
+    saved = _body("setup_recurring_card_active")
+    assert (
+        saved["channel_code"] == "CARDS" and "type" not in saved and "request_amount" not in saved
+    )
+    assert saved["channel_properties"]["card_on_file_type"] == "MERCHANT_UNSCHEDULED"
+    assert saved["channel_properties"]["card_details"]["expiry_month"] == "09"
+    assert _problems(token, saved) == []
+    broken = copy.deepcopy(saved)
+    broken["channel_properties"].pop("card_details")
+    assert _problems(token, broken)  # Create_Payment_Token_Cards needs the card
+    assert _problems(token, {**saved, "request_amount": 0})  # a token is no payment
+    charged = _body("charge_recurring_token_succeeded")
+    assert (
+        charged["payment_token_id"]
+        == SCENARIOS["charge_recurring_token_succeeded"]["request"]["mandate_id"]
+    )
+    assert _body("charge_recurring_400_invalid_token")["capture_method"] == "MANUAL"
 
 
 def test_the_refund_and_capture_schemas_reject_broken_bodies() -> None:
@@ -715,6 +850,8 @@ def test_fixture_answers_have_documented_shapes(name: str, key: str, answer: Any
         schema = REFUND
     elif key.startswith("POST /v3/payments/"):
         schema = PAYMENT
+    elif key == "POST /v3/payment_tokens":
+        schema = PAYMENT_TOKEN
     else:
         schema = PAYMENT_REQUEST
     assert _problems(schema, answer["body"]) == [], name
