@@ -158,6 +158,9 @@ CHARGE: dict[str, Any] = {
                 "country": {"type": "string"},
                 "type": {"type": "string"},
                 "expiry": {"type": "string", "pattern": "^[0-9]{2}/[0-9]{2}$"},
+                # The card's token (Flutterwave/Node-v3 documentation/tokenization.md: the
+                # charge's and the verify answer's card.token, "flw-t1nf-…").
+                "token": {"type": "string", "pattern": "^flw-t1nf-[0-9a-f]{32}-[a-z0-9]+$"},
             },
         },
     },
