@@ -181,7 +181,9 @@ CHARGE: dict[str, Any] = {
                 "country": {"type": "string"},
                 "type": {"type": "string"},
                 "expiry": {"type": "string", "pattern": "^[0-9]{2}/[0-9]{2}$"},
-                # A tokenized charge's answer names the card's token.
+                # The card's token (Flutterwave/Node-v3 documentation/tokenization.md: the
+                # charge's and the verify answer's card.token, "flw-t1nf-…"; a tokenized
+                # charge's answer names it too).
                 "token": {"type": "string", "pattern": "^flw-t"},
             },
         },
