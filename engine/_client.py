@@ -95,7 +95,7 @@ class _Base(TokenHolder):
             connector if isinstance(connector, Connector) else load_connector(connector)
         )
         if base_url is not None:  # refused now, not at the first call (see engine._hosts)
-            hosts = list(self.connector.plan.environment_hosts.values())
+            hosts = list(self.connector.plan.host_rules())
             override_url(
                 self.connector.plan.id, hosts, base_url, allow_undeclared_host=allow_undeclared_host
             )

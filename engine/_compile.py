@@ -393,6 +393,14 @@ class Compiler:
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
+        named: dict[str, dict[str, Render]] = {}
+        named_rules: dict[str, dict[str, HostRule]] = {}
+        for host, urls in data.get("hosts", {}).items():
+            named[host], named_rules[host] = {}, {}
+            for name, url in urls.items():
+                pointer = f"/hosts/{escape_pointer_token(host)}/{name}"
+                named[host][name] = self.value(url, pointer, env_roots)
+                named_rules[host][name] = host_rule(url)
         auth = compile_auth(data["auth"], self.auth_compiler()) if "auth" in data else None
         flows: Mapping[str, FlowPlan]
         if lazy_flows:
@@ -430,6 +438,8 @@ class Compiler:
             credentials=credentials,
             environments=environments,
             environment_hosts=hosts,
+            hosts=named,
+            named_host_rules=named_rules,
             auth=auth,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
@@ -555,6 +565,16 @@ class Compiler:
         if encoding == "xml" and doctype:
             encode = partial(encode_xml, doctype=doctype)
         has_body = body is not None or self._auth_in_body()
+        if encoding == "multipart" and self._auth_in_body():
+            self.problem(
+                f"{base}/encoding",
+                "a multipart body cannot carry the auth scheme's body fields: secrets never "
+                "go in a part",
+            )
+        host = request.get("host")
+        if host is not None and host not in self.data.get("hosts", {}):
+            declared = ", ".join(self.data.get("hosts", {})) or "none"
+            self.problem(f"{base}/host", f"host {host!r} is not declared in hosts ({declared})")
         sections = {
             "path": request["path"],
             "query": {**defaults.get("query", {}), **request.get("query", {})},
@@ -573,6 +593,7 @@ class Compiler:
             if "auth_pointer" in request
             else None,
             key_placements=key_placements(sections),
+            host=host,
         )
 
     def _with_default_body(self, request: Mapping[str, Any], base: str) -> Any:

@@ -191,6 +191,8 @@ class RequestPlan:
     key_placements: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: The flow's `let` names (defaults' first), computed in order before the templates run.
     bindings: Bindings = ()
+    #: The named host (`hosts.<name>`) this request goes to; None: the environment's URL.
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,3 +291,14 @@ class ConnectorPlan:
     flows: Mapping[str, FlowPlan]
     webhooks: WebhookPlan | None
     raw: Mapping[str, Any] = field(repr=False)
+    #: `hosts`: host name → environment → its base URL template, and the host it declares.
+    hosts: Mapping[str, Mapping[str, Render]] = field(default_factory=dict)
+    named_host_rules: Mapping[str, Mapping[str, HostRule]] = field(default_factory=dict)
+
+    def host_rules(self) -> tuple[HostRule, ...]:
+        """Every host the spec declares (each environment's, each named host's), in order:
+        a caller's `base_url` must name one of them (engine._hosts)."""
+        rules = list(self.environment_hosts.values())
+        for by_environment in self.named_host_rules.values():
+            rules += by_environment.values()
+        return tuple(rules)
