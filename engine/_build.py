@@ -78,6 +78,13 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
                     f"{plan.id} takes text evidence only here: its spec sends no files",
                     f"/evidence/{index}/file",
                 )
+    if flow == "submit_evidence" and not caps.evidence_texts:
+        for index, item in enumerate(request.get("evidence") or ()):
+            if isinstance(item, Mapping) and item.get("text") is not None:
+                raise UnsupportedError(
+                    f"{plan.id} takes evidence documents only here: give each item a file",
+                    f"/evidence/{index}/text",
+                )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
         if capture not in caps.capture_methods:

@@ -429,6 +429,7 @@ class Compiler:
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
             evidence_files=bool(caps.get("evidence_files", False)),
+            evidence_texts=bool(caps.get("evidence_texts", True)),
         )
         return ConnectorPlan(
             id=data["id"],

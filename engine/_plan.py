@@ -273,6 +273,7 @@ class Capabilities:
     three_ds: bool
     idempotency_key: bool = False
     evidence_files: bool = False  # submit_evidence sends `file`s (else refused before sending)
+    evidence_texts: bool = True  # submit_evidence sends `text`s (else refused before sending)
 
 
 @dataclass(frozen=True, slots=True)
