@@ -206,6 +206,66 @@ def root_url(
 _ACCEPTED_OVERRIDES: set[tuple[str, tuple[HostRule, ...], str, bool]] = set()
 
 
+def _flow_context(
+    plan: ConnectorPlan,
+    compiled: FlowPlan,
+    request: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    steps: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """What a flow's request templates see: the request, the non-secret settings, the earlier
+    steps' answers, the amount in the processor's words, and the flow's `let` names."""
+    # Flow templates see non-secret settings only, however they read `credentials`: a secret
+    # goes out through the auth scheme alone (which redaction knows about).
+    context: dict[str, Any] = {"request": request, "credentials": settings}
+    if compiled.steps:
+        context["steps"] = dict(steps or {})
+    if "amount" in request and "currency" in request:
+        try:
+            context["amount"] = plan.format_amount(request["amount"], request["currency"])
+            overrides = plan.raw.get("amounts", {}).get("exponents", {})
+            context["exponent"] = exponent(request["currency"], overrides)
+            context["minor_amount"] = to_processor_minor(
+                request["amount"], request["currency"], overrides
+            )
+        except ValueError as exc:  # AmountError: not exactly representable for this processor
+            raise InputError("/amount", str(exc)) from None
+        if isinstance(request.get("authorized_amount"), int):
+            try:
+                context["total_amount"] = plan.format_amount(
+                    request["authorized_amount"] + request["amount"], request["currency"]
+                )
+            except ValueError as exc:
+                raise InputError("/authorized_amount", str(exc)) from None
+    return bind(compiled.request.bindings, context)
+
+
+def next_step(
+    plan: ConnectorPlan,
+    flow: str,
+    index: int,
+    request: Mapping[str, Any],
+    credentials: Mapping[str, object] | None,
+    steps: dict[str, Any],
+    *,
+    check_credential_patterns: bool = True,
+) -> int:
+    """The index of the next request `flow` sends from `index` on: a step whose `if` does not
+    hold is passed over, its answer `steps[name]` None (`steps` is updated). The flow's own
+    request (the last index) is always sent."""
+    compiled = flow_plan(plan, flow)
+    while index < len(compiled.steps):
+        condition = compiled.steps[index].condition
+        if condition is None:
+            break
+        resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
+        if condition(_flow_context(plan, compiled, request, resolved.settings, steps)):
+            break
+        steps[compiled.steps[index].name] = None
+        index += 1
+    return index
+
+
 def build_request(
     plan: ConnectorPlan,
     flow: str,
@@ -238,29 +298,10 @@ def build_request(
         raise UnsupportedError(f"{plan.id} {flow} has {len(sequence)} request(s), not {step + 1}")
     http = sequence[step]
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
-    # Flow templates see non-secret settings only, however they read `credentials`: a secret
-    # goes out through the auth scheme alone (which redaction knows about).
-    context: dict[str, Any] = {"request": request, "credentials": resolved.settings}
-    if compiled.steps:
-        context["steps"] = dict(steps or {})
-    if "amount" in request and "currency" in request:
-        try:
-            context["amount"] = plan.format_amount(request["amount"], request["currency"])
-            overrides = plan.raw.get("amounts", {}).get("exponents", {})
-            context["exponent"] = exponent(request["currency"], overrides)
-            context["minor_amount"] = to_processor_minor(
-                request["amount"], request["currency"], overrides
-            )
-        except ValueError as exc:  # AmountError: not exactly representable for this processor
-            raise InputError("/amount", str(exc)) from None
-        if isinstance(request.get("authorized_amount"), int):
-            try:
-                context["total_amount"] = plan.format_amount(
-                    request["authorized_amount"] + request["amount"], request["currency"]
-                )
-            except ValueError as exc:
-                raise InputError("/authorized_amount", str(exc)) from None
-    bind(http.bindings, context)
+    context = _flow_context(plan, compiled, request, resolved.settings, steps)
+    for condition, field, reason in compiled.refusals:
+        if condition(context):
+            raise InputError(field, f"{reason} ({plan.name})")
     root = root_url(plan, environment, context, base_url, allow_undeclared_host, http.host)
     path = str(http.path(context))
     url = root.rstrip("/") + path

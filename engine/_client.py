@@ -18,7 +18,7 @@ import httpx
 
 from . import _log_scrub, _transport
 from ._boundary import client_event_secrets, client_secrets, public
-from ._build import build_request, check_request, request_count
+from ._build import build_request, check_request, next_step, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
 from ._credentials import Credentials
@@ -171,6 +171,8 @@ class _Base(TokenHolder):
         steps = attempts.steps
         index = attempts.done
         while index < count:
+            # A step whose `if` does not hold is passed over (its answer None).
+            index = attempts.done = next_step(plan, flow, index, prepared, self._credentials, steps)
             built = build_request(
                 plan,
                 flow,

@@ -467,8 +467,14 @@ class Compiler:
         step_defaults = {"error": defaults.get("response", {}).get("error", {})}
         for index, step in enumerate(raw.get("steps", ())):
             pointer = f"{base}/steps/{index}"
+            condition = None
+            if "if" in step:
+                step_roots = {**self.roots("flow_request", name, names[:index]), **lets}
+                compiled_if = self.template("{{ " + step["if"] + " }}", f"{pointer}/if", step_roots)
+                condition = compiled_if.render if compiled_if else _constant(False)
             steps.append(
                 StepPlan(
+                    condition=condition,
                     name=step["name"],
                     request=replace(
                         self.request(
@@ -487,6 +493,18 @@ class Compiler:
                     ),
                 )
             )
+        refusals = []
+        for index, rule in enumerate(raw.get("refuse", ())):
+            at = f"{base}/refuse/{index}"
+            compiled_if = self.template("{{ " + rule["if"] + " }}", f"{at}/if", {**roots, **lets})
+            parts = tuple(
+                p.replace("~1", "/").replace("~0", "~") for p in rule["field"].split("/")[1:]
+            )
+            message = check_path(VariablePath("request", parts), roots)
+            if message is not None:
+                self.problem(f"{at}/field", message)
+            if compiled_if is not None:
+                refusals.append((compiled_if.render, rule["field"], rule["message"]))
         required = []
         for index, written in enumerate(raw.get("required_fields", [])):
             method, entry = split_method_scope(written)
@@ -525,6 +543,7 @@ class Compiler:
                 ]
             ),
             steps=tuple(steps),
+            refusals=tuple(refusals),
             response=self.response(
                 name,
                 raw["response"],

@@ -203,6 +203,8 @@ class StepPlan:
     name: str
     request: RequestPlan
     response: ResponsePlan
+    #: The step's `if`: sent only when it holds (else passed over, its answer None).
+    condition: Render | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,9 @@ class FlowPlan:
     #: Every request field path the flow's templates, `let`s and defaults mention (None: the
     #: request as a whole is read); a field marked `x-refused-unless-read` must be among them.
     request_reads: frozenset[tuple[str, ...]] | None = frozenset()
+    #: The flow's `refuse` rules: (condition, the request field it names, why), checked as the
+    #: request is built, before anything is sent.
+    refusals: tuple[tuple[Render, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
