@@ -299,9 +299,9 @@ def build_request(
     http = sequence[step]
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
     context = _flow_context(plan, compiled, request, resolved.settings, steps)
-    for condition, field, reason in compiled.refusals:
+    for condition, named, reason in compiled.refusals:
         if condition(context):
-            raise InputError(field, f"{reason} ({plan.name})")
+            raise InputError(named, f"{reason} ({plan.name})")
     root = root_url(plan, environment, context, base_url, allow_undeclared_host, http.host)
     path = str(http.path(context))
     url = root.rstrip("/") + path
