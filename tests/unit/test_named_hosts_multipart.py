@@ -7,12 +7,16 @@ import base64
 import copy
 import email.parser
 import email.policy
+import json
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from engine import Client
 from engine._build import build_request
+from engine._connector import Connector
 from engine._encoding import MULTIPART_MAX_BYTES, encode_multipart
 from engine._errors import CredentialsError, InputError, RenderError
 from engine._load import load_spec_text
@@ -208,3 +212,125 @@ def test_card_data_never_goes_in_a_multipart_body() -> None:
     with pytest.raises(RenderError, match="card data"):
         build_request(plan, "authorize", request, {"api_key": API_KEY})
     assert CARD_NUMBER in str(request)  # the request did hold one
+
+
+# --- conditional steps and refuse rules ---------------------------------------------------------
+
+TWO_UPLOADS = {
+    "let": {
+        "receipt": "{{ (request.evidence | selectattr('type', 'equalto', 'receipt') | list)[:1] }}",
+        "other": "{{ request.evidence | rejectattr('type', 'equalto', 'receipt') | list }}",
+    },
+    "refuse": [
+        {
+            "if": "other | selectattr('file') | list | length > 1",
+            "field": "/evidence",
+            "message": "one other document at most",
+        }
+    ],
+    "steps": [
+        {
+            "name": "receipt_file",
+            "if": "receipt and receipt[0].file",
+            "request": {
+                "method": "POST",
+                "path": "/v1/files",
+                "host": "files",
+                "encoding": "multipart",
+                "body": {
+                    "file": {
+                        "filename": "{{ receipt[0].file.name }}",
+                        "content_type": "{{ receipt[0].file.content_type }}",
+                        "data": "{{ receipt[0].file.data }}",
+                    }
+                },
+            },
+        },
+        {
+            "name": "other_file",
+            "if": "other and other[0].file",
+            "request": {
+                "method": "POST",
+                "path": "/v1/files",
+                "host": "files",
+                "encoding": "multipart",
+                "body": {
+                    "file": {
+                        "filename": "{{ other[0].file.name }}",
+                        "content_type": "{{ other[0].file.content_type }}",
+                        "data": "{{ other[0].file.data }}",
+                    }
+                },
+            },
+        },
+    ],
+    "request": {
+        "method": "POST",
+        "path": "/v1/disputes/{{ request.connector_dispute_id }}/evidence",
+        "body": {
+            "receipt": "{{ steps.receipt_file.id if steps.receipt_file }}",
+            "other": "{{ steps.other_file.id if steps.other_file }}",
+        },
+    },
+    "response": {"status": {"value": "under_review"}, "fields": {"dispute_id": "id"}},
+}
+
+
+def _two_uploads() -> Any:
+    data = _data()
+    data["flows"]["submit_evidence"] = copy.deepcopy(TWO_UPLOADS)
+    return data
+
+
+def _run(request: dict[str, Any]) -> tuple[list[httpx.Request], Any]:
+    sent: list[httpx.Request] = []
+
+    def handler(wire: httpx.Request) -> httpx.Response:
+        sent.append(wire)
+        if wire.url.path == "/v2/v1/files":
+            return httpx.Response(200, json={"id": f"file_{len(sent)}"})
+        return httpx.Response(200, json={"id": "dp_1"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    client = Client(Connector(_plan(_two_uploads())), {"api_key": API_KEY}, http_client=http)
+    return sent, client.call("submit_evidence", request)
+
+
+def _item(kind: str, name: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "file": {"name": name, "content_type": "application/pdf", "data": PDF_B64},
+    }
+
+
+def test_a_step_whose_if_does_not_hold_is_not_sent() -> None:
+    assert _problems(_two_uploads()) == []
+    request = {"connector_dispute_id": "dp_1", "evidence": [_item("other", "log.pdf")]}
+    sent, result = _run(request)
+    assert [w.url.host for w in sent] == ["eu-files.acme-pay.com", "eu-sandbox.acme-pay.com"]
+    assert result.status == "under_review"
+    assert json.loads(sent[-1].content) == {"other": "file_1"}  # the receipt step gave null
+    sent, _ = _run({**request, "evidence": [_item("receipt", "r.pdf"), _item("other", "l.pdf")]})
+    assert len(sent) == 3
+    assert json.loads(sent[-1].content) == {"receipt": "file_1", "other": "file_2"}
+    sent, _ = _run({**request, "evidence": [{"type": "other", "text": "no documents"}]})
+    assert len(sent) == 1 and json.loads(sent[0].content) == {}
+
+
+def test_a_refuse_rule_names_the_field_and_sends_nothing() -> None:
+    request = {
+        "connector_dispute_id": "dp_1",
+        "evidence": [_item("other", "a.pdf"), _item("product_description", "b.pdf")],
+    }
+    with pytest.raises(InputError, match="one other document at most") as caught:
+        _run(request)
+    assert caught.value.pointer == "/evidence"
+
+
+def test_lint_checks_step_conditions_and_refuse_rules() -> None:
+    data = _two_uploads()
+    data["flows"]["submit_evidence"]["steps"][0]["if"] = "steps.other_file"  # a later step
+    data["flows"]["submit_evidence"]["refuse"][0]["field"] = "/evidences"
+    problems = _problems(data)
+    assert any(p.startswith("/flows/submit_evidence/steps/0/if") for p in problems), problems
+    assert any(p.startswith("/flows/submit_evidence/refuse/0/field") for p in problems), problems
