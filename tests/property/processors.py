@@ -89,6 +89,8 @@ def fit_for(connector: Connector, flow: str) -> Fit:
         omitted.add("/amount")
     if flow == "submit_evidence" and not caps.evidence_files:  # text evidence only
         omitted.add("/evidence/0/file")
+    if flow == "submit_evidence" and not caps.evidence_texts:  # documents only
+        omitted.add("/evidence/0/text")
     # A field the spec must read to be given it (x-refused-unless-read), where it does not.
     for path, _ in needs_support(flow):
         if not _read(compiled.request_reads, path):
@@ -124,11 +126,15 @@ def accepted_requests(draw: st.DrawFn, connector: Connector, flow: str) -> dict[
 
 
 def build_first(connector: Connector, flow: str, request: Mapping[str, Any]) -> HttpRequest:
-    """The first request `flow` sends (its first step, or its own), built without a network."""
+    """The first request `flow` sends (its first step the request wants, or its own), built
+    without a network."""
+    first = connector.next_step(flow, 0, request, credentials_for(connector.id), {})
     return connector.build_request(
         flow,
         request,
         credentials_for(connector.id),
+        step=first,
+        steps={},
         access_token=ACCESS_TOKEN.token.reveal() if connector.plan.auth.token else None,
         now=CLOCK,
     )
