@@ -177,6 +177,9 @@ def _encode_xml(body: Any) -> bytes:
 MULTIPART_MAX_BYTES = 12 * 1024 * 1024
 #: The keys a multipart file part and a JSON part are written with (engine/_encoding.py).
 FILE_PART_KEYS = frozenset({"filename", "content_type", "data"})
+#: What a part's file name cannot carry in its Content-Disposition header: control characters
+#: (CR, LF, NUL, ...) and lone surrogates (no UTF-8 for them).
+_UNWRITABLE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _PART_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 #: Where the multipart encoder writes the boundary it chose: the body starts with it.
 MULTIPART_TYPE = "multipart/form-data"
@@ -197,8 +200,11 @@ def _file_part(name: str, value: Mapping[str, Any], pointer: str) -> tuple[Any, 
             "{filename, content_type, data (base64)} or a JSON part {json}",
         )
     filename, content_type, data = value["filename"], value["content_type"], value["data"]
-    if not isinstance(filename, str) or not filename or not filename.isprintable():
-        raise RenderError(f"{pointer}/filename", "a file part needs a printable file name")
+    if not isinstance(filename, str) or not filename or _UNWRITABLE_NAME.search(filename):
+        raise RenderError(
+            f"{pointer}/filename",
+            "a file part needs a file name without control characters or lone surrogates",
+        )
     if not isinstance(content_type, str) or not _PART_CONTENT_TYPE.fullmatch(content_type):
         raise RenderError(f"{pointer}/content_type", "a file part needs a media type (a/b)")
     if not isinstance(data, str):

@@ -172,6 +172,7 @@ def test_multipart_lists_and_json_parts() -> None:
         ({"filename": "a.pdf", "content_type": "application/pdf", "data": "A==="}, "base64"),
         ({"filename": "a.pdf", "content_type": "pdf", "data": PDF_B64}, "media type"),
         ({"filename": "a\nb", "content_type": "application/pdf", "data": PDF_B64}, "file name"),
+        ({"filename": "a\ud800", "content_type": "application/pdf", "data": PDF_B64}, "file name"),
         ({"filename": "a.pdf", "data": PDF_B64}, "a multipart part is"),
         ({"json": {}, "content_type": "x/y"}, "JSON part"),
     ],
