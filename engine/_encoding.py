@@ -178,8 +178,8 @@ MULTIPART_MAX_BYTES = 12 * 1024 * 1024
 #: The keys a multipart file part and a JSON part are written with (engine/_encoding.py).
 FILE_PART_KEYS = frozenset({"filename", "content_type", "data"})
 #: What a part's file name cannot carry in its Content-Disposition header: control characters
-#: (CR, LF, NUL, ...) and lone surrogates (no UTF-8 for them).
-_UNWRITABLE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: (CR, LF, NUL, ...; the unified schema refuses them too) and lone surrogates (no UTF-8).
+_UNWRITABLE_NAME = re.compile("[\x00-\x1f\ud800-\udfff]")
 _PART_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 #: Where the multipart encoder writes the boundary it chose: the body starts with it.
 MULTIPART_TYPE = "multipart/form-data"
