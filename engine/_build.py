@@ -252,8 +252,11 @@ def next_step(
 ) -> int:
     """The index of the next request `flow` sends from `index` on: a step whose `if` does not
     hold is passed over, its answer `steps[name]` None (`steps` is updated). The flow's own
-    request (the last index) is always sent."""
+    request (the last index) is always sent. The request is checked first (as build_request
+    checks it) when a condition will read it: bad input is refused, naming the field."""
     compiled = flow_plan(plan, flow)
+    if any(step.condition is not None for step in compiled.steps[index:]):
+        check_request(plan, flow, request)
     while index < len(compiled.steps):
         condition = compiled.steps[index].condition
         if condition is None:
