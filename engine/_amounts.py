@@ -10,6 +10,11 @@ from typing import Any
 
 @cache
 def _iso_exponents() -> Mapping[str, int]:
+    from ._validator_cache import currency_exponents
+
+    ahead = currency_exponents()  # the table `connector docs` wrote for this iso4217 package
+    if ahead is not None:
+        return ahead
     from iso4217 import Currency  # imported on first use: it is a slow import
 
     return {c.code: c.exponent for c in Currency if c.exponent is not None}
@@ -66,6 +71,9 @@ def from_major(value: Any, digits: int) -> int:
             raise ValueError(f"{value!r} has more than {digits} decimals")
     return -minor if sign else minor
 
+
+#: Integers below this in size are amounts from_major(value, 0) takes as they are.
+_WHOLE_LIMIT = 10**_MAX_MAJOR_DIGITS
 
 AmountFormatter = Callable[[int, str], Any]
 
@@ -164,6 +172,8 @@ def amount_parser(
                 if currency is None:
                     return None
                 minor = from_major(value, exponent(currency, overrides))
+            elif type(value) is int and -_WHOLE_LIMIT < value < _WHOLE_LIMIT:
+                minor = value  # what from_major(value, 0) gives an integer, without a Decimal
             else:
                 minor = from_major(value, 0)  # minor units: a fraction is refused, not truncated
             if not overrides:

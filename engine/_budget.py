@@ -44,9 +44,11 @@ def tree_size(value: Any, limit: int) -> int:
 
 
 def _walk(value: Any, limit: int) -> tuple[int, int]:
-    """(size as a tree, values visited), stopping once the size is over `limit`. The exact
-    built-in types are told apart by `type` first (the common case, and cheap); subclasses and
-    other mappings and sequences by `isinstance`, alike."""
+    """(size as a tree, values visited), or (limit + 1, …) once the size is known to be over
+    `limit` (what was visited by then is not specified: the walk is refused either way). The
+    exact built-in types are told apart by `type` first (the common case, and cheap), and the
+    text keys and leaf items of an exact dict, list or tuple are counted where they are found
+    instead of pushed and popped; subclasses and other mappings and sequences by `isinstance`."""
     total = visited = 0
     stack = [value]
     pop = stack.pop
@@ -59,15 +61,42 @@ def _walk(value: Any, limit: int) -> tuple[int, int]:
             total += len(item) + 1
         elif kind is dict:
             total += 1
-            # Each pair pushes two values: past `limit`, the size is over it (each counts 1+).
+            # Each pair is two values: past `limit`, the size is over it (each counts 1+).
             if len(stack) + 2 * len(item) > limit:
                 return limit + 1, visited
             for key, child in item.items():
-                push(key)
-                push(child)
+                if type(key) is str:
+                    total += len(key) + 1
+                    visited += 1
+                else:
+                    push(key)
+                leaf = type(child)
+                if leaf is str:
+                    total += len(child) + 1
+                elif leaf is int:
+                    total += 1 + child.bit_length() // 64
+                elif child is None or leaf is bool or leaf is float:
+                    total += 1
+                else:
+                    push(child)
+                    continue
+                visited += 1
         elif kind is list or kind is tuple:
             total += 1
-            stack.extend(item)
+            if len(stack) + len(item) > limit:
+                return limit + 1, visited
+            for child in item:
+                leaf = type(child)
+                if leaf is str:
+                    total += len(child) + 1
+                elif leaf is int:
+                    total += 1 + child.bit_length() // 64
+                elif child is None or leaf is bool or leaf is float:
+                    total += 1
+                else:
+                    push(child)
+                    continue
+                visited += 1
         elif kind is int:
             total += 1 + item.bit_length() // 64
         elif kind is bool or kind is float or item is None:
@@ -157,6 +186,13 @@ class Budget:
         if self.size < 0:
             raise BudgetExceeded(self.over)
         return value
+
+    def charge_units(self, units: int) -> None:
+        """Count one operation of a known size (a literal whose size was measured once)."""
+        self.steps -= 1
+        self.size -= units
+        if self.steps < 0 or self.size < 0:
+            raise BudgetExceeded(self.over)
 
     def afford(self, inputs: Any, growth: int = 1) -> None:
         """Refuse before an operation whose output may be `growth` times its inputs' size when

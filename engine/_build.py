@@ -220,10 +220,17 @@ def _flow_context(
     context: dict[str, Any] = {"request": request, "credentials": settings}
     if compiled.steps:
         context["steps"] = dict(steps or {})
+    overrides = plan.raw.get("amounts", {}).get("exponents", {})
+    if isinstance(request.get("currency"), str) and "amount" not in request:
+        # A flow with a currency and no amount (a zero-value verification) still writes amounts
+        # in the currency's exponent.
+        try:
+            context["exponent"] = exponent(request["currency"], overrides)
+        except ValueError as exc:
+            raise InputError("/currency", str(exc)) from None
     if "amount" in request and "currency" in request:
         try:
             context["amount"] = plan.format_amount(request["amount"], request["currency"])
-            overrides = plan.raw.get("amounts", {}).get("exponents", {})
             context["exponent"] = exponent(request["currency"], overrides)
             context["minor_amount"] = to_processor_minor(
                 request["amount"], request["currency"], overrides

@@ -67,13 +67,37 @@ def needs_support(flow: str) -> tuple[tuple[tuple[str, ...], Any], ...]:
     )
 
 
-def card_data_values(request: Any) -> list[str]:
-    """The values a unified request holds at those fields (strings, for scrubbing)."""
-    found: list[str] = []
-    for path in card_data_paths():
-        node: Any = request
+@cache
+def _card_data_tree() -> dict[str, Any]:
+    """card_data_paths as a tree of keys (a path's end: `_END`), walked once per request: the
+    paths under a key the request does not have are skipped together."""
+    tree: dict[str, Any] = {}
+    for path in sorted(card_data_paths()):
+        node = tree
         for part in path:
-            node = node.get(part) if isinstance(node, Mapping) else None
-        if isinstance(node, str | int) and not isinstance(node, bool) and str(node):
-            found.append(str(node))
+            node = node.setdefault(part, {})
+        node[_END] = True
+    return tree
+
+
+_END = ""  # no request field is named the empty text
+
+
+def card_data_values(request: Any) -> list[str]:
+    """The values a unified request holds at those fields (strings, for scrubbing), in the
+    order of their sorted paths."""
+    found: list[str] = []
+    _values_in(request, _card_data_tree(), found)
     return found
+
+
+def _values_in(node: Any, tree: Mapping[str, Any], found: list[str]) -> None:
+    if _END in tree and isinstance(node, str | int) and not isinstance(node, bool) and str(node):
+        found.append(str(node))
+    if type(node) is not dict and not isinstance(node, Mapping):
+        return
+    for key, below in tree.items():
+        if key != _END:
+            child = node.get(key)
+            if child is not None:
+                _values_in(child, below, found)

@@ -3,6 +3,7 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -10,6 +11,7 @@ from typing import Any
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
+from ._clock import reads_clock
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
@@ -17,6 +19,8 @@ from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, element_shape
 from ._plan import (
+    AcknowledgePlan,
+    AuthPlan,
     Bindings,
     Capabilities,
     ConnectorPlan,
@@ -25,6 +29,7 @@ from ._plan import (
     Extract,
     FlowPlan,
     LazyFlows,
+    LazyValue,
     Render,
     RequestPlan,
     ResponsePlan,
@@ -376,7 +381,7 @@ class Compiler:
             )
             for name, c in data.get("credentials", {}).items()
         )
-        for credential in credentials:
+        for credential in credentials if not lazy_flows else ():  # linted: they compile
             if credential.pattern is not None:
                 try:
                     compile_pattern(credential.pattern)
@@ -401,20 +406,32 @@ class Compiler:
                 pointer = f"/hosts/{escape_pointer_token(host)}/{name}"
                 named[host][name] = self.value(url, pointer, env_roots)
                 named_rules[host][name] = host_rule(url)
-        auth = compile_auth(data["auth"], self.auth_compiler()) if "auth" in data else None
+        auth_of: Callable[[], AuthPlan] | None = None
+        if "auth" in data and lazy_flows:  # compiled on first use, as the flows are
+            auth_of = LazyValue(partial(_compile_auth, self.spec))
+        elif "auth" in data:
+            auth = compile_auth(data["auth"], self.auth_compiler())
+            auth_of = lambda: auth  # noqa: E731
         flows: Mapping[str, FlowPlan]
         if lazy_flows:
             flows = LazyFlows(tuple(data.get("flows", {})), partial(_compile_flow, self.spec))
         else:
             flows = {name: self.flow(name, raw) for name, raw in data.get("flows", {}).items()}
-        webhooks = self.webhooks(data["webhooks"]) if "webhooks" in data else None
+        webhooks_of: Callable[[], WebhookPlan | None]
+        if "webhooks" not in data:
+            webhooks_of = _constant_none
+        elif lazy_flows:  # compiled on first use, as the flows are
+            webhooks_of = LazyValue(partial(_compile_webhooks, self.spec))
+        else:
+            webhooks = self.webhooks(data["webhooks"])
+            webhooks_of = lambda: webhooks  # noqa: E731
         if not self.spec.cut:  # a use in a part cut away by the schema check is unknown
             for name in self.credential_names:
                 if name not in self.used_credentials and not lazy_flows:
                     self.problem(
                         f"/credentials/{name}", f"credential {name!r} is never used", key=True
                     )
-        if self.problems or self.spec.cut or auth is None:
+        if self.problems or self.spec.cut or auth_of is None:
             return None
         amounts = data["amounts"]
         overrides = amounts.get("exponents", {})
@@ -439,14 +456,14 @@ class Compiler:
             credentials=credentials,
             environments=environments,
             environment_hosts=hosts,
+            auth_of=auth_of,
             hosts=named,
             named_host_rules=named_rules,
-            auth=auth,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
             capabilities=capabilities,
             flows=flows,
-            webhooks=webhooks,
+            webhooks_of=webhooks_of,
             raw=data,
         )
 
@@ -795,8 +812,30 @@ class Compiler:
                 (name, self.extract(expr, f"{base}/event/fields/{name}", item_roots))
                 for name, expr in event.get("fields", {}).items()
             ),
-            acknowledge=raw.get("acknowledge"),
+            acknowledge=self.acknowledge(raw["acknowledge"]) if "acknowledge" in raw else None,
             bindings=bindings,
+        )
+
+    def acknowledge(self, raw: Mapping[str, Any]) -> AcknowledgePlan:
+        """`webhooks.acknowledge`: a fixed answer, or `let` + `body` templates rendered per
+        delivery in the `acknowledgement` context (they may read secret credentials)."""
+        base = "/webhooks/acknowledge"
+        roots = dict(self.roots("acknowledgement"))
+        bindings = self.bindings([(raw.get("let"), f"{base}/let")], roots)
+        body = self.value(raw.get("body", ""), f"{base}/body", roots)
+        text = repr({k: raw[k] for k in ("let", "body") if k in raw})
+        read = tuple(
+            name
+            for name in self.credential_names
+            if re.search(r"credentials\s*(?:\.\s*|\[\s*['\"])" + re.escape(name) + r"\b", text)
+        )
+        return AcknowledgePlan(
+            status=int(raw.get("status", 200)),
+            content_type=str(raw.get("content_type", "text/plain")),
+            body=body,
+            bindings=bindings,
+            credentials=read,
+            clock=reads_clock({k: raw[k] for k in ("let", "body") if k in raw}),
         )
 
     def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
@@ -818,6 +857,12 @@ class Compiler:
             self.problem(
                 f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
             )
+        if scheme == "rsa" and signature.get("key_encoding", "utf8") != "utf8":
+            self.problem(
+                f"{base}/key_encoding", "an RSA signature takes the public key as PEM text: utf8"
+            )
+        if scheme == "rsa" and signature.get("output") not in (None, "base64", "hex"):
+            self.problem(f"{base}/output", "an RSA signature is written base64 or hex")
         stamp = signature.get("timestamp", {})
         return SignaturePlan(
             header=signature.get("header"),
@@ -857,6 +902,26 @@ def compile_spec(
     compiler = Compiler(spec)
     plan = compiler.compile(lazy_flows=lazy_flows)
     return plan, compiler.problems
+
+
+def _constant_none() -> None:
+    return None
+
+
+def _compile_auth(spec: LoadedSpec) -> AuthPlan:
+    compiler = Compiler(spec)
+    auth = compile_auth(spec.data["auth"], compiler.auth_compiler())
+    if compiler.problems:
+        raise SpecError(compiler.problems)
+    return auth
+
+
+def _compile_webhooks(spec: LoadedSpec) -> WebhookPlan:
+    compiler = Compiler(spec)
+    webhooks = compiler.webhooks(spec.data["webhooks"])
+    if compiler.problems:
+        raise SpecError(compiler.problems)
+    return webhooks
 
 
 def _compile_flow(spec: LoadedSpec, name: str) -> FlowPlan:

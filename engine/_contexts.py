@@ -82,7 +82,11 @@ CONTEXTS: dict[str, Context] = {
             _REQUEST,
             Variable("amount", "any", "the request's amount written in `amounts.format`"),
             Variable("minor_amount", "any", "the amount in the processor's minor units"),
-            Variable("exponent", "any", "the processor's exponent for the request's currency"),
+            Variable(
+                "exponent",
+                "any",
+                "the processor's exponent for the request's currency (also without an amount)",
+            ),
             Variable(
                 "total_amount",
                 "any",
@@ -125,6 +129,25 @@ CONTEXTS: dict[str, Context] = {
         ),
     ),
     "signature_key": Context("`webhooks.signature.parse.signature_key`", (_SETTINGS,)),
+    "acknowledgement": Context(
+        "`webhooks.acknowledge.let` and `webhooks.acknowledge.body`",
+        (
+            Variable("item", "any", "the decoded delivery (the whole body, however many events)"),
+            Variable("headers", "any", "the delivery's headers, names in lower case"),
+            Variable(
+                "events",
+                "any",
+                "the delivery's verified unified events, as `parse_event` returns them",
+            ),
+            Variable(
+                "credentials",
+                "credentials",
+                "every credential, secret or not (a signing key): the answer is scrubbed of "
+                "every secret, and a render error shows none",
+            ),
+            *_CLOCK,
+        ),
+    ),
 }
 
 #: How a variable's paths are checked, by its `holds` kind (the compiler has a shape per kind).

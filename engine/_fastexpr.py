@@ -1,7 +1,9 @@
 """Jinja expression AST → plain Python closures, for the node kinds specs use most (field paths,
 literals, filters, tests, comparisons, `and`/`or`/`not`, inline `if`). Anything else returns None
 and the caller keeps Jinja's own compiled template, so semantics never diverge: missing fields
-are the same Undefined object Jinja would produce, and filters are the environment's own.
+are the same Undefined object Jinja would produce, and filters are the environment's own. One
+deliberate difference: `{...}.get(key)` on a dict literal with constant keys evaluates only the
+member the key names (as an `if`/`elif` chain would), so an error in another member is not raised.
 
 Safer than the sandbox it stands in for: a path only ever indexes mappings and lists, and
 function calls are not supported at all, so no Python attribute is reachable.
@@ -17,7 +19,7 @@ from jinja2 import Environment, nodes
 from jinja2.nodes import EvalContext
 from jinja2.utils import _PassArg
 
-from ._budget import current
+from ._budget import MAX_RENDER_SIZE, current, tree_size
 
 Evaluate = Callable[[Mapping[str, Any]], Any]
 
@@ -72,6 +74,15 @@ def _compile(node: nodes.Node, env: Environment, missing: Any) -> Evaluate:
         # A literal is charged to the render's budget, as in the sandbox (engine/_budget.py).
         return lambda context: current().charge(build(item(context) for item in items))
     if isinstance(node, nodes.Dict):
+        table = _constant_table(node)
+        if table is not None:  # every key and value a constant: built once, copied each time
+            units = tree_size(table, MAX_RENDER_SIZE)
+
+            def literal(context: Mapping[str, Any]) -> Any:
+                current().charge_units(units)
+                return dict(table)
+
+            return literal
         pairs = [
             (_compile(p.key, env, missing), _compile(p.value, env, missing)) for p in node.items
         ]
@@ -128,9 +139,26 @@ def _mapping_get(node: nodes.Call, env: Environment, missing: Any) -> Evaluate:
         or not 1 <= len(node.args) <= 2
     ):
         raise _Unsupported
-    subject = _compile(target.node, env, missing)
     key = _compile(node.args[0], env, missing)
     default = _compile(node.args[1], env, missing) if len(node.args) == 2 else None
+    choices = _keyed_literal(target.node, env, missing)
+    if choices is not None:
+        # `{'a': x, 'b': y}.get(key)`: only the member the key names is evaluated (as an
+        # `if`/`elif` chain would); the literal is never built, one unit is counted.
+
+        def choose(context: Mapping[str, Any]) -> Any:
+            current().charge_units(1)
+            chosen = key(context)
+            try:
+                member = choices.get(chosen)
+            except TypeError:  # an unhashable key: in no literal
+                member = None
+            if member is not None:
+                return member(context)
+            return default(context) if default is not None else None
+
+        return choose
+    subject = _compile(target.node, env, missing)
 
     def get(context: Mapping[str, Any]) -> Any:
         mapping = subject(context)
@@ -140,6 +168,38 @@ def _mapping_get(node: nodes.Call, env: Environment, missing: Any) -> Evaluate:
         return mapping.get(key(context), fallback)
 
     return get
+
+
+def _constant_table(node: nodes.Dict) -> dict[Any, Any] | None:
+    """A dict literal's value when every key and value is a constant text, number, bool or
+    null (nothing nested: the copy handed out is then wholly its own)."""
+    table = {}
+    for pair in node.items:
+        if not isinstance(pair.key, nodes.Const) or not isinstance(pair.value, nodes.Const):
+            return None
+        if not isinstance(pair.key.value, str | int) or not _scalar(pair.value.value):
+            return None
+        table[pair.key.value] = pair.value.value
+    return table
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)  # bool is an int
+
+
+def _keyed_literal(
+    node: nodes.Node, env: Environment, missing: Any
+) -> dict[Any, Evaluate] | None:
+    """A dict literal with constant keys, as key → its member's evaluator (a later duplicate
+    key wins, as in the literal); None for anything else."""
+    if not isinstance(node, nodes.Dict):
+        return None
+    choices: dict[Any, Evaluate] = {}
+    for pair in node.items:
+        if not isinstance(pair.key, nodes.Const) or not isinstance(pair.key.value, str | int):
+            return None
+        choices[pair.key.value] = _compile(pair.value, env, missing)
+    return choices
 
 
 def _path(node: nodes.Getattr | nodes.Getitem, env: Environment, missing: Any) -> Evaluate:

@@ -194,8 +194,9 @@ def fixed_hosts(spec: LoadedSpec) -> Iterator[Problem]:
 
 
 def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
-    """Secret credentials are read only by the auth section: never in paths, queries, bodies or
-    headers of flows, where they would escape the scheme's redaction."""
+    """Secret credentials are read only by the auth section (and a webhook acknowledgement's
+    templates, which sign the answer and whose output is scrubbed): never in paths, queries,
+    bodies or headers of flows, where they would escape the scheme's redaction."""
     secrets = {n for n, c in spec.data.get("credentials", {}).items() if c.get("secret")}
     if not secrets:
         return
@@ -215,9 +216,13 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
                 pointer, f"secret credential {match.group(1)!r} may only be used in /auth"
             )
 
-    for key in ("defaults", "flows", "environments", "hosts", "webhooks"):
+    for key in ("defaults", "flows", "environments", "hosts"):
         if key in spec.data:
             yield from walk(spec.data[key], f"/{key}")
+    webhooks = spec.data.get("webhooks")
+    for key, value in webhooks.items() if isinstance(webhooks, Mapping) else ():
+        if key != "acknowledge":
+            yield from walk(value, f"/webhooks/{escape_pointer_token(key)}")
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ._amounts import AmountFormatter
 from ._hosts import HostRule
@@ -17,6 +17,7 @@ Render = Callable[[Mapping[str, Any]], Any]
 Extract = Callable[[Any, Mapping[str, Any]], Any]
 #: A compiled condition-or-value rule: context → a unified status / event type.
 Rule = Callable[[Mapping[str, Any]], str]
+_V = TypeVar("_V")
 
 
 class LazyFlows(Mapping[str, "FlowPlan"]):
@@ -50,6 +51,27 @@ class LazyFlows(Mapping[str, "FlowPlan"]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
+
+
+class LazyValue(Generic[_V]):
+    """A value made the first time it is asked for (once, thread-safe), as LazyFlows: the
+    bundled specs' webhooks, which a process that sends payments may never parse."""
+
+    __slots__ = ("_lock", "_made", "_make")
+
+    def __init__(self, make: Callable[[], _V]) -> None:
+        self._make: Callable[[], _V] | None = make
+        self._made: list[_V] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> _V:
+        if not self._made:
+            with self._lock:
+                if not self._made:
+                    assert self._make is not None
+                    self._made.append(self._make())
+                    self._make = None
+        return self._made[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +275,22 @@ class SignaturePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class AcknowledgePlan:
+    """What the receiver answers the processor: fixed, or rendered per delivery (`body` and
+    `let` templates in the `acknowledgement` context, e.g. a signed JSON-RPC response)."""
+
+    status: int
+    content_type: str
+    #: The body's Render: text, or data written as compact JSON.
+    body: Render
+    bindings: Bindings = ()
+    #: Whether a template reads a credential (the delivery then needs the credentials), and
+    #: the clock (a per-delivery time or nonce).
+    credentials: tuple[str, ...] = ()
+    clock: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookPlan:
     signature: SignaturePlan | None
     decode: str
@@ -262,7 +300,7 @@ class WebhookPlan:
     event_id: Extract | None
     event_map: Mapping[str, Rule]
     fields: tuple[tuple[str, Extract], ...]
-    acknowledge: Mapping[str, Any] | None
+    acknowledge: AcknowledgePlan | None
     #: `event.let`: names computed once per event item.
     bindings: Bindings = ()
 
@@ -290,12 +328,14 @@ class ConnectorPlan:
     credentials: tuple[CredentialPlan, ...]
     environments: Mapping[str, Render]
     environment_hosts: Mapping[str, HostRule]  # environment → the host its URL declares
-    auth: AuthPlan
+    #: The auth plan, compiled on first use for the bundled specs (see LazyValue).
+    auth_of: Callable[[], AuthPlan] = field(repr=False)
     format_amount: AmountFormatter
     parse_amount: Callable[[Any, str | None], int | None]
     capabilities: Capabilities
     flows: Mapping[str, FlowPlan]
-    webhooks: WebhookPlan | None
+    #: The webhooks plan, compiled on first use for the bundled specs (see LazyValue).
+    webhooks_of: Callable[[], WebhookPlan | None] = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)
     #: `hosts`: host name → environment → its base URL template, and the host it declares.
     hosts: Mapping[str, Mapping[str, Render]] = field(default_factory=dict)
@@ -308,3 +348,11 @@ class ConnectorPlan:
         for by_environment in self.named_host_rules.values():
             rules += by_environment.values()
         return tuple(rules)
+
+    @property
+    def auth(self) -> AuthPlan:
+        return self.auth_of()
+
+    @property
+    def webhooks(self) -> WebhookPlan | None:
+        return self.webhooks_of()

@@ -88,11 +88,15 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
     compiler leaves alone, the bounded interpreter itself (engine._extraction)."""
     import jmespath  # imported on first use (a bundled spec compiles its flows lazily)
     from jmespath.exceptions import JMESPathError
+    from jmespath.parser import ParsedResult
 
     from ._jmes_compile import compile_search
+    from ._spec_cache import parsed_jmespath
 
+    # A bundled spec's expressions come parsed, by this jmespath version, with the spec.
+    ahead = parsed_jmespath(source, jmespath.__version__)
     try:
-        expression = jmespath.compile(source)
+        expression = ParsedResult(source, ahead) if ahead else jmespath.compile(source)
     except JMESPathError as exc:
         raise ExtractionSyntaxError(str(exc)) from None
     compiled = compile_search(expression.parsed)

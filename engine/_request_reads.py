@@ -8,7 +8,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._templates import PATH_ENVIRONMENT, TemplateCompileError, compile_template, is_template
+from ._templates import (
+    ENVIRONMENT,
+    PATH_ENVIRONMENT,
+    TemplateCompileError,
+    compile_template,
+    is_template,
+)
 
 _REQUEST_PATH = re.compile(r"\brequest((?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\s*[|\[(])?")
 
@@ -67,11 +73,15 @@ def top_level_reads(request: Mapping[str, Any]) -> frozenset[str]:
         elif is_template(value):
             sources.append(value)
 
-    collect([request.get("path"), request.get("query"), request.get("body")])
+    collect(request.get("path"))
+    path_sources = len(sources)
+    collect([request.get("query"), request.get("body")])
     reads: set[str] = set()
-    for source in sources:
+    for index, source in enumerate(sources):
+        # Each in the environment the flow compiles it with (one parse: compiled once each).
+        environment = PATH_ENVIRONMENT if index < path_sources else ENVIRONMENT
         try:
-            paths = compile_template(source, PATH_ENVIRONMENT).paths
+            paths = compile_template(source, environment).paths
         except TemplateCompileError:  # reported where the template itself is compiled
             paths = ()
         reads.update(str(p.segments[0]) for p in paths if p.root == "request" and p.segments)

@@ -1,9 +1,10 @@
 """Unified request + flow → accepted, or InputError naming the JSON pointer of a bad field.
 
 Requests are checked against schemas/unified/<flow>.request.json. The hot path runs a
-fastjsonschema validator generated once from a flattened copy of the schema; only a request it
-rejects goes through jsonschema, which finds the precise field to name. jsonschema is the
-authority: a request is refused only when jsonschema also refuses it.
+fastjsonschema validator generated from a flattened copy of the schema (ahead of time, by
+`connector docs`: engine/_validator_cache.py); only a request it rejects goes through
+jsonschema, which finds the precise field to name. jsonschema is the authority: a request is
+refused only when jsonschema also refuses it.
 """
 
 from __future__ import annotations
@@ -208,19 +209,19 @@ def _discriminator_check(rules: list[Discriminator]) -> Callable[[Any], bool]:
 
 @cache
 def _fast_validator(flow: str) -> Callable[[Any], Any]:
-    schema = python_patterns(request_schema(flow))
-    lifted, rules = lift_discriminators(flatten_schema(schema, schema["$id"]))
-    flat = {"$schema": "http://json-schema.org/draft-07/schema#", **lifted}
-    # use_default=False: validating must not write schema defaults into the caller's request.
     import fastjsonschema  # imported on first use: loading a spec never needs it
 
-    # detailed_exceptions=False: its messages are never shown (jsonschema names the field),
-    # and without them the generated code is half the size, twice as quick to compile.
-    validate = fastjsonschema.compile(
-        flat, use_formats=False, use_default=False, detailed_exceptions=False
-    )
+    from ._validator_cache import compile_validator, flat_schema, generated
+
+    # Generated ahead of time by `connector docs` when the schemas are those it was made from.
+    ready = generated(flow)
+    if ready is not None:
+        validate, rules = ready
+    else:
+        flat, rules = flat_schema(flow)
+        validate = compile_validator(flat)
     if not rules:
-        return cast(Callable[[Any], Any], validate)
+        return validate
     holds = _discriminator_check(rules)
 
     def validate_all(request: Any) -> Any:

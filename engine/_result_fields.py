@@ -197,6 +197,8 @@ def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any
     if value is None:
         return None
     if kind in ("text", "lower", "upper"):  # ids and codes: a scalar as text, else unknown
+        if type(value) is str:  # the common case, without the ABC check
+            return value.lower() if kind == "lower" else value.upper() if kind == "upper" else value
         if isinstance(value, Mapping | list | bool):
             return None
         text = value if isinstance(value, str) else str(value)
@@ -207,6 +209,8 @@ def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any
         amount = parse_amount(value, currency)
         return amount if isinstance(amount, int) and amount >= 0 else None  # a total is >= 0
     if kind == "integer":
+        if type(value) is int and -(10**18) < value < 10**18:
+            return value  # int(str(value)), without the text (which is refused past 4300 digits)
         try:
             return int(str(value))
         except ValueError:
@@ -215,9 +219,7 @@ def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
-        return {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}.get(
-            text
-        )
+        return _BOOLEANS.get(text)
     if kind == "timestamp":
         from ._webhooks import rfc3339
 
@@ -226,6 +228,12 @@ def _kind(value: Any, kind: str, parse_amount: Any, currency: str | None) -> Any
         text = str(value).strip().upper()
         return text if len(text) == 2 and text.isalpha() else None
     raise ValueError(f"unknown field kind {kind!r}")
+
+
+#: name → (kind, group, key), the FIELDS table as shape reads it.
+_SHAPES: dict[str, tuple[str, str | None, str | None]] = {
+    name: (field.kind, field.group, field.key) for name, field in FIELDS.items()
+}
 
 
 def shape(
@@ -240,17 +248,23 @@ def shape(
     disputed = disputed.upper() if isinstance(disputed, str) else None
     out: dict[str, Any] = {}
     groups: dict[str, dict[str, Any]] = {}
+    default_currency = currency or request_currency
     for name, value in read.items():
-        field = FIELDS[name]
-        own = disputed if field.group == "dispute" else None
-        typed = _kind(value, field.kind, parse_amount, own or currency or request_currency)
+        kind, group, key = _SHAPES[name]
+        if value is None:
+            typed = None
+        elif type(value) is str and kind == "text":
+            typed = value
+        else:
+            own = disputed if group == "dispute" else None
+            typed = _kind(value, kind, parse_amount, own or default_currency)
         if name == "currency":
             typed = currency
-        if field.group is None:
+        if group is None:
             out[name] = typed
         elif typed is not None:
-            assert field.key is not None
-            groups.setdefault(field.group, {})[field.key] = typed
+            assert key is not None
+            groups.setdefault(group, {})[key] = typed
     for group, table in _NORMALISED.items():
         found = groups.get(group)
         if found and "code" not in found:

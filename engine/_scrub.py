@@ -189,7 +189,16 @@ def _is_instance(value: Any) -> bool:
 
 def _collect(value: Any, name: str, out: list[tuple[str, str]]) -> None:
     """Every string `_scrub_tree` would scrub, with the field name it is under."""
-    if isinstance(value, str):
+    names = _FIELD_NAMES.get(type(value))
+    if names is not None:  # a dataclass seen before (a Result's members): no ABC checks
+        for field in names:
+            item = getattr(value, field)
+            kind = type(item)
+            if kind is str:
+                out.append((field, item))
+            elif item is not None and kind is not int and kind is not bool:
+                _collect(item, field, out)
+    elif isinstance(value, str):
         out.append((name, value))
     elif value is None or isinstance(value, int | float):
         return

@@ -76,3 +76,53 @@ def signatures_match(expected: str, given: str, output: str) -> bool:
     return hmac.compare_digest(
         expected.encode("ascii", "replace"), given.encode("ascii", "replace")
     )
+
+
+class PublicKeyError(ValueError):
+    """The webhook secret of an `rsa` signature is not an RSA public key in PEM."""
+
+
+def rsa_public_key(pem: bytes) -> object:
+    """The RSA public key of PEM text (a SubjectPublicKeyInfo `PUBLIC KEY`, a PKCS#1
+    `RSA PUBLIC KEY`, or a certificate's), or PublicKeyError."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        if b"CERTIFICATE" in pem:
+            key: object = x509.load_pem_x509_certificate(pem).public_key()
+        else:
+            key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError):
+        raise PublicKeyError("the secret is not an RSA public key in PEM") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise PublicKeyError("the secret is not an RSA public key")
+    return key
+
+
+def rsa_signature_matches(
+    key: object, algorithm: str, message: bytes, given: str, output: str
+) -> bool:
+    """Whether `given` (base64 or hex, per `output`) is an RSASSA-PKCS1-v1_5 signature of
+    `message` under the public `key` (from rsa_public_key)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    hashers: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+        "sha1": hashes.SHA1,
+        "sha256": hashes.SHA256,
+        "sha512": hashes.SHA512,
+    }
+    assert isinstance(key, rsa.RSAPublicKey)
+    try:
+        text = "".join(given.split())  # base64 wrapped over lines reads the same
+        raw = bytes.fromhex(text) if output == "hex" else base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    try:
+        key.verify(raw, message, padding.PKCS1v15(), hashers[algorithm]())
+    except InvalidSignature:
+        return False
+    return True

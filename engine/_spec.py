@@ -8,11 +8,11 @@ from pathlib import Path
 from ._boundary import public
 from ._compile import compile_spec
 from ._errors import Problem, SpecError, UnsupportedError
-from ._lint import lint_rules, lint_warnings
 from ._load import LoadedSpec, load_spec_file, load_spec_text, read_spec_file
 from ._manifest import is_linted
 from ._plan import ConnectorPlan
 from ._resources import specs_dir
+from ._spec_cache import cached_spec
 from ._tables import expand_tables
 
 
@@ -34,6 +34,8 @@ def check_loaded(
     plan, compiled = compile_spec(spec, lazy_flows=lazy_flows)
     problems += expanded + compiled
     if not linted:
+        from ._lint import lint_rules  # the rules, only where they run
+
         problems += lint_rules(spec)
     return (plan if not problems else None), sorted(problems, key=lambda p: (p.line, p.col))
 
@@ -48,6 +50,8 @@ def lint_file(path: str | Path, *, warnings: bool = False) -> list[Problem]:
         return exc.problems
     problems = check_loaded(spec)[1]
     if warnings:
+        from ._lint import lint_warnings
+
         problems = sorted([*problems, *lint_warnings(spec)], key=lambda p: (p.line, p.col))
     return problems
 
@@ -59,9 +63,11 @@ def compile_file(path: str | Path, *, lazy_flows: bool = False) -> ConnectorPlan
     path = Path(path)
     raw, text = read_spec_file(path)
     linted = lazy_flows and is_linted(path, raw)
-    plan, problems = check_loaded(
-        load_spec_text(text, str(path)), lazy_flows=lazy_flows, linted=linted
-    )
+    # A bundled spec lint passed loads from its module written by `connector docs`, if current.
+    loaded = cached_spec(path, raw, text) if linted else None
+    if loaded is None:
+        loaded = load_spec_text(text, str(path))
+    plan, problems = check_loaded(loaded, lazy_flows=lazy_flows, linted=linted)
     if plan is None:
         raise SpecError(problems)
     return plan

@@ -370,7 +370,10 @@ def _compile_template_cached(
             assert isinstance(output, nodes.Output)
             value = next(n for n in output.nodes if not isinstance(n, nodes.TemplateData))
             absent = _absent_when(value)
-        return CompiledTemplate(source, fast[0], fast[1], paths, fast[2], absent)
+        render, evaluate = fast[0], fast[2]
+        if not all(_is_plain(node) for node in ast.body[0].nodes):  # type: ignore[attr-defined]
+            render, evaluate = folded(render, paths), folded(evaluate, paths)
+        return CompiledTemplate(source, render, fast[1], paths, evaluate, absent)
     # Jinja's code generation is the costly part of loading a spec; a template that needs it
     # (a loop, a call) is generated on first use. Everything a spec author can get wrong
     # (syntax, names, filters, variable paths) has been checked above.
@@ -486,6 +489,57 @@ def _native(value: Any) -> Any:
 
 #: What a field the context does not have evaluates to in the compiled fast path.
 MISSING = OptionalUndefined(hint="a field the request or response does not have")
+
+
+#: What a folded template keeps per combination of its absent inputs (there are few).
+_FOLDED_MAX = 16
+
+
+def folded(render: Renderer, paths: tuple[VariablePath, ...]) -> Renderer:
+    """`render`, computed once for each combination of absent and null inputs: when every path
+    the template reads is absent or null in the context (a payment method's fields when the
+    request pays by another, a `let` name that came out null), its value is a constant, kept
+    while it is immutable (null, a text, a number). Exact: a compiled template reads the
+    context only through `paths` (the fast path's field walks, where an absent or null step
+    makes the rest absent), and every filter is a pure function. Nothing of a request is kept:
+    only outputs computed from no request value at all."""
+    walks = tuple((path.root, path.segments) for path in paths)
+    memo: dict[tuple[bool, ...], Any] = {}
+
+    def run(context: Mapping[str, Any]) -> Any:
+        key = []
+        for root, segments in walks:
+            value = context.get(root, MISSING)
+            for segment in segments:
+                if value is None or value is MISSING:  # the rest of the walk is absent
+                    value = MISSING
+                    break
+                if type(value) is dict:
+                    value = value.get(segment, MISSING)
+                else:
+                    return render(context)  # a list, a value the walk cannot see through
+            if value is None:
+                key.append(True)
+            elif value is MISSING:
+                key.append(False)
+            else:
+                return render(context)  # a present input: evaluated as usual
+        frozen = tuple(key)
+        try:
+            return memo[frozen]
+        except KeyError:
+            result = render(context)
+            if (result is None or result is MISSING or type(result) in _IMMUTABLE) and len(
+                memo
+            ) < _FOLDED_MAX:
+                memo[frozen] = result
+            return result
+
+    run.memo = memo  # type: ignore[attr-defined]  # for the tests: what it keeps
+    return run
+
+
+_IMMUTABLE = frozenset({str, int, float, bool})
 
 
 def _fast_renderer(

@@ -129,6 +129,13 @@ class EventType(StrEnum):
     REFUND_PENDING = "refund.pending"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_CLOSED = "dispute.closed"
+    DISPUTE_UPDATED = "dispute.updated"
+    DISPUTE_EVIDENCE_REQUIRED = "dispute.evidence_required"
+    DISPUTE_EVIDENCE_SUBMITTED = "dispute.evidence_submitted"
+    DISPUTE_WON = "dispute.won"
+    DISPUTE_LOST = "dispute.lost"
+    DISPUTE_FUNDS_WITHDRAWN = "dispute.funds_withdrawn"
+    DISPUTE_FUNDS_REINSTATED = "dispute.funds_reinstated"
     UNKNOWN = "unknown"
 
 
@@ -149,6 +156,14 @@ EVENT_STATUS: Mapping[EventType, str | None] = {
     EventType.REFUND_PENDING: RefundStatus.PENDING,
     EventType.DISPUTE_OPENED: None,
     EventType.DISPUTE_CLOSED: None,
+    # A dispute event's stage is its type; dispute.connector_status says the rest.
+    EventType.DISPUTE_UPDATED: None,
+    EventType.DISPUTE_EVIDENCE_REQUIRED: None,
+    EventType.DISPUTE_EVIDENCE_SUBMITTED: None,
+    EventType.DISPUTE_WON: None,
+    EventType.DISPUTE_LOST: None,
+    EventType.DISPUTE_FUNDS_WITHDRAWN: None,
+    EventType.DISPUTE_FUNDS_REINSTATED: None,
     EventType.UNKNOWN: None,
 }
 

@@ -11,17 +11,22 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._clock import clock_values
+from ._credentials import resolve_credentials
 from ._encoding import parse_xml
-from ._errors import RenderError, UnsupportedError, WebhookError
-from ._plan import ConnectorPlan, SignaturePlan, WebhookPlan, bind
+from ._errors import CredentialsError, RenderError, UnsupportedError, WebhookError
+from ._plan import AcknowledgePlan, ConnectorPlan, SignaturePlan, WebhookPlan, bind
 from ._result_fields import shape
 from ._scrub import Scrubber
 from ._signing import (
     KeyDecodeError,
+    PublicKeyError,
     decode_key,
     digest_signature,
     hmac_signature,
     key_forms,
+    rsa_public_key,
+    rsa_signature_matches,
     signatures_match,
 )
 from ._timestamps import read_timestamp
@@ -118,21 +123,27 @@ def parse_event(
     text, document = _decode(webhooks.decode, body)
     items = _items(webhooks, document, lowered)
     key = b""
+    public_key: object | None = None
     if signature is not None:
         if not secret:
             raise WebhookError("bad_secret", "a webhook secret is required")
         try:
             key = decode_key(secret, signature.key_encoding)
-        except KeyDecodeError as exc:
+            public_key = rsa_public_key(key) if signature.scheme == "rsa" else None
+        except (KeyDecodeError, PublicKeyError) as exc:
             raise WebhookError("bad_secret", str(exc)) from None
     clock = time.time() if now is None else now
     events = []
     try:
         if signature is not None and signature.from_item is None:
-            _verify(signature, key, text, None, lowered, clock, settings, document, secret)
+            _verify(
+                signature, key, text, None, lowered, clock, settings, document, secret, public_key
+            )
         for item in items:
             if signature is not None and signature.from_item is not None:
-                _verify(signature, key, text, item, lowered, clock, settings, item, secret)
+                _verify(
+                    signature, key, text, item, lowered, clock, settings, item, secret, public_key
+                )
             events.append(_event(plan, webhooks, item, lowered, verified=signature is not None))
     except RenderError as exc:
         # A template failed on this delivery (a body too large to sign, an odd item shape):
@@ -140,15 +151,74 @@ def parse_event(
         raise WebhookError("unreadable_body", f"the delivery could not be read ({exc})") from None
     if webhooks.confirm_flow is not None:
         events = [replace(event, verified=False) for event in events]
-    ack = webhooks.acknowledge or {}
+    hidden = webhook_secrets(plan, secret)
+    status, answer, content_type = 200, "", "text/plain"
+    if webhooks.acknowledge is not None:
+        ack = webhooks.acknowledge
+        status, content_type = ack.status, ack.content_type
+        answer, revealed = _acknowledgement(
+            plan, ack, document, lowered, events, credentials, clock
+        )
+        hidden += revealed
     result = WebhookResult(
         events=tuple(events),
-        acknowledge_status=int(ack.get("status", 200)),
-        acknowledge_body=str(ack.get("body", "")),
-        acknowledge_content_type=str(ack.get("content_type", "text/plain")),
+        acknowledge_status=status,
+        acknowledge_body=answer,
+        acknowledge_content_type=content_type,
     )
-    # A delivery quoting the signing secret (or the key it decodes to) back shows none of it.
-    return Scrubber(webhook_secrets(plan, secret)).result(result)
+    # A delivery quoting the signing secret (or the key it decodes to) back shows none of it,
+    # nor of the credentials an acknowledgement was signed with.
+    return Scrubber(hidden).result(result)
+
+
+def _acknowledgement(
+    plan: ConnectorPlan,
+    ack: AcknowledgePlan,
+    document: Any,
+    headers: Mapping[str, str],
+    events: list[Event],
+    given: Mapping[str, object] | None,
+    now: float,
+) -> tuple[str, list[str]]:
+    """The answer's body, rendered for this delivery, and the secret values its templates
+    could read (the result is scrubbed of them; a render error shows none of them)."""
+    values: Mapping[str, str] = {}
+    revealed: list[str] = []
+    if ack.credentials:
+        missing = [name for name in ack.credentials if not (given or {}).get(name)]
+        if missing:
+            raise WebhookError(
+                "missing_setting",
+                f"{plan.id} webhook acknowledgements are signed with the {', '.join(missing)} "
+                "credential: pass it in credentials",
+            )
+        try:
+            resolved = resolve_credentials(plan, given, check_patterns=False)
+        except CredentialsError as exc:
+            raise WebhookError("missing_setting", str(exc)) from None
+        values, revealed = resolved.values, list(resolved.secrets)
+    context: dict[str, Any] = {
+        "item": document,
+        "headers": headers,
+        "events": [event.to_dict() for event in events],
+        "credentials": values,
+    }
+    if ack.clock:
+        context.update(clock_values(now))
+    try:
+        bind(ack.bindings, context)
+        rendered = ack.body(context)
+    except RenderError as exc:
+        # The spec's templates or the signing key are at fault, not the delivery's sender.
+        message = Scrubber(revealed).text(str(exc))
+        raise WebhookError(
+            "unreadable_body", f"the acknowledgement could not be rendered ({message})"
+        ) from None
+    if rendered is None:
+        return "", revealed
+    if isinstance(rendered, Mapping | list):
+        return json.dumps(rendered, separators=(",", ":"), ensure_ascii=False), revealed
+    return str(rendered), revealed
 
 
 def webhook_secrets(plan: ConnectorPlan, secret: str | None) -> list[str]:
@@ -204,10 +274,12 @@ def _verify(
     settings: Mapping[str, str],
     document: Any,
     secret: str | None = None,
+    public_key: object | None = None,
 ) -> None:
     """`document` is what a body timestamp is read from: the event item, or the whole body
     when one signature covers it. `secret` is the caller's secret as given, for a message
-    template that contains it (the message is never shown)."""
+    template that contains it (the message is never shown); `public_key`, the processor's
+    RSA key of an `rsa` signature (the secret, read)."""
     timestamp: str | None = None
     if signature.header is not None:
         raw = headers.get(signature.header.lower())
@@ -251,6 +323,17 @@ def _verify(
         "credentials": settings,
         "secret": secret,
     }
+    if signature.scheme == "rsa":
+        assert public_key is not None
+        message = str(signature.message(context)).encode("utf-8")
+        matched = False
+        for candidate in candidates:
+            matched |= rsa_signature_matches(
+                public_key, signature.algorithm, message, candidate, signature.output or "base64"
+            )
+        if not matched:
+            raise WebhookError("bad_signature", "the signature does not match")
+        return
     if signature.scheme == "digest":
         # The secret is part of the hashed message (key_encoding utf8: its text, as given).
         context["secret"] = key.decode("utf-8")

@@ -437,8 +437,15 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from ._docs import write_docs
     from ._manifest import write_manifest
+    from ._spec_cache import write_spec_data
+    from ._validator_cache import write_validators
 
-    stale = write_docs(Path(args.out), check=args.check) + write_manifest(check=args.check)
+    stale = (
+        write_docs(Path(args.out), check=args.check)
+        + write_manifest(check=args.check)
+        + write_spec_data(check=args.check)
+        + write_validators(check=args.check)
+    )
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'} {path}")
     return EXIT_PROBLEMS if (args.check and stale) else EXIT_OK
@@ -646,8 +653,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(
         "docs",
-        "regenerate the generated files: docs/ (spec reference, matrix, outcomes) and "
-        "specs/linted.json (fingerprints of the bundled specs lint passed)",
+        "regenerate the generated files: docs/ (spec reference, matrix, outcomes), "
+        "specs/linted.json (fingerprints of the bundled specs lint passed), and ahead of time "
+        "engine/_spec_data/ (the bundled specs as loaded) and engine/_validators/ (the request "
+        "validators)",
     )
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is stale")

@@ -332,7 +332,13 @@ const (
 type Event struct {
 	// The id of the connector spec.
 	Connector string `json:"connector"`
-	// The unified event type.
+	// The unified event type. Disputes: `dispute.opened` (a dispute, inquiry or chargeback was
+	// raised), `dispute.updated` (it changed without reaching another stage: a new reason, amount
+	// or deadline), `dispute.evidence_required` (the processor asks for evidence or a response
+	// now), `dispute.evidence_submitted` (evidence was sent to the issuer), `dispute.won` /
+	// `dispute.lost` (the issuer decided), `dispute.closed` (over some other way: accepted,
+	// expired, withdrawn, an inquiry closed), `dispute.funds_withdrawn` (the disputed amount was
+	// debited from the merchant's balance) and `dispute.funds_reinstated` (it was credited back).
 	Type EventType `json:"type"`
 	// The unified status of the payment or refund the event is about, where the event says it.
 	Status EventStatus `json:"status,omitempty"`
@@ -415,7 +421,13 @@ const (
 	EventStatusSucceeded         EventStatus = "succeeded"
 )
 
-// EventType is the type of Event: The unified event type.
+// EventType is the type of Event: The unified event type. Disputes: `dispute.opened` (a dispute,
+// inquiry or chargeback was raised), `dispute.updated` (it changed without reaching another stage:
+// a new reason, amount or deadline), `dispute.evidence_required` (the processor asks for evidence
+// or a response now), `dispute.evidence_submitted` (evidence was sent to the issuer), `dispute.won`
+// / `dispute.lost` (the issuer decided), `dispute.closed` (over some other way: accepted, expired,
+// withdrawn, an inquiry closed), `dispute.funds_withdrawn` (the disputed amount was debited from
+// the merchant's balance) and `dispute.funds_reinstated` (it was credited back).
 type EventType string
 
 // The values of EventType.
@@ -434,6 +446,13 @@ const (
 	EventTypeRefundPending            EventType = "refund.pending"
 	EventTypeDisputeOpened            EventType = "dispute.opened"
 	EventTypeDisputeClosed            EventType = "dispute.closed"
+	EventTypeDisputeUpdated           EventType = "dispute.updated"
+	EventTypeDisputeEvidenceRequired  EventType = "dispute.evidence_required"
+	EventTypeDisputeEvidenceSubmitted EventType = "dispute.evidence_submitted"
+	EventTypeDisputeWon               EventType = "dispute.won"
+	EventTypeDisputeLost              EventType = "dispute.lost"
+	EventTypeDisputeFundsWithdrawn    EventType = "dispute.funds_withdrawn"
+	EventTypeDisputeFundsReinstated   EventType = "dispute.funds_reinstated"
 	EventTypeUnknown                  EventType = "unknown"
 )
 

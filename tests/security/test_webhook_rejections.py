@@ -1,7 +1,8 @@
 """Webhook rejections, for every processor whose spec signs its webhooks: adyen, airwallex,
 authorize_net, braintree, cashfree, checkout_com, dlocal, global_payments, gocardless, komoju,
-mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe and worldline. Starting from
-a real, valid delivery fixture of that processor, each attack is rejected with its own reason:
+mercado_pago, nmi, nuvei, paystack, rapyd, razorpay, square, stripe, trustly and worldline.
+Starting from a real, valid delivery fixture of that processor, each attack is rejected with its
+own reason:
 
 - the signature left out → `missing_signature` (Adyen and Braintree carry it in the body);
 - signed with the wrong secret → `bad_signature`;
@@ -340,8 +341,65 @@ CASHFREE = Scheme(
 )
 
 
+#: The key Trustly's fixture notifications are signed with (a test key standing in for
+#: Trustly's); a delivery "signed with another secret" is signed with a stranger's key.
+_TRUSTLY_KEY = (ROOT / "trustly" / "trustly_test_key.pem").read_bytes()
+
+
+def _trustly_serialize(data: Any) -> str:
+    """serialize_data of Trustly's Python client: keys sorted, each followed by its value."""
+    if isinstance(data, list):
+        return "".join(_trustly_serialize(item) for item in data)
+    if isinstance(data, dict):
+        return "".join(str(k) + _trustly_serialize(data[k]) for k in sorted(data))
+    return "" if data is None else str(data)
+
+
+def _trustly_sign(d: Delivery, secret: str, _: Mapping[str, str], __: int | None) -> str:
+    """base64(RSA-SHA1(Trustly's key, method + uuid + serialize(data))): the secret given is
+    the public key the receiver verifies with; another than the fixture's means another key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    own = serialization.load_pem_private_key(_TRUSTLY_KEY, password=None)
+    assert isinstance(own, rsa.RSAPrivateKey)
+    public = own.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key = own if secret.encode() == public else _stranger_key()
+    note = json.loads(d.body)
+    text = note["method"] + note["params"]["uuid"] + _trustly_serialize(note["params"]["data"])
+    sha1 = hashes.SHA1()  # noqa: S303 (Trustly's signature scheme)
+    return base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), sha1)).decode()
+
+
+def _stranger_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _trustly_edit(d: Delivery, signature: str | None) -> Delivery:
+    note = json.loads(d.body)
+    note["params"].pop("signature", None)
+    if signature is not None:
+        note["params"]["signature"] = signature
+    return replace(d, body=json.dumps(note, indent=2).encode())
+
+
+TRUSTLY = Scheme(
+    sign=_trustly_sign,
+    read=lambda d: json.loads(d.body)["params"].get("signature"),
+    put=lambda d, signature, _: _trustly_edit(d, signature),
+    remove=lambda d: _trustly_edit(d, None),
+    tamper=lambda d: replace(d, body=_bump_last_digit(d.body.decode(), "amount").encode()),
+)
+
+
 SCHEMES: dict[str, Scheme] = {
     "stripe": STRIPE,
+    # RSA-SHA1 with Trustly's key over method + uuid + serialize(data), in params.signature.
+    "trustly": TRUSTLY,
     # Signed, and confirmed by a fetch as well (the body says only which payment changed).
     "mercado_pago": MERCADO_PAGO,
     "airwallex": AIRWALLEX,
@@ -535,6 +593,7 @@ BASE = {
     "worldline": "payment_captured",
     "nuvei": "sale_approved",
     "global_payments": "sale_captured",
+    "trustly": "credit",
 }
 
 

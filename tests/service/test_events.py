@@ -75,3 +75,55 @@ async def test_a_profile_is_required_and_must_fit(service: Service) -> None:
         "/v1/stripe/events", content=body, headers={**signed, "X-Connector-Profile": "shop"}
     )
     assert response.status_code == 401
+
+
+async def test_a_signed_acknowledgement_is_answered_rendered(processor: object) -> None:
+    """Trustly's notification answer is a JSON-RPC response signed with the merchant's key: the
+    service renders it with the profile's credentials and shows none of them."""
+    import base64
+    import json
+    from dataclasses import replace as changed
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    from engine._credentials import Secret
+    from engine.service._config import Profile
+
+    from ..connectors.scenarios import ROOT, credentials_for
+    from .conftest import config, started
+
+    creds = credentials_for("trustly")
+    delivery = yaml.safe_load((ROOT / "trustly" / "webhooks" / "credit.yaml").read_text())
+    secrets = {"password", "private_key"}
+    profile = Profile(
+        "shop",
+        "trustly",
+        "sandbox",
+        {k: Secret(v) if k in secrets else v for k, v in creds.items()},
+        Secret(delivery["secret"]),
+    )
+    settings = changed(config(), profiles={"shop": profile})
+    app, http = await started(processor, settings)  # type: ignore[arg-type]
+    try:
+        response = await http.post(
+            "/v1/trustly/events",
+            content=delivery["body_text"].encode(),
+            headers={"Content-Type": "application/json", **_ours()},
+        )
+    finally:
+        await http.aclose()
+        await app.state.service.stop()
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [e["type"] for e in answer["events"]] == ["payment.captured"]
+    ack = answer["acknowledge"]
+    assert ack["content_type"] == "application/json"
+    result = json.loads(ack["body"])["result"]
+    key = serialization.load_pem_private_key(creds["private_key"].encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    text = (result["method"] + result["uuid"] + "statusOK").encode()
+    sha1 = hashes.SHA1()  # noqa: S303 (Trustly's signature scheme)
+    key.public_key().verify(base64.b64decode(result["signature"]), text, padding.PKCS1v15(), sha1)
+    for secret in (creds["password"], json.dumps(creds["private_key"])[1:-1]):
+        assert secret not in response.text

@@ -11,7 +11,7 @@ import yaml
 from engine import SpecError, load_connector
 from engine._compile import compile_spec
 from engine._load import load_spec_text
-from engine._plan import FlowPlan, LazyFlows
+from engine._plan import FlowPlan, LazyFlows, LazyValue
 
 from .conftest import acme_dict
 
@@ -114,3 +114,55 @@ def test_every_bundled_id_is_its_plans() -> None:
 
     for connector in bundled_connectors():
         assert connector.id == connector.plan.id
+
+
+def test_auth_and_webhooks_of_a_bundled_spec_compile_on_first_use() -> None:
+    plan = load_connector("adyen").plan
+    for lazy in (plan.auth_of, plan.webhooks_of):
+        assert isinstance(lazy, LazyValue)
+        assert not lazy._made  # nothing compiled by loading the spec
+    assert plan.auth is plan.auth and plan.webhooks is plan.webhooks  # compiled once, kept
+    assert plan.webhooks is not None and plan.webhooks.signature is not None
+
+
+def test_lazy_webhooks_report_their_problems_with_their_position_on_first_use() -> None:
+    data = acme_dict()
+    data["webhooks"]["signature"]["message"] = "{{ timestamp }}.{{ body | no_such_filter }}"
+    text = yaml.safe_dump(data, sort_keys=False)
+    with pytest.raises(SpecError):  # compiled whole: the problem is found at load
+        compile_spec_or_raise(text)
+    plan, problems = compile_spec(load_spec_text(text, "acme.yaml"), lazy_flows=True)
+    assert plan is not None and problems == []
+    with pytest.raises(SpecError) as raised:
+        _ = plan.webhooks
+    (problem,) = raised.value.problems
+    assert problem.pointer == "/webhooks/signature/message" and problem.line > 1
+
+
+def compile_spec_or_raise(text: str) -> None:
+    plan, problems = compile_spec(load_spec_text(text, "acme.yaml"))
+    if plan is None:
+        raise SpecError(problems)
+
+
+def test_concurrent_first_uses_make_a_lazy_value_once() -> None:
+    calls: list[int] = []
+    gate = threading.Barrier(8)
+
+    def make() -> object:
+        calls.append(1)
+        return object()
+
+    value = LazyValue(make)
+    seen: list[object] = []
+
+    def use() -> None:
+        gate.wait()
+        seen.append(value())
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [1] and all(item is seen[0] for item in seen)

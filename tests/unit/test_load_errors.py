@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import engine._load
+import engine._yaml_load
 from engine._errors import Problem, SpecError
 from engine._load import load_spec_file, load_spec_text
 from engine._spec import compile_file, lint_file
@@ -49,7 +49,7 @@ def test_lines_are_counted_as_an_editor_counts_them() -> None:
 def test_every_refused_character_is_reported_up_to_a_limit() -> None:
     problems = problems_of("a: \x01\nb: \x02\n" + "\x00" * 100)
     assert [(p.line, p.col) for p in problems[:2]] == [(1, 4), (2, 4)]
-    assert len(problems) == engine._load.MAX_CHARACTER_PROBLEMS
+    assert len(problems) == engine._yaml_load.MAX_CHARACTER_PROBLEMS
 
 
 def test_characters_yaml_allows_pass() -> None:
@@ -120,7 +120,7 @@ def test_a_reader_error_is_located_if_the_parser_raises_one(
 ) -> None:
     # The pre-scan refuses these characters first; should a parser's reader still raise, its
     # error (an offset in bytes for libyaml, in characters for PyYAML) becomes a Problem too.
-    monkeypatch.setattr(engine._load, "_unprintable", lambda text, file: [])
+    monkeypatch.setattr(engine._yaml_load, "_unprintable", lambda text, file: [])
     (problem,) = problems_of("id: caf\u00e9\nname: A\x00B\n")
     assert (problem.line, problem.col) == (2, 8)
     assert problem.message.startswith("YAML cannot read the text: ")
@@ -130,7 +130,7 @@ def test_any_other_yaml_error_is_still_a_problem(monkeypatch: pytest.MonkeyPatch
     def compose(*args: object, **kwargs: object) -> None:
         raise yaml.YAMLError("something new")
 
-    monkeypatch.setattr(engine._load.yaml, "compose", compose)
+    monkeypatch.setattr(engine._yaml_load.yaml, "compose", compose)
     (problem,) = problems_of("id: acme\n")
     assert (problem.line, problem.col, problem.message) == (1, 1, "YAML error (YAMLError)")
 

@@ -42,7 +42,8 @@ def test_each_declaration_adds_its_way() -> None:
 def test_the_docs_warn_loudly_where_there_is_none() -> None:
     page = render_recovery_markdown()
     assert "no way back" in page
-    assert "Cybersource capture" in page  # no get, no idempotency, no webhooks
+    assert "Cybersource refund" in page  # its id never learnt, no idempotency, no webhooks
+    assert "Cybersource capture" not in page  # get reads the authorization's record
     assert "Cybersource authorize" not in page  # find by reference
 
 

@@ -1227,7 +1227,7 @@ export interface Event {
    */
   connector: string;
   /**
-   * The unified event type.
+   * The unified event type. Disputes: `dispute.opened` (a dispute, inquiry or chargeback was raised), `dispute.updated` (it changed without reaching another stage: a new reason, amount or deadline), `dispute.evidence_required` (the processor asks for evidence or a response now), `dispute.evidence_submitted` (evidence was sent to the issuer), `dispute.won` / `dispute.lost` (the issuer decided), `dispute.closed` (over some other way: accepted, expired, withdrawn, an inquiry closed), `dispute.funds_withdrawn` (the disputed amount was debited from the merchant's balance) and `dispute.funds_reinstated` (it was credited back).
    */
   type:
     | "payment.authorized"
@@ -1244,6 +1244,13 @@ export interface Event {
     | "refund.pending"
     | "dispute.opened"
     | "dispute.closed"
+    | "dispute.updated"
+    | "dispute.evidence_required"
+    | "dispute.evidence_submitted"
+    | "dispute.won"
+    | "dispute.lost"
+    | "dispute.funds_withdrawn"
+    | "dispute.funds_reinstated"
     | "unknown";
   /**
    * The unified status of the payment or refund the event is about, where the event says it.

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from engine import load_connector
+from engine import HttpResponse, load_connector
 
 from ..scenarios import credentials_for, fixtures_of, processor_schema
 
@@ -673,3 +673,31 @@ def test_revoke_body_names_both_profiles() -> None:
     }
     assert xsd_problems({root: swapped}), "the ids out of the XSD's order were accepted"
     assert xsd_problems({root: {**outer, "customerPaymentProfileId": "eighty-seven"}})
+
+
+def test_verify_is_a_zero_dollar_auth_only_that_saves_nothing() -> None:
+    request = _body("verify_zero_dollar_approved")["createTransactionRequest"]["transactionRequest"]
+    assert request["transactionType"] == "authOnlyTransaction"
+    assert request["amount"] == "0.00"
+    assert "profile" not in request  # a validation: nothing stored
+    with_3ds = _body("verify_external_3ds_cavv_attempt")["createTransactionRequest"]
+    auth = with_3ds["transactionRequest"]["cardholderAuthentication"]
+    assert auth == {
+        "authenticationIndicator": "06",
+        "cardholderAuthenticationValue": "AAACBllleHchZTBWIGV4AAAAAAA=",
+    }
+    assert list(with_3ds["transactionRequest"])[-2:] == ["customerIP", "cardholderAuthentication"]
+
+
+def test_the_cavv_result_is_read_only_when_3ds_was_sent() -> None:
+    connector = load_connector("authorize_net")
+    for name, status in (
+        ("authorize_automatic_captured", None),
+        ("authorize_external_3ds", "authenticated"),
+    ):
+        data = SCENARIOS[name]
+        answer = data["response"]
+        response = HttpResponse(200, {}, answer["body_text"].encode("utf-8"))
+        result = connector.parse_response(data["flow"], data["request"], response)
+        assert "cavvResultCode" in answer["body_text"]
+        assert (result.three_ds.status if result.three_ds else None) == status, name

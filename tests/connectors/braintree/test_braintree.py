@@ -751,7 +751,7 @@ def test_webhook_outcomes_covered() -> None:
         event["type"] for data in DELIVERIES.values() for event in data["expect"].get("events", [])
     }
     assert {"payment.captured", "payment.failed", "refund.succeeded"} <= types
-    assert {"dispute.opened", "dispute.closed", "unknown"} <= types
+    assert {"dispute.opened", "dispute.lost", "unknown"} <= types
 
 
 def test_webhook_key_encoding_matters() -> None:

@@ -55,6 +55,7 @@ CONNECTOR = load_connector("cybersource")
 #: - consumerAuthenticationInformation.ucafCollectionIndicator: Mastercard Identity Check's
 #:   UCAF collection indicator sent with external 3-D Secure data (Cybersource REST API
 #:   reference, "Payer Authentication": 0 not supported, 1 attempted, 2 authenticated).
+#: (The incremental authorization's field is in INCREMENT_FIELDS below.)
 LATER_FIELDS: dict[str, dict[str, Any]] = {
     "processingInformation.actionList": {
         "type": "array",
@@ -82,6 +83,14 @@ LATER_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
+#: PATCH /pts/v2/payments/{id}: the 2020 schema spells the increase "additonalAmount", while the
+#: same description's own "Incremental Authorization" example (x-example example0) and the REST
+#: API reference send "additionalAmount" (string, up to 19 characters, as the misspelt one).
+INCREMENT_FIELDS: dict[str, dict[str, Any]] = {
+    "orderInformation.amountDetails.additionalAmount": {"type": "string", "maxLength": 19},
+}
+
+
 def _closed(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with every object closed: Cybersource's description lists each field, so a
     field it does not list is a typo in the spec (the 2020 description never says so itself)."""
@@ -94,9 +103,9 @@ def _closed(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _with_later_fields(body: dict[str, Any]) -> dict[str, Any]:
+def _with_later_fields(body: dict[str, Any], later: dict[str, dict[str, Any]]) -> dict[str, Any]:
     schema = copy.deepcopy(body)
-    for dotted, sub in LATER_FIELDS.items():
+    for dotted, sub in later.items():
         *parents, leaf = dotted.split(".")
         node = schema
         for part in parents:
@@ -107,7 +116,15 @@ def _with_later_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 def _body_schema(key: str) -> dict[str, Any]:
     body = _closed(SCHEMA["endpoints"][key]["body"])
-    return _with_later_fields(body) if key == "POST /pts/v2/payments" else body
+    if key == "POST /pts/v2/payments":
+        return _with_later_fields(body, LATER_FIELDS)
+    if key == "PATCH /pts/v2/payments/{id}":
+        return _with_later_fields(body, INCREMENT_FIELDS)
+    return body
+
+
+#: The endpoints that take a JSON body (Transaction Details is a GET).
+BODIES = {key for key, entry in SCHEMA["endpoints"].items() if entry["body"] is not None}
 
 
 def _problems(schema: dict[str, Any], instance: Any) -> list[str]:
@@ -142,9 +159,13 @@ def test_schema_source_is_recorded() -> None:
         "POST /pts/v2/payments/{id}/reversals",
         "POST /pts/v2/payments/{id}/refunds",
         "POST /tss/v2/searches",
+        "PATCH /pts/v2/payments/{id}",
+        "GET /tss/v2/transactions/{id}",
     }
+    assert set(SCHEMA["endpoints"]) - {"GET /tss/v2/transactions/{id}"} == BODIES
     for key, entry in SCHEMA["endpoints"].items():
-        Draft202012Validator.check_schema(_body_schema(key))
+        if key in BODIES:
+            Draft202012Validator.check_schema(_body_schema(key))
         for param in entry["path_parameters"].values():
             Draft202012Validator.check_schema(param)
 
@@ -160,6 +181,9 @@ def test_request_matches_cybersource_schema(name: str) -> None:
     assert set(params) == set(entry["path_parameters"])
     for param, value in params.items():
         assert not _problems(entry["path_parameters"][param], value), f"path {param}={value!r}"
+    if key not in BODIES:
+        assert built.method == "GET" and not built.body, f"{key} takes no body"
+        return
     assert built.body, f"{key} takes a body"
     problems = _problems(_body_schema(key), json.loads(built.body))
     assert not problems, f"{name}: {key} body breaks Cybersource's schema: {problems}"
@@ -168,13 +192,16 @@ def test_request_matches_cybersource_schema(name: str) -> None:
 def test_every_endpoint_is_checked() -> None:
     """The test above is not vacuous: each endpoint the spec uses gets bodies checked."""
     bodies: Counter[str] = Counter()
+    paths: Counter[str] = Counter()
     for name in BUILDABLE:
         built = _build(name)
         key, _ = _endpoint(built.method, urlsplit(built.url).path)
+        paths[key] += 1
         if built.body:
             bodies[key] += 1
-    assert set(bodies) == set(SCHEMA["endpoints"]), (
-        f"unchecked: {set(SCHEMA['endpoints']) - set(bodies)}"
+    assert set(bodies) == BODIES, f"unchecked: {BODIES - set(bodies)}"
+    assert set(paths) == set(SCHEMA["endpoints"]), (
+        f"unused: {set(SCHEMA['endpoints']) - set(paths)}"
     )
     assert all(count >= 1 for count in bodies.values())
     # Every flow with a request body is among them.
@@ -186,6 +213,10 @@ def test_every_endpoint_is_checked() -> None:
         "setup_recurring",
         "charge_recurring",
         "find",
+        "verify",
+        "incremental_authorize",
+        "get",
+        "get_refund",
     }
 
 
@@ -312,8 +343,13 @@ def test_signature_verifies_as_cybersource_documents(name: str) -> None:
     built = _build(name)
     headers = dict(built.headers)
     params = _parse_signature(headers["Signature"])
-    # POSTs sign "host date (request-target) digest v-c-merchant-id", in that order.
-    assert params["headers"] == "host date (request-target) digest v-c-merchant-id"
+    # POSTs and PATCHes sign "host date (request-target) digest v-c-merchant-id", in that order;
+    # a GET has no body and no digest ("Do not include the digest with GET requests").
+    if built.method == "GET":
+        assert params["headers"] == "host date (request-target) v-c-merchant-id"
+        assert "Digest" not in headers and not built.body
+    else:
+        assert params["headers"] == "host date (request-target) digest v-c-merchant-id"
     assert params["keyid"] == CREDENTIALS["key_id"]
     assert headers["v-c-merchant-id"] == CREDENTIALS["merchant_id"]
     assert headers["Host"] == "apitest.cybersource.com"
@@ -478,8 +514,8 @@ def test_mandate_from_setup_drives_charge_recurring() -> None:
 @pytest.mark.parametrize(
     ("flow", "request_"),
     [
-        ("get", {"connector_transaction_id": "7672256000113456704951"}),
-        ("get_refund", {"connector_refund_id": "7672260000012345604955"}),
+        ("reverse", {"connector_transaction_id": "7672256000212345604953"}),
+        ("revoke_recurring", {"mandate_id": "07CA24EF20F9E2C9E063A2598D0A8565:visa"}),
         ("complete_authorize", {"redirect_response": {"params": {"TransactionId": "x"}}}),
     ],
 )
@@ -501,3 +537,146 @@ def test_setup_recurring_needs_a_card() -> None:
     }
     with pytest.raises(InputError):
         CONNECTOR.build_request("setup_recurring", request, CREDENTIALS, now=CLOCK)
+
+
+# --- verify, incremental authorization, Transaction Details -------------------------------------
+
+
+def test_verify_is_a_zero_amount_authorization() -> None:
+    body = _body("verify_zero_amount_authorized")
+    assert body["processingInformation"] == {"capture": False, "commerceIndicator": "internet"}
+    assert body["orderInformation"]["amountDetails"] == {"totalAmount": "0", "currency": "USD"}
+    assert body["paymentInformation"]["card"]["number"] == "4111111111111111"
+    assert body["paymentInformation"]["card"]["type"] == "001"
+    assert body["orderInformation"]["billTo"]["firstName"] == "John"
+    # A TMS instrument is verified as a card on file.
+    token = json.loads(
+        CONNECTOR.build_request(
+            "verify",
+            {
+                "currency": "USD",
+                "payment_method": {
+                    "type": "token",
+                    "token": "07CA24EF20F9E2C9E063A2598D0A8565:visa",
+                },
+            },
+            CREDENTIALS,
+            now=CLOCK,
+        ).body
+    )
+    assert token["paymentInformation"] == {
+        "paymentInstrument": {"id": "07CA24EF20F9E2C9E063A2598D0A8565"}
+    }
+    assert token["processingInformation"]["authorizationOptions"]["initiator"] == {
+        "type": "customer",
+        "storedCredentialUsed": True,
+    }
+    assert not _problems(_body_schema("POST /pts/v2/payments"), token)
+
+
+def test_verify_needs_a_payment_method() -> None:
+    with pytest.raises(InputError, match="payment_method"):
+        CONNECTOR.build_request("verify", {"currency": "USD"}, CREDENTIALS, now=CLOCK)
+
+
+def test_incremental_authorization_body_and_its_schema() -> None:
+    built = _build("incremental_authorize_authorized")
+    assert built.method == "PATCH"
+    assert built.url.endswith("/pts/v2/payments/7672256000113456704951")
+    body = json.loads(built.body)
+    # The increase, not the new total.
+    assert body == {
+        "clientReferenceInformation": {"code": "ORD-20260101-0001"},
+        "processingInformation": {
+            "authorizationOptions": {"initiator": {"storedCredentialUsed": True}}
+        },
+        "orderInformation": {"amountDetails": {"additionalAmount": "22.49", "currency": "USD"}},
+    }
+    schema = _body_schema("PATCH /pts/v2/payments/{id}")
+    assert not _problems(schema, body)
+    # The description's own example validates against the corrected schema.
+    example = {
+        "clientReferenceInformation": {"code": "TC50171_3"},
+        "processingInformation": {
+            "authorizationOptions": {"initiator": {"storedCredentialUsed": True}}
+        },
+        "orderInformation": {"amountDetails": {"additionalAmount": "22.49", "currency": "USD"}},
+    }
+    assert not _problems(schema, example)
+    for broken in (
+        {"orderInformation": {"amountDetails": {"totalAmount": "22.49", "currency": "USD"}}},
+        {"orderInformation": {"amountDetails": {"additionalAmount": 22.49, "currency": "USD"}}},
+        {"orderInformation": {"amountDetails": {"additionalAmount": "1" * 20, "currency": "USD"}}},
+        {"paymentInformation": {"card": {"number": "4111111111111111"}}},
+    ):
+        assert _problems(schema, broken), broken
+    with pytest.raises(InputError, match="amount"):
+        CONNECTOR.build_request(
+            "incremental_authorize",
+            {
+                "connector_transaction_id": "7672256000113456704951",
+                "currency": "USD",
+                "authorized_amount": 100,
+            },
+            CREDENTIALS,
+            now=CLOCK,
+        )
+
+
+def test_transaction_details_reads_by_id_without_a_body() -> None:
+    get = _build("get_authorization_authorized")
+    refund = _build("get_refund_pending")
+    assert get.method == refund.method == "GET"
+    assert get.url == "https://apitest.cybersource.com/tss/v2/transactions/7672256000113456704951"
+    assert (
+        refund.url == "https://apitest.cybersource.com/tss/v2/transactions/7672260000012345604955"
+    )
+    assert not get.body and not refund.body
+    path_id = SCHEMA["endpoints"]["GET /tss/v2/transactions/{id}"]["path_parameters"]["id"]
+    assert _problems(path_id, "7" * 27)
+    assert _verify(get.method, get.url, dict(get.headers), None)
+    # The signature covers the path: another transaction's id does not verify.
+    other = get.url.replace("7672256000113456704951", "7672256000212345604953")
+    assert not _verify(get.method, other, dict(get.headers), None)
+
+
+def _parse(name: str) -> Any:
+    data = SCENARIOS[name]
+    response = data["response"]
+    raw = HttpResponse(
+        response["status"], response.get("headers", {}), json.dumps(response["body"]).encode()
+    )
+    return CONNECTOR.parse_response(data["flow"], data["request"], raw)
+
+
+def test_a_follow_on_request_makes_get_unresolved_not_authorized() -> None:
+    """The same authorization record reads `authorized` alone, and `unresolved` once it lists a
+    related transaction: the capture that followed decides the payment's state."""
+    alone = _parse("get_authorization_authorized")
+    followed = _parse("get_followed_by_capture_unresolved")
+    assert alone.status == "authorized"
+    assert followed.status == "unresolved"
+    data = copy.deepcopy(SCENARIOS["get_authorization_authorized"])
+    data["response"]["body"]["_links"]["relatedTransactions"] = [
+        {
+            "href": "https://apitest.cybersource.com/tss/v2/transactions/7672256420012345604953",
+            "method": "GET",
+        }
+    ]
+    raw = HttpResponse(200, {}, json.dumps(data["response"]["body"]).encode())
+    assert CONNECTOR.parse_response("get", data["request"], raw).status == "unresolved"
+
+
+def test_get_answer_about_another_transaction_is_unresolved() -> None:
+    data = copy.deepcopy(SCENARIOS["get_authorization_authorized"])
+    data["response"]["body"]["id"] = "7672256000212345604953"
+    raw = HttpResponse(200, {}, json.dumps(data["response"]["body"]).encode())
+    assert CONNECTOR.parse_response("get", data["request"], raw).status == "unresolved"
+
+
+def test_recovery_table_has_get_for_capture_and_void() -> None:
+    from engine._recovery import recovery_ways
+
+    assert recovery_ways(CONNECTOR, "capture") == ("get",)
+    assert recovery_ways(CONNECTOR, "void") == ("get",)
+    assert recovery_ways(CONNECTOR, "authorize") == ("find",)

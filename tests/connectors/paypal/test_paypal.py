@@ -393,8 +393,9 @@ def test_headers() -> None:
         if built.method == "POST":
             assert headers["paypal-request-id"] == SCENARIOS[name]["request"]["idempotency_key"]
             assert headers["content-type"] == "application/json"
-            voiding = built.url.endswith("/void")
-            assert headers.get("prefer") == (None if voiding else "return=representation")
+            # A void takes none; Payment Method Tokens v3 lists no Prefer header.
+            plain = built.url.endswith("/void") or "/v3/vault/" in built.url
+            assert headers.get("prefer") == (None if plain else "return=representation")
         else:
             assert "paypal-request-id" not in headers and "prefer" not in headers
             assert built.body is None
@@ -690,6 +691,71 @@ def test_dispute_and_vault_checks_can_fail() -> None:
     assert _problems(dispute["responses"]["200"], {**answer, "dispute_amount": {"value": "1"}})
     token = ENDPOINTS["DELETE /v3/vault/payment-tokens/{id}"]["path_parameters"]["id"]
     assert _problems(token, "abc"), "shorter than PayPal's 7 characters"
+
+
+def test_vault_and_reauthorize_bodies() -> None:
+    card = {
+        "number": "4111111111111111",
+        "expiry": "2030-02",
+        "security_code": "123",
+        "name": "Firstname Lastname",
+        "billing_address": {
+            "address_line_1": "2211 N First Street",
+            "address_line_2": "17.3.160",
+            "admin_area_2": "San Jose",
+            "admin_area_1": "CA",
+            "postal_code": "95131",
+            "country_code": "US",
+        },
+    }
+    assert _body("setup_recurring_card_vaulted") == {
+        "customer": {"id": "customer_4029352050"},
+        "payment_source": {"card": card},
+    }
+    verify = _body("verify_smart_authorization_approved")["payment_source"]["card"]
+    assert verify == {
+        **card,
+        "verification_method": "SCA_WHEN_REQUIRED",
+        "experience_context": {
+            "return_url": "https://shop.example.com/checkout/return",
+            "cancel_url": "https://shop.example.com/checkout/return",
+        },
+    }
+    challenge = _body("verify_3ds_payer_action_required")["payment_source"]["card"]
+    assert challenge["verification_method"] == "SCA_ALWAYS"
+    # reauthorize takes the new total: 100.00 authorized + 10.00
+    assert _body("incremental_authorize_reauthorized") == {
+        "amount": {"currency_code": "USD", "value": "110.00"}
+    }
+    assert _build("incremental_authorize_reauthorized").url.endswith(
+        "/v2/payments/authorizations/0VF52814937998046/reauthorize"
+    )
+
+
+def test_vault_schemas_can_fail() -> None:
+    setup = ENDPOINTS["POST /v3/vault/setup-tokens"]
+    body = _body("verify_smart_authorization_approved")
+    assert not _problems(setup["body"], body)
+    for path, value in (
+        ("payment_source/card/expiry", "2030-2"),  # YYYY-MM
+        ("payment_source/card/verification_method", "sca_always"),  # upper case only
+        ("customer/id", "x" * 23),  # 22 at most
+    ):
+        broken = copy.deepcopy(body)
+        broken.setdefault("customer", {})
+        _set(path, value)(broken)
+        assert _problems(setup["body"], broken), path
+    assert _unknown_keys(setup["body"], {**body, "source": {}}), "v2's `source` is not v3's"
+    token = ENDPOINTS["POST /v3/vault/payment-tokens"]
+    answer = SCENARIOS["setup_recurring_card_vaulted"]["response"]["body"]
+    assert not _problems(token["responses"]["201"], answer)
+    broken = copy.deepcopy(answer)
+    broken["payment_source"]["card"]["brand"] = "Visa"
+    assert _problems(token["responses"]["201"], broken)
+    reauth = ENDPOINTS["POST /v2/payments/authorizations/{authorization_id}/reauthorize"]
+    answer = SCENARIOS["incremental_authorize_reauthorized"]["response"]["body"]
+    assert not _problems(reauth["responses"]["201"], answer)
+    assert _problems(reauth["responses"]["201"], {**answer, "status": "REAUTHORIZED"})
 
 
 # --- dispute actions: accept-claim (JSON) and provide-evidence (multipart) -----------------------

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jsonschema import Draft202012Validator
 
-from engine import load_connector
+from engine import Client, WebhookError, load_connector
 
 from ..scenarios import credentials_for, fixtures_of
 
@@ -271,3 +272,155 @@ def test_fixtures_have_the_documented_shapes(name: str) -> None:
     if "body" not in answer:
         return
     assert not _problems(ANSWER, answer["body"]), _problems(ANSWER, answer["body"])
+
+
+# --- notifications (webhooks) --------------------------------------------------------------
+
+WEBHOOKS = fixtures_of("trustly", "webhooks")
+#: The key the fixtures' notifications are signed with, standing in for Trustly's own (a test
+#: key made for these fixtures: Trustly's private key is Trustly's alone).
+TRUSTLY_TEST_KEY = (Path(__file__).parent / "trustly_test_key.pem").read_bytes()
+ACCEPTED = {name: data for name, data in WEBHOOKS.items() if "events" in data["expect"]}
+
+#: The merchant's answer to a notification (JSONRPCNotificationResponse of the Python client:
+#: result {signature, uuid, method, data {status}}, version "1.1"), closed.
+NOTIFICATION_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["result", "version"],
+    "properties": {
+        "version": {"const": "1.1"},
+        "result": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["signature", "uuid", "method", "data"],
+            "properties": {
+                "signature": {"type": "string", "minLength": 1},
+                "uuid": {"type": "string", "pattern": "^[0-9a-f-]{36}$"},
+                "method": {"enum": ["credit", "debit", "pending", "cancel", "account"]},
+                "data": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["status"],
+                    "properties": {"status": {"enum": ["OK", "FAILURE"]}},
+                },
+            },
+        },
+    },
+}
+
+
+def _trustly_signature(method: str, call_uuid: str, data: Any) -> str:
+    """What Trustly signs a notification with, computed here with the test key."""
+    key = serialization.load_pem_private_key(TRUSTLY_TEST_KEY, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    text = (method + call_uuid + _serialize(data)).encode()
+    sha1 = hashes.SHA1()  # noqa: S303 (Trustly's signature scheme)
+    return base64.b64encode(key.sign(text, padding.PKCS1v15(), sha1)).decode()
+
+
+def _trustly_public_pem() -> str:
+    key = serialization.load_pem_private_key(TRUSTLY_TEST_KEY, password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def _parse(data: dict[str, Any], credentials: dict[str, str] | None = None) -> Any:
+    return load_connector("trustly").parse_event(
+        data["body_text"].encode(),
+        data["headers"],
+        data["secret"],
+        credentials=CREDENTIALS if credentials is None else credentials,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(WEBHOOKS))
+def test_notifications_are_signed_as_trustly_signs_them(name: str) -> None:
+    """Each fixture's signature is the test key's over method + uuid + serialize(data) as it
+    was sent (the tampered one: as it was before the change); the secret is that key's."""
+    data = WEBHOOKS[name]
+    assert data["secret"] == _trustly_public_pem()
+    note = json.loads(data["body_text"])
+    params = note["params"]
+    assert note["version"] == "1.1" and set(params) <= {"signature", "uuid", "data"}
+    if "signature" not in params:
+        assert data["expect"] == {"rejected": "missing_signature"}
+        return
+    expected = _trustly_signature(note["method"], params["uuid"], params["data"])
+    if name == "tampered_amount":
+        assert params["signature"] != expected
+        original = {**params["data"], "amount": "10.00"}
+        assert params["signature"] == _trustly_signature(note["method"], params["uuid"], original)
+    else:
+        assert params["signature"] == expected
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_the_answer_is_a_json_rpc_response_signed_with_the_merchant_key(name: str) -> None:
+    data = ACCEPTED[name]
+    note = json.loads(data["body_text"])
+    result = _parse(data)
+    assert result.acknowledge_status == 200
+    assert result.acknowledge_content_type == "application/json"
+    answer = json.loads(result.acknowledge_body)
+    assert not _problems(NOTIFICATION_RESPONSE, answer), _problems(NOTIFICATION_RESPONSE, answer)
+    body = answer["result"]
+    assert body["uuid"] == note["params"]["uuid"] and body["method"] == note["method"]
+    assert body["data"] == {"status": "OK"}
+    text = (body["method"] + body["uuid"] + _serialize(body["data"])).encode()
+    sha1 = hashes.SHA1()  # noqa: S303 (Trustly's signature scheme)
+    _public_key().verify(base64.b64decode(body["signature"]), text, padding.PKCS1v15(), sha1)
+    with pytest.raises(InvalidSignature):  # the check can fail: another status does not verify
+        tampered = (body["method"] + body["uuid"] + "statusFAILURE").encode()
+        _public_key().verify(
+            base64.b64decode(body["signature"]), tampered, padding.PKCS1v15(), sha1
+        )
+    shown = json.dumps(result.to_dict()) + repr(result)
+    for secret in (CREDENTIALS["private_key"], CREDENTIALS["password"]):
+        assert secret not in shown
+        assert json.dumps(secret)[1:-1] not in shown
+
+
+def test_client_handle_event_returns_the_signed_answer() -> None:
+    data = ACCEPTED["credit"]
+    with Client("trustly", CREDENTIALS) as client:
+        result = client.handle_event(data["body_text"].encode(), data["headers"], data["secret"])
+    assert [event.type for event in result.events] == ["payment.captured"]
+    assert result.acknowledge_body == _parse(data).acknowledge_body  # RSA PKCS#1 v1.5: the same
+    assert json.loads(result.acknowledge_body)["result"]["method"] == "credit"
+
+
+def test_without_the_merchant_key_the_answer_cannot_be_signed() -> None:
+    data = ACCEPTED["credit"]
+    settings = {k: v for k, v in CREDENTIALS.items() if k != "private_key"}
+    with pytest.raises(WebhookError) as caught:
+        _parse(data, settings)
+    assert caught.value.reason == "missing_setting"
+    assert "private_key" in str(caught.value)
+
+
+def test_a_broken_merchant_key_is_refused_without_showing_it() -> None:
+    data = ACCEPTED["credit"]
+    broken = {**CREDENTIALS, "private_key": CREDENTIALS["private_key"][:200]}
+    with pytest.raises(WebhookError) as caught:
+        _parse(data, broken)
+    assert caught.value.reason == "unreadable_body"
+    assert broken["private_key"][40:120] not in str(caught.value)
+    assert CREDENTIALS["password"] not in str(caught.value)
+
+
+def test_another_public_key_or_no_key_does_not_verify() -> None:
+    data = ACCEPTED["credit"]
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    pem = other.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    with pytest.raises(WebhookError) as caught:
+        _parse({**data, "secret": pem})
+    assert caught.value.reason == "bad_signature"
+    with pytest.raises(WebhookError) as caught:
+        _parse({**data, "secret": "not a PEM key"})
+    assert caught.value.reason == "bad_secret"

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from iso4217 import Currency
 
-from engine import Client, HttpResponse, WebhookError, load_connector
+from engine import Client, HttpResponse, InputError, WebhookError, load_connector
 
 from ..scenarios import response_body
 
@@ -174,6 +174,8 @@ def test_every_message_is_valid_against_worldpays_dtd() -> None:
             "modify/orderModification/capture",
             "modify/orderModification/cancel",
             "modify/orderModification/refund",
+            "modify/orderModification/cancelOrRefund",
+            "modify/paymentTokenDelete",
             "inquiry/orderInquiry",
         ],
         0,
@@ -525,3 +527,72 @@ def test_stored_credentials_are_written_as_worldpay_wants() -> None:
     assert stored.attrib == {"usage": "USED", "merchantInitiatedReason": "UNSCHEDULED"}
     assert stored.findtext("schemeTransactionIdentifier") == charge["network_transaction_id"]
     assert later.findtext("shopper/authenticatedShopperID") == charge["customer"]["id"]
+
+
+# --- verify, reverse, revoke_recurring, get_refund ---------------------------------------------
+
+
+def _message(flow: str, request: dict[str, Any]) -> ET.Element:
+    built = load_connector("worldpay").build_request(flow, request, credentials())
+    root = parse(built.body or b"")
+    assert not dtd_problems(root)
+    return root
+
+
+def test_verify_is_a_zero_value_order_in_the_currencys_exponent() -> None:
+    scenario = SCENARIOS["verify_zero_value_authorised"]
+    order = _message("verify", scenario["request"]).find("submit/order")
+    assert order is not None
+    assert order.get("captureDelay") == "OFF"
+    amount = order.find("amount")
+    assert amount is not None
+    assert amount.attrib == {"value": "0", "currencyCode": "GBP", "exponent": "2"}
+    # The exponent follows ISO 4217 without an amount in the request (JPY: 0, BHD: 3).
+    for currency, digits in (("JPY", "0"), ("BHD", "3")):
+        request = {**scenario["request"], "currency": currency}
+        found = _message("verify", request).find("submit/order/amount")
+        assert found is not None and found.get("exponent") == digits
+    with pytest.raises(InputError, match="currency"):
+        load_connector("worldpay").build_request(
+            "verify", {**scenario["request"], "currency": "XYZ"}, credentials()
+        )
+
+
+def test_reverse_and_revoke_messages() -> None:
+    reverse = _message("reverse", SCENARIOS["reverse_void_received"]["request"])
+    modification = reverse.find("modify/orderModification")
+    assert modification is not None and modification.get("orderCode") == "order-7393"
+    assert [child.tag for child in modification] == ["cancelOrRefund"]
+    revoke = _message("revoke_recurring", SCENARIOS["revoke_recurring_token_deleted"]["request"])
+    delete = revoke.find("modify/paymentTokenDelete")
+    assert delete is not None and delete.get("tokenScope") == "shopper"
+    assert [(c.tag, c.text) for c in delete] == [
+        ("paymentTokenID", "9914233438430054059"),
+        ("authenticatedShopperID", "shopper-4412"),
+    ]
+    # The DTD check catches a misordered token deletion.
+    delete.insert(0, delete[1])
+    del delete[2]
+    assert dtd_problems(revoke)
+
+
+def test_get_refund_needs_the_order_and_names_the_latest_refund_only() -> None:
+    connector = load_connector("worldpay")
+    with pytest.raises(InputError, match="connector_transaction_id"):
+        connector.build_request("get_refund", {"connector_refund_id": "r1"}, credentials())
+    inquiry = _message("get_refund", SCENARIOS["get_refund_refunded"]["request"]).find(
+        "inquiry/orderInquiry"
+    )
+    assert inquiry is not None and inquiry.get("orderCode") == "order-7391"
+    scenario = SCENARIOS["get_refund_refunded"]
+    text = scenario["response"]["body_text"]
+    for asked, status in (
+        ("refund-1-order-7391", "succeeded"),
+        ("refund-2-order-7391", "unresolved"),
+    ):
+        result = connector.parse_response(
+            "get_refund",
+            {**scenario["request"], "connector_refund_id": asked},
+            HttpResponse(200, {"Content-Type": "text/xml"}, text.encode()),
+        )
+        assert result.status == status, asked

@@ -1,0 +1,162 @@
+"""The bundled specs as loaded, written ahead of time: engine/_spec_data/<id>.py.
+
+Parsing a spec's YAML (libyaml, then the engine's own construction with positions, aliases and
+merge keys checked) is over half of loading it. For a bundled spec that lint passed, the result
+is always the same: `connector docs` writes it as Python literals (repr: data, never spec text
+as code) in a module of functions that build a fresh copy of the data and its source map on each
+call, with the spec's fingerprint (engine._manifest: the spec schema and the spec's bytes). A
+spec loads from it only when its bytes are exactly those (it is then in specs/linted.json too);
+any other spec, or one edited since, is parsed as before. CI checks the modules are current
+(`connector docs --check`, tests/unit/test_spec_cache.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ._load import LoadedSpec, SourceMap, load_spec_text, read_spec_file
+from ._manifest import fingerprint
+
+
+def folder() -> Path:
+    """Where the modules are (the bench points it at a synthetic bundle's)."""
+    return Path(__file__).resolve().parent / "_spec_data"
+
+
+def cached_spec(path: Path, raw: bytes, text: str) -> LoadedSpec | None:
+    """The loaded spec from its module, or None when there is none for exactly these bytes."""
+    module_path = folder() / f"{path.stem}.py"
+    if not module_path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"engine._spec_data.{path.stem}", module_path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # from its bytecode cache after the first time
+    if getattr(module, "FINGERPRINT", None) != fingerprint(raw):
+        return None
+    source = SourceMap(str(path), tuple(text.splitlines()), module.values(), module.keys())
+    version, table = getattr(module, "JMESPATH", None), getattr(module, "jmespath", None)
+    if isinstance(version, str) and callable(table):
+        _PARSED.append((version, table))
+    return LoadedSpec(module.data(), source)
+
+
+#: (jmespath version, a function giving {expression: its parsed AST}) of each spec loaded from
+#: its module: what jmespath's parser (pure Python, the slow part of compiling an extraction)
+#: gave those expressions when `connector docs` ran, used only under that same version.
+_PARSED: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+_TABLES: dict[str, dict[str, Any]] = {}
+
+
+def parsed_jmespath(source: str, version: str) -> Any:
+    """The AST jmespath `version` parses `source` to, when a loaded spec's module has it."""
+    while _PARSED:
+        made_by, table = _PARSED.pop()
+        _TABLES.setdefault(made_by, {}).update(table())
+    return _TABLES.get(version, {}).get(source)
+
+
+def _expressions(value: Any, found: set[str]) -> set[str]:
+    """Every text of a spec that may be a JMESPath expression (a superset: each one jmespath
+    parses is kept, whether or not the spec extracts with it)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _expressions(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _expressions(item, found)
+    elif isinstance(value, str) and len(value) <= 2000 and "{{" not in value and "{%" not in value:
+        found.add(value)
+    return found
+
+
+def _parsed(data: Any) -> dict[str, Any]:
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    table = {}
+    for text in sorted(_expressions(data, set())):
+        # A text that only looks like an expression (prose with backticks) may make jmespath
+        # warn of its deprecated literal form: such a text is left for compile time.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                table[text] = jmespath.compile(text).parsed
+            except (JMESPathError, RecursionError, ValueError, Warning):
+                continue
+    return table
+
+
+def _plain(value: Any) -> bool:
+    """Whether repr writes `value` back exactly: plain data, finite floats."""
+    kind = type(value)
+    if kind is dict:
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(item) for item in value)
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind in (str, int, bool)
+
+
+def render(path: Path) -> str | None:
+    """The module of bundled spec `path`, or None when its data is not plain enough for repr."""
+    raw, text = read_spec_file(path)
+    loaded = load_spec_text(text, str(path))
+    parts = (loaded.data, loaded.source.values, loaded.source.keys)
+    if not all(_plain(part) for part in parts):
+        return None
+    import jmespath
+
+    parsed = _parsed(loaded.data)
+    if not _plain(parsed):
+        return None
+    return (
+        f'"""specs/connectors/{path.name} as loaded: generated by `connector docs` '
+        '(engine/_spec_cache.py); do not edit."""\n'
+        "# ruff: noqa\n# mypy: ignore-errors\n"
+        f"FINGERPRINT = {fingerprint(raw)!r}\n"
+        f"JMESPATH = {jmespath.__version__!r}\n\n\n"
+        + "\n\n\n".join(
+            f"def {name}():\n    return {part!r}\n"
+            for name, part in zip(
+                ("data", "values", "keys", "jmespath"), (*parts, parsed), strict=True
+            )
+        )
+    )
+
+
+def write_spec_data(*, check: bool = False) -> list[Path]:
+    """Write the module of every bundled spec lint passed (with `check`, only compare); returns
+    the paths that were stale."""
+    from ._manifest import is_linted
+    from ._spec import bundled_spec_paths
+
+    target = folder()
+    wanted: dict[str, str] = {}
+    for path in bundled_spec_paths():
+        if is_linted(path, path.read_bytes()):
+            text = render(path)
+            if text is not None:
+                wanted[f"{path.stem}.py"] = text
+    stale = []
+    for name, text in wanted.items():
+        module = target / name
+        current = module.read_text(encoding="utf-8") if module.exists() else None
+        if current != text:
+            stale.append(module)
+            if not check:
+                target.mkdir(exist_ok=True)
+                module.write_text(text, encoding="utf-8")
+    for module in sorted(target.glob("*.py")) if target.exists() else []:
+        if module.name not in wanted:  # a spec that is gone, or no longer linted
+            stale.append(module)
+            if not check:
+                module.unlink()
+    return stale

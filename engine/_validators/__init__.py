@@ -1,0 +1,1 @@
+"""Generated request validators (engine/_validator_cache.py)."""
