@@ -105,6 +105,13 @@ def render_authoring() -> str:
             "",
             _block(files[SPEC], "yaml"),
             "",
+            "A processor that serves part of its API from another host (a files host, a "
+            "disputes service) declares it under `hosts` (a base URL per environment, held to "
+            "the rules of `environments`), and a request names it with `host:`. Documents go "
+            "as `encoding: multipart` (a part `{filename, content_type, data}` takes the "
+            "unified base64 `data` and sends its bytes); an upload only some requests need is "
+            "a step with `if:`, and what the processor has no room for is a `refuse` rule.",
+            "",
             "## 4. Lint",
             "",
             "Lint reports every problem with its file, line, column and JSON pointer. A "

@@ -12,6 +12,7 @@ from ._amounts import exponent, to_processor_minor
 from ._auth import apply_body_auth
 from ._card_data import card_data_values, needs_support
 from ._credentials import resolve_credentials
+from ._encoding import MULTIPART_TYPE, multipart_content_type
 from ._errors import CredentialsError, InputError, RenderError, UnsupportedError
 from ._hosts import HostRule, environment_url, override_url
 from ._http import HttpRequest
@@ -76,6 +77,13 @@ def check_request(plan: ConnectorPlan, flow: str, request: Mapping[str, Any]) ->
                 raise UnsupportedError(
                     f"{plan.id} takes text evidence only here: its spec sends no files",
                     f"/evidence/{index}/file",
+                )
+    if flow == "submit_evidence" and not caps.evidence_texts:
+        for index, item in enumerate(request.get("evidence") or ()):
+            if isinstance(item, Mapping) and item.get("text") is not None:
+                raise UnsupportedError(
+                    f"{plan.id} takes evidence documents only here: give each item a file",
+                    f"/evidence/{index}/text",
                 )
     if flow in ("authorize", "charge_recurring"):
         capture = request.get("capture_method", "automatic")
@@ -144,7 +152,11 @@ def _present(request: Mapping[str, Any], parts: tuple[str, ...]) -> bool:
     return value is not None
 
 
-def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, Any]) -> str:
+def base_url_for(
+    plan: ConnectorPlan, environment: str, context: Mapping[str, Any], host: str | None = None
+) -> str:
+    """The base URL of `environment` (of its named `host` when given: `hosts.<host>`), rendered
+    from non-secret settings and checked against the host it declares."""
     if environment not in plan.environments:
         raise UnsupportedError(
             f"{plan.id} has no environment {environment!r}; it has: {', '.join(plan.environments)}"
@@ -154,8 +166,12 @@ def base_url_for(plan: ConnectorPlan, environment: str, context: Mapping[str, An
     secrets = {c.name for c in plan.credentials if c.secret}
     given = context.get("credentials") or {}
     settings = {name: value for name, value in given.items() if name not in secrets}
-    url = str(plan.environments[environment]({"credentials": settings}))
-    return environment_url(plan.id, environment, url, plan.environment_hosts[environment])
+    if host is None:
+        url = str(plan.environments[environment]({"credentials": settings}))
+        return environment_url(plan.id, environment, url, plan.environment_hosts[environment])
+    url = str(plan.hosts[host][environment]({"credentials": settings}))
+    rule = plan.named_host_rules[host][environment]
+    return environment_url(plan.id, f"{environment} {host}", url, rule)
 
 
 def root_url(
@@ -164,12 +180,14 @@ def root_url(
     context: Mapping[str, Any],
     base_url: str | None,
     allow_undeclared_host: bool,
+    host: str | None = None,
 ) -> str:
-    """Where a request goes: the caller's `base_url` when given (checked: see engine._hosts),
-    else the environment's URL."""
+    """Where a request goes: the caller's `base_url` when given (checked: see engine._hosts; it
+    stands in for every host of the spec, a local server or a proxy), else the environment's
+    URL (its named `host`'s when the request names one)."""
     if base_url is None:
-        return base_url_for(plan, environment, context)
-    rules = tuple(plan.environment_hosts.values())
+        return base_url_for(plan, environment, context, host)
+    rules = plan.host_rules()
     if not isinstance(base_url, str):  # refused (override_url names the problem)
         return override_url(plan.id, list(rules), base_url, allow_undeclared_host=False)
     key = (plan.id, rules, base_url, bool(allow_undeclared_host))
@@ -186,6 +204,76 @@ def root_url(
 #: is a pure check of the caller's configuration (no secret), done once per client, not per
 #: request. Refusals are not kept (they raise every time).
 _ACCEPTED_OVERRIDES: set[tuple[str, tuple[HostRule, ...], str, bool]] = set()
+
+
+def _flow_context(
+    plan: ConnectorPlan,
+    compiled: FlowPlan,
+    request: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    steps: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """What a flow's request templates see: the request, the non-secret settings, the earlier
+    steps' answers, the amount in the processor's words, and the flow's `let` names."""
+    # Flow templates see non-secret settings only, however they read `credentials`: a secret
+    # goes out through the auth scheme alone (which redaction knows about).
+    context: dict[str, Any] = {"request": request, "credentials": settings}
+    if compiled.steps:
+        context["steps"] = dict(steps or {})
+    overrides = plan.raw.get("amounts", {}).get("exponents", {})
+    if isinstance(request.get("currency"), str) and "amount" not in request:
+        # A flow with a currency and no amount (a zero-value verification) still writes amounts
+        # in the currency's exponent.
+        try:
+            context["exponent"] = exponent(request["currency"], overrides)
+        except ValueError as exc:
+            raise InputError("/currency", str(exc)) from None
+    if "amount" in request and "currency" in request:
+        try:
+            context["amount"] = plan.format_amount(request["amount"], request["currency"])
+            context["exponent"] = exponent(request["currency"], overrides)
+            context["minor_amount"] = to_processor_minor(
+                request["amount"], request["currency"], overrides
+            )
+        except ValueError as exc:  # AmountError: not exactly representable for this processor
+            raise InputError("/amount", str(exc)) from None
+        if isinstance(request.get("authorized_amount"), int):
+            try:
+                context["total_amount"] = plan.format_amount(
+                    request["authorized_amount"] + request["amount"], request["currency"]
+                )
+            except ValueError as exc:
+                raise InputError("/authorized_amount", str(exc)) from None
+    return bind(compiled.request.bindings, context)
+
+
+def next_step(
+    plan: ConnectorPlan,
+    flow: str,
+    index: int,
+    request: Mapping[str, Any],
+    credentials: Mapping[str, object] | None,
+    steps: dict[str, Any],
+    *,
+    check_credential_patterns: bool = True,
+) -> int:
+    """The index of the next request `flow` sends from `index` on: a step whose `if` does not
+    hold is passed over, its answer `steps[name]` None (`steps` is updated). The flow's own
+    request (the last index) is always sent. The request is checked first (as build_request
+    checks it) when a condition will read it: bad input is refused, naming the field."""
+    compiled = flow_plan(plan, flow)
+    if any(step.condition is not None for step in compiled.steps[index:]):
+        check_request(plan, flow, request)
+    while index < len(compiled.steps):
+        condition = compiled.steps[index].condition
+        if condition is None:
+            break
+        resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
+        if condition(_flow_context(plan, compiled, request, resolved.settings, steps)):
+            break
+        steps[compiled.steps[index].name] = None
+        index += 1
+    return index
 
 
 def build_request(
@@ -220,37 +308,11 @@ def build_request(
         raise UnsupportedError(f"{plan.id} {flow} has {len(sequence)} request(s), not {step + 1}")
     http = sequence[step]
     resolved = resolve_credentials(plan, credentials, check_patterns=check_credential_patterns)
-    # Flow templates see non-secret settings only, however they read `credentials`: a secret
-    # goes out through the auth scheme alone (which redaction knows about).
-    context: dict[str, Any] = {"request": request, "credentials": resolved.settings}
-    if compiled.steps:
-        context["steps"] = dict(steps or {})
-    overrides = plan.raw.get("amounts", {}).get("exponents", {})
-    if isinstance(request.get("currency"), str) and "amount" not in request:
-        # A flow with a currency and no amount (a zero-value verification) still writes amounts
-        # in the currency's exponent.
-        try:
-            context["exponent"] = exponent(request["currency"], overrides)
-        except ValueError as exc:
-            raise InputError("/currency", str(exc)) from None
-    if "amount" in request and "currency" in request:
-        try:
-            context["amount"] = plan.format_amount(request["amount"], request["currency"])
-            context["exponent"] = exponent(request["currency"], overrides)
-            context["minor_amount"] = to_processor_minor(
-                request["amount"], request["currency"], overrides
-            )
-        except ValueError as exc:  # AmountError: not exactly representable for this processor
-            raise InputError("/amount", str(exc)) from None
-        if isinstance(request.get("authorized_amount"), int):
-            try:
-                context["total_amount"] = plan.format_amount(
-                    request["authorized_amount"] + request["amount"], request["currency"]
-                )
-            except ValueError as exc:
-                raise InputError("/authorized_amount", str(exc)) from None
-    bind(http.bindings, context)
-    root = root_url(plan, environment, context, base_url, allow_undeclared_host)
+    context = _flow_context(plan, compiled, request, resolved.settings, steps)
+    for condition, named, reason in compiled.refusals:
+        if condition(context):
+            raise InputError(named, f"{reason} ({plan.name})")
+    root = root_url(plan, environment, context, base_url, allow_undeclared_host, http.host)
     path = str(http.path(context))
     url = root.rstrip("/") + path
     query = http.query(context) if http.query is not None else None
@@ -300,7 +362,10 @@ def build_request(
         except (TypeError, ValueError) as exc:  # a template gave something no body can carry
             reason = type(exc).__name__
             raise RenderError("/body", f"the body could not be encoded ({reason})") from None
-        if http.content_type:
+        if http.content_type == MULTIPART_TYPE:
+            _refuse_card_data(request)
+            headers.setdefault("Content-Type", multipart_content_type(body_bytes))
+        elif http.content_type:
             headers.setdefault("Content-Type", http.content_type)
     else:
         rendered = {"path": path, "query": query, "headers": templated, "body": None}
@@ -338,6 +403,14 @@ def build_request(
     )
 
 
+def _refuse_card_data(request: Mapping[str, Any]) -> None:
+    """A multipart body (documents, uploads) never carries card data: a request that holds
+    any (a card number, a CVC, a wallet token) is refused before anything is sent, whatever
+    the spec's parts read (a CVC's three digits could occur in any document by chance)."""
+    if card_data_values(request):
+        raise RenderError("/body", "a request holding card data may not be sent as multipart")
+
+
 def carries_key(http: RequestPlan, request: Mapping[str, Any], rendered: Mapping[str, Any]) -> bool:
     """Whether the built request sent the idempotency key: the request has one, and a template
     the spec placed to read it (`RequestPlan.key_placements`) rendered a value at its place in
@@ -371,8 +444,9 @@ def _refused_field(
     request: Mapping[str, Any], rendered: Mapping[str, Any], pointer: str
 ) -> str | None:
     """The JSON pointer of the request field whose text the encoder refused at `pointer` (in
-    `rendered`): the longest request string, with a character that is not printable, that the
-    refused value holds. None when there is none (the refused text is the spec's own)."""
+    `rendered`): the request string that is the refused value (a file's base64 data), else the
+    longest request string, with a character that is not printable, that the refused value
+    holds. None when there is none (the refused text is the spec's own)."""
     value: Any = rendered
     for part in pointer.split("/")[1:]:
         if isinstance(value, Mapping) and part in value:
@@ -385,7 +459,7 @@ def _refused_field(
     held = [
         (len(text), where)
         for where, text in _strings(request, "")
-        if text and not text.isprintable() and text in refused
+        if text and (text == refused or (not text.isprintable() and text in refused))
     ]
     return max(held)[1] if held else None
 

@@ -18,7 +18,7 @@ import httpx
 
 from . import _log_scrub, _transport
 from ._boundary import client_event_secrets, client_secrets, public
-from ._build import build_request, check_request, request_count
+from ._build import build_request, check_request, next_step, request_count
 from ._client_tokens import TokenHolder, token_for, token_for_async
 from ._connector import Connector, load_connector
 from ._credentials import Credentials
@@ -95,7 +95,7 @@ class _Base(TokenHolder):
             connector if isinstance(connector, Connector) else load_connector(connector)
         )
         if base_url is not None:  # refused now, not at the first call (see engine._hosts)
-            hosts = list(self.connector.plan.environment_hosts.values())
+            hosts = list(self.connector.plan.host_rules())
             override_url(
                 self.connector.plan.id, hosts, base_url, allow_undeclared_host=allow_undeclared_host
             )
@@ -171,6 +171,8 @@ class _Base(TokenHolder):
         steps = attempts.steps
         index = attempts.done
         while index < count:
+            # A step whose `if` does not hold is passed over (its answer None).
+            index = attempts.done = next_step(plan, flow, index, prepared, self._credentials, steps)
             built = build_request(
                 plan,
                 flow,

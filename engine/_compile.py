@@ -398,6 +398,14 @@ class Compiler:
             pointer = f"/environments/{name}"
             environments[name] = self.value(url, pointer, env_roots)
             hosts[name] = host_rule(url)
+        named: dict[str, dict[str, Render]] = {}
+        named_rules: dict[str, dict[str, HostRule]] = {}
+        for host, urls in data.get("hosts", {}).items():
+            named[host], named_rules[host] = {}, {}
+            for name, url in urls.items():
+                pointer = f"/hosts/{escape_pointer_token(host)}/{name}"
+                named[host][name] = self.value(url, pointer, env_roots)
+                named_rules[host][name] = host_rule(url)
         auth_of: Callable[[], AuthPlan] | None = None
         if "auth" in data and lazy_flows:  # compiled on first use, as the flows are
             auth_of = LazyValue(partial(_compile_auth, self.spec))
@@ -438,6 +446,7 @@ class Compiler:
             three_ds=bool(caps.get("three_ds", False)),
             idempotency_key=bool(caps.get("idempotency_key", False)),
             evidence_files=bool(caps.get("evidence_files", False)),
+            evidence_texts=bool(caps.get("evidence_texts", True)),
         )
         return ConnectorPlan(
             id=data["id"],
@@ -448,6 +457,8 @@ class Compiler:
             environments=environments,
             environment_hosts=hosts,
             auth_of=auth_of,
+            hosts=named,
+            named_host_rules=named_rules,
             format_amount=amount_formatter(amounts["format"], overrides),
             parse_amount=amount_parser(amounts["format"], overrides),
             capabilities=capabilities,
@@ -473,8 +484,14 @@ class Compiler:
         step_defaults = {"error": defaults.get("response", {}).get("error", {})}
         for index, step in enumerate(raw.get("steps", ())):
             pointer = f"{base}/steps/{index}"
+            condition = None
+            if "if" in step:
+                step_roots = {**self.roots("flow_request", name, names[:index]), **lets}
+                compiled_if = self.template("{{ " + step["if"] + " }}", f"{pointer}/if", step_roots)
+                condition = compiled_if.render if compiled_if else _constant(False)
             steps.append(
                 StepPlan(
+                    condition=condition,
                     name=step["name"],
                     request=replace(
                         self.request(
@@ -493,6 +510,18 @@ class Compiler:
                     ),
                 )
             )
+        refusals = []
+        for index, rule in enumerate(raw.get("refuse", ())):
+            at = f"{base}/refuse/{index}"
+            compiled_if = self.template("{{ " + rule["if"] + " }}", f"{at}/if", {**roots, **lets})
+            parts = tuple(
+                p.replace("~1", "/").replace("~0", "~") for p in rule["field"].split("/")[1:]
+            )
+            message = check_path(VariablePath("request", parts), roots)
+            if message is not None:
+                self.problem(f"{at}/field", message)
+            if compiled_if is not None:
+                refusals.append((compiled_if.render, rule["field"], rule["message"]))
         required = []
         for index, written in enumerate(raw.get("required_fields", [])):
             method, entry = split_method_scope(written)
@@ -531,6 +560,7 @@ class Compiler:
                 ]
             ),
             steps=tuple(steps),
+            refusals=tuple(refusals),
             response=self.response(
                 name,
                 raw["response"],
@@ -572,6 +602,16 @@ class Compiler:
         if encoding == "xml" and doctype:
             encode = partial(encode_xml, doctype=doctype)
         has_body = body is not None or self._auth_in_body()
+        if encoding == "multipart" and self._auth_in_body():
+            self.problem(
+                f"{base}/encoding",
+                "a multipart body cannot carry the auth scheme's body fields: secrets never "
+                "go in a part",
+            )
+        host = request.get("host")
+        if host is not None and host not in self.data.get("hosts", {}):
+            declared = ", ".join(self.data.get("hosts", {})) or "none"
+            self.problem(f"{base}/host", f"host {host!r} is not declared in hosts ({declared})")
         sections = {
             "path": request["path"],
             "query": {**defaults.get("query", {}), **request.get("query", {})},
@@ -590,6 +630,7 @@ class Compiler:
             if "auth_pointer" in request
             else None,
             key_placements=key_placements(sections),
+            host=host,
         )
 
     def _with_default_body(self, request: Mapping[str, Any], base: str) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._boundary import connector_secrets, event_secrets, public
-from ._build import build_request, request_count
+from ._build import build_request, next_step, request_count
 from ._http import HttpRequest, HttpResponse
 from ._parse import parse_response, parse_step
 from ._plan import Capabilities, ConnectorPlan
@@ -110,8 +110,20 @@ class Connector:
         )
 
     def request_count(self, flow: str) -> int:
-        """How many requests `flow` sends (its steps, then its own)."""
+        """How many requests `flow` sends at most (its steps, then its own)."""
         return request_count(self.plan, flow)
+
+    def next_step(
+        self,
+        flow: str,
+        index: int,
+        request: Mapping[str, Any],
+        credentials: Mapping[str, object] | None,
+        steps: dict[str, Any],
+    ) -> int:
+        """The index of the next request `flow` sends from `index` on: steps whose `if` does
+        not hold are passed over, their answers None in `steps` (see engine._build)."""
+        return next_step(self.plan, flow, index, request, credentials, steps)
 
     @public("Connector.parse_step", connector_secrets)
     def parse_step(

@@ -50,7 +50,7 @@ _SIGNED = (
 
 #: Every template context: name → where its templates are written and what they can read.
 CONTEXTS: dict[str, Context] = {
-    "environment": Context("`environments.*`", (_SETTINGS,)),
+    "environment": Context("`environments.*`, `hosts.*`", (_SETTINGS,)),
     "auth": Context("`auth` (and its token request)", (_ALL_CREDENTIALS, *_CLOCK)),
     "auth_with_token": Context(
         "`auth` templates sent with a token (the token scheme's headers)",

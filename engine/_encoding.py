@@ -1,4 +1,5 @@
-"""Request bodies → bytes (JSON, form with bracket nesting, XML), and response bytes → data.
+"""Request bodies → bytes (JSON, form with bracket nesting, XML, multipart/form-data), and
+response bytes → data.
 
 XML uses xmltodict's conventions both ways: `@name` keys are attributes, `#text` is text
 content, a list is a repeated element. Parsing refuses entity declarations (no expansion, no
@@ -7,7 +8,10 @@ external entities) and never fetches a DTD.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -168,6 +172,129 @@ def _encode_xml(body: Any) -> bytes:
     return encode_xml(body)
 
 
+#: The most a multipart body may carry, every part together (decoded file bytes included): a
+#: dispute's evidence is a few documents, never a bulk upload.
+MULTIPART_MAX_BYTES = 12 * 1024 * 1024
+#: The keys a multipart file part and a JSON part are written with (engine/_encoding.py).
+FILE_PART_KEYS = frozenset({"filename", "content_type", "data"})
+#: What a part's file name cannot carry in its Content-Disposition header: control characters
+#: (CR, LF, NUL, ...; the unified schema refuses them too) and lone surrogates (no UTF-8).
+_UNWRITABLE_NAME = re.compile("[\x00-\x1f\ud800-\udfff]")
+_PART_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+#: Where the multipart encoder writes the boundary it chose: the body starts with it.
+MULTIPART_TYPE = "multipart/form-data"
+
+
+def _file_part(name: str, value: Mapping[str, Any], pointer: str) -> tuple[Any, ...]:
+    """{filename, content_type, data: base64} → an httpx file tuple (the bytes decoded), or
+    {json: value[, filename]} → a part holding that JSON (Content-Type application/json)."""
+    if "json" in value:
+        if set(value) - {"json", "filename"}:
+            raise RenderError(pointer, "a JSON part holds `json` and an optional `filename` only")
+        filename = value.get("filename")
+        return (name, (filename, _encode_json(value["json"]), "application/json"))
+    if set(value) != FILE_PART_KEYS:
+        raise RenderError(
+            pointer,
+            "a multipart part is a text, a list of texts, a file "
+            "{filename, content_type, data (base64)} or a JSON part {json}",
+        )
+    filename, content_type, data = value["filename"], value["content_type"], value["data"]
+    if not isinstance(filename, str) or not filename or _UNWRITABLE_NAME.search(filename):
+        raise RenderError(
+            f"{pointer}/filename",
+            "a file part needs a file name without control characters or lone surrogates",
+        )
+    if not isinstance(content_type, str) or not _PART_CONTENT_TYPE.fullmatch(content_type):
+        raise RenderError(f"{pointer}/content_type", "a file part needs a media type (a/b)")
+    if not isinstance(data, str):
+        raise RenderError(f"{pointer}/data", "a file's data is base64 text")
+    try:
+        content = base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise RenderError(f"{pointer}/data", "a file's data is not valid base64") from None
+    if not content:
+        raise RenderError(f"{pointer}/data", "a file may not be empty")
+    return (name, (filename, content, content_type))
+
+
+def _multipart_parts(body: Any) -> tuple[list[tuple[str, str]], list[tuple[Any, ...]]]:
+    if not isinstance(body, Mapping):
+        raise TypeError("a multipart body must be a mapping")
+    fields: list[tuple[str, str]] = []
+    files: list[tuple[Any, ...]] = []
+    size = 0
+    for key, value in body.items():
+        name = str(key)
+        pointer = f"/body/{name}"
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        for index, item in enumerate(items):
+            at = f"{pointer}/{index}" if isinstance(value, list | tuple) else pointer
+            if item is None:
+                continue
+            if isinstance(item, Mapping):
+                part = _file_part(name, item, at)
+                size += len(part[1][1])
+                if size > MULTIPART_MAX_BYTES:  # named at the file that crosses the limit
+                    raise RenderError(
+                        f"{at}/data" if "data" in item else at,
+                        f"a multipart body may carry at most {MULTIPART_MAX_BYTES} bytes "
+                        "of files in all",
+                    )
+                files.append(part)
+            elif isinstance(item, list | tuple):
+                raise RenderError(at, "a multipart part may not be a list of lists")
+            else:
+                fields.append((name, _scalar_text(item)))
+    return fields, files
+
+
+def encode_multipart(body: Any) -> bytes:
+    """A mapping → multipart/form-data (RFC 7578), written by httpx. Each key is a part name;
+    its value a text, a list (one part each, the same name), a file part `{filename,
+    content_type, data}` whose base64 `data` is decoded to the bytes sent, or a JSON part
+    `{json}`. The boundary is derived from the content (the build is pure: no randomness) and
+    never occurs in it; the body starts with it (`multipart_content_type` reads it back)."""
+    import httpx
+
+    fields, files = _multipart_parts(body)
+    if not fields and not files:
+        raise RenderError("/body", "a multipart body needs at least one part")
+    digest = hashlib.sha256()
+    for name, text in fields:
+        digest.update(f"{name}\0{text}\0".encode())
+    for name, (filename, content, content_type) in files:
+        digest.update(f"{name}\0{filename}\0{content_type}\0".encode() + content)
+    seed = digest.hexdigest()
+    boundary = f"cs-{seed[:40]}"
+    contents = [content for _, (_, content, _) in files] + [t.encode() for _, t in fields]
+    while any(boundary.encode() in c for c in contents):  # astronomically unlikely
+        seed = hashlib.sha256(seed.encode()).hexdigest()
+        boundary = f"cs-{seed[:40]}"
+    request = httpx.Request(
+        "POST",
+        "https://multipart.invalid/",
+        data=dict(_grouped(fields)),
+        files=files,
+        headers={"Content-Type": f"{MULTIPART_TYPE}; boundary={boundary}"},
+    )
+    return request.read()
+
+
+def _grouped(fields: list[tuple[str, str]]) -> Iterator[tuple[str, str | list[str]]]:
+    grouped: dict[str, list[str]] = {}
+    for name, text in fields:
+        grouped.setdefault(name, []).append(text)
+    for name, texts in grouped.items():
+        yield name, texts if len(texts) > 1 else texts[0]
+
+
+def multipart_content_type(body: bytes) -> str:
+    """The Content-Type of a body `encode_multipart` wrote: its boundary is its first line."""
+    boundary = body.split(b"\r\n", 1)[0].removeprefix(b"--").decode("ascii")
+    return f"{MULTIPART_TYPE}; boundary={boundary}"
+
+
 #: encoding name → (encode, Content-Type, description).
 ENCODERS: Mapping[str, tuple[Callable[[Any], bytes], str, str]] = {
     "json": (_encode_json, "application/json", "JSON, UTF-8, compact."),
@@ -181,6 +308,16 @@ ENCODERS: Mapping[str, tuple[Callable[[Any], bytes], str, str]] = {
         "text/xml",
         "XML: one root key; `@name` keys are attributes, `#text` is text, a list repeats an "
         "element; `xml_doctype` adds a DOCTYPE line.",
+    ),
+    "multipart": (
+        encode_multipart,
+        MULTIPART_TYPE,
+        "multipart/form-data (RFC 7578, written by httpx), a boundary derived from the content. "
+        "Each key is a part: a text, a list (one part each), a file `{filename, content_type, "
+        "data}` whose base64 `data` is decoded to the bytes sent, or a JSON part `{json: "
+        "value}`. Refused before sending: bad base64, an empty file, more than "
+        f"{MULTIPART_MAX_BYTES} bytes in all, card data of the request, a body auth scheme "
+        "(secrets never go in a part).",
     ),
 }
 

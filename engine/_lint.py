@@ -165,10 +165,16 @@ _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 
 def fixed_hosts(spec: LoadedSpec) -> Iterator[Problem]:
-    """Base URLs are https with a literal registrable domain; a template may only fill a host
-    label (never the domain), so credentials cannot be steered to another host."""
-    for env, url in spec.data.get("environments", {}).items():
-        pointer = f"/environments/{env}"
+    """Base URLs (each environment's and each named host's) are https with a literal
+    registrable domain; a template may only fill a host label (never the domain), so
+    credentials cannot be steered to another host."""
+    urls = [(f"/environments/{env}", url) for env, url in spec.data.get("environments", {}).items()]
+    for host, by_environment in spec.data.get("hosts", {}).items():
+        if isinstance(by_environment, Mapping):
+            urls += [(f"/hosts/{host}/{env}", url) for env, url in by_environment.items()]
+    for pointer, url in urls:
+        if not isinstance(url, str):
+            continue  # the schema check names it
         rest = url.split("://", 1)[-1]
         host = rest.split("/", 1)[0]
         if "?" in url or "#" in url or "@" in host:
@@ -210,7 +216,7 @@ def secrets_only_in_auth(spec: LoadedSpec) -> Iterator[Problem]:
                 pointer, f"secret credential {match.group(1)!r} may only be used in /auth"
             )
 
-    for key in ("defaults", "flows", "environments"):
+    for key in ("defaults", "flows", "environments", "hosts"):
         if key in spec.data:
             yield from walk(spec.data[key], f"/{key}")
     webhooks = spec.data.get("webhooks")

@@ -213,6 +213,8 @@ class RequestPlan:
     key_placements: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: The flow's `let` names (defaults' first), computed in order before the templates run.
     bindings: Bindings = ()
+    #: The named host (`hosts.<name>`) this request goes to; None: the environment's URL.
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,8 @@ class StepPlan:
     name: str
     request: RequestPlan
     response: ResponsePlan
+    #: The step's `if`: sent only when it holds (else passed over, its answer None).
+    condition: Render | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +241,9 @@ class FlowPlan:
     #: Every request field path the flow's templates, `let`s and defaults mention (None: the
     #: request as a whole is read); a field marked `x-refused-unless-read` must be among them.
     request_reads: frozenset[tuple[str, ...]] | None = frozenset()
+    #: The flow's `refuse` rules: (condition, the request field it names, why), checked as the
+    #: request is built, before anything is sent.
+    refusals: tuple[tuple[Render, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +316,7 @@ class Capabilities:
     three_ds: bool
     idempotency_key: bool = False
     evidence_files: bool = False  # submit_evidence sends `file`s (else refused before sending)
+    evidence_texts: bool = True  # submit_evidence sends `text`s (else refused before sending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +337,17 @@ class ConnectorPlan:
     #: The webhooks plan, compiled on first use for the bundled specs (see LazyValue).
     webhooks_of: Callable[[], WebhookPlan | None] = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)
+    #: `hosts`: host name → environment → its base URL template, and the host it declares.
+    hosts: Mapping[str, Mapping[str, Render]] = field(default_factory=dict)
+    named_host_rules: Mapping[str, Mapping[str, HostRule]] = field(default_factory=dict)
+
+    def host_rules(self) -> tuple[HostRule, ...]:
+        """Every host the spec declares (each environment's, each named host's), in order:
+        a caller's `base_url` must name one of them (engine._hosts)."""
+        rules = list(self.environment_hosts.values())
+        for by_environment in self.named_host_rules.values():
+            rules += by_environment.values()
+        return tuple(rules)
 
     @property
     def auth(self) -> AuthPlan:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import yaml
 
-from ._build import build_request, request_count
+from ._build import build_request, next_step, request_count
 from ._connector import Connector
 from ._errors import InputError
 from ._http import HttpRequest, HttpResponse
@@ -238,7 +238,18 @@ def render_flow(
         shown.append(Shown("token", built))
     steps: dict[str, Any] = {}
     key = prepared.get("idempotency_key")
-    for index in range(count):
+    index = 0
+    while index < count:
+        # A step whose `if` does not hold is passed over (its answer None).
+        index = next_step(
+            plan,
+            flow,
+            index,
+            prepared,
+            credentials,
+            steps,
+            check_credential_patterns=check_credential_patterns,
+        )
         built = build_request(
             plan,
             flow,
@@ -276,6 +287,7 @@ def render_flow(
         if isinstance(decoded, Result):
             return Rendering(flow, key, generated, tuple(shown), total, stopped=decoded)
         steps[names[index]] = decoded
+        index += 1
     return Rendering(flow, key, generated, tuple(shown), total)
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from hypothesis import assume
 from hypothesis import strategies as st
 from iso4217 import Currency
 
-from engine import Client, Connector, HttpRequest, bundled_connectors
+from engine import Client, Connector, HttpRequest, InputError, bundled_connectors
 from engine._build import SCHEME_KEYS, _read
 from engine._card_data import needs_support
 from engine._plan import FlowPlan, RequestPlan
@@ -89,6 +90,8 @@ def fit_for(connector: Connector, flow: str) -> Fit:
         omitted.add("/amount")
     if flow == "submit_evidence" and not caps.evidence_files:  # text evidence only
         omitted.add("/evidence/0/file")
+    if flow == "submit_evidence" and not caps.evidence_texts:  # documents only
+        omitted.add("/evidence/0/text")
     # A field the spec must read to be given it (x-refused-unless-read), where it does not.
     for path, _ in needs_support(flow):
         if not _read(compiled.request_reads, path):
@@ -120,15 +123,35 @@ def accepted_requests(draw: st.DrawFn, connector: Connector, flow: str) -> dict[
                 connector.plan.format_amount(request[name], request["currency"])
             except ValueError:
                 request[name] -= request[name] % 1000
+    # The unified contract: at most one evidence item per type.
+    if isinstance(request.get("evidence"), list):
+        seen: set[Any] = set()
+        request["evidence"] = [
+            item
+            for item in request["evidence"]
+            if not (item["type"] in seen or seen.add(item["type"]))
+        ]
+    # What the spec itself declares it refuses (`refuse`: two documents for the one field a
+    # processor has) is not a request it accepts: such draws are discarded.
+    refused = {named for _, named, _ in connector.plan.flows[flow].refusals}
+    if refused:
+        try:
+            build_first(connector, flow, request)
+        except InputError as exc:
+            assume(exc.pointer not in refused)
     return request
 
 
 def build_first(connector: Connector, flow: str, request: Mapping[str, Any]) -> HttpRequest:
-    """The first request `flow` sends (its first step, or its own), built without a network."""
+    """The first request `flow` sends (its first step the request wants, or its own), built
+    without a network."""
+    first = connector.next_step(flow, 0, request, credentials_for(connector.id), {})
     return connector.build_request(
         flow,
         request,
         credentials_for(connector.id),
+        step=first,
+        steps={},
         access_token=ACCESS_TOKEN.token.reveal() if connector.plan.auth.token else None,
         now=CLOCK,
     )

@@ -1242,7 +1242,7 @@ export interface EvidenceItemFile {
    * The file's bytes, base64 (RFC 4648, padded).
    * @minLength 4
    * @maxLength 6000000
-   * @pattern ^[A-Za-z0-9+/]+={0,2}$
+   * @pattern ^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
    */
   data: string;
 }

@@ -28,6 +28,7 @@ from engine import load_connector
 
 HERE = Path(__file__).parent
 SANDBOX = "https://checkout-test.adyen.com/v71"
+DISPUTES = "https://ca-test.adyen.com/ca/services/DisputeService/v30"
 
 
 @cache
@@ -69,6 +70,8 @@ def built_requests() -> list[tuple[str, str, str, dict[str, Any]]]:
         if "raises" in scenario["expect"]:
             continue
         request = connector.build_request(scenario["flow"], scenario["request"], credentials())
+        if request.url.startswith(DISPUTES + "/"):
+            continue  # the Disputes API: test_every_dispute_request_matches_adyens_schema
         assert request.url.startswith(SANDBOX + "/")
         body = json.loads(request.body or b"{}")
         built.append((path.stem, request.method, request.url[len(SANDBOX) :], body))
@@ -125,6 +128,71 @@ def test_card_fields_are_written_as_adyen_wants() -> None:
     assert body["additionalData"] == {"manualCapture": "true"}
     assert request.headers["Idempotency-Key"] == scenario["request"]["idempotency_key"]
     assert request.headers["X-API-Key"] == credentials()["api_key"]
+
+
+# --- the Disputes API (its own host) ----------------------------------------------------------
+
+
+def dispute_requests() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(scenario, method, path, body) of every request (each step) the dispute scenarios send."""
+    connector = load_connector("adyen")
+    built = []
+    for path in sorted((HERE / "scenarios").glob("*_dispute_*.yaml")) + sorted(
+        (HERE / "scenarios").glob("submit_evidence_*.yaml")
+    ):
+        scenario = load_yaml(path)
+        if "raises" in scenario["expect"]:
+            continue
+        answers = scenario.get("responses") or [scenario["response"]]
+        for step in range(len(answers)):
+            request = connector.build_request(
+                scenario["flow"], scenario["request"], credentials(), step=step, steps={}
+            )
+            assert request.url.startswith(DISPUTES + "/"), request.url
+            assert request.headers["X-API-Key"] == credentials()["api_key"]
+            body = json.loads(request.body or b"{}")
+            built.append((path.stem, request.method, request.url[len(DISPUTES) :], body))
+    return built
+
+
+def dispute_validator(key: str) -> Draft202012Validator:
+    schema = json.loads((HERE / "dispute_service_schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator({"$defs": schema["$defs"], **schema["endpoints"][key]})
+
+
+def test_every_dispute_request_matches_adyens_schema() -> None:
+    seen: dict[str, int] = {}
+    for name, method, path, body in dispute_requests():
+        key = f"{method} {path}"
+        errors = list(dispute_validator(key).iter_errors(body))
+        assert not errors, f"{name}: {key}: " + "; ".join(e.message for e in errors[:5])
+        seen[key] = seen.get(key, 0) + 1
+    assert set(seen) == {
+        "POST /acceptDispute",
+        "POST /supplyDefenseDocument",
+        "POST /defendDispute",
+    }
+
+
+def test_a_broken_dispute_request_is_rejected() -> None:
+    bodies = {f"{m} {p}": b for n, m, p, b in dispute_requests() if "refused" not in n}
+    supply = bodies["POST /supplyDefenseDocument"]
+    check = dispute_validator("POST /supplyDefenseDocument")
+    document = supply["defenseDocuments"][0]
+    assert {d["defenseDocumentTypeCode"] for d in supply["defenseDocuments"]} == {
+        "TIDorInvoice",
+        "DefenseMaterial",
+    }
+    no_type = {k: v for k, v in document.items() if k != "defenseDocumentTypeCode"}
+    assert list(check.iter_errors({**supply, "defenseDocuments": [no_type]}))
+    assert list(
+        check.iter_errors({**supply, "defenseDocuments": [{**document, "content": "%PDF"}]})
+    )
+    defend = dispute_validator("POST /defendDispute")
+    body = bodies["POST /defendDispute"]
+    assert list(defend.iter_errors({k: v for k, v in body.items() if k != "defenseReasonCode"}))
+    accept = dispute_validator("POST /acceptDispute")
+    assert list(accept.iter_errors({**bodies["POST /acceptDispute"], "reason": "x"}))
 
 
 # --- webhooks ---------------------------------------------------------------------------------

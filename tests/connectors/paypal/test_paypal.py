@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import email.parser
+import email.policy
 import json
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +41,19 @@ ENDPOINTS: dict[str, Any] = SCHEMA["endpoints"]
 CREDENTIALS = credentials_for("paypal")
 SCENARIOS = fixtures_of("paypal", "scenarios")
 DELIVERIES = fixtures_of("paypal", "deliveries")
-BUILDABLE = {name: data for name, data in SCENARIOS.items() if "raises" not in data["expect"]}
+#: Dispute actions (accept-claim, provide-evidence: multipart) are checked against
+#: disputes_schema.json by the tests at the end of this file.
+DISPUTE_ACTIONS = {"accept_dispute", "submit_evidence"}
+BUILDABLE = {
+    name: data
+    for name, data in SCENARIOS.items()
+    if "raises" not in data["expect"] and data["flow"] not in DISPUTE_ACTIONS
+}
+DISPUTE_BUILDABLE = {
+    name: data
+    for name, data in SCENARIOS.items()
+    if "raises" not in data["expect"] and data["flow"] in DISPUTE_ACTIONS
+}
 TOKEN = "scenario-access-token"
 
 #: Keys PayPal documents outside the saved (2024-02) description: the 3-D Secure verification
@@ -741,3 +756,159 @@ def test_vault_schemas_can_fail() -> None:
     answer = SCENARIOS["incremental_authorize_reauthorized"]["response"]["body"]
     assert not _problems(reauth["responses"]["201"], answer)
     assert _problems(reauth["responses"]["201"], {**answer, "status": "REAUTHORIZED"})
+
+
+# --- dispute actions: accept-claim (JSON) and provide-evidence (multipart) -----------------------
+
+DISPUTES = json.loads((HERE / "disputes_schema.json").read_text(encoding="utf-8"))
+
+
+def _dispute_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(
+        {**schema, "$defs": DISPUTES["$defs"]}, format_checker=FormatChecker()
+    )
+
+
+def _multipart(body: bytes, content_type: str) -> list[Any]:
+    """The parts of a multipart body, read by the standard library's MIME parser (not by the
+    engine): each with its name, file name, media type and bytes."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    assert message.is_multipart(), "not a multipart body"
+    return list(message.iter_parts())
+
+
+def _dispute_problems(method: str, url: str, headers: dict[str, str], body: bytes) -> list[str]:
+    """What breaks PayPal's description of the dispute action `method url` (empty: valid)."""
+    split = urlsplit(url)
+    assert split.netloc == "api-m.sandbox.paypal.com"
+    prefix, _, action = split.path.rpartition("/")
+    dispute_id = prefix.removeprefix("/v1/customer/disputes/")
+    entry = DISPUTES["endpoints"][f"{method} /v1/customer/disputes/{{id}}/{action}"]
+    problems = [
+        e.message for e in _dispute_validator(DISPUTES["path_parameter"]).iter_errors(dispute_id)
+    ]
+    content_type = {k.lower(): v for k, v in headers.items()}["content-type"]
+    if entry["content_type"] == "application/json":
+        if content_type != "application/json":
+            return [*problems, f"content type {content_type}"]
+        data = json.loads(body)
+        return problems + [e.message for e in _dispute_validator(entry["body"]).iter_errors(data)]
+    if not content_type.startswith("multipart/form-data; boundary="):
+        return [*problems, f"content type {content_type}"]
+    parts = _multipart(body, content_type)
+    inputs = [p for p in parts if p.get_param("name", header="content-disposition") == "input"]
+    if len(inputs) != 1 or inputs[0].get_content_type() != "application/json":
+        return [*problems, "one application/json `input` part is required"]
+    data = json.loads(inputs[0].get_payload(decode=True))
+    problems += [e.message for e in _dispute_validator(entry["input"]).iter_errors(data)]
+    named = {d["name"] for e in data["evidences"] for d in e.get("documents", [])}
+    files = [p for p in parts if p is not inputs[0]]
+    for part in files:
+        part_name = part.get_param("name", header="content-disposition")
+        if part_name != entry["file_part"]:
+            problems.append(f"a part PayPal does not describe: {part_name}")
+        if part.get_content_type() not in entry["file_types"]:
+            problems.append(f"a document of type {part.get_content_type()}")
+        if part.get_filename() not in named:
+            problems.append(f"file {part.get_filename()!r} is named by no evidence")
+    if {p.get_filename() for p in files} != named:
+        problems.append("an evidence names a document that is not sent")
+    return problems
+
+
+def _built_dispute(name: str) -> Any:
+    data = DISPUTE_BUILDABLE[name]
+    return load_connector("paypal").build_request(
+        data["flow"], data["request"], CREDENTIALS, access_token=TOKEN
+    )
+
+
+@pytest.mark.parametrize("name", sorted(DISPUTE_BUILDABLE))
+def test_dispute_action_matches_paypals_description(name: str) -> None:
+    built = _built_dispute(name)
+    assert (
+        built.headers["PayPal-Request-Id"] == DISPUTE_BUILDABLE[name]["request"]["idempotency_key"]
+    )
+    assert _dispute_problems(built.method, built.url, built.headers, built.body or b"") == []
+
+
+def test_every_dispute_action_is_checked_and_documents_arrive_as_bytes() -> None:
+    seen = {urlsplit(_built_dispute(n).url).path.rsplit("/", 1)[-1] for n in DISPUTE_BUILDABLE}
+    assert seen == {"accept-claim", "provide-evidence"}
+    built = _built_dispute("submit_evidence_with_documents")
+    parts = _multipart(built.body or b"", built.headers["Content-Type"])
+    request = DISPUTE_BUILDABLE["submit_evidence_with_documents"]["request"]
+    sent = {p.get_filename(): p.get_payload(decode=True) for p in parts if p.get_filename()}
+    given = {
+        e["file"]["name"]: base64.b64decode(e["file"]["data"])
+        for e in request["evidence"]
+        if "file" in e
+    }
+    assert sent == given
+
+
+def _rebuilt(body: bytes, content_type: str, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The multipart body with its input JSON changed (files kept), written by the stdlib."""
+    message = EmailMessage()
+    for part in _multipart(body, content_type):
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if name == "input":
+            data = json.loads(payload)
+            change(data)
+            payload = json.dumps(data).encode()
+        maintype, subtype = part.get_content_type().split("/")
+        message.add_attachment(
+            payload,
+            maintype=maintype,
+            subtype=subtype,
+            disposition="form-data",
+            filename=part.get_filename(),
+        )
+        message.get_payload()[-1].set_param("name", name, header="content-disposition")
+    return message.as_bytes(policy=email.policy.HTTP).split(b"\r\n\r\n", 1)[1]
+
+
+def test_a_broken_dispute_action_is_rejected() -> None:
+    accept = _built_dispute("accept_dispute_claim_accepted")
+    no_note = json.dumps({"accept_claim_type": "REFUND"}).encode()
+    assert _dispute_problems(accept.method, accept.url, accept.headers, no_note)
+    unknown = json.dumps({"note": "x", "reason": "y"}).encode()
+    assert _dispute_problems(accept.method, accept.url, accept.headers, unknown)
+    built = _built_dispute("submit_evidence_with_documents")
+    content_type = built.headers["Content-Type"]
+    body = built.body or b""
+    assert _dispute_problems(built.method, built.url, {"Content-Type": "application/json"}, body)
+
+    def bad_type(data: dict[str, Any]) -> None:
+        data["evidences"][0]["evidence_type"] = "RECEIPT"
+
+    def unnamed(data: dict[str, Any]) -> None:
+        data["evidences"][0].pop("documents")
+
+    def unchanged(data: dict[str, Any]) -> None:
+        pass
+
+    for change in (unchanged, bad_type, unnamed):
+        rebuilt = _rebuilt(body, content_type, change)
+        boundary = rebuilt.split(b"\r\n", 1)[0][2:].decode()
+        problems = _dispute_problems(
+            built.method,
+            built.url,
+            {"Content-Type": f'multipart/form-data; boundary="{boundary}"'},
+            rebuilt,
+        )
+        # The stdlib's rewrite of the same parts passes: only the change breaks it.
+        assert bool(problems) == (change is not unchanged), (change.__name__, problems)
+
+
+@pytest.mark.parametrize("name", sorted(DISPUTE_BUILDABLE))
+def test_dispute_action_answers_are_paypals(name: str) -> None:
+    data = DISPUTE_BUILDABLE[name]
+    answer = data["response"]
+    action = urlsplit(_built_dispute(name).url).path.rsplit("/", 1)[-1]
+    key = f"POST /v1/customer/disputes/{{id}}/{action}"
+    responses = DISPUTES["endpoints"][key]["responses"]
+    schema = responses.get(str(answer["status"]), responses["default"])
+    assert [e.message for e in _dispute_validator(schema).iter_errors(answer["body"])] == []

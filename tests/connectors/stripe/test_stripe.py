@@ -13,7 +13,10 @@ processor-apis/stripe/spec3.2023-09-12.yaml; its "source" key says exactly from 
 
 from __future__ import annotations
 
+import base64
 import copy
+import email.parser
+import email.policy
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -26,8 +29,15 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from engine import InputError, UnsupportedError, load_connector
+from engine._http import HttpResponse
 
-from ..scenarios import Scenario, credentials_for, flow_scenarios, webhook_scenarios
+from ..scenarios import (
+    Scenario,
+    credentials_for,
+    flow_scenarios,
+    response_body,
+    webhook_scenarios,
+)
 
 HERE = Path(__file__).parent
 DOCUMENT: dict[str, Any] = json.loads((HERE / "processor_schema.json").read_text("utf-8"))
@@ -193,10 +203,47 @@ def problems(request: Any) -> tuple[str, list[str]]:
 # --- requests ---------------------------------------------------------------------------------
 
 
-def _built(scenario: Scenario) -> Any:
-    return load_connector("stripe").build_request(
-        scenario.data["flow"], scenario.data["request"], credentials_for("stripe")
+def _answers(scenario: Scenario) -> list[dict[str, Any]]:
+    data = scenario.data
+    answers: list[dict[str, Any]] = data["responses"] if "responses" in data else [data["response"]]
+    return answers
+
+
+def _built_all(scenario: Scenario) -> list[Any]:
+    """Every request the scenario sends, in order: the steps the request wants (an upload per
+    document, fed with the scenario's answers), then the flow's own."""
+    connector = load_connector("stripe")
+    flow, request, creds = (
+        scenario.data["flow"],
+        scenario.data["request"],
+        credentials_for("stripe"),
     )
+    steps: dict[str, Any] = {}
+    built = []
+    index = -1
+    for answer in _answers(scenario):
+        index = connector.next_step(flow, index + 1, request, creds, steps)
+        built.append(connector.build_request(flow, request, creds, step=index, steps=steps))
+        if index < connector.request_count(flow) - 1:
+            response = HttpResponse(answer.get("status", 200), {}, response_body(answer))
+            steps[connector.plan.flows[flow].steps[index].name] = connector.parse_step(
+                flow, index, request, response, steps=steps
+            )
+    return built
+
+
+def _built(scenario: Scenario) -> Any:
+    """The flow's own request (the last one sent)."""
+    if "responses" in scenario.data:
+        return _built_all(scenario)[-1]
+    connector = load_connector("stripe")
+    flow, request, creds = (
+        scenario.data["flow"],
+        scenario.data["request"],
+        credentials_for("stripe"),
+    )
+    index = connector.next_step(flow, 0, request, creds, {})
+    return connector.build_request(flow, request, creds, step=index, steps={})
 
 
 def _buildable() -> Iterator[Scenario]:
@@ -211,20 +258,30 @@ BUILDABLE = list(_buildable())
 
 @pytest.mark.parametrize("scenario", BUILDABLE, ids=[s.name for s in BUILDABLE])
 def test_built_request_matches_stripe_schema(scenario: Scenario) -> None:
-    request = _built(scenario)
-    _, found = problems(request)
-    assert found == [], "\n".join(found)
-    assert request.headers["Stripe-Version"] == "2023-08-16", "the version the schema describes"
-    assert request.headers["Authorization"] == "Bearer " + credentials_for("stripe")["api_key"]
-    if request.method == "POST":
-        assert request.headers["Idempotency-Key"] == scenario.data["request"]["idempotency_key"]
-    else:
-        assert "Idempotency-Key" not in request.headers
+    for request in _built_all(scenario):
+        if urlsplit(request.url).netloc == "files.stripe.com":  # a document, to the files host
+            assert upload_problems(request) == []
+            continue
+        _, found = problems(request)
+        assert found == [], "\n".join(found)
+        assert request.headers["Stripe-Version"] == "2023-08-16", "the version the schema describes"
+        assert request.headers["Authorization"] == "Bearer " + credentials_for("stripe")["api_key"]
+        if request.method == "POST":
+            assert request.headers["Idempotency-Key"] == scenario.data["request"]["idempotency_key"]
+        else:
+            assert "Idempotency-Key" not in request.headers
 
 
 def test_every_endpoint_is_checked() -> None:
-    checked = {problems(_built(s))[0] for s in BUILDABLE}
+    checked = {
+        problems(request)[0]
+        for s in BUILDABLE
+        for request in _built_all(s)
+        if urlsplit(request.url).netloc != "files.stripe.com"
+    }
     assert checked == set(ENDPOINTS), f"not exercised by any scenario: {set(ENDPOINTS) - checked}"
+    uploads = [r for s in UPLOADING for r in _built_all(s) if urlsplit(r.url).path == "/v1/files"]
+    assert len(uploads) >= 2, "POST /v1/files is checked too"
 
 
 def test_refused_scenarios_raise_before_building() -> None:
@@ -294,6 +351,112 @@ def test_query_and_path_parameters_are_checked() -> None:
     assert schema_errors({"intent": "pi_" + "x" * 5000}, schemas["path"]), "too long"
 
 
+# --- evidence documents: POST /v1/files on files.stripe.com (multipart) -----------------------
+
+FILES: dict[str, Any] = json.loads((HERE / "files_schema.json").read_text("utf-8"))
+
+
+def _parts(body: bytes, content_type: str) -> list[Any]:
+    """The parts of a multipart body, read by the standard library's MIME parser."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    assert message.is_multipart(), "not a multipart body"
+    return list(message.iter_parts())
+
+
+def upload_problems(request: Any) -> list[str]:
+    """Every way an upload departs from Stripe's POST /v1/files: its host (the operation's
+    `servers`), multipart/form-data, and the parts against the published requestBody schema
+    (the file part must carry a file name, a media type and bytes)."""
+    url = urlsplit(request.url)
+    found = []
+    if f"{url.scheme}://{url.netloc}/" != FILES["servers"][0]["url"] or url.path != "/v1/files":
+        found.append(f"not Stripe's files endpoint: {request.url}")
+    content_type = request.headers.get("Content-Type", "")
+    if not content_type.startswith("multipart/form-data; boundary="):
+        return [*found, f"content type {content_type!r}"]
+    fields: dict[str, Any] = {}
+    for part in _parts(request.body or b"", content_type):
+        name = part.get_param("name", header="content-disposition")
+        if name in fields:
+            found.append(f"part {name!r} sent twice")
+        if part.get_filename() is not None:
+            if part.get_content_type() not in ("application/pdf", "image/jpeg", "image/png"):
+                found.append(f"a {part.get_content_type()} document")
+            fields[name] = "<binary>" if part.get_payload(decode=True) else ""
+        else:
+            fields[name] = part.get_content()
+    schema = _close(FILES["body"])
+    found += [e.message for e in Draft202012Validator(schema).iter_errors(fields)]
+    if fields.get("file") != "<binary>":
+        found.append("no file bytes")
+    return found
+
+
+UPLOADING = [s for s in BUILDABLE if "responses" in s.data and s.data["flow"] == "submit_evidence"]
+
+
+def test_documents_are_uploaded_as_their_bytes_and_referenced_by_id() -> None:
+    scenario = next(s for s in UPLOADING if s.name == "submit_evidence_with_files")
+    built = _built_all(scenario)
+    uploads, dispute = built[:-1], built[-1]
+    given = {
+        e["file"]["name"]: base64.b64decode(e["file"]["data"])
+        for e in scenario.data["request"]["evidence"]
+        if "file" in e
+    }
+    sent = {}
+    for upload in uploads:
+        assert upload_problems(upload) == []
+        assert upload.headers["Authorization"] == "Bearer " + credentials_for("stripe")["api_key"]
+        assert upload.headers["Idempotency-Key"] != scenario.data["request"]["idempotency_key"]
+        (file,) = [
+            p for p in _parts(upload.body, upload.headers["Content-Type"]) if p.get_filename()
+        ]
+        sent[file.get_filename()] = file.get_payload(decode=True)
+    assert sent == given
+    evidence = decode_form(dispute.body.decode("ascii"))["evidence"]
+    answers = [a["body"]["id"] for a in _answers(scenario)[:-1]]
+    assert [evidence["receipt"], evidence["shipping_documentation"]] == answers
+    assert problems(dispute)[1] == []
+
+
+def test_a_broken_upload_is_rejected() -> None:
+    scenario = next(s for s in UPLOADING if s.name == "submit_evidence_with_files")
+    upload = _built_all(scenario)[0]
+    assert upload_problems(upload) == []
+    content_type = upload.headers["Content-Type"]
+    boundary = content_type.split("boundary=", 1)[1].encode()
+    wrong_purpose = upload.body.replace(b"dispute_evidence", b"dispute_evidences")
+    assert upload_problems(_with_body(upload, wrong_purpose))
+    unknown = upload.body.replace(
+        b"--" + boundary + b"--",
+        b"--"
+        + boundary
+        + b'\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n--'
+        + boundary
+        + b"--",
+    )
+    assert upload_problems(_with_body(upload, unknown))
+    assert upload_problems(_with_body(upload, upload.body, url="https://api.stripe.com/v1/files"))
+
+
+def _with_body(request: Any, body: bytes, url: str | None = None) -> Any:
+    from dataclasses import replace
+
+    return replace(request, body=body, url=url or request.url)
+
+
+def test_upload_answers_are_stripe_files() -> None:
+    for scenario in UPLOADING:
+        for upload, answer in zip(_built_all(scenario)[:-1], _answers(scenario), strict=False):
+            assert urlsplit(upload.url).netloc == "files.stripe.com"
+            status = answer.get("status", 200)
+            schema = FILES["response"] if status < 300 else {"$ref": "#/$defs/error"}
+            validator = Draft202012Validator({"$defs": DEFS, "allOf": [schema]})
+            assert [e.message for e in validator.iter_errors(answer["body"])] == [], scenario.name
+
+
 # --- responses --------------------------------------------------------------------------------
 
 
@@ -309,7 +472,9 @@ def _json_body(response: Mapping[str, Any]) -> Any:
 RESPONDED = [
     s
     for s in SCENARIOS
-    if _json_body(s.data["response"]) is not None and s.data["expect"].get("raises") is None
+    if "response" in s.data  # multi-request scenarios: test_upload_answers_are_stripe_files
+    and _json_body(s.data["response"]) is not None
+    and s.data["expect"].get("raises") is None
 ]
 
 
