@@ -18,6 +18,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -335,20 +336,43 @@ def compile_template(
 
     Compiled once per process: specs repeat the same templates across flows and processors
     (937 templates in the bundled specs, 362 distinct), and a CompiledTemplate is immutable."""
+    for sources in _RECORDINGS:
+        sources.add(source)
     try:
         return _compile_template_cached(source, environment)
     except RecursionError:  # `[[[[…]]]]` hundreds deep: Jinja's parser recurses per level
         raise TemplateCompileError("template error: the expression nests too deeply") from None
 
 
+#: While `connector docs` writes a bundled spec's module: every template text compiled.
+_RECORDINGS: list[set[str]] = []
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """The template texts compiled inside the block (engine._spec_cache writes their ASTs)."""
+    sources: set[str] = set()
+    _RECORDINGS.append(sources)
+    try:
+        yield sources
+    finally:
+        _RECORDINGS.remove(sources)
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile_template_cached(
     source: str, environment: ImmutableSandboxedEnvironment
 ) -> CompiledTemplate:
-    try:
-        ast = environment.parse(source)
-    except TemplateError as exc:
-        raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
+    from ._spec_cache import parsed_template
+
+    # A bundled spec's templates come parsed with it; any other text is parsed here.
+    ast: nodes.Template | None = parsed_template(source, environment)
+    if ast is None:
+        try:
+            ast = environment.parse(source)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", 1) - 1
+            raise TemplateCompileError(_template_message(exc), line) from None
     every = _all_nodes(ast)  # one walk of the tree serves every check below
     for name in _private_names(every):
         raise TemplateCompileError(f"template error: access to {name!r} is not allowed")
