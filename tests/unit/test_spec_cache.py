@@ -111,6 +111,7 @@ def test_a_template_not_in_any_module_is_parsed() -> None:
     from engine._templates import ENVIRONMENT, compile_template
 
     assert cache.parsed_template("{{ 'never in a spec' ~ request.x }}", ENVIRONMENT) is None
-    assert compile_template("{{ 'never in a spec' ~ request.x }}").render(
-        {"request": {"x": "!"}}
-    ) == "never in a spec!"
+    assert (
+        compile_template("{{ 'never in a spec' ~ request.x }}").render({"request": {"x": "!"}})
+        == "never in a spec!"
+    )
