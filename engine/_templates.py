@@ -527,36 +527,38 @@ def folded(render: Renderer, paths: tuple[VariablePath, ...]) -> Renderer:
     context only through `paths` (the fast path's field walks, where an absent or null step
     makes the rest absent), and every filter is a pure function. Nothing of a request is kept:
     only outputs computed from no request value at all."""
-    walks = tuple((path.root, path.segments) for path in paths)
-    memo: dict[tuple[bool, ...], Any] = {}
+    # The shortest paths first: a present input (a request's amount) is usually a short one,
+    # and one present input ends the check.
+    ordered = sorted(paths, key=lambda path: len(path.segments))
+    walks = tuple((path.root, path.segments) for path in ordered)
+    memo: dict[int, Any] = {}
 
     def run(context: Mapping[str, Any]) -> Any:
-        key = []
+        key = 1  # one bit per path (null: 1, absent: 0) after a leading 1
         for root, segments in walks:
             value = context.get(root, MISSING)
             for segment in segments:
-                if value is None or value is MISSING:  # the rest of the walk is absent
-                    value = MISSING
-                    break
                 if type(value) is dict:
                     value = value.get(segment, MISSING)
+                elif value is None or value is MISSING:  # the rest of the walk is absent
+                    value = MISSING
+                    break
                 else:
                     return render(context)  # a list, a value the walk cannot see through
             if value is None:
-                key.append(True)
+                key = key << 1 | 1
             elif value is MISSING:
-                key.append(False)
+                key <<= 1
             else:
                 return render(context)  # a present input: evaluated as usual
-        frozen = tuple(key)
         try:
-            return memo[frozen]
+            return memo[key]
         except KeyError:
             result = render(context)
             if (result is None or result is MISSING or type(result) in _IMMUTABLE) and len(
                 memo
             ) < _FOLDED_MAX:
-                memo[frozen] = result
+                memo[key] = result
             return result
 
     run.memo = memo  # type: ignore[attr-defined]  # for the tests: what it keeps
