@@ -163,12 +163,16 @@ def _flat_size(value: Any) -> tuple[int, int] | None:
 class Budget:
     """What is left of one evaluation's size and step budget; `over` is the refusal message."""
 
-    __slots__ = ("over", "size", "steps")
+    __slots__ = ("_measured", "over", "size", "steps")
 
     def __init__(self, size: int, steps: int, over: str) -> None:
         self.size = size
         self.steps = steps
         self.over = over
+        #: id → (value, size, visited) of the containers afford_call measured: one evaluation
+        #: builds nothing in place (the sandbox is immutable), so the same list handed to filter
+        #: after filter is walked once; each use is still charged what a walk would charge.
+        self._measured: dict[int, tuple[Any, int, int]] | None = None
 
     def charge(self, value: Any) -> Any:
         """Count one operation and the size of its result; the result is returned."""
@@ -221,10 +225,7 @@ class Budget:
             elif value is None or kind is bool:
                 size += 1
             else:
-                flat = _flat_size(value)
-                if flat is None:
-                    self.afford((args, kwargs), growth)
-                    return
+                flat = _flat_size(value) or self._measure(value, growth)
                 size += flat[0]
                 visited += flat[1] - 1
         limit = self.size // growth
@@ -233,6 +234,22 @@ class Budget:
         self.size -= visited
         if size * growth > self.size:
             raise BudgetExceeded(self.over)
+
+    def _measure(self, value: Any, growth: int) -> tuple[int, int]:
+        """_walk's (size, values visited) of `value`, remembered for this evaluation when the
+        walk was whole (one that stopped early is over the budget, and refused by the caller)."""
+        memo = self._measured
+        if memo is not None:
+            found = memo.get(id(value))
+            if found is not None and found[0] is value:
+                return found[1], found[2]
+        limit = self.size // growth
+        size, visited = _walk(value, limit)
+        if size <= limit:
+            if memo is None:
+                memo = self._measured = {}
+            memo[id(value)] = (value, size, visited)
+        return size, visited
 
     def afford_size(self, units: int) -> None:
         if units > self.size:

@@ -4,7 +4,6 @@ gets its token), retry only where it is safe, and confirm unsigned webhooks by a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -435,7 +434,7 @@ class AsyncClient(_Base, AsyncFlowMethods):
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
         raw_response: bool = False,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(
             connector,
@@ -451,6 +450,10 @@ class AsyncClient(_Base, AsyncFlowMethods):
         )
         self._owns_http = http_client is None
         self.retry = retry or RetryPolicy()
+        if sleep is None:  # imported here: a sync caller never needs asyncio
+            import asyncio
+
+            sleep = asyncio.sleep
         self._sleep = sleep
         self._http = http_client or _transport.new_async_client()
         _transport.install(self._http)

@@ -4,7 +4,6 @@ with a SharedTokenCache, however many processes share the cache."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -184,6 +183,8 @@ async def token_for_async(
     reusable = holder._reusable_token(want)
     if reusable is not None:
         return reusable, False
+    import asyncio
+
     shared = flight(want.key)
     lock = shared.task_lock()
     try:

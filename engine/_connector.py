@@ -223,7 +223,9 @@ class Connector:
         )
 
     def compile_all(self) -> Connector:
-        """Compile every flow now (a server warming up before its first request)."""
+        """Compile the auth, the webhooks and every flow now (a server warming up before its
+        first request)."""
+        _ = self.plan.auth, self.plan.webhooks
         for flow in self.plan.flows:
             _ = self.plan.flows[flow]
         return self

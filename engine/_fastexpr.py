@@ -187,9 +187,7 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float)  # bool is an int
 
 
-def _keyed_literal(
-    node: nodes.Node, env: Environment, missing: Any
-) -> dict[Any, Evaluate] | None:
+def _keyed_literal(node: nodes.Node, env: Environment, missing: Any) -> dict[Any, Evaluate] | None:
     """A dict literal with constant keys, as key → its member's evaluator (a later duplicate
     key wins, as in the literal); None for anything else."""
     if not isinstance(node, nodes.Dict):

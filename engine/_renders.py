@@ -15,6 +15,7 @@ from ._errors import RenderError
 from ._plan import Render
 from ._templates import (
     ENVIRONMENT,
+    MISSING,
     PATH_ENVIRONMENT,
     TemplateCompileError,
     compile_template,
@@ -36,6 +37,10 @@ def _render_error(pointer: str, exc: Exception) -> RenderError:
 Item = tuple[str, Render, str]
 
 
+#: Values that are never Jinja's Undefined, told apart by their exact type (no isinstance).
+_DEFINED = frozenset({str, int, dict, list, bool, float})
+
+
 def _omit_nulls_mapping(items: tuple[Item, ...]) -> Render:
     def render(context: Mapping[str, Any]) -> Any:
         out = {}
@@ -44,7 +49,9 @@ def _omit_nulls_mapping(items: tuple[Item, ...]) -> Render:
                 value = item(context)
             except Exception as exc:
                 raise _render_error(pointer, exc) from None
-            if value is not None and not isinstance(value, Undefined):
+            if type(value) in _DEFINED or (
+                value is not None and value is not MISSING and not isinstance(value, Undefined)
+            ):
                 out[key] = value
         # A mapping whose every key was omitted is omitted too (documented in the reference).
         return out if out or not items else None
@@ -60,7 +67,9 @@ def _omit_nulls_list(items: tuple[tuple[Render, str], ...]) -> Render:
                 value = item(context)
             except Exception as exc:
                 raise _render_error(pointer, exc) from None
-            if value is not None and not isinstance(value, Undefined):
+            if type(value) in _DEFINED or (
+                value is not None and value is not MISSING and not isinstance(value, Undefined)
+            ):
                 out.append(value)
         return out
 

@@ -83,6 +83,11 @@ def digest_filter(value: Any, algorithm: Any = "sha256", output: Any = "hex") ->
     return str(_choice(OUTPUTS, output, "output")(raw))
 
 
+#: Loaded RSA private keys by the SHA-256 of their PEM text (a few: one per merchant key).
+_PRIVATE_KEYS: dict[bytes, Any] = {}
+_MAX_KEYS = 32
+
+
 def rsa_sign_filter(
     value: Any, private_key: Any, algorithm: Any = "sha256", output: Any = "base64"
 ) -> str:
@@ -93,12 +98,21 @@ def rsa_sign_filter(
 
     hashers = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha512": hashes.SHA512}
     hasher = _choice(hashers, algorithm, "hash")
-    try:
-        key = serialization.load_pem_private_key(_bytes(private_key), password=None)
-    except (ValueError, TypeError):
-        raise ValueError("the private key is not an unencrypted PEM key") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("the private key is not an RSA key")
+    pem = _bytes(private_key)
+    # Loading checks the whole key (tens of ms for RSA): done once per key, which is kept by
+    # the digest of its PEM (the text itself is not kept here).
+    digest = hashlib.sha256(pem).digest()
+    key = _PRIVATE_KEYS.get(digest)
+    if key is None:
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError):
+            raise ValueError("the private key is not an unencrypted PEM key") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the private key is not an RSA key")
+        if len(_PRIVATE_KEYS) >= _MAX_KEYS:
+            _PRIVATE_KEYS.clear()
+        _PRIVATE_KEYS[digest] = key
     signature = key.sign(_bytes(value), padding.PKCS1v15(), hasher())
     return str(_choice(OUTPUTS, output, "output")(signature))
 

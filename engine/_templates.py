@@ -18,6 +18,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -335,20 +336,43 @@ def compile_template(
 
     Compiled once per process: specs repeat the same templates across flows and processors
     (937 templates in the bundled specs, 362 distinct), and a CompiledTemplate is immutable."""
+    for sources in _RECORDINGS:
+        sources.add(source)
     try:
         return _compile_template_cached(source, environment)
     except RecursionError:  # `[[[[…]]]]` hundreds deep: Jinja's parser recurses per level
         raise TemplateCompileError("template error: the expression nests too deeply") from None
 
 
+#: While `connector docs` writes a bundled spec's module: every template text compiled.
+_RECORDINGS: list[set[str]] = []
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """The template texts compiled inside the block (engine._spec_cache writes their ASTs)."""
+    sources: set[str] = set()
+    _RECORDINGS.append(sources)
+    try:
+        yield sources
+    finally:
+        _RECORDINGS.remove(sources)
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile_template_cached(
     source: str, environment: ImmutableSandboxedEnvironment
 ) -> CompiledTemplate:
-    try:
-        ast = environment.parse(source)
-    except TemplateError as exc:
-        raise TemplateCompileError(_template_message(exc), getattr(exc, "lineno", 1) - 1) from None
+    from ._spec_cache import parsed_template
+
+    # A bundled spec's templates come parsed with it; any other text is parsed here.
+    ast: nodes.Template | None = parsed_template(source, environment)
+    if ast is None:
+        try:
+            ast = environment.parse(source)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", 1) - 1
+            raise TemplateCompileError(_template_message(exc), line) from None
     every = _all_nodes(ast)  # one walk of the tree serves every check below
     for name in _private_names(every):
         raise TemplateCompileError(f"template error: access to {name!r} is not allowed")
@@ -503,36 +527,38 @@ def folded(render: Renderer, paths: tuple[VariablePath, ...]) -> Renderer:
     context only through `paths` (the fast path's field walks, where an absent or null step
     makes the rest absent), and every filter is a pure function. Nothing of a request is kept:
     only outputs computed from no request value at all."""
-    walks = tuple((path.root, path.segments) for path in paths)
-    memo: dict[tuple[bool, ...], Any] = {}
+    # The shortest paths first: a present input (a request's amount) is usually a short one,
+    # and one present input ends the check.
+    ordered = sorted(paths, key=lambda path: len(path.segments))
+    walks = tuple((path.root, path.segments) for path in ordered)
+    memo: dict[int, Any] = {}
 
     def run(context: Mapping[str, Any]) -> Any:
-        key = []
+        key = 1  # one bit per path (null: 1, absent: 0) after a leading 1
         for root, segments in walks:
             value = context.get(root, MISSING)
             for segment in segments:
-                if value is None or value is MISSING:  # the rest of the walk is absent
-                    value = MISSING
-                    break
                 if type(value) is dict:
                     value = value.get(segment, MISSING)
+                elif value is None or value is MISSING:  # the rest of the walk is absent
+                    value = MISSING
+                    break
                 else:
                     return render(context)  # a list, a value the walk cannot see through
             if value is None:
-                key.append(True)
+                key = key << 1 | 1
             elif value is MISSING:
-                key.append(False)
+                key <<= 1
             else:
                 return render(context)  # a present input: evaluated as usual
-        frozen = tuple(key)
         try:
-            return memo[frozen]
+            return memo[key]
         except KeyError:
             result = render(context)
             if (result is None or result is MISSING or type(result) in _IMMUTABLE) and len(
                 memo
             ) < _FOLDED_MAX:
-                memo[frozen] = result
+                memo[key] = result
             return result
 
     run.memo = memo  # type: ignore[attr-defined]  # for the tests: what it keeps

@@ -14,7 +14,6 @@ pass it back to the next Client.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -24,7 +23,10 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # asyncio is imported where a task needs it: a sync caller never does
+    import asyncio
 
 from ._build import root_url
 from ._credentials import ResolvedCredentials, Secret, resolve_credentials
@@ -211,6 +213,8 @@ class Flight:
         )
 
     def task_lock(self) -> asyncio.Lock:
+        import asyncio
+
         with _FLIGHTS_GUARD:
             loop = asyncio.get_running_loop()
             lock = self._loop_locks.get(loop)

@@ -133,3 +133,31 @@ def test_flat_values_are_sized_as_the_walk(seed: int) -> None:
         flat = _flat_size(value)
         if flat is not None:
             assert flat == reference_walk(value, 10**9)
+
+
+def test_a_list_handed_to_filter_after_filter_is_walked_once_and_charged_each_time() -> None:
+    from engine import _budget
+
+    evidence = [{"type": "receipt", "text": "x" * 40}] * 3 + [[1, 2, [3]]]
+    walks: list[int] = []
+    real = _budget._walk
+
+    def counting(value: object, limit: int) -> tuple[int, int]:
+        walks.append(1)
+        return real(value, limit)
+
+    size, visited = real(evidence, 10**9)
+    budget = _budget.Budget(10**6, 100, "over")
+    start = budget.size
+    try:
+        _budget._walk = counting  # type: ignore[assignment]
+        for _ in range(5):
+            budget.afford_call((evidence, "type"), {}, 1)
+    finally:
+        _budget._walk = real  # type: ignore[assignment]
+    assert len(walks) == 1  # measured once
+    # Each call charged what measuring by a walk charges: the values visited, every time.
+    assert start - budget.size == 5 * (3 + 2 + visited - 1)
+    small = _budget.Budget(size // 2, 100, "over")  # the same list does not fit: refused
+    with pytest.raises(_budget.BudgetExceeded):
+        small.afford_call((evidence,), {}, 1)

@@ -263,6 +263,23 @@ def test_rsa_sign_verifies_with_the_public_key() -> None:
         rsa_sign_filter("payload", "not a key")
 
 
+def test_rsa_sign_keeps_each_loaded_key_apart() -> None:
+    """Keys are loaded once and kept by their PEM's digest: each signs with its own."""
+
+    def pem_of(key: rsa.RSAPrivateKey) -> str:
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2)]
+    for _ in range(2):  # the second round from the kept keys
+        for key in keys:
+            signature = base64.b64decode(rsa_sign_filter("payload", pem_of(key)))
+            key.public_key().verify(signature, b"payload", padding.PKCS1v15(), hashes.SHA256())
+
+
 def test_aes_gcm_decrypts_with_the_library() -> None:
     key = bytes(range(32))
     sealed = aes_gcm_filter("4111111111111111", base64.b64encode(key).decode(), "abcdefghijkl")

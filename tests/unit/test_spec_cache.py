@@ -65,3 +65,53 @@ def test_the_expressions_come_parsed_as_jmespath_parses_them() -> None:
         if ahead is not None:
             assert ahead == jmespath.compile(expression).parsed, expression
     assert cache.parsed_jmespath("a.b", "another version") is None
+
+
+def test_the_templates_come_parsed_as_jinja_parses_them() -> None:
+    """Every template a bundled spec compiles is in its module, rebuilt equal to Jinja's own
+    parse, bound to the environment asked for."""
+    import importlib
+
+    from engine._jinja_ast import build
+    from engine._templates import ENVIRONMENT, PATH_ENVIRONMENT
+
+    checked = 0
+    for path in bundled_spec_paths():
+        module = importlib.import_module(f"engine._spec_data.{path.stem}")
+        table = module.jinja()
+        assert table, path.stem
+        for source, data in table.items():
+            for environment in (ENVIRONMENT, PATH_ENVIRONMENT):
+                rebuilt = build(data, environment)
+                assert rebuilt == environment.parse(source), source
+                assert all(n.environment is environment for n in rebuilt.find_all(object))
+            checked += 1
+    assert checked > 300
+
+
+def test_template_data_names_jinja_node_classes_only() -> None:
+    from engine._jinja_ast import NotPlain, build, dump
+    from engine._templates import ENVIRONMENT
+
+    data = dump(ENVIRONMENT.parse("{{ request.amount }}"))
+    assert build(data, ENVIRONMENT) == ENVIRONMENT.parse("{{ request.amount }}")
+    for bad in (
+        ("N", "Node", 1),  # abstract
+        ("N", "Environment", 1),  # not a node class
+        ("N", "__class__", 1),
+        ("N", "Template", 1, [("N", "Output", 1, [object()])]),  # a value that is no scalar
+        ("N", "Template", 1),  # missing fields
+        ("X", "Template", 1, []),
+    ):
+        with pytest.raises(NotPlain):
+            build(bad, ENVIRONMENT)
+
+
+def test_a_template_not_in_any_module_is_parsed() -> None:
+    from engine._templates import ENVIRONMENT, compile_template
+
+    assert cache.parsed_template("{{ 'never in a spec' ~ request.x }}", ENVIRONMENT) is None
+    assert (
+        compile_template("{{ 'never in a spec' ~ request.x }}").render({"request": {"x": "!"}})
+        == "never in a spec!"
+    )
