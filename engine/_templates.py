@@ -396,7 +396,10 @@ def _compile_template_cached(
             absent = _absent_when(value)
         render, evaluate = fast[0], fast[2]
         if not all(_is_plain(node) for node in ast.body[0].nodes):  # type: ignore[attr-defined]
-            render, evaluate = folded(render, paths), folded(evaluate, paths)
+            # What the fast path reads: the field paths, and the mapping a `.get` call reads
+            # (`credentials.get('key')` reads `credentials`, not a field named get).
+            reads = (*paths, *_call_subjects(every))
+            render, evaluate = folded(render, reads), folded(evaluate, reads)
         return CompiledTemplate(source, render, fast[1], paths, evaluate, absent)
     # Jinja's code generation is the costly part of loading a spec; a template that needs it
     # (a loop, a call) is generated on first use. Everything a spec author can get wrong
@@ -705,6 +708,17 @@ def _falsy_when(node: nodes.Node) -> Prefixes:
 
 def _is_literal(node: nodes.Node) -> bool:
     return isinstance(node, nodes.Const) and node.value is not None
+
+
+def _call_subjects(every: list[nodes.Node]) -> list[VariablePath]:
+    """The field paths whose value a method call reads whole: `x.y.get(k)` reads `x.y`."""
+    found = []
+    for node in every:
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            path = _chain(node.node.node)
+            if path is not None:
+                found.append(path)
+    return found
 
 
 def _free_names(every: list[nodes.Node]) -> set[str]:

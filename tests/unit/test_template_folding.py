@@ -66,6 +66,89 @@ def test_nothing_of_a_present_input_is_kept() -> None:
     assert list(memo.values()) == ["NONE"]  # only what no request value made
 
 
+def test_a_method_call_reads_the_mapping_it_is_called_on() -> None:
+    """`credentials.get('api_key')` reads `credentials`: a present mapping, never folded (a
+    path `credentials.get` would read as absent, and keep the first key's output)."""
+    template = compile_template("{{ credentials.get('api_key') | upper }}")
+    assert template.render({"credentials": {"api_key": "first"}}) == "FIRST"
+    assert template.render({"credentials": {"api_key": "second"}}) == "SECOND"
+    assert template.render.memo == {}  # type: ignore[attr-defined]
+    nested = compile_template("{{ request.x.get('k', 'dflt') | upper }}")
+    for value, expected in (({}, "DFLT"), ({"k": "v"}, "V"), ({}, "DFLT"), ({"k": "w"}, "W")):
+        assert nested.render({"request": {"x": value}}) == expected
+
+
+def test_every_bundled_template_folds_to_what_it_evaluates_to() -> None:
+    """Each template of the bundled specs, over contexts with its inputs absent, null and
+    present: the folded renderer gives what the template gives unfolded, in any order."""
+    import importlib
+
+    from engine._spec import bundled_spec_paths
+    from engine._templates import ENVIRONMENT, _compile_template_cached
+
+    sources: set[str] = set()
+    for path in bundled_spec_paths():
+        sources.update(importlib.import_module(f"engine._spec_data.{path.stem}").jinja())
+    checked = 0
+    for source in sorted(sources):
+        template = compile_template(source)
+        memo = getattr(template.render, "memo", None)
+        if memo is None:
+            continue  # not folded (plain, or not on the fast path)
+        contexts = _contexts_for(template.paths)
+        _compile_template_cached.cache_clear()
+        for order in (contexts, contexts[::-1]):
+            fresh = compile_template(source, ENVIRONMENT)
+            for context in order:
+                assert _outcome(fresh.render, context) == _outcome(
+                    _unfolded_render(source), context
+                ), (source, context)
+        checked += 1
+    assert checked > 100
+
+
+def _contexts_for(paths: Any) -> list[dict[str, Any]]:
+    """Contexts where every path is absent, null, or holds a text (all alike, then mixed)."""
+    out: list[dict[str, Any]] = []
+    for fill in ("absent", "null", "text", "mixed"):
+        context: dict[str, Any] = {}
+        for index, path in enumerate(paths):
+            kind = fill if fill != "mixed" else ("absent", "null", "text")[index % 3]
+            if kind == "absent":
+                continue
+            node = context
+            for part in (path.root, *path.segments[:-1]):
+                child = node.get(part) if isinstance(node, dict) else None
+                if not isinstance(child, dict):
+                    child = node[part] = {} if isinstance(node, dict) else None
+                node = child
+            if isinstance(node, dict):
+                node[(path.root, *path.segments)[-1]] = None if kind == "null" else "x1"
+        out.append(context)
+    return out
+
+
+def _unfolded_render(source: str) -> Any:
+    """The same template's renderer without folding (its fast path as compiled)."""
+    from engine import _templates
+
+    original = _templates.folded
+    _templates.folded = lambda render, paths: render  # type: ignore[assignment]
+    try:
+        _templates._compile_template_cached.cache_clear()
+        return _templates.compile_template(source).render
+    finally:
+        _templates.folded = original
+        _templates._compile_template_cached.cache_clear()
+
+
+def _outcome(render: Any, context: dict[str, Any]) -> Any:
+    try:
+        return ("value", render(context))
+    except Exception as exc:  # an error is an outcome too: it must be the same one
+        return ("error", type(exc).__name__)
+
+
 def test_a_mutable_result_is_never_shared() -> None:
     template = compile_template("{{ request.metadata | default({}) | merge({'k': 'v'}) }}")
     first = template.render({"request": {}})
