@@ -182,10 +182,10 @@ def render_authoring() -> str:
             "",
             "`connector docs` regenerates `docs/` (the feature matrix now has your processor), "
             "records the spec's fingerprint in `specs/linted.json` and writes the spec as loaded "
-            "to `engine/_spec_data/<id>.py` (what the bundled spec loads from instead of parsing "
+            "to `specs/loaded/<id>.py` (what the bundled spec loads from instead of parsing "
             "its YAML); `tools/test.sh` runs ruff, mypy, lint, `connector docs --check` and "
             "every test. When it passes, commit the spec, the fixtures, the snapshots, the "
-            "regenerated docs and `engine/_spec_data/` module, and the README row together: the "
+            "regenerated docs and `specs/loaded/` module, and the README row together: the "
             "reviewer reads the snapshots and the matrix row.",
             "",
         ]

@@ -1,4 +1,4 @@
-"""The bundled specs as loaded, written ahead of time: engine/_spec_data/<id>.py.
+"""The bundled specs as loaded, written ahead of time: specs/loaded/<id>.py.
 
 Parsing a spec's YAML (libyaml, then the engine's own construction with positions, aliases and
 merge keys checked) is over half of loading it. For a bundled spec that lint passed, the result
@@ -12,77 +12,74 @@ any other spec, or one edited since, is parsed as before. CI checks the modules 
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from ._generated import load_generated, write_generated
 from ._load import LoadedSpec, SourceMap, load_spec_text, read_spec_file
 from ._manifest import fingerprint
+from ._resources import specs_dir
 
 
 def folder() -> Path:
-    """Where the modules are (the bench points it at a synthetic bundle's)."""
-    return Path(__file__).resolve().parent / "_spec_data"
+    """Where the modules are: beside the specs (the bench points it at a synthetic bundle's)."""
+    return specs_dir().parent / "loaded"
+
+
+def loaded_module(path: Path) -> ModuleType | None:
+    """The module written for the spec at `path`, or None when there is none."""
+    return load_generated(folder() / f"{path.stem}.py", f"connector_specs_loaded.{path.stem}")
 
 
 def cached_spec(path: Path, raw: bytes, text: str) -> LoadedSpec | None:
     """The loaded spec from its module, or None when there is none for exactly these bytes."""
-    module_path = folder() / f"{path.stem}.py"
-    if not module_path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location(f"engine._spec_data.{path.stem}", module_path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # from its bytecode cache after the first time
-    if getattr(module, "FINGERPRINT", None) != fingerprint(raw):
+    module = loaded_module(path)
+    if module is None or getattr(module, "FINGERPRINT", None) != fingerprint(raw):
         return None
     source = SourceMap(str(path), tuple(text.splitlines()), module.values(), module.keys())
-    version, table = getattr(module, "JMESPATH", None), getattr(module, "jmespath", None)
-    if isinstance(version, str) and callable(table):
-        _PARSED.append((version, table))
-    version, table = getattr(module, "JINJA", None), getattr(module, "jinja", None)
-    if isinstance(version, str) and callable(table):
-        _JINJA_PENDING.append((version, table))
+    for kind, constant in _PARSERS.items():
+        version, table = getattr(module, constant, None), getattr(module, kind, None)
+        if isinstance(version, str) and callable(table):
+            _PENDING.append((kind, version, table))
     return LoadedSpec(module.data(), source)
 
 
-#: (jmespath version, a function giving {expression: its parsed AST}) of each spec loaded from
-#: its module: what jmespath's parser (pure Python, the slow part of compiling an extraction)
-#: gave those expressions when `connector docs` ran, used only under that same version.
-_PARSED: list[tuple[str, Callable[[], dict[str, Any]]]] = []
-_TABLES: dict[str, dict[str, Any]] = {}
+#: What a loaded spec's module holds parsed ahead: the function giving {text: parsed} → the
+#: constant naming the version of the library that parsed it. jmespath's parser and Jinja's are
+#: pure Python, the slow part of compiling a flow; their results are used only under that same
+#: version.
+_PARSERS = {"jmespath": "JMESPATH", "jinja": "JINJA"}
+#: (parser, version, table function) of each module loaded, merged into _TABLES on first use.
+_PENDING: list[tuple[str, str, Callable[[], dict[str, Any]]]] = []
+_TABLES: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _parsed_ahead(parser: str, version: str, source: str) -> Any:
+    while _PENDING:
+        kind, made_by, table = _PENDING.pop()
+        _TABLES.setdefault((kind, made_by), {}).update(table())
+    return _TABLES.get((parser, version), {}).get(source)
 
 
 def parsed_jmespath(source: str, version: str) -> Any:
     """The AST jmespath `version` parses `source` to, when a loaded spec's module has it."""
-    while _PARSED:
-        made_by, table = _PARSED.pop()
-        _TABLES.setdefault(made_by, {}).update(table())
-    return _TABLES.get(version, {}).get(source)
-
-
-#: The same for Jinja: (version, a function giving {template text: its AST as data}).
-_JINJA_PENDING: list[tuple[str, Callable[[], dict[str, Any]]]] = []
-_JINJA_TABLES: dict[str, dict[str, Any]] = {}
+    return _parsed_ahead("jmespath", version, source)
 
 
 def parsed_template(source: str, environment: Any) -> Any:
     """The Template AST the installed Jinja parses `source` to, bound to `environment`, when
     a loaded spec's module has it (engine._jinja_ast); None otherwise."""
-    if not _JINJA_PENDING and not _JINJA_TABLES:
+    if not _PENDING and not _TABLES:
         return None
     import jinja2
 
     from ._jinja_ast import NotPlain, build
 
-    while _JINJA_PENDING:
-        made_by, table = _JINJA_PENDING.pop()
-        _JINJA_TABLES.setdefault(made_by, {}).update(table())
-    data = _JINJA_TABLES.get(jinja2.__version__, {}).get(source)
+    data = _parsed_ahead("jinja", jinja2.__version__, source)
     if data is None:
         return None
     try:
@@ -193,25 +190,11 @@ def write_spec_data(*, check: bool = False) -> list[Path]:
     from ._manifest import is_linted
     from ._spec import bundled_spec_paths
 
-    target = folder()
     wanted: dict[str, str] = {}
     for path in bundled_spec_paths():
         if is_linted(path, path.read_bytes()):
             text = render(path)
             if text is not None:
                 wanted[f"{path.stem}.py"] = text
-    stale = []
-    for name, text in wanted.items():
-        module = target / name
-        current = module.read_text(encoding="utf-8") if module.exists() else None
-        if current != text:
-            stale.append(module)
-            if not check:
-                target.mkdir(exist_ok=True)
-                module.write_text(text, encoding="utf-8")
-    for module in sorted(target.glob("*.py")) if target.exists() else []:
-        if module.name not in wanted:  # a spec that is gone, or no longer linted
-            stale.append(module)
-            if not check:
-                module.unlink()
-    return stale
+    # A module whose spec is gone, or no longer linted, is removed.
+    return write_generated(folder(), wanted, check=check)

@@ -1,4 +1,4 @@
-"""The unified request validators, generated ahead of time: engine/_validators/<flow>.py.
+"""The unified request validators, generated ahead of time: schemas/validators/<flow>.py.
 
 Building a flow's fastjsonschema validator (engine._requests) flattens the unified schemas,
 generates some 150 KB of Python for `authorize` and compiles it: most of a process's first
@@ -14,25 +14,24 @@ CI checks the modules are current (`connector docs --check`, tests/unit/test_val
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.util
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ._generated import load_generated, write_generated
 from ._resources import schemas_dir
 
 #: Bumped whenever what the generated modules hold changes shape (flattening, options).
 GENERATOR = 1
-#: Where the generated modules live (a package of the engine, shipped in the wheel).
-PACKAGE = "engine._validators"
 
 Discriminators = list[tuple[tuple[str, ...], str, str, tuple[str, ...]]]
 
 
 def folder() -> Path:
-    return Path(__file__).resolve().parent / "_validators"
+    """Beside the schemas they are made from (shipped in the wheel with them)."""
+    return schemas_dir() / "validators"
 
 
 @cache
@@ -78,16 +77,14 @@ def generate_code(schema: dict[str, Any]) -> str:
 
 def generated(flow: str) -> tuple[Callable[[Any], Any], Discriminators] | None:
     """The ahead-of-time validator of `flow` and its rules, or None when there is none current."""
-    if not (folder() / f"{flow}.py").is_file():
-        return None
-    module = importlib.import_module(f"{PACKAGE}.{flow}")
-    if getattr(module, "FINGERPRINT", None) != fingerprint():
+    module = load_generated(folder() / f"{flow}.py", f"connector_schema_validators.{flow}")
+    if module is None or getattr(module, "FINGERPRINT", None) != fingerprint():
         return None
     return module.validate, [tuple(rule) for rule in module.DISCRIMINATORS]
 
 
 def render(flow: str) -> str:
-    """The source of engine/_validators/<flow>.py: literals written with repr, the rest is
+    """The source of schemas/validators/<flow>.py: literals written with repr, the rest is
     fastjsonschema's own generated code."""
     schema, rules = flat_schema(flow)
     code = generate_code(schema)
@@ -120,10 +117,8 @@ def _iso4217_fingerprint() -> str | None:
 def currency_exponents() -> dict[str, int] | None:
     """ISO 4217's minor-unit exponents as the installed iso4217 package gives them, from the
     table `connector docs` wrote for exactly that package; None when there is none current."""
-    if not (folder() / "currencies.py").is_file():
-        return None
-    module = importlib.import_module(f"{PACKAGE}.currencies")
-    if getattr(module, "FINGERPRINT", None) != _iso4217_fingerprint():
+    module = load_generated(folder() / "currencies.py", "connector_schema_validators.currencies")
+    if module is None or getattr(module, "FINGERPRINT", None) != _iso4217_fingerprint():
         return None
     return dict(module.EXPONENTS)
 
@@ -146,22 +141,6 @@ def write_validators(*, check: bool = False) -> list[Path]:
     those that were stale."""
     from ._unified import FLOWS
 
-    target = folder()
     wanted = {f"{flow}.py": render(flow) for flow in FLOWS}
     wanted["currencies.py"] = render_currencies()
-    wanted["__init__.py"] = '"""Generated request validators (engine/_validator_cache.py)."""\n'
-    stale = []
-    for name, text in wanted.items():
-        path = target / name
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current != text:
-            stale.append(path)
-            if not check:
-                target.mkdir(exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-    for path in sorted(target.glob("*.py")) if target.exists() else []:
-        if path.name not in wanted:  # a flow that is gone
-            stale.append(path)
-            if not check:
-                path.unlink()
-    return stale
+    return write_generated(folder(), wanted, check=check)

@@ -655,7 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
         "docs",
         "regenerate the generated files: docs/ (spec reference, matrix, outcomes), "
         "specs/linted.json (fingerprints of the bundled specs lint passed), and ahead of time "
-        "engine/_spec_data/ (the bundled specs as loaded) and engine/_validators/ (the request "
+        "specs/loaded/ (the bundled specs as loaded) and schemas/validators/ (the request "
         "validators)",
     )
     p.add_argument("--out", default="docs", help="the docs folder (default: docs)")

@@ -75,7 +75,7 @@ if folder:  # the synthetic bundle: copies of linted specs, id changed only (so 
     _spec.is_linted = lambda path, raw: True
     try:  # as `connector docs` would write them for a bundle of that many specs
         from engine import _spec_cache
-        _spec_cache.folder = lambda: here / "_spec_data"
+        _spec_cache.folder = lambda: here / "loaded"
     except ImportError:  # an older engine, without them
         pass
 connectors = engine.bundled_connectors()[:count]
@@ -368,10 +368,10 @@ def synthetic_bundle(folder: Path, total: int) -> None:
             assert f"\nid: {name}\n" in text, source
         (folder / f"{name}.yaml").write_text(text)
         if render is not None:  # the loaded form `connector docs` writes (engine/_spec_cache)
-            (folder / "_spec_data").mkdir(exist_ok=True)
+            (folder / "loaded").mkdir(exist_ok=True)
             module = render(folder / f"{name}.yaml")
             assert module is not None, source
-            (folder / "_spec_data" / f"{name}.py").write_text(module)
+            (folder / "loaded" / f"{name}.py").write_text(module)
 
 
 def _line(points: list[tuple[int, float]]) -> tuple[float, float]:

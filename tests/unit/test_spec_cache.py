@@ -1,4 +1,4 @@
-"""engine/_spec_data/: the bundled specs as loaded, written ahead of time by `connector docs`.
+"""specs/loaded/: the bundled specs as loaded, written ahead of time by `connector docs`.
 They are current (CI), a bundled spec loads from its module exactly what its YAML gives (data
 and source map), and a spec whose bytes are not those the module was made from is parsed."""
 
@@ -70,14 +70,14 @@ def test_the_expressions_come_parsed_as_jmespath_parses_them() -> None:
 def test_the_templates_come_parsed_as_jinja_parses_them() -> None:
     """Every template a bundled spec compiles is in its module, rebuilt equal to Jinja's own
     parse, bound to the environment asked for."""
-    import importlib
 
     from engine._jinja_ast import build
     from engine._templates import ENVIRONMENT, PATH_ENVIRONMENT
 
     checked = 0
     for path in bundled_spec_paths():
-        module = importlib.import_module(f"engine._spec_data.{path.stem}")
+        module = cache.loaded_module(path)
+        assert module is not None, path.stem
         table = module.jinja()
         assert table, path.stem
         for source, data in table.items():

@@ -1,4 +1,4 @@
-"""engine/_validators/: the request validators generated ahead of time by `connector docs`. They
+"""schemas/validators/: the request validators generated ahead of time by `connector docs`. They
 are current (CI), they are what engine._requests runs, and a module whose fingerprint is not that
 of the installed schemas is ignored (the validator is then generated at run time)."""
 

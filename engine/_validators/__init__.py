@@ -1,1 +1,0 @@
-"""Generated request validators (engine/_validator_cache.py)."""
