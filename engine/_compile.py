@@ -3,7 +3,6 @@ expression compiled once and every template variable checked against its context
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -11,7 +10,7 @@ from typing import Any
 
 from ._amounts import amount_formatter, amount_parser
 from ._auth import AuthCompiler, compile_auth, split_pointer
-from ._clock import reads_clock
+from ._compile_webhooks import webhook_plan
 from ._contexts import CONTEXTS, context_roots, step_message
 from ._encoding import DECODERS, ENCODERS, encode_xml
 from ._errors import Problem, RenderError, SpecError
@@ -19,7 +18,6 @@ from ._hosts import HostRule, host_rule
 from ._load import LoadedSpec, escape_pointer_token
 from ._paths import ANY, Shape, check_path, element_shape
 from ._plan import (
-    AcknowledgePlan,
     AuthPlan,
     Bindings,
     Capabilities,
@@ -34,7 +32,6 @@ from ._plan import (
     RequestPlan,
     ResponsePlan,
     Rule,
-    SignaturePlan,
     StatusRule,
     StepPlan,
     WebhookPlan,
@@ -50,7 +47,6 @@ from ._renders import (
     _skipped_when_absent,
     compile_jmespath,
     key_placements,
-    settings_read,
 )
 from ._request_reads import mentioned_request_paths, split_method_scope, top_level_reads
 from ._templates import (
@@ -423,7 +419,7 @@ class Compiler:
         elif lazy_flows:  # compiled on first use, as the flows are
             webhooks_of = LazyValue(partial(_compile_webhooks, self.spec))
         else:
-            webhooks = self.webhooks(data["webhooks"])
+            webhooks = webhook_plan(self, data["webhooks"])
             webhooks_of = lambda: webhooks  # noqa: E731
         if not self.spec.cut:  # a use in a part cut away by the schema check is unknown
             for name in self.credential_names:
@@ -787,114 +783,6 @@ class Compiler:
             },
         )
 
-    def webhooks(self, raw: Mapping[str, Any]) -> WebhookPlan:
-        base = "/webhooks"
-        item_roots = self.roots("webhook_item")
-        event = raw["event"]
-        item_roots = dict(item_roots)
-        bindings = self.bindings([(event.get("let"), f"{base}/event/let")], item_roots)
-        return WebhookPlan(
-            signature=self.signature(raw["signature"]) if "signature" in raw else None,
-            decode=raw.get("decode", "json"),
-            confirm_flow=raw["confirm"]["flow"] if "confirm" in raw else None,
-            items=self.extract(raw["items"], f"{base}/items", item_roots)
-            if "items" in raw
-            else None,
-            event_type=self.extract(event["type"], f"{base}/event/type", item_roots),
-            event_id=self.extract(event["id"], f"{base}/event/id", item_roots)
-            if "id" in event
-            else None,
-            event_map={
-                str(k): self.rule(v, f"{base}/event/map/{escape_pointer_token(k)}", item_roots)
-                for k, v in event["map"].items()
-            },
-            fields=tuple(
-                (name, self.extract(expr, f"{base}/event/fields/{name}", item_roots))
-                for name, expr in event.get("fields", {}).items()
-            ),
-            acknowledge=self.acknowledge(raw["acknowledge"]) if "acknowledge" in raw else None,
-            bindings=bindings,
-        )
-
-    def acknowledge(self, raw: Mapping[str, Any]) -> AcknowledgePlan:
-        """`webhooks.acknowledge`: a fixed answer, or `let` + `body` templates rendered per
-        delivery in the `acknowledgement` context (they may read secret credentials)."""
-        base = "/webhooks/acknowledge"
-        roots = dict(self.roots("acknowledgement"))
-        bindings = self.bindings([(raw.get("let"), f"{base}/let")], roots)
-        body = self.value(raw.get("body", ""), f"{base}/body", roots)
-        text = repr({k: raw[k] for k in ("let", "body") if k in raw})
-        read = tuple(
-            name
-            for name in self.credential_names
-            if re.search(r"credentials\s*(?:\.\s*|\[\s*['\"])" + re.escape(name) + r"\b", text)
-        )
-        return AcknowledgePlan(
-            status=int(raw.get("status", 200)),
-            content_type=str(raw.get("content_type", "text/plain")),
-            body=body,
-            bindings=bindings,
-            credentials=read,
-            clock=reads_clock({k: raw[k] for k in ("let", "body") if k in raw}),
-        )
-
-    def signature(self, signature: Mapping[str, Any]) -> SignaturePlan:
-        base = "/webhooks/signature"
-        item_roots = self.roots("webhook_item")
-        parse = signature.get("parse", {})
-        message_roots = self.roots("signed_message")
-        message = (
-            self.template(signature["message"], f"{base}/message", message_roots)
-            if "message" in signature
-            else None
-        )
-        scheme = str(signature.get("scheme", "hmac"))
-        reads_secret = message is not None and any(path.root == "secret" for path in message.paths)
-        if scheme == "digest" and message is not None and not reads_secret:
-            # A hash of fields anyone can read is no signature: anyone could compute it.
-            self.problem(f"{base}/message", "a digest signature's message must read `secret`")
-        if scheme == "digest" and signature.get("key_encoding", "utf8") != "utf8":
-            self.problem(
-                f"{base}/key_encoding", "a digest signature takes the secret as text: utf8"
-            )
-        if scheme == "rsa" and signature.get("key_encoding", "utf8") != "utf8":
-            self.problem(
-                f"{base}/key_encoding", "an RSA signature takes the public key as PEM text: utf8"
-            )
-        if scheme == "rsa" and signature.get("output") not in (None, "base64", "hex"):
-            self.problem(f"{base}/output", "an RSA signature is written base64 or hex")
-        stamp = signature.get("timestamp", {})
-        return SignaturePlan(
-            header=signature.get("header"),
-            from_item=self.extract(signature["from"], f"{base}/from", item_roots)
-            if "from" in signature
-            else None,
-            pair_separator=parse.get("pair_separator"),
-            value_separator=parse.get("value_separator"),
-            signature_key=self.value(
-                parse["signature_key"],
-                f"{base}/parse/signature_key",
-                self.roots("signature_key"),
-            )
-            if "signature_key" in parse
-            else None,
-            timestamp_key=parse.get("timestamp_key"),
-            prefix=signature.get("prefix", ""),
-            message=message.render if message else _constant(""),
-            # A token scheme has none of these: the secret is compared as it is (utf8).
-            algorithm=signature.get("algorithm", ""),
-            key_encoding=signature.get("key_encoding", "utf8"),
-            output=signature.get("output", ""),
-            tolerance_seconds=signature.get("tolerance_seconds"),
-            settings=settings_read(signature.get("message"), parse.get("signature_key")),
-            timestamp_header=stamp.get("header"),
-            timestamp_from=self.search(stamp["from"], f"{base}/timestamp/from")
-            if "from" in stamp
-            else None,
-            timestamp_format=str(stamp.get("format", "unix_seconds")),
-            scheme=scheme,
-        )
-
 
 def compile_spec(
     spec: LoadedSpec, *, lazy_flows: bool = False
@@ -918,7 +806,7 @@ def _compile_auth(spec: LoadedSpec) -> AuthPlan:
 
 def _compile_webhooks(spec: LoadedSpec) -> WebhookPlan:
     compiler = Compiler(spec)
-    webhooks = compiler.webhooks(spec.data["webhooks"])
+    webhooks = webhook_plan(compiler, spec.data["webhooks"])
     if compiler.problems:
         raise SpecError(compiler.problems)
     return webhooks
