@@ -160,6 +160,12 @@ def _flat_size(value: Any) -> tuple[int, int] | None:
     return None
 
 
+#: The measurements the evaluations of a `shared_measures` block share (None outside one).
+_SHARED: ContextVar[dict[int, tuple[Any, int, int]] | None] = ContextVar(
+    "connector_service_measures", default=None
+)
+
+
 class Budget:
     """What is left of one evaluation's size and step budget; `over` is the refusal message."""
 
@@ -172,7 +178,8 @@ class Budget:
         #: id → (value, size, visited) of the containers afford_call measured: one evaluation
         #: builds nothing in place (the sandbox is immutable), so the same list handed to filter
         #: after filter is walked once; each use is still charged what a walk would charge.
-        self._measured: dict[int, tuple[Any, int, int]] | None = None
+        #: Inside `shared_measures`, one table for every evaluation of the block.
+        self._measured: dict[int, tuple[Any, int, int]] | None = _SHARED.get()
 
     def charge(self, value: Any) -> Any:
         """Count one operation and the size of its result; the result is returned."""
@@ -265,6 +272,21 @@ _EXTRACTION_OVER = (
     f"{MAX_EXTRACTION_STEPS:,} operations)"
 )
 _CURRENT: ContextVar[Budget | None] = ContextVar("connector_service_budget", default=None)
+
+
+def shared_measures(function: Callable[..., _R], *arguments: Any) -> _R:
+    """`function(*arguments)`, its evaluations sharing what they measured (`Budget._measure`):
+    for a block where nothing measured changes, the flow's `let` names, each its own evaluation
+    over the same request (Stripe's evidence list, filtered by eleven names in turn). Each
+    evaluation is still charged, and refused, exactly as if it had walked the value itself; the
+    table (and the values it holds on to) ends with the block."""
+    if _SHARED.get() is not None:
+        return function(*arguments)
+    token = _SHARED.set({})
+    try:
+        return function(*arguments)
+    finally:
+        _SHARED.reset(token)
 
 
 def render_budget() -> Budget:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -161,11 +162,65 @@ def encode_xml(body: Any, doctype: str | None = None) -> bytes:
     A value XML 1.0 cannot carry (most control characters) raises RenderError: nothing is sent."""
     if not isinstance(body, Mapping) or len(body) != 1:
         raise TypeError("an XML body must be a mapping with exactly one root element")
-    import xmltodict  # imported on first XML use: most processors speak JSON
+    # Imported on first XML use (most processors speak JSON; saxutils imports urllib.request).
+    from xml.sax.saxutils import XMLGenerator
+    from xml.sax.xmlreader import AttributesImpl
 
-    xml = xmltodict.unparse(_xml_text(body, "/body"), full_document=False)
+    out = io.StringIO()
+    writer = XMLGenerator(out, "utf-8")
+    ((root, value),) = _xml_text(body, "/body").items()
+    _emit_xml(writer, AttributesImpl, root, value)
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' + (doctype + "\n" if doctype else "")
-    return (head + xml.replace(_CR_MARK, "&#13;")).encode("utf-8")
+    return (head + out.getvalue().replace(_CR_MARK, "&#13;")).encode("utf-8")
+
+
+#: Element and attribute names already found writable (a spec's names, met on every request).
+_WRITABLE_NAMES: set[str] = set()
+_UNWRITABLE_XML_NAME = re.compile(r"""^[?!#]|[<>/"'=\s]""")
+
+
+def _xml_name(name: Any, kind: str) -> str:
+    """A name that cannot break out of its tag (xmltodict's check: no `<>/"'=`, no white
+    space, not `?`/`!` first, nor `#`: `#comment` is no element); ValueError otherwise, as
+    xmltodict raises."""
+    if name in _WRITABLE_NAMES:
+        return str(name)
+    if not isinstance(name, str) or _UNWRITABLE_XML_NAME.search(name):
+        raise ValueError(f"invalid {kind} name {name!r}")
+    if len(_WRITABLE_NAMES) < 4096:
+        _WRITABLE_NAMES.add(name)
+    return name
+
+
+def _emit_xml(writer: Any, attributes_of: Any, key: str, value: Any) -> None:
+    """xmltodict.unparse's events for one element, for the values _xml_text gives (texts,
+    None, mappings, lists): `@name` keys are attributes, `#text` the text, a list repeats the
+    element, an empty list writes nothing, None an empty element. The stdlib's XMLGenerator
+    escapes; the output is xmltodict's byte for byte (tests/unit/test_xml_encoding.py)."""
+    name = _xml_name(key, "element")
+    for item in value if isinstance(value, list) else (value,):
+        if item is None or isinstance(item, str):
+            writer.startElement(name, attributes_of({}))
+            if item is not None:
+                writer.characters(item)
+            writer.endElement(name)
+            continue
+        text = None
+        attributes: dict[str, str] = {}
+        children = []
+        for child, inner in item.items():
+            if child == "#text":
+                text = inner
+            elif isinstance(child, str) and child.startswith("@"):
+                attributes[_xml_name(child[1:], "attribute")] = "" if inner is None else inner
+            elif not (isinstance(inner, list) and not inner):
+                children.append((child, inner))
+        writer.startElement(name, attributes_of(attributes))
+        for child, inner in children:
+            _emit_xml(writer, attributes_of, child, inner)
+        if text is not None:
+            writer.characters(text)
+        writer.endElement(name)
 
 
 def _encode_xml(body: Any) -> bytes:

@@ -124,6 +124,90 @@ def compile_search(parsed: Mapping[str, Any]) -> Callable[[Any], Any] | None:
     return lambda document: node(document, extraction_budget())
 
 
+#: Node kinds whose children all see the value the node sees.
+_SAME_VALUE = frozenset(
+    {
+        "or_expression",
+        "and_expression",
+        "not_expression",
+        "comparator",
+        "multi_select_list",
+        "multi_select_dict",
+        "key_val_pair",
+        "function_expression",
+        "flatten",
+    }
+)
+#: Node kinds whose first child sees the node's value and the others what it gave.
+_FIRST_SEES_VALUE = frozenset(
+    {
+        "subexpression",
+        "index_expression",
+        "pipe",
+        "projection",
+        "value_projection",
+        "filter_projection",
+    }
+)
+
+
+def root_fields(node: Mapping[str, Any], found: set[str] | None = None) -> set[str] | None:
+    """The names of the document's own members the expression reads, when it reads the
+    document only through them (`a.b || c[0]` reads `a` and `c`); None when it reads the
+    document otherwise (`@`, `*`, `[0]` on the document itself, a node kind not known here).
+    Then, on a document where each of those members is absent or null, the expression's value
+    is what it is on `{}`: nothing else of the document is ever looked at (JMESPath has no
+    way back to the root from a member)."""
+    found = set() if found is None else found
+    kind = node.get("type")
+    if kind == "field":
+        found.add(node["value"])
+        return found
+    if kind == "literal":
+        return found
+    children = [child for child in node.get("children", ()) if isinstance(child, Mapping)]
+    if kind in _SAME_VALUE:
+        for child in children:
+            if child.get("type") == "expref":
+                continue  # evaluated on the elements of another argument, not the document
+            if root_fields(child, found) is None:
+                return None
+        return found
+    if kind in _FIRST_SEES_VALUE and children:
+        return root_fields(children[0], found)
+    return None
+
+
+#: Values a folded search may hand out again (nothing a caller could change in place).
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
+
+def folded_search(search: Callable[[Any], Any], names: set[str]) -> Callable[[Any], Any]:
+    """`search`, computed once when every member it reads (`root_fields`) is absent or null in
+    the document (a `next_action` extraction on an answer without one, an error's code on a
+    success): the value is then the same for every such document. Exact, and only an
+    immutable value is kept."""
+    ordered = tuple(sorted(names))
+    kept: list[Any] = []
+
+    def folded(document: Any) -> Any:
+        if type(document) is not dict:
+            return search(document)
+        for name in ordered:
+            if document.get(name) is not None:
+                return search(document)
+        if kept:
+            return kept[0]
+        value = search(document)
+        if type(value) in _IMMUTABLE:
+            kept.append(value)
+        return value
+
+    folded.kept = kept  # type: ignore[attr-defined]  # for the tests: what it keeps
+    folded.__wrapped__ = search  # type: ignore[attr-defined]  # inspect.unwrap: the search itself
+    return folded
+
+
 def _field_chain(node: Mapping[str, Any]) -> tuple[str, ...] | None:
     """The names of `a`, `a.b.c` (a subexpression of fields only), or None."""
     if node["type"] == "field":

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ._amounts import AmountFormatter
+from ._budget import shared_measures
 from ._hosts import HostRule
 
 #: A compiled value: context → rendered value (None means "omit").
@@ -144,7 +145,15 @@ Bindings = tuple[tuple[str, "Render"], ...]
 
 
 def bind(bindings: Bindings, context: dict[str, Any]) -> dict[str, Any]:
-    """`context` with each binding's value added, in order (the context itself is updated)."""
+    """`context` with each binding's value added, in order (the context itself is updated).
+    The bindings share what their evaluations measure (nothing changes the request or a bound
+    value while they run)."""
+    if len(bindings) > 1:
+        return shared_measures(_bind, bindings, context)
+    return _bind(bindings, context)
+
+
+def _bind(bindings: Bindings, context: dict[str, Any]) -> dict[str, Any]:
     for name, render in bindings:
         context[name] = render(context)
     return context

@@ -99,7 +99,7 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
     from jmespath.exceptions import JMESPathError
     from jmespath.parser import ParsedResult
 
-    from ._jmes_compile import compile_search
+    from ._jmes_compile import compile_search, folded_search, root_fields
     from ._spec_cache import parsed_jmespath
 
     # A bundled spec's expressions come parsed, by this jmespath version, with the spec.
@@ -109,11 +109,25 @@ def compile_jmespath(source: str) -> Callable[[Any], Any]:
     except JMESPathError as exc:
         raise ExtractionSyntaxError(str(exc)) from None
     compiled = compile_search(expression.parsed)
-    if compiled is not None:
-        return compiled
-    from ._extraction import bounded_search
+    if compiled is None:
+        from ._extraction import bounded_search
 
-    return bounded_search(expression)
+        compiled = bounded_search(expression)
+    if expression.parsed.get("type") in ("field", "subexpression") and not _reads_more(
+        expression.parsed
+    ):
+        return compiled  # a plain path stops at its first absent member anyway
+    names = root_fields(expression.parsed)
+    return compiled if names is None else folded_search(compiled, names)
+
+
+def _reads_more(node: Mapping[str, Any]) -> bool:
+    """Whether a path has more than field steps (`a.b` has not; `a.b[0] || c` has)."""
+    if node.get("type") == "field":
+        return False
+    if node.get("type") != "subexpression":
+        return True
+    return any(_reads_more(child) for child in node["children"])
 
 
 def _skipped_when_absent(render: Render, path: tuple[str | int, ...]) -> Render:

@@ -159,15 +159,27 @@ FILTER_GROWTH: Mapping[str, int] = {
 
 def charged(function: Callable[..., Any], growth: int = 1) -> Callable[..., Any]:
     """A filter that checks its inputs (times `growth`) fit the budget before running, and
-    charges its result after. Jinja's pass-argument marker is kept (functools.wraps)."""
+    charges its result after. Jinja's pass-argument marker is kept (functools.wraps). What Jinja
+    passes first to a filter marked `pass_context` (`selectattr`, `map`: to look up tests and
+    filters) is the template's context, not an input: it is not sized (it would walk the whole
+    request on every such call)."""
+    if getattr(function, "jinja_pass_arg", None) is None:  # Jinja's pass_context marker
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            budget = current()
+            budget.afford_call(args, kwargs, growth)
+            return budget.charge(function(*args, **kwargs))
+
+        return run
 
     @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run_passed(passed: Any, *args: Any, **kwargs: Any) -> Any:
         budget = current()
         budget.afford_call(args, kwargs, growth)
-        return budget.charge(function(*args, **kwargs))
+        return budget.charge(function(passed, *args, **kwargs))
 
-    return run
+    return run_passed
 
 
 def charged_output(finalize: Callable[[Any], Any]) -> Callable[[Any], str]:
