@@ -104,6 +104,48 @@ CARD: dict[str, Any] = {
     },
     "required": ["holder_name", "number", "expiration_month", "expiration_year"],
 }
+#: "The 3D-Secure object" of a card payment ("3D-Secure": Optional 3D-Secure's force, 3rd-party
+#: Authentication (MPI)'s mpi and the external server's result).
+THREE_DSECURE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "force": {"type": "boolean"},
+        "mpi": {"type": "boolean"},
+        "three_dsecure_version": {"enum": ["1.0", "2.0", "2.1.0", "2.2.0"]},
+        "cavv": {"type": "string"},
+        "eci": {"type": "string", "pattern": "^[0-9]{2}$"},
+        "xid": {"type": "string"},
+        "ds_transaction_id": {"type": "string", "maxLength": 36},
+        "enrollment_response": {"enum": ["Y", "N", "U"]},
+        "authentication_response": {"enum": ["Y", "A", "N", "U"]},
+    },
+    "minProperties": 1,
+    # "Required if mpi = TRUE": cavv and eci; xid for 1.0, ds_transaction_id for 2.x.
+    "allOf": [
+        {
+            "if": {"properties": {"mpi": {"const": True}}, "required": ["mpi"]},
+            "then": {"required": ["cavv", "eci"]},
+        },
+        {
+            "if": {
+                "properties": {"mpi": {"const": True}, "three_dsecure_version": {"const": "1.0"}},
+                "required": ["mpi", "three_dsecure_version"],
+            },
+            "then": {"required": ["xid"]},
+        },
+        {
+            "if": {
+                "properties": {
+                    "mpi": {"const": True},
+                    "three_dsecure_version": {"enum": ["2.0", "2.1.0", "2.2.0"]},
+                },
+                "required": ["mpi", "three_dsecure_version"],
+            },
+            "then": {"required": ["ds_transaction_id"]},
+        },
+    ],
+}
 #: The payment fields every payin takes ("Create a payment").
 PAYIN_PROPERTIES: dict[str, Any] = {
     "amount": AMOUNT,
@@ -135,6 +177,7 @@ CARD_PAYMENT: dict[str, Any] = {
         "payment_method_id": {"const": "CARD"},
         "payment_method_flow": {"const": "DIRECT"},
         "card": CARD,
+        "three_dsecure": THREE_DSECURE,
     },
     "required": [*PAYIN_REQUIRED, "card"],
 }
@@ -232,9 +275,11 @@ PAYMENT: dict[str, Any] = {
         "order_id": {"type": "string"},
         "authorization_id": {"type": "string"},
         "redirect_url": URL,
+        # "3D-Secure": the redirect_url of a payment waiting for 3DS; the eci of one authorized
+        # with a 3rd-party authentication (MPI).
         "three_dsecure": {
             "type": "object",
-            "properties": {"redirect_url": URL},
+            "properties": {"redirect_url": URL, "eci": {"type": "string", "pattern": "^[0-9]{2}$"}},
             "additionalProperties": False,
         },
         "card": {
@@ -451,6 +496,12 @@ def _card_body() -> dict[str, Any]:
         ("a misspelt field", lambda b: b["card"].update(cvc=b["card"].pop("cvv"))),
         ("a redirect card flow", lambda b: b.update(payment_method_flow="REDIRECT")),
         ("no order id", lambda b: b.pop("order_id")),
+        (
+            "an MPI result without its cavv",
+            lambda b: b.update(three_dsecure={"mpi": True, "eci": "05"}),
+        ),
+        ("a misspelt 3DS field", lambda b: b.update(three_dsecure={"forced": True})),
+        ("force as a string", lambda b: b.update(three_dsecure={"force": "true"})),
     ],
 )
 def test_the_schemas_reject_broken_bodies(label: str, edit: Any) -> None:

@@ -2,7 +2,8 @@
 
 - openapi/ here is a verbatim copy of the part of the THIRD-PARTY Redocly draft
   (mrcsvg/EBANX-api-reference : openapi/** @ c5eb52e17e78b8c54861dc47cb788ad0e1e88ff4, saved as
-  processor-apis/ebanx/openapi/) that the endpoints used here reach, relative $refs kept, its
+  processor-apis/ebanx/openapi/) that the endpoints used here reach (and the "DebitCard 3DS 2"
+  Card schema the 3DS erratum reads), relative $refs kept, its
   manifest hash recorded below; the test bundles it by resolving those $refs;
 - every request the spec builds is an operation of the bundled file, its body validated against
   the operation's own request schema, closed (additionalProperties false) so that a misspelt field
@@ -42,7 +43,7 @@ from ..scenarios import credentials_for, fixtures_of
 
 HERE = Path(__file__).parent
 TREE = HERE / "openapi"
-TREE_SHA256 = "eab441e428056ce7135e595931929acad977befabc1dd910b6e422d3bbbaebe8"
+TREE_SHA256 = "f8ea1628397ad7c8e6e4e03e6514ca88a5d1c1a01b3b9f34fa8678acee3fec31"
 CREDENTIALS = credentials_for("ebanx")
 SCENARIOS = fixtures_of("ebanx", "scenarios")
 DELIVERIES = fixtures_of("ebanx", "deliveries")
@@ -128,6 +129,19 @@ def _direct_payment(method: str) -> dict[str, Any]:
     # ERRATA: country — the draft's enum is [BR]; its _PaymentBody, the docs' examples and
     # EBANX's SDK (BaseAdapter country codes) write the code in lower case, "br".
     properties["country"] = {"enum": ["br", "BR"]}
+    if method == "card":
+        # ERRATA: an external 3DS authentication's result goes in creditcard (the draft's
+        # "DebitCard 3DS 2" Card schema: threeds_eci, threeds_cryptogram, threeds_xid, there
+        # required because that operation is the 3DS one, optional on any card payment here);
+        # threeds_version and threeds_trxid are not in the draft (EBANX.js's authentication
+        # result; TokenEx's EBANX mapping: ThreeDSecureVersion, DSTransId).
+        three_ds = _bundle("components/schemas/Card.yaml")["properties"]
+        card = properties["creditcard"]["properties"]
+        for name in ("threeds_eci", "threeds_cryptogram", "threeds_xid"):
+            assert name not in card, "a 3DS field the Brazil card schema already has"
+            card[name] = three_ds[name]
+        card["threeds_version"] = {"type": "string", "pattern": "^[12]\\.[0-9]+\\.[0-9]+$"}
+        card["threeds_trxid"] = {"type": "string", "maxLength": 64}
     if method == "pix":
         # The Pix guide: payment_type_code pix, the payer's name, email, document and the
         # Brazil fields; no due date (the QR code's lifetime is EBANX's).
@@ -258,6 +272,8 @@ def test_every_operation_and_method_is_checked() -> None:
         ("auto_capture as text", lambda p: p["creditcard"].update(auto_capture="false")),
         ("a misspelt field", lambda p: p.update(merchant_payment_id=p["merchant_payment_code"])),
         ("a long card name", lambda p: p["creditcard"].update(card_name="X" * 51)),
+        ("a three-digit ECI", lambda p: p["creditcard"].update(threeds_eci="105")),
+        ("a misspelt 3DS field", lambda p: p["creditcard"].update(threeds_cavv="AAIBAkl0Nw==")),
     ],
 )
 def test_the_direct_schema_rejects_broken_bodies(label: str, edit: Any) -> None:

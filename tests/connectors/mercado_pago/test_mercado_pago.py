@@ -7,7 +7,8 @@
   and its body is validated against the operation's own request schema (PaymentRequest,
   PaymentUpdateRequest, RefundRequest), closed here (additionalProperties false on every object)
   so that a misspelt field fails. The file's PaymentPayer and PaymentAdditionalInfo lack fields
-  its own boleto example and the official sdk-nodejs send: recorded below as PATCHES. The
+  its own boleto example and the official sdk-nodejs send, and PaymentRequest the 3DS guide's
+  three_d_secure_mode: recorded below as PATCHES. The
   file's own request examples pass the closed schemas; broken bodies fail them;
 - amounts are exact major-unit JSON numbers (transaction_amount 100.50, never 10050 or "100.50");
 - the fixture answers validate against the file's response schemas (Payment, the refund
@@ -53,8 +54,12 @@ DOCUMENT: dict[str, Any] = yaml.safe_load(OPENAPI_PATH.read_text("utf-8"))
 #: Fields Mercado Pago takes that the file's request schemas leave out, with where they are
 #: documented: the payer's name is in the file's own boleto_brazil example; the payer's address
 #: (Boleto) is sdk-nodejs PayerRequest / AddressRequest (src/clients/payment/create/types.ts),
-#: as is additional_info.ip_address (AdditionalInfo).
+#: as is additional_info.ip_address (AdditionalInfo); three_d_secure_mode (not_supported, the
+#: default, or optional) is the Checkout API guide's "How to integrate 3DS".
 PATCHES: dict[str, dict[str, Any]] = {
+    "PaymentRequest": {
+        "three_d_secure_mode": {"type": "string", "enum": ["not_supported", "optional"]}
+    },
     "PaymentPayer": {
         "first_name": {"type": "string"},
         "last_name": {"type": "string"},
@@ -217,6 +222,7 @@ def _card_body() -> dict[str, Any]:
         ("a long statement descriptor", lambda b: b.update(statement_descriptor="X" * 23)),
         ("a misspelt field", lambda b: b.update(external_ref=b["external_reference"])),
         ("identification as text", lambda b: b["payer"].update(identification="19119119100")),
+        ("an unknown 3DS mode", lambda b: b.update(three_d_secure_mode="always")),
     ],
 )
 def test_the_payment_schema_rejects_broken_bodies(label: str, edit: Any) -> None:
@@ -275,6 +281,26 @@ def test_line_items_are_payment_items_in_major_units() -> None:
     broken["additional_info"]["items"][0]["unit_price"] = "49.95"
     assert _problems(schema, json.loads(json.dumps(broken, default=str))) != []
     assert "additional_info" not in json.loads(_built("authorize_card_approved").body or b"")
+
+
+def test_three_ds_is_asked_for_only_when_the_request_asks() -> None:
+    modes = {
+        name: json.loads(_built(name).body or b"").get("three_d_secure_mode")
+        for name in (
+            "authorize_card_3ds_challenge",
+            "authorize_card_3ds_frictionless",
+            "authorize_card_3ds_never",
+            "authorize_card_approved",
+            "authorize_pix_qr",
+        )
+    }
+    assert modes == {
+        "authorize_card_3ds_challenge": "optional",
+        "authorize_card_3ds_frictionless": "optional",
+        "authorize_card_3ds_never": "not_supported",
+        "authorize_card_approved": None,
+        "authorize_pix_qr": None,
+    }
 
 
 def test_a_full_refund_and_a_full_capture_send_no_amount() -> None:
