@@ -193,6 +193,11 @@ def _charge_body() -> dict[str, Any]:
         ),
         ("a card on a check source", lambda b: b["source"].update(sourceType="PaymentCheck"), True),
         ("an unknown top-level field", lambda b: b.update(captureFlag=False), True),
+        (
+            "a misspelt 3DS field",
+            lambda b: b.update(additionalData3DS={"mpiData": {"cavv": "x", "ECI": "05"}}),
+            True,
+        ),
     ],
 )
 def test_the_schemas_reject_broken_bodies(label: str, edit: Any, undeclared: bool) -> None:
@@ -277,3 +282,17 @@ def test_fixture_answers_have_documented_shapes(name: str) -> None:
             schema = {"type": "array", "items": schema, "minItems": 1}
     assert _problems(schema, body) == [], name
     assert _undeclared(schema, body) == [], name
+
+
+def test_an_external_3ds_result_goes_in_additional_data_3ds() -> None:
+    body = json.loads(_built("authorize_external_3ds_sale").body or b"")
+    assert body["additionalData3DS"] == {
+        "dsTransactionId": "33f9f27f-a6fa-4546-a87f-5e718bc2f864",
+        "authenticationStatus": "Y",
+        "mpiData": {"cavv": "Y2FyZGluYWxjb21tZXJjZWF1dGg=", "eci": "05"},
+        "versionData": {"recommendedVersion": "2.2.0"},
+    }
+    assert body["transactionInteraction"]["eciIndicator"] == "SECURE_ECOM"
+    plain = json.loads(_built("authorize_sale_captured").body or b"")
+    assert "additionalData3DS" not in plain
+    assert plain["transactionInteraction"]["eciIndicator"] == "CHANNEL_ENCRYPTED"
