@@ -277,7 +277,7 @@ _CURRENT: ContextVar[Budget | None] = ContextVar("connector_service_budget", def
 def shared_measures(function: Callable[..., _R], *arguments: Any) -> _R:
     """`function(*arguments)`, its evaluations sharing what they measured (`Budget._measure`):
     for a block where nothing measured changes, the flow's `let` names, each its own evaluation
-    over the same request (Stripe's evidence list, filtered by eleven names in turn). Each
+    over the same request (an evidence list, filtered by a dozen names in turn). Each
     evaluation is still charged, and refused, exactly as if it had walked the value itself; the
     table (and the values it holds on to) ends with the block."""
     if _SHARED.get() is not None:
